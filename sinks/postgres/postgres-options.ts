@@ -1,0 +1,44 @@
+import { OptionsError, readIdentifier, readInt, readSection, readString, rejectUnknownKeys } from '../../src/options/option-reader.js'
+
+export interface PostgresOptions {
+  /** Connection string; falls back to the DATABASE_URL environment variable. */
+  readonly url: string
+  /** Logs table; the spans and stats tables derive their names from it. */
+  readonly table: string
+  readonly schema: string
+  /** Connections per worker. */
+  readonly connections: number
+  readonly connectTimeoutMs: number
+  /** Backoff while the database is unreachable: first delay, cap, and total budget per batch. */
+  readonly retry: { readonly initialDelayMs: number; readonly maxDelayMs: number; readonly budgetMs: number }
+}
+
+const KEYS = ['url', 'table', 'schema', 'connections', 'connectTimeoutMs', 'retry'] as const
+const RETRY_KEYS = ['initialDelayMs', 'maxDelayMs', 'budgetMs'] as const
+
+export function resolvePostgresOptions(root: Record<string, unknown>, env: NodeJS.ProcessEnv): PostgresOptions {
+  const section = readSection(root, 'postgres', 'postgres') ?? {}
+  rejectUnknownKeys(section, KEYS, 'postgres')
+  const url = readString(section, 'url', 'postgres') ?? env.DATABASE_URL
+  if (!url) {
+    throw new OptionsError('options.postgres.url is missing. Pass a connection string such as postgres://user:pass@host:5432/db, or set DATABASE_URL.')
+  }
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    throw new OptionsError('options.postgres.url must start with postgres:// or postgresql:// (the value is not shown, it may hold a password).')
+  }
+  const retry = readSection(section, 'retry', 'postgres.retry') ?? {}
+  rejectUnknownKeys(retry, RETRY_KEYS, 'postgres.retry')
+  const initialDelayMs = readInt(retry, 'initialDelayMs', 'postgres.retry', 100, { min: 1, max: 60_000, unit: 'ms' })
+  return {
+    url,
+    table: readIdentifier(section, 'table', 'postgres', 'logs'),
+    schema: readIdentifier(section, 'schema', 'postgres', 'public'),
+    connections: readInt(section, 'connections', 'postgres', 1, { min: 1, max: 16 }),
+    connectTimeoutMs: readInt(section, 'connectTimeoutMs', 'postgres', 5000, { min: 100, max: 120_000, unit: 'ms' }),
+    retry: {
+      initialDelayMs,
+      maxDelayMs: readInt(retry, 'maxDelayMs', 'postgres.retry', 5000, { min: initialDelayMs, max: 300_000, unit: 'ms' }),
+      budgetMs: readInt(retry, 'budgetMs', 'postgres.retry', 30_000, { min: 0, max: 3_600_000, unit: 'ms' }),
+    },
+  }
+}

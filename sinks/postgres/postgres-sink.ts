@@ -1,0 +1,155 @@
+import type { LogRecord } from '../../src/records/log-record.js'
+import type { BatchOutcome, Deadline, PrimarySink } from '../sink.js'
+import { Backoff, sleep } from './backoff.js'
+import { describeError, isTransient } from './classify-error.js'
+import { connect, type Sql } from './connect.js'
+import { LOG_COLUMNS, logsMigrations } from './logs-schema.js'
+import { encodeLogRow } from './log-row.js'
+import { migrate, type Migration } from './migrations.js'
+import type { PostgresOptions } from './postgres-options.js'
+import { tableNames, type TableNames } from './table-names.js'
+
+export interface PostgresSinkHooks {
+  /** Called once per retry of a batch (for the `retries` counter). */
+  onRetry(): void
+  /** Called with a one-line description of a problem worth telling the operator. */
+  onProblem(message: string): void
+}
+
+const EMPTY: BatchOutcome = { written: 0, rejected: 0, unavailable: 0 }
+
+function add(a: BatchOutcome, b: BatchOutcome): BatchOutcome {
+  return { written: a.written + b.written, rejected: a.rejected + b.rejected, unavailable: a.unavailable + b.unavailable }
+}
+
+/**
+ * Writes batches into Postgres: one transaction per batch with
+ * `synchronous_commit = off`, rows sent by COPY. Transient failures are
+ * retried with backoff; before a retry we ask the database whether the
+ * previous attempt committed after all (by writer id and sequence range), so
+ * a retry never duplicates rows. A batch the server refuses for its data is
+ * split in halves until the records at fault are isolated and counted.
+ */
+export class PostgresSink implements PrimarySink {
+  readonly name = 'postgres'
+  readonly names: TableNames
+  readonly sql: Sql
+  private ready: Promise<void> | undefined
+
+  constructor(
+    private readonly options: PostgresOptions,
+    readonly writerId: string,
+    private readonly hooks: PostgresSinkHooks,
+    private readonly migrations: readonly Migration[] = logsMigrations,
+  ) {
+    this.names = tableNames(options.schema, options.table)
+    this.sql = connect(options)
+  }
+
+  start(): void {
+    // Connection errors at start are retried by the first write; never crash the app.
+    this.ensureReady({ at: Number.POSITIVE_INFINITY }).catch(() => {})
+  }
+
+  async write(records: LogRecord[], deadline: Deadline): Promise<BatchOutcome> {
+    if (records.length === 0) return EMPTY
+    try {
+      await this.ensureReady(deadline)
+    } catch (error) {
+      this.hooks.onProblem(`cannot prepare tables: ${describeError(error)}`)
+      return { ...EMPTY, unavailable: records.length }
+    }
+    return this.writeWithRetry(records, deadline)
+  }
+
+  async close(): Promise<void> {
+    await this.sql.end({ timeout: 1 })
+  }
+
+  /** Runs migrations once; a transient failure is retried within the backoff budget, then reported to the caller. */
+  private async ensureReady(deadline: Deadline): Promise<void> {
+    this.ready ??= this.migrateWithRetry(deadline).catch((error: unknown) => {
+      this.ready = undefined
+      throw error
+    })
+    return this.ready
+  }
+
+  private async migrateWithRetry(deadline: Deadline): Promise<void> {
+    const backoff = new Backoff(this.options.retry, deadline)
+    for (;;) {
+      try {
+        await migrate(this.sql, this.names, this.migrations)
+        return
+      } catch (error) {
+        const wait = isTransient(error) ? backoff.next() : undefined
+        if (wait === undefined) throw error
+        this.hooks.onRetry()
+        await sleep(wait)
+      }
+    }
+  }
+
+  private async writeWithRetry(records: LogRecord[], deadline: Deadline): Promise<BatchOutcome> {
+    const backoff = new Backoff(this.options.retry, deadline)
+    let attempted = false
+    for (;;) {
+      try {
+        if (attempted && (await this.alreadyCommitted(records))) return { ...EMPTY, written: records.length }
+        attempted = true
+        await this.copy(records)
+        return { ...EMPTY, written: records.length }
+      } catch (error) {
+        if (!isTransient(error)) return this.isolateRejected(records, deadline, error)
+        const wait = backoff.next()
+        if (wait === undefined) {
+          this.hooks.onProblem(`gave up on ${records.length} records after retries: ${describeError(error)}`)
+          return { ...EMPTY, unavailable: records.length }
+        }
+        this.hooks.onRetry()
+        await sleep(wait)
+      }
+    }
+  }
+
+  private async isolateRejected(records: LogRecord[], deadline: Deadline, error: unknown): Promise<BatchOutcome> {
+    if (records.length === 1) {
+      this.hooks.onProblem(`record rejected by Postgres: ${describeError(error)}`)
+      return { ...EMPTY, rejected: 1 }
+    }
+    const middle = Math.ceil(records.length / 2)
+    const first = await this.writeWithRetry(records.slice(0, middle), deadline)
+    const second = await this.writeWithRetry(records.slice(middle), deadline)
+    return add(first, second)
+  }
+
+  /** Sequence numbers within a batch are unique, so a full count means the earlier attempt committed. */
+  private async alreadyCommitted(records: LogRecord[]): Promise<boolean> {
+    let low = Number.POSITIVE_INFINITY
+    let high = Number.NEGATIVE_INFINITY
+    for (const record of records) {
+      low = Math.min(low, record.seq)
+      high = Math.max(high, record.seq)
+    }
+    const { schema, logs } = this.names
+    const [row] = await this.sql<{ n: string }[]>`
+      select count(*) as n from ${this.sql(schema)}.${this.sql(logs)}
+      where writer_id = ${this.writerId} and seq between ${low} and ${high}`
+    return Number(row?.n ?? 0) >= records.length
+  }
+
+  private async copy(records: LogRecord[]): Promise<void> {
+    let text = ''
+    for (const record of records) text += encodeLogRow(record, this.writerId)
+    const { schema, logs } = this.names
+    await this.sql.begin(async (tx) => {
+      await tx`set local synchronous_commit = off`
+      const writable = await tx`copy ${this.sql(schema)}.${this.sql(logs)} (${this.sql(LOG_COLUMNS as unknown as string[])}) from stdin`.writable()
+      await new Promise<void>((resolve, reject) => {
+        writable.on('error', reject)
+        writable.on('finish', resolve)
+        writable.end(text)
+      })
+    })
+  }
+}

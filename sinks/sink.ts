@@ -1,0 +1,42 @@
+import type { LogRecord } from '../src/records/log-record.js'
+
+/** What became of one batch handed to the primary sink. Sums to the batch size. */
+export interface BatchOutcome {
+  written: number
+  /** Refused by the destination because of the record itself. */
+  rejected: number
+  /** Not written because the destination stayed unreachable past the retry budget. */
+  unavailable: number
+}
+
+/**
+ * A point in time after which a sink stops retrying. The pipeline moves it
+ * forward when closing so retries end inside the exit budget.
+ */
+export interface Deadline {
+  /** Epoch ms; Infinity while running normally. */
+  at: number
+}
+
+/** The store of record: it decides whether a record counts as written. */
+export interface PrimarySink {
+  readonly name: string
+  /** Starts connecting and migrating in the background; never throws. */
+  start(): void
+  write(records: LogRecord[], deadline: Deadline): Promise<BatchOutcome>
+  close(): Promise<void>
+}
+
+/**
+ * A stage sees every batch before the primary sink, in order. It may rewrite
+ * records (offloading payloads) or read them (aggregating metrics), but never
+ * decides the fate of a record.
+ */
+export interface Stage {
+  readonly name: string
+  start?(): void
+  process(records: LogRecord[], deadline: Deadline): Promise<void>
+  /** Sends anything the stage holds (e.g. pending metrics). */
+  flush?(deadline: Deadline): Promise<void>
+  close?(deadline: Deadline): Promise<void>
+}

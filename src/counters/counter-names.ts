@@ -1,0 +1,45 @@
+/**
+ * One name per counter, used everywhere: in-process stats, the stats file,
+ * the HTTP endpoint, Postgres and CloudWatch. The index of a name is its slot
+ * in the shared counters buffer, so names are only ever appended.
+ */
+export const COUNTER_NAMES = [
+  'received',
+  'written',
+  'dropped_overflow',
+  'dropped_invalid_json',
+  'dropped_too_large',
+  'dropped_closed',
+  'dropped_exit_timeout',
+  'failed_db_rejected',
+  'failed_db_unavailable',
+  'queued_records',
+  'queued_bytes',
+  'batches',
+  'retries',
+  'sanitized',
+  'offloaded',
+  'offloaded_bytes',
+  'offload_failed',
+  'metrics_sent',
+  'metrics_dropped',
+  'spans',
+] as const
+
+export type CounterName = (typeof COUNTER_NAMES)[number]
+
+/** Slots reserved beyond the named ones so later counters fit old buffers. */
+export const COUNTER_SLOTS = 64
+
+export const COUNTER_INDEX: Readonly<Record<CounterName, number>> = Object.freeze(
+  Object.fromEntries(COUNTER_NAMES.map((name, index) => [name, index])) as Record<CounterName, number>,
+)
+
+export const DROP_REASONS = ['overflow', 'invalid_json', 'too_large', 'closed', 'exit_timeout'] as const
+export type DropReason = (typeof DROP_REASONS)[number]
+
+export const FAIL_REASONS = ['db_rejected', 'db_unavailable'] as const
+export type FailReason = (typeof FAIL_REASONS)[number]
+
+/** Counters that are levels (go up and down), not monotonic totals. */
+export const GAUGES: ReadonlySet<CounterName> = new Set(['queued_records', 'queued_bytes'])

@@ -1,0 +1,76 @@
+import { COUNTER_INDEX, COUNTER_NAMES, COUNTER_SLOTS, DROP_REASONS, FAIL_REASONS, type CounterName, type DropReason, type FailReason } from './counter-names.js'
+
+/** The counters in the shape people read: totals plus per-reason maps. */
+export interface SluiceStats {
+  received: number
+  written: number
+  dropped: number
+  failed: number
+  droppedBy: Record<DropReason, number>
+  failedBy: Record<FailReason, number>
+  queuedRecords: number
+  queuedBytes: number
+  batches: number
+  retries: number
+  sanitized: number
+  offloaded: number
+  offloadedBytes: number
+  offloadFailed: number
+  metricsSent: number
+  metricsDropped: number
+  spans: number
+}
+
+export type FlatCounters = Record<CounterName, number>
+
+/** Builds the readable stats shape from the flat counter names. */
+export function statsFromCounters(flat: FlatCounters): SluiceStats {
+  const droppedBy = Object.fromEntries(DROP_REASONS.map((r) => [r, flat[`dropped_${r}`] ?? 0])) as Record<DropReason, number>
+  const failedBy = Object.fromEntries(FAIL_REASONS.map((r) => [r, flat[`failed_${r}`] ?? 0])) as Record<FailReason, number>
+  const sum = (o: Record<string, number>): number => Object.values(o).reduce((a, b) => a + b, 0)
+  return {
+    received: flat.received,
+    written: flat.written,
+    dropped: sum(droppedBy),
+    failed: sum(failedBy),
+    droppedBy,
+    failedBy,
+    queuedRecords: flat.queued_records,
+    queuedBytes: flat.queued_bytes,
+    batches: flat.batches,
+    retries: flat.retries,
+    sanitized: flat.sanitized,
+    offloaded: flat.offloaded,
+    offloadedBytes: flat.offloaded_bytes,
+    offloadFailed: flat.offload_failed,
+    metricsSent: flat.metrics_sent,
+    metricsDropped: flat.metrics_dropped,
+    spans: flat.spans,
+  }
+}
+
+export interface StatsHandle {
+  /** Pass this as `options.counters` of the transport. */
+  readonly buffer: SharedArrayBuffer
+  /** Reads the worker's counters live; costs a few atomic loads. */
+  read(): SluiceStats
+  /** The same values under their flat names (`dropped_overflow`, …). */
+  readFlat(): FlatCounters
+}
+
+/**
+ * Creates the shared counters the transport worker publishes into.
+ *
+ * ```js
+ * const stats = createStats()
+ * const transport = pino.transport({ target: 'pino-sluice', options: { counters: stats.buffer, … } })
+ * stats.read().dropped
+ * ```
+ */
+export function createStats(): StatsHandle {
+  const buffer = new SharedArrayBuffer(COUNTER_SLOTS * BigInt64Array.BYTES_PER_ELEMENT)
+  const view = new BigInt64Array(buffer)
+  const readFlat = (): FlatCounters =>
+    Object.fromEntries(COUNTER_NAMES.map((name) => [name, Number(Atomics.load(view, COUNTER_INDEX[name]))])) as FlatCounters
+  return { buffer, readFlat, read: () => statsFromCounters(readFlat()) }
+}

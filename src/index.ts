@@ -1,0 +1,11 @@
+/**
+ * pino-sluice public API. The transport itself is the default export of
+ * `pino-sluice/worker`, which `target: 'pino-sluice'` resolves to through the
+ * package's `exports`.
+ */
+export { createStats, statsFromCounters, type SluiceStats, type StatsHandle, type FlatCounters } from './counters/stats.js'
+export { COUNTER_NAMES, DROP_REASONS, FAIL_REASONS, type CounterName, type DropReason, type FailReason } from './counters/counter-names.js'
+export { resolveOptions, type ResolvedOptions } from './options/resolve-options.js'
+export { OptionsError } from './options/option-reader.js'
+export type { SluiceOptions } from './options/sluice-options.js'
+export { default } from './transport/worker.js'

@@ -1,0 +1,105 @@
+/**
+ * Small readers that validate one option each and name the option, the value
+ * and the fix when it is wrong. Options are validated once, at the edge; the
+ * rest of the code trusts the resolved, frozen config.
+ */
+export class OptionsError extends Error {
+  override readonly name = 'OptionsError'
+}
+
+type Section = Record<string, unknown>
+
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)
+  if (typeof value === 'bigint') return `${value}n`
+  if (value === null || typeof value !== 'object') return String(value)
+  return Array.isArray(value) ? 'an array' : 'an object'
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0] as number
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j] as number
+      row[j] = Math.min(above + 1, (row[j - 1] as number) + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1))
+      diagonal = above
+    }
+  }
+  return row[b.length] as number
+}
+
+/** Reads a nested options object, rejecting anything that is not a plain object. */
+export function readSection(parent: Section, key: string, path: string): Section | undefined {
+  const value = parent[key]
+  if (value === undefined) return undefined
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new OptionsError(`options.${path} must be an object, got ${describe(value)}`)
+  }
+  return value as Section
+}
+
+export function rejectUnknownKeys(section: Section, allowed: readonly string[], path: string): void {
+  for (const key of Object.keys(section)) {
+    if (allowed.includes(key)) continue
+    const close = allowed.filter((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2)
+    const hint = close.length > 0 ? ` Did you mean ${close.map((k) => `"${k}"`).join(' or ')}?` : ''
+    const where = path ? `options.${path}` : 'options'
+    throw new OptionsError(`${where} has an unknown key "${key}".${hint} Known keys: ${allowed.join(', ')}.`)
+  }
+}
+
+interface IntRule {
+  min: number
+  max?: number
+  unit?: string
+}
+
+export function readInt(section: Section, key: string, path: string, fallback: number, rule: IntRule): number {
+  const value = section[key]
+  if (value === undefined) return fallback
+  const max = rule.max ?? Number.MAX_SAFE_INTEGER
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < rule.min || value > max) {
+    const unit = rule.unit ? ` (${rule.unit})` : ''
+    const range = rule.max === undefined ? `>= ${rule.min}` : `between ${rule.min} and ${max}`
+    throw new OptionsError(`options.${path}.${key} must be an integer ${range}${unit}, got ${describe(value)}. Omit it to use the default ${fallback}.`)
+  }
+  return value
+}
+
+export function readString(section: Section, key: string, path: string): string | undefined {
+  const value = section[key]
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new OptionsError(`options.${path}.${key} must be a non-empty string, got ${describe(value)}`)
+  }
+  return value
+}
+
+export function readBoolean(section: Section, key: string, path: string, fallback: boolean): boolean {
+  const value = section[key]
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw new OptionsError(`options.${path}.${key} must be true or false, got ${describe(value)}`)
+  return value
+}
+
+export function readEnum<T extends string>(section: Section, key: string, path: string, allowed: readonly T[], fallback: T): T {
+  const value = section[key]
+  if (value === undefined) return fallback
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new OptionsError(`options.${path}.${key} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`)
+  }
+  return value as T
+}
+
+/** SQL identifiers we accept: plain lower-case names, so no quoting or escaping is ever needed. */
+export function readIdentifier(section: Section, key: string, path: string, fallback: string): string {
+  const value = section[key] ?? fallback
+  if (typeof value !== 'string' || !/^[a-z_][a-z0-9_]{0,47}$/.test(value)) {
+    throw new OptionsError(
+      `options.${path}.${key} must be a plain SQL identifier (lower-case letters, digits and _, starting with a letter or _, at most 48 characters), got ${describe(value)}`,
+    )
+  }
+  return value
+}

@@ -1,0 +1,99 @@
+import { resolvePostgresOptions, type PostgresOptions } from '../../sinks/postgres/postgres-options.js'
+import type { OverflowPolicy } from '../channel/bounded-channel.js'
+import { COUNTER_SLOTS } from '../counters/counter-names.js'
+import { OptionsError, describe, readEnum, readInt, readSection, rejectUnknownKeys } from './option-reader.js'
+
+const MiB = 1024 * 1024
+
+export interface ChannelOptions {
+  readonly maxRecords: number
+  readonly maxBytes: number
+  /** A single line above this size is dropped as `too_large`. */
+  readonly maxRecordBytes: number
+  readonly overflow: OverflowPolicy
+}
+
+export interface BatchOptions {
+  readonly maxRecords: number
+  readonly maxBytes: number
+  readonly intervalMs: number
+  /** A record at or above this pino level is flushed at once. */
+  readonly flushLevel: number
+}
+
+export interface ExitOptions {
+  /** Time allowed to drain and commit on close; pino kills the worker at 10 s. */
+  readonly budgetMs: number
+  /** Print one stderr line with the totals when anything was dropped or failed. */
+  readonly report: boolean
+}
+
+export interface ResolvedOptions {
+  readonly postgres: PostgresOptions
+  readonly channel: ChannelOptions
+  readonly batch: BatchOptions
+  readonly exit: ExitOptions
+  readonly counters: SharedArrayBuffer | undefined
+}
+
+const ROOT_KEYS = ['postgres', 'channel', 'batch', 'exit', 'counters'] as const
+
+function resolveChannel(root: Record<string, unknown>): ChannelOptions {
+  const section = readSection(root, 'channel', 'channel') ?? {}
+  rejectUnknownKeys(section, ['maxRecords', 'maxBytes', 'maxRecordBytes', 'overflow'], 'channel')
+  const maxBytes = readInt(section, 'maxBytes', 'channel', 64 * MiB, { min: 1024, max: 2048 * MiB, unit: 'bytes' })
+  const maxRecordBytes = readInt(section, 'maxRecordBytes', 'channel', Math.min(MiB, maxBytes), { min: 64, max: maxBytes, unit: 'bytes, at most channel.maxBytes' })
+  return {
+    maxRecords: readInt(section, 'maxRecords', 'channel', 8192, { min: 1, max: 10_000_000 }),
+    maxBytes,
+    maxRecordBytes,
+    overflow: readEnum(section, 'overflow', 'channel', ['drop-newest', 'drop-oldest'] as const, 'drop-newest'),
+  }
+}
+
+function resolveBatch(root: Record<string, unknown>): BatchOptions {
+  const section = readSection(root, 'batch', 'batch') ?? {}
+  rejectUnknownKeys(section, ['maxRecords', 'maxBytes', 'intervalMs', 'flushLevel'], 'batch')
+  return {
+    maxRecords: readInt(section, 'maxRecords', 'batch', 1000, { min: 1, max: 100_000 }),
+    maxBytes: readInt(section, 'maxBytes', 'batch', 8 * MiB, { min: 1024, max: 1024 * MiB, unit: 'bytes' }),
+    intervalMs: readInt(section, 'intervalMs', 'batch', 1000, { min: 1, max: 3_600_000, unit: 'ms' }),
+    flushLevel: readInt(section, 'flushLevel', 'batch', 50, { min: 0, max: 1000, unit: 'pino level number' }),
+  }
+}
+
+function resolveExit(root: Record<string, unknown>): ExitOptions {
+  const section = readSection(root, 'exit', 'exit') ?? {}
+  rejectUnknownKeys(section, ['budgetMs', 'report'], 'exit')
+  const report = section.report ?? true
+  if (typeof report !== 'boolean') throw new OptionsError(`options.exit.report must be true or false, got ${describe(report)}`)
+  return {
+    budgetMs: readInt(section, 'budgetMs', 'exit', 5000, { min: 0, max: 9000, unit: 'ms, pino kills the worker at 10 s' }),
+    report,
+  }
+}
+
+function resolveCounters(root: Record<string, unknown>): SharedArrayBuffer | undefined {
+  const value = root.counters
+  if (value === undefined) return undefined
+  if (!(value instanceof SharedArrayBuffer) || value.byteLength < COUNTER_SLOTS * 8) {
+    throw new OptionsError(`options.counters must be the buffer of createStats() (a SharedArrayBuffer of ${COUNTER_SLOTS * 8} bytes), got ${describe(value)}`)
+  }
+  return value
+}
+
+/** Validates user options once and returns a frozen config; throws OptionsError naming the option and the fix. */
+export function resolveOptions(input: unknown, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+  if (input === undefined || input === null) input = {}
+  if (typeof input !== 'object' || Array.isArray(input)) throw new OptionsError(`options must be an object, got ${describe(input)}`)
+  // pino adds `$context` and `pinoWillSendConfig` to every transport's options.
+  const { $context: _context, pinoWillSendConfig: _willSend, ...root } = input as Record<string, unknown>
+  rejectUnknownKeys(root, ROOT_KEYS, '')
+  return Object.freeze({
+    postgres: Object.freeze(resolvePostgresOptions(root, env)),
+    channel: Object.freeze(resolveChannel(root)),
+    batch: Object.freeze(resolveBatch(root)),
+    exit: Object.freeze(resolveExit(root)),
+    counters: resolveCounters(root),
+  })
+}

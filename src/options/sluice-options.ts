@@ -1,0 +1,54 @@
+/**
+ * Options of the pino-sluice transport, as passed in `pino.transport({ target: 'pino-sluice', options })`.
+ * Every field is optional except a Postgres URL (here or in DATABASE_URL).
+ */
+export interface SluiceOptions {
+  postgres?: {
+    /** Connection string. Default: the DATABASE_URL environment variable. */
+    url?: string
+    /** Logs table (plain lower-case identifier). Spans and stats tables derive from it. Default 'logs'. */
+    table?: string
+    /** Schema of the tables. Default 'public'. */
+    schema?: string
+    /** Connections per worker. Default 1. */
+    connections?: number
+    /** Connect timeout in ms. Default 5000. */
+    connectTimeoutMs?: number
+    retry?: {
+      /** First backoff delay in ms. Default 100. */
+      initialDelayMs?: number
+      /** Longest backoff delay in ms. Default 5000. */
+      maxDelayMs?: number
+      /** Time a batch may spend retrying while the database is unreachable, in ms; then it counts as failed `db_unavailable`. Default 30000. */
+      budgetMs?: number
+    }
+  }
+  channel?: {
+    /** Most records queued in the worker. Default 8192. */
+    maxRecords?: number
+    /** Most bytes (UTF-8 size of raw lines) queued in the worker. Default 64 MiB. */
+    maxBytes?: number
+    /** A single record above this size is dropped as `too_large`. Default 1 MiB. */
+    maxRecordBytes?: number
+    /** Which records go when the channel is full. Default 'drop-newest'. */
+    overflow?: 'drop-newest' | 'drop-oldest'
+  }
+  batch?: {
+    /** Records per Postgres transaction. Default 1000. */
+    maxRecords?: number
+    /** Raw bytes per batch. Default 8 MiB. */
+    maxBytes?: number
+    /** Longest time a record waits before its batch is written, in ms. Default 1000. */
+    intervalMs?: number
+    /** A record at or above this pino level is written at once. Default 50 (error). */
+    flushLevel?: number
+  }
+  exit?: {
+    /** Time to drain and commit on close, in ms (pino kills the worker at 10 s). Default 5000. */
+    budgetMs?: number
+    /** Print one stderr line with the totals on close when anything was dropped or failed. Default true. */
+    report?: boolean
+  }
+  /** `createStats().buffer`: the worker publishes its counters there for the app to read live. */
+  counters?: SharedArrayBuffer
+}

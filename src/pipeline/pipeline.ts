@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import type { Deadline, PrimarySink, Stage } from '../../sinks/sink.js'
+import { Batcher } from '../batcher/batcher.js'
+import { BoundedChannel } from '../channel/bounded-channel.js'
+import type { Counters } from '../counters/counters.js'
+import type { ResolvedOptions } from '../options/resolve-options.js'
+import type { LogRecord } from '../records/log-record.js'
+import { parseLine } from '../records/parse-line.js'
+import { peekLevel } from '../records/peek-level.js'
+import { dropNotice, type DropTally } from './drop-notice.js'
+
+/** Identifies this process's writer in every row: host, pid and a random part. */
+export function newWriterId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`
+}
+
+/**
+ * Lines in, settled records out. Owns the accounting: every line offered to
+ * `accept` ends as exactly one of written, dropped (with reason) or failed
+ * (with reason), and `counters` says which.
+ */
+export class Pipeline {
+  readonly channel: BoundedChannel
+  private readonly batcher: Batcher
+  private readonly deadline: Deadline = { at: Number.POSITIVE_INFINITY }
+  private nextSeq = 1
+  private closed = false
+  private announced: DropTally | undefined
+
+  constructor(
+    private readonly options: ResolvedOptions,
+    private readonly counters: Counters,
+    private readonly sink: PrimarySink,
+    private readonly stages: readonly Stage[] = [],
+  ) {
+    this.channel = new BoundedChannel(options.channel)
+    this.batcher = new Batcher(this.channel, options.batch, (lines) => this.writeBatch(lines))
+  }
+
+  start(): void {
+    this.sink.start()
+    for (const stage of this.stages) stage.start?.()
+  }
+
+  /** Takes the complete lines of one chunk. Never blocks: lines that do not fit are dropped and counted. */
+  accept(lines: readonly string[]): void {
+    const counters = this.counters
+    const { maxRecordBytes } = this.options.channel
+    counters.add('received', lines.length)
+    if (this.closed) {
+      counters.drop('closed', lines.length)
+      return
+    }
+    let highest = 0
+    for (const line of lines) {
+      const bytes = Buffer.byteLength(line)
+      if (bytes > maxRecordBytes) {
+        counters.drop('too_large')
+        continue
+      }
+      const dropped = this.channel.push(line, bytes)
+      if (dropped > 0) counters.drop('overflow', dropped)
+      if (dropped === 0 || this.options.channel.overflow === 'drop-oldest') {
+        const level = peekLevel(line)
+        if (level > highest) highest = level
+      }
+    }
+    this.publishQueue()
+    this.batcher.queued(highest)
+  }
+
+  /** Resolves when every line accepted so far is settled (committed, dropped or failed). */
+  async flush(): Promise<void> {
+    await this.batcher.drain()
+    await Promise.all(this.stages.map((stage) => stage.flush?.(this.deadline)))
+  }
+
+  /**
+   * Drains and commits within the exit budget. Retries stop at the deadline;
+   * lines still queued then are counted as dropped `exit_timeout`, and a batch
+   * still in flight is cut off by closing the connections (its records are
+   * counted as failed `db_unavailable`).
+   */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    const { budgetMs } = this.options.exit
+    this.deadline.at = Date.now() + budgetMs
+    const flushing = this.flush()
+    let timer: NodeJS.Timeout | undefined
+    const inTime = await Promise.race([
+      flushing.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(resolve, budgetMs, false))),
+    ])
+    clearTimeout(timer)
+    if (!inTime) {
+      const left = this.channel.take(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER).lines.length
+      if (left > 0) this.counters.drop('exit_timeout', left)
+      await this.sink.close()
+      await flushing.catch(() => {})
+    }
+    this.batcher.stop()
+    await Promise.all(this.stages.map((stage) => stage.close?.(this.deadline)))
+    await this.sink.close()
+    this.publishQueue()
+  }
+
+  private async writeBatch(lines: string[]): Promise<void> {
+    const counters = this.counters
+    const now = Date.now()
+    const records: LogRecord[] = []
+    let bytes = 0
+    for (const line of lines) {
+      const parsed = parseLine(line, Buffer.byteLength(line), this.nextSeq, now)
+      if (!parsed.ok) {
+        counters.drop('invalid_json')
+        continue
+      }
+      this.nextSeq++
+      if (parsed.sanitized) counters.add('sanitized')
+      bytes += parsed.record.bytes
+      records.push(parsed.record)
+    }
+    this.publishQueue()
+    for (const stage of this.stages) await stage.process(records, this.deadline)
+    const outcome = await this.sink.write(records, this.deadline)
+    counters.add('written', outcome.written)
+    counters.fail('db_rejected', outcome.rejected)
+    counters.fail('db_unavailable', outcome.unavailable)
+    counters.add('batches')
+    counters.publish()
+    if (outcome.written > 0 && bytes > 0) await this.announceDrops()
+  }
+
+  /** After a successful batch, one row tells readers of the table how many records were dropped or failed since the last notice. */
+  private async announceDrops(): Promise<void> {
+    const notice = dropNotice(this.counters, this.announced, this.nextSeq)
+    if (!notice) return
+    this.nextSeq++
+    const outcome = await this.sink.write([notice.record], this.deadline)
+    if (outcome.written === 1) this.announced = notice.tally
+  }
+
+  private publishQueue(): void {
+    this.counters.set('queued_records', this.channel.length)
+    this.counters.set('queued_bytes', this.channel.bytes)
+    this.counters.publish()
+  }
+}

@@ -1,0 +1,34 @@
+import type { LogRecord } from './log-record.js'
+import { levelFromValue } from './peek-level.js'
+import { mayNeedSanitizing, sanitizeValue } from './sanitize.js'
+
+export type ParseResult = { ok: true; record: LogRecord; sanitized: boolean } | { ok: false }
+
+/** Year 1 to the end of what Date can represent; Postgres accepts all of it. */
+const MIN_TIME = -62135596800000
+const MAX_TIME = 8.64e15
+
+function timeFromValue(value: unknown): number | undefined {
+  const ms = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : Number.NaN
+  return Number.isFinite(ms) && ms >= MIN_TIME && ms <= MAX_TIME ? ms : undefined
+}
+
+/** Parses one raw line into a record; anything but a JSON object is refused. */
+export function parseLine(line: string, bytes: number, seq: number, now: number): ParseResult {
+  let value: unknown
+  try {
+    value = JSON.parse(line)
+  } catch {
+    return { ok: false }
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false }
+  const sanitized = mayNeedSanitizing(line)
+  const object = (sanitized ? sanitizeValue(value) : value) as Record<string, unknown>
+  let time = timeFromValue(object.time)
+  if (time === undefined) {
+    // Keep an unusable time visible in `data` rather than losing it.
+    if (object.time !== undefined) object.time_invalid = object.time
+    time = now
+  }
+  return { ok: true, sanitized, record: { seq, time, level: levelFromValue(object.level), bytes, value: object } }
+}

@@ -1,0 +1,42 @@
+/**
+ * The pino-sluice worker: the module `pino.transport({ target: 'pino-sluice' })` loads.
+ *
+ *   app thread                      worker thread (this file)
+ *   ──────────                      ────────────────────────────────────────────────────────────────
+ *   pino ─► thread-stream ring ─►  SluiceStream ─► BoundedChannel ─► Batcher ─► stages ─► PostgresSink
+ *            (4 MiB, shared)        split lines     drop + count      flush by   S3 offload,  COPY, one tx
+ *                                   never waits     on overflow       size/time  CloudWatch   per batch
+ *
+ *   counters ─► SharedArrayBuffer (app reads live with createStats()) and stderr totals on close.
+ */
+import { Counters } from '../counters/counters.js'
+import { resolveOptions } from '../options/resolve-options.js'
+import { Pipeline, newWriterId } from '../pipeline/pipeline.js'
+import { PostgresSink } from '../../sinks/postgres/postgres-sink.js'
+import { exitReport } from './exit-report.js'
+import { SluiceStream } from './sluice-stream.js'
+
+export default async function sluiceTransport(rawOptions: unknown): Promise<SluiceStream> {
+  const options = resolveOptions(rawOptions)
+  const counters = new Counters(options.counters)
+  const problems = new Set<string>()
+  const sink = new PostgresSink(options.postgres, newWriterId(), {
+    onRetry: () => counters.add('retries'),
+    onProblem: (message) => {
+      // One line per distinct problem: a dead database must not flood stderr.
+      if (problems.size < 20 && !problems.has(message)) {
+        problems.add(message)
+        process.stderr.write(`pino-sluice: ${message}\n`)
+      }
+    },
+  })
+  const pipeline = new Pipeline(options, counters, sink)
+  pipeline.start()
+  counters.publish()
+  return new SluiceStream(pipeline, counters, options.channel.maxRecordBytes, async () => {
+    await pipeline.close()
+    counters.publish()
+    const report = options.exit.report ? exitReport(counters) : undefined
+    if (report) process.stderr.write(report)
+  })
+}

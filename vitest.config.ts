@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/support/global-setup.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Files share one Postgres server but use their own tables; two cores here.
+    fileParallelism: true,
+    maxWorkers: 2,
+    minWorkers: 1,
+  },
+})
