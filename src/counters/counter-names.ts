@@ -24,6 +24,9 @@ export const COUNTER_NAMES = [
   'metrics_sent',
   'metrics_dropped',
   'spans',
+  'metrics_invalid',
+  'metrics_cardinality',
+  'metrics_lost',
 ] as const
 
 export type CounterName = (typeof COUNTER_NAMES)[number]

@@ -1,4 +1,7 @@
+import { resolveCloudWatchOptions, type CloudWatchOptions } from '../../sinks/cloudwatch/cloudwatch-options.js'
 import { resolvePostgresOptions, type PostgresOptions } from '../../sinks/postgres/postgres-options.js'
+import { resolveS3Options, type S3Options } from '../../sinks/s3/s3-options.js'
+import { resolveStatsOptions, type StatsOptions } from '../stats/stats-options.js'
 import type { OverflowPolicy } from '../channel/bounded-channel.js'
 import { COUNTER_SLOTS } from '../counters/counter-names.js'
 import { OptionsError, describe, readEnum, readInt, readSection, rejectUnknownKeys } from './option-reader.js'
@@ -34,9 +37,12 @@ export interface ResolvedOptions {
   readonly batch: BatchOptions
   readonly exit: ExitOptions
   readonly counters: SharedArrayBuffer | undefined
+  readonly s3: S3Options | undefined
+  readonly cloudwatch: CloudWatchOptions | undefined
+  readonly stats: StatsOptions | undefined
 }
 
-const ROOT_KEYS = ['postgres', 'channel', 'batch', 'exit', 'counters'] as const
+const ROOT_KEYS = ['postgres', 'channel', 'batch', 'exit', 'counters', 's3', 'cloudwatch', 'stats'] as const
 
 function resolveChannel(root: Record<string, unknown>): ChannelOptions {
   const section = readSection(root, 'channel', 'channel') ?? {}
@@ -95,5 +101,8 @@ export function resolveOptions(input: unknown, env: NodeJS.ProcessEnv = process.
     batch: Object.freeze(resolveBatch(root)),
     exit: Object.freeze(resolveExit(root)),
     counters: resolveCounters(root),
+    s3: resolveS3Options(root),
+    cloudwatch: resolveCloudWatchOptions(root),
+    stats: resolveStatsOptions(root),
   })
 }

@@ -12,7 +12,11 @@
 import { Counters } from '../counters/counters.js'
 import { resolveOptions } from '../options/resolve-options.js'
 import { Pipeline, newWriterId } from '../pipeline/pipeline.js'
+import { createMetricsStage } from '../../sinks/cloudwatch/create-metrics-stage.js'
 import { PostgresSink } from '../../sinks/postgres/postgres-sink.js'
+import type { Stage } from '../../sinks/sink.js'
+import { createOffloadStage } from '../../sinks/s3/create-offload-stage.js'
+import { startStatsPublisher } from '../stats/start-stats-publisher.js'
 import { exitReport } from './exit-report.js'
 import { SluiceStream } from './sluice-stream.js'
 
@@ -30,12 +34,18 @@ export default async function sluiceTransport(rawOptions: unknown): Promise<Slui
       }
     },
   })
-  const pipeline = new Pipeline(options, counters, sink)
+  // Offloading runs first so metrics and Postgres see the slim record.
+  const stages = [createOffloadStage(options.s3, counters), createMetricsStage(options.cloudwatch, counters)].filter(
+    (stage): stage is Stage => stage !== undefined,
+  )
+  const pipeline = new Pipeline(options, counters, sink, stages)
   pipeline.start()
   counters.publish()
+  const publisher = startStatsPublisher(options.stats, counters)
   return new SluiceStream(pipeline, counters, options.channel.maxRecordBytes, async () => {
     await pipeline.close()
     counters.publish()
+    await publisher?.close()
     const report = options.exit.report ? exitReport(counters) : undefined
     if (report) process.stderr.write(report)
   })

@@ -1,0 +1,64 @@
+/**
+ * `npm run demo`: starts an embedded Postgres, logs a burst through the
+ * pino-sluice transport, and prints the counters and a sample of the rows.
+ * Needs no database, no network, and removes its temp data when done.
+ */
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import pino from 'pino'
+import postgres from 'postgres'
+import { startLocalPostgres } from '../dev/local-postgres.js'
+import { createStats } from '../src/index.js'
+
+const WORKER_ENTRY = fileURLToPath(new URL('../src/index.js', import.meta.url))
+const BURST = Number(process.env.DEMO_RECORDS ?? 200_000)
+
+async function main(): Promise<void> {
+  process.stdout.write('starting an embedded Postgres...\n')
+  const database = await startLocalPostgres()
+  try {
+    const stats = createStats()
+    const transport = pino.transport({
+      target: WORKER_ENTRY,
+      options: { postgres: { url: database.url, table: 'demo_logs' }, counters: stats.buffer, exit: { report: false } },
+    })
+    await once(transport, 'ready')
+    const log = pino(transport)
+
+    process.stdout.write(`logging a burst of ${BURST.toLocaleString('en-US')} records in a tight loop...\n`)
+    const started = process.hrtime.bigint()
+    for (let i = 0; i < BURST; i++) log.info({ i, user: i % 1000, route: '/checkout' }, 'request handled')
+    const emitted = process.hrtime.bigint()
+    log.error({ err: { type: 'Error', message: 'payment declined' } }, 'something failed')
+    await new Promise<void>((resolve, reject) => transport.flush((err?: Error) => (err ? reject(err) : resolve())))
+    const committed = process.hrtime.bigint()
+
+    const s = stats.read()
+    const ms = (from: bigint, to: bigint): number => Number(to - from) / 1e6
+    process.stdout.write(`\nmain thread: ${(ms(started, emitted) * 1e6 / BURST).toFixed(0)} ns per log call\n`)
+    process.stdout.write(`committed ${s.written.toLocaleString('en-US')} rows in ${ms(started, committed).toFixed(0)} ms `)
+    process.stdout.write(`(${Math.round(s.written / (ms(started, committed) / 1000)).toLocaleString('en-US')} rows/s)\n`)
+    process.stdout.write(`\ncounters: received=${s.received} written=${s.written} dropped=${s.dropped} failed=${s.failed}\n`)
+    process.stdout.write(`  dropped by reason: ${JSON.stringify(s.droppedBy)}\n  failed by reason:  ${JSON.stringify(s.failedBy)}\n`)
+    process.stdout.write(`  received == written + dropped + failed: ${s.received === s.written + s.dropped + s.failed}\n`)
+
+    const sql = postgres(database.url, { onnotice: () => {} })
+    const sample = await sql`(select time, level, msg, data from demo_logs order by seq limit 3)
+      union all (select time, level, msg, data from demo_logs where level >= 40 order by seq desc limit 2)`
+    process.stdout.write('\nsample rows:\n')
+    for (const row of sample) {
+      process.stdout.write(`  ${(row.time as Date).toISOString()}  ${row.level}  ${row.msg}  ${JSON.stringify(row.data)}\n`)
+    }
+    await sql.end()
+
+    transport.end()
+    await once(transport, 'close')
+  } finally {
+    await database.stop()
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`demo failed: ${error instanceof Error ? error.stack : String(error)}\n`)
+  process.exitCode = 1
+})
