@@ -51,4 +51,13 @@ export interface SluiceOptions {
   }
   /** `createStats().buffer`: the worker publishes its counters there for the app to read live. */
   counters?: SharedArrayBuffer
+  /** Publishes the counters for other processes (`sluice tail`, Prometheus). Set a file, a port or both. */
+  stats?: {
+    /** Path of a JSON snapshot replaced atomically (temp file + rename) every interval. */
+    file?: string
+    /** Loopback HTTP port serving `/metrics` (Prometheus) and `/stats` (JSON); 0 picks a free port (see `http.port` in the file). */
+    port?: number
+    /** How often the file is rewritten, in ms. Default 1000. */
+    intervalMs?: number
+  }
 }

@@ -1,0 +1,52 @@
+import { COUNTER_NAMES, GAUGES, type CounterName } from '../counters/counter-names.js'
+import type { StatsSnapshot } from './stats-snapshot.js'
+
+const PREFIX = 'pino_sluice_'
+
+/** HELP text per counter; a counter added later without an entry still gets exported with a generic one. */
+const HELP: Partial<Record<CounterName, string>> = {
+  received: 'Lines the worker read from pino.',
+  written: 'Records committed to Postgres.',
+  queued_records: 'Records waiting in the bounded channel.',
+  queued_bytes: 'Bytes (UTF-8 size of raw lines) waiting in the bounded channel.',
+  batches: 'Transactions committed.',
+  retries: 'Retries after transient errors.',
+  sanitized: 'Records kept after removing characters Postgres refuses.',
+  offloaded: 'Payloads offloaded to S3.',
+  offloaded_bytes: 'Bytes offloaded to S3.',
+  offload_failed: 'Payloads that could not be offloaded.',
+  metrics_sent: 'Metric datapoints sent to CloudWatch.',
+  metrics_dropped: 'Metric datapoints dropped.',
+  spans: 'Spans recorded.',
+}
+
+/** `dropped_<reason>` and `failed_<reason>` become one family each with a `reason` label. */
+const LABELLED: readonly { prefix: string; family: string; help: string }[] = [
+  { prefix: 'dropped_', family: 'dropped_total', help: 'Records dropped, by reason.' },
+  { prefix: 'failed_', family: 'failed_total', help: 'Records that failed to be written, by reason.' },
+]
+
+/** The counters in the Prometheus text exposition format (version 0.0.4). */
+export function prometheusText(snapshot: StatsSnapshot): string {
+  const out: string[] = []
+  for (const { prefix, family, help } of LABELLED) {
+    out.push(`# HELP ${PREFIX}${family} ${help}`, `# TYPE ${PREFIX}${family} counter`)
+    for (const name of COUNTER_NAMES) {
+      if (name.startsWith(prefix)) out.push(`${PREFIX}${family}{reason="${name.slice(prefix.length)}"} ${snapshot.counters[name]}`)
+    }
+  }
+  for (const name of COUNTER_NAMES) {
+    if (LABELLED.some(({ prefix }) => name.startsWith(prefix))) continue
+    const gauge = GAUGES.has(name)
+    const metric = `${PREFIX}${name}${gauge ? '' : '_total'}`
+    out.push(`# HELP ${metric} ${HELP[name] ?? `pino-sluice counter ${name}.`}`, `# TYPE ${metric} ${gauge ? 'gauge' : 'counter'}`, `${metric} ${snapshot.counters[name]}`)
+  }
+  const info = `${PREFIX}writer_info`
+  out.push(`# HELP ${info} The process publishing these counters.`, `# TYPE ${info} gauge`)
+  out.push(`${info}{hostname="${escapeLabel(snapshot.writer.hostname)}",pid="${snapshot.writer.pid}"} 1`)
+  return `${out.join('\n')}\n`
+}
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
+}
