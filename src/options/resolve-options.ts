@@ -95,13 +95,14 @@ export function resolveOptions(input: unknown, env: NodeJS.ProcessEnv = process.
   // pino adds `$context` and `pinoWillSendConfig` to every transport's options.
   const { $context: _context, pinoWillSendConfig: _willSend, ...root } = input as Record<string, unknown>
   rejectUnknownKeys(root, ROOT_KEYS, '')
+  const channel = Object.freeze(resolveChannel(root))
   return Object.freeze({
     postgres: Object.freeze(resolvePostgresOptions(root, env)),
-    channel: Object.freeze(resolveChannel(root)),
+    channel,
     batch: Object.freeze(resolveBatch(root)),
     exit: Object.freeze(resolveExit(root)),
     counters: resolveCounters(root),
-    s3: resolveS3Options(root),
+    s3: resolveS3Options(root, channel.maxBytes),
     cloudwatch: resolveCloudWatchOptions(root),
     stats: resolveStatsOptions(root),
   })
