@@ -11,7 +11,7 @@ interface SocketTarget {
 }
 
 /**
- * postgres.js leaves Nagle's algorithm on; a COPY per batch then waits on
+ * postgres.js leaves Nagle's algorithm on; a large batch statement then waits on
  * delayed ACKs (measured ~5x slower per batch). Handing it a connected socket
  * with TCP_NODELAY set avoids that.
  */
@@ -39,7 +39,7 @@ export function connect(options: PostgresOptions): Sql {
     idle_timeout: 0,
     max_lifetime: null,
     onnotice: () => {},
-    // Our own SQL is static text and COPY; no type fetching round trip needed.
+    // Our SQL only sends text and jsonb; no type-fetching round trip needed.
     fetch_types: false,
     connection: { application_name: 'pino-sluice' },
   })

@@ -3,8 +3,8 @@ import type { BatchOutcome, Deadline, PrimarySink } from '../sink.js'
 import { Backoff, sleep } from './backoff.js'
 import { describeError, isTransient } from './classify-error.js'
 import { connect, type Sql } from './connect.js'
-import { LOG_COLUMNS, logsMigrations } from './logs-schema.js'
-import { encodeLogRow } from './log-row.js'
+import { insertLogRows, logsMigrations } from './logs-schema.js'
+import { toLogRow } from './log-row.js'
 import { migrate, type Migration } from './migrations.js'
 import type { PostgresOptions } from './postgres-options.js'
 import { tableNames, type TableNames } from './table-names.js'
@@ -24,7 +24,7 @@ function add(a: BatchOutcome, b: BatchOutcome): BatchOutcome {
 
 /**
  * Writes batches into Postgres: one transaction per batch with
- * `synchronous_commit = off`, rows sent by COPY. Transient failures are
+ * `synchronous_commit = off`, all rows in one jsonb parameter. Transient failures are
  * retried with backoff; before a retry we ask the database whether the
  * previous attempt committed after all (by writer id and sequence range), so
  * a retry never duplicates rows. A batch the server refuses for its data is
@@ -97,7 +97,7 @@ export class PostgresSink implements PrimarySink {
       try {
         if (attempted && (await this.alreadyCommitted(records))) return { ...EMPTY, written: records.length }
         attempted = true
-        await this.copy(records)
+        await this.insert(records)
         return { ...EMPTY, written: records.length }
       } catch (error) {
         if (!isTransient(error)) return this.isolateRejected(records, deadline, error)
@@ -138,18 +138,11 @@ export class PostgresSink implements PrimarySink {
     return Number(row?.n ?? 0) >= records.length
   }
 
-  private async copy(records: LogRecord[]): Promise<void> {
-    let text = ''
-    for (const record of records) text += encodeLogRow(record, this.writerId)
-    const { schema, logs } = this.names
+  private async insert(records: LogRecord[]): Promise<void> {
+    const rows = records.map((record) => toLogRow(record, this.writerId))
     await this.sql.begin(async (tx) => {
       await tx`set local synchronous_commit = off`
-      const writable = await tx`copy ${this.sql(schema)}.${this.sql(logs)} (${this.sql(LOG_COLUMNS as unknown as string[])}) from stdin`.writable()
-      await new Promise<void>((resolve, reject) => {
-        writable.on('error', reject)
-        writable.on('finish', resolve)
-        writable.end(text)
-      })
+      await insertLogRows(tx as unknown as Sql, this.names, rows)
     })
   }
 }

@@ -1,0 +1,140 @@
+import fc from 'fast-check'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { Batcher } from '../src/batcher/batcher.js'
+import { BoundedChannel } from '../src/channel/bounded-channel.js'
+
+const options = { maxRecords: 3, maxBytes: 1_000_000, intervalMs: 1000, flushLevel: 50 }
+
+function setup(overrides: Partial<typeof options> = {}, channelRecords = 100) {
+  const channel = new BoundedChannel({ maxRecords: channelRecords, maxBytes: 1_000_000, overflow: 'drop-newest' })
+  const batches: string[][] = []
+  const batcher = new Batcher(channel, { ...options, ...overrides }, async (lines) => {
+    batches.push(lines)
+  })
+  const offer = (line: string, level = 30): void => {
+    channel.push(line, line.length)
+    batcher.queued(level)
+  }
+  return { channel, batches, batcher, offer }
+}
+
+beforeEach(() => vi.useFakeTimers())
+afterEach(() => vi.useRealTimers())
+
+describe('Batcher', () => {
+  it('writes as soon as maxRecords lines are queued', async () => {
+    const { batches, offer } = setup()
+    offer('a')
+    offer('b')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(batches).toEqual([])
+    offer('c')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(batches).toEqual([['a', 'b', 'c']])
+  })
+
+  it('writes a partial batch after intervalMs', async () => {
+    const { batches, offer } = setup()
+    offer('a')
+    await vi.advanceTimersByTimeAsync(999)
+    expect(batches).toEqual([])
+    await vi.advanceTimersByTimeAsync(1)
+    expect(batches).toEqual([['a']])
+  })
+
+  it('writes at once when a line at flushLevel arrives', async () => {
+    const { batches, offer } = setup()
+    offer('a')
+    offer('boom', 50)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(batches).toEqual([['a', 'boom']])
+  })
+
+  it('splits by maxBytes', async () => {
+    const { batches, offer } = setup({ maxRecords: 100, maxBytes: 5 })
+    offer('aaa')
+    offer('bbb')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(batches).toEqual([['aaa'], ['bbb']])
+  })
+
+  it('drain writes everything queued, in batches, and resolves when empty', async () => {
+    const { batches, offer, batcher, channel } = setup()
+    for (const l of 'abcdefg') offer(l)
+    const drained = batcher.drain()
+    await vi.advanceTimersByTimeAsync(0)
+    await drained
+    expect(batches.flat()).toEqual([...'abcdefg'])
+    expect(batches.every((b) => b.length <= 3)).toBe(true)
+    expect(channel.length).toBe(0)
+  })
+
+  it('keeps one batch in flight; lines queued meanwhile wait in the channel', async () => {
+    const channel = new BoundedChannel({ maxRecords: 100, maxBytes: 1_000_000, overflow: 'drop-newest' })
+    let release: () => void = () => {}
+    let inFlight = 0
+    let maxInFlight = 0
+    const written: string[] = []
+    const batcher = new Batcher(channel, options, async (lines) => {
+      inFlight++
+      maxInFlight = Math.max(maxInFlight, inFlight)
+      await new Promise<void>((resolve) => (release = resolve))
+      written.push(...lines)
+      inFlight--
+    })
+    for (const l of 'abcdef') {
+      channel.push(l, 1)
+      batcher.queued(30)
+    }
+    await vi.advanceTimersByTimeAsync(0)
+    expect(channel.length).toBe(3)
+    release()
+    await vi.advanceTimersByTimeAsync(0)
+    release()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(written).toEqual([...'abcdef'])
+    expect(maxInFlight).toBe(1)
+  })
+})
+
+describe('Batcher with random schedules (property)', () => {
+  type Step = { kind: 'offer'; level: number } | { kind: 'wait'; ms: number } | { kind: 'drain' }
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    { weight: 6, arbitrary: fc.record({ kind: fc.constant('offer' as const), level: fc.constantFrom(30, 30, 30, 40, 50) }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 1500 }) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('drain' as const) }) },
+  )
+
+  it('delivers every accepted line exactly once, in order, in batches within bounds', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 8 }), fc.array(step, { maxLength: 80 }), async (maxRecords, capacity, steps) => {
+        const { channel, batches, batcher } = setup({ maxRecords }, capacity)
+        let next = 0
+        const accepted: string[] = []
+        let dropped = 0
+        for (const s of steps) {
+          if (s.kind === 'offer') {
+            const l = String(next++)
+            if (channel.push(l, 1) === 0) accepted.push(l)
+            else dropped++
+            batcher.queued(s.level)
+          } else if (s.kind === 'wait') {
+            await vi.advanceTimersByTimeAsync(s.ms)
+          } else {
+            const done = batcher.drain()
+            await vi.advanceTimersByTimeAsync(0)
+            await done
+            expect(channel.length).toBe(0)
+          }
+          expect(channel.length).toBeLessThanOrEqual(capacity)
+        }
+        await vi.advanceTimersByTimeAsync(options.intervalMs)
+        expect(batches.flat()).toEqual(accepted)
+        expect(batches.every((b) => b.length >= 1 && b.length <= maxRecords)).toBe(true)
+        expect(accepted.length + dropped).toBe(next)
+        batcher.stop()
+      }),
+      { numRuns: 150 },
+    )
+  })
+})
