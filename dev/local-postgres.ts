@@ -46,7 +46,7 @@ export async function startLocalPostgres(options: { quiet?: boolean; extraFlags?
     port,
     user: 'postgres',
     password,
-    persistent: false,
+    persistent: true, // we remove the data dir ourselves in stop(); pause() must keep it
     createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
     postgresFlags: ['-c', `unix_socket_directories=${databaseDir}`, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', ...(options.extraFlags ?? [])],
     onLog: quiet ? () => {} : (message: string) => process.stderr.write(message),

@@ -73,7 +73,6 @@ describe('bad input is counted or repaired, and loses nothing else', () => {
     for (let i = 0; i < 100; i++) h.logger.info(i === 37 || i === 80 ? { i, poison: true } : { i }, 'row')
     await h.close()
     const s = h.stats.read()
-    console.log(h.stderr())
     expect(s).toMatchObject({ received: 101, written: 99, failedBy: { db_rejected: 2, db_unavailable: 0 } })
     expect(await appRowCount(sql, h.table)).toBe(99)
     expect(h.stderr()).toContain('poisoned record')

@@ -12,26 +12,22 @@ interface SocketTarget {
 
 /**
  * postgres.js leaves Nagle's algorithm on; a large batch statement then waits on
- * delayed ACKs (measured ~5x slower per batch). Handing it a connected socket
- * with TCP_NODELAY set avoids that.
+ * delayed ACKs (measured ~5x slower per batch). We hand it our own socket with
+ * TCP_NODELAY set. The socket is returned before it connects (writes queue
+ * until then) so a refused connection surfaces through postgres.js's own
+ * error/close handling: a factory that rejects leaves its pool stuck.
  */
-function connectWithNoDelay(target: SocketTarget): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = target.path
-      ? net.connect({ path: target.path })
-      : net.connect({ host: target.host[0] ?? 'localhost', port: target.port[0] ?? 5432, noDelay: true })
-    socket.setNoDelay(true)
-    socket.once('error', reject)
-    socket.once('connect', () => {
-      socket.off('error', reject)
-      resolve(socket)
-    })
-  })
+function socketWithNoDelay(target: SocketTarget): net.Socket {
+  const socket = target.path
+    ? net.connect({ path: target.path })
+    : net.connect({ host: target.host[0] ?? 'localhost', port: target.port[0] ?? 5432, noDelay: true })
+  socket.setNoDelay(true)
+  return socket
 }
 
 export function connect(options: PostgresOptions): Sql {
   // `socket` is a documented postgres.js option missing from its type definitions.
-  const socketOption = { socket: connectWithNoDelay } as Record<string, unknown>
+  const socketOption = { socket: socketWithNoDelay } as Record<string, unknown>
   return postgres(options.url, {
     ...socketOption,
     max: options.connections,

@@ -141,7 +141,7 @@ export class PostgresSink implements PrimarySink {
   private async insert(records: LogRecord[]): Promise<void> {
     const rows = records.map((record) => toLogRow(record, this.writerId))
     await this.sql.begin(async (tx) => {
-      await tx`set local synchronous_commit = off`
+      if (this.options.synchronousCommit === 'off') await tx`set local synchronous_commit = off`
       await insertLogRows(tx as unknown as Sql, this.names, rows)
     })
   }

@@ -14,6 +14,8 @@ export interface SluiceOptions {
     connections?: number
     /** Connect timeout in ms. Default 5000. */
     connectTimeoutMs?: number
+    /** 'off' (default) commits without waiting for the WAL flush: a Postgres crash may lose the last few hundred ms of batches. 'on' waits. */
+    synchronousCommit?: 'off' | 'on'
     retry?: {
       /** First backoff delay in ms. Default 100. */
       initialDelayMs?: number

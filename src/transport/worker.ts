@@ -25,7 +25,10 @@ export default async function sluiceTransport(rawOptions: unknown): Promise<Slui
   const counters = new Counters(options.counters)
   const problems = new Set<string>()
   const sink = new PostgresSink(options.postgres, newWriterId(), {
-    onRetry: () => counters.add('retries'),
+    onRetry: () => {
+      counters.add('retries')
+      counters.publish()
+    },
     onProblem: (message) => {
       // One line per distinct problem: a dead database must not flood stderr.
       if (problems.size < 20 && !problems.has(message)) {

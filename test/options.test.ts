@@ -1,0 +1,57 @@
+import { once } from 'node:events'
+import pino from 'pino'
+import { describe, expect, it } from 'vitest'
+import { OptionsError, resolveOptions } from '../src/index.js'
+import { WORKER_ENTRY, databaseUrl } from './support/transport.js'
+
+const url = 'postgres://u:secret@127.0.0.1:5432/db'
+const attempt = (options: unknown, env: NodeJS.ProcessEnv = {}) => () => resolveOptions(options, env)
+
+describe('options are validated once, with messages that name the option and the fix', () => {
+  it('applies the documented defaults', () => {
+    const resolved = resolveOptions({ postgres: { url } }, {})
+    expect(resolved.channel).toEqual({ maxRecords: 8192, maxBytes: 64 * 1024 * 1024, maxRecordBytes: 1024 * 1024, overflow: 'drop-newest' })
+    expect(resolved.batch).toEqual({ maxRecords: 1000, maxBytes: 8 * 1024 * 1024, intervalMs: 1000, flushLevel: 50 })
+    expect(resolved.postgres).toMatchObject({ table: 'logs', schema: 'public', connections: 1 })
+    expect(resolved.exit).toEqual({ budgetMs: 5000, report: true })
+    expect(Object.isFrozen(resolved)).toBe(true)
+  })
+
+  it('falls back to DATABASE_URL and complains when there is no URL at all', () => {
+    expect(resolveOptions({}, { DATABASE_URL: url }).postgres.url).toBe(url)
+    expect(attempt({})).toThrow(/options\.postgres\.url is missing.*DATABASE_URL/)
+  })
+
+  it('never repeats a URL (it may hold a password) in an error', () => {
+    expect(attempt({ postgres: { url: 'mysql://u:secret@h/db' } })).toThrow(/must start with postgres:\/\//)
+    expect(attempt({ postgres: { url: 'mysql://u:secret@h/db' } })).not.toThrow(/secret/)
+  })
+
+  it('rejects unknown keys with a suggestion', () => {
+    expect(attempt({ postgres: { url }, chanel: {} })).toThrow('options has an unknown key "chanel". Did you mean "channel"?')
+    expect(attempt({ postgres: { url }, batch: { maxRecord: 5 } })).toThrow(/options\.batch has an unknown key "maxRecord"\. Did you mean "maxRecords"\?/)
+  })
+
+  it('rejects wrong types and ranges, naming the option, the value and the default', () => {
+    expect(attempt({ postgres: { url }, channel: { maxRecords: 0 } })).toThrow('options.channel.maxRecords must be an integer between 1 and 10000000, got 0. Omit it to use the default 8192.')
+    expect(attempt({ postgres: { url }, channel: { maxBytes: '64MB' } })).toThrow(/options\.channel\.maxBytes must be an integer.*got "64MB"/)
+    expect(attempt({ postgres: { url }, channel: { overflow: 'block' } })).toThrow(`options.channel.overflow must be one of 'drop-newest', 'drop-oldest', got "block"`)
+    expect(attempt({ postgres: { url }, channel: { maxBytes: 4096, maxRecordBytes: 8192 } })).toThrow(/options\.channel\.maxRecordBytes .*at most channel\.maxBytes/)
+    expect(attempt({ postgres: { url }, batch: [] })).toThrow('options.batch must be an object, got an array')
+    expect(attempt({ postgres: { url }, exit: { budgetMs: 20_000 } })).toThrow(/pino kills the worker at 10 s/)
+    expect(attempt({ postgres: { url }, counters: new ArrayBuffer(8) })).toThrow(/options\.counters must be the buffer of createStats\(\)/)
+  })
+
+  it('accepts only plain identifiers as table and schema names', () => {
+    for (const table of ['logs; drop table users', 'Logs', '1abc', 'a"b', 'x'.repeat(49)]) {
+      expect(attempt({ postgres: { url, table } })).toThrow(OptionsError)
+    }
+    expect(resolveOptions({ postgres: { url, table: 'app_logs_2' } }, {}).postgres.table).toBe('app_logs_2')
+  })
+
+  it('surfaces an invalid option as an error event on the transport', async () => {
+    const transport = pino.transport({ target: WORKER_ENTRY, options: { postgres: { url: databaseUrl() }, channel: { overflow: 'block' } } })
+    const [error] = (await once(transport, 'error')) as [Error]
+    expect(error.message).toContain('options.channel.overflow must be one of')
+  })
+})
