@@ -21,8 +21,8 @@ export interface Deadline {
 /** The store of record: it decides whether a record counts as written. */
 export interface PrimarySink {
   readonly name: string
-  /** Starts connecting and migrating in the background; never throws. */
-  start(): void
+  /** Starts connecting and migrating in the background (retrying until `deadline`); never throws. */
+  start(deadline: Deadline): void
   write(records: LogRecord[], deadline: Deadline): Promise<BatchOutcome>
   close(): Promise<void>
 }

@@ -9,3 +9,4 @@ export { resolveOptions, type ResolvedOptions } from './options/resolve-options.
 export { OptionsError } from './options/option-reader.js'
 export type { SluiceOptions } from './options/sluice-options.js'
 export { default } from './transport/worker.js'
+export { createSluice, closeOnSignals, WORKER_ENTRY, type Sluice } from './sluice.js'

@@ -46,9 +46,9 @@ export class PostgresSink implements PrimarySink {
     this.sql = connect(options)
   }
 
-  start(): void {
+  start(deadline: Deadline): void {
     // Connection errors at start are retried by the first write; never crash the app.
-    this.ensureReady({ at: Number.POSITIVE_INFINITY }).catch(() => {})
+    this.ensureReady(deadline).catch(() => {})
   }
 
   async write(records: LogRecord[], deadline: Deadline): Promise<BatchOutcome> {

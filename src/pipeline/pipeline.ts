@@ -39,7 +39,7 @@ export class Pipeline {
   }
 
   start(): void {
-    this.sink.start()
+    this.sink.start(this.deadline)
     for (const stage of this.stages) stage.start?.()
   }
 

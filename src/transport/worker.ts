@@ -9,6 +9,7 @@
  *
  *   counters ─► SharedArrayBuffer (app reads live with createStats()) and stderr totals on close.
  */
+import { writeSync } from 'node:fs'
 import { Counters } from '../counters/counters.js'
 import { resolveOptions } from '../options/resolve-options.js'
 import { Pipeline, newWriterId } from '../pipeline/pipeline.js'
@@ -50,6 +51,8 @@ export default async function sluiceTransport(rawOptions: unknown): Promise<Slui
     counters.publish()
     await publisher?.close()
     const report = options.exit.report ? exitReport(counters) : undefined
-    if (report) process.stderr.write(report)
+    // Straight to fd 2: at process exit the app thread is blocked waiting for us,
+    // so the worker's piped process.stderr would never be delivered.
+    if (report) writeSync(2, report)
   })
 }
