@@ -8,4 +8,5 @@ export { COUNTER_NAMES, DROP_REASONS, FAIL_REASONS, type CounterName, type DropR
 export { resolveOptions, type ResolvedOptions } from './options/resolve-options.js'
 export { OptionsError } from './options/option-reader.js'
 export type { SluiceOptions } from './options/sluice-options.js'
+export { materialize, type LogRow, type MaterializeOptions, type MaterializeS3Options, type RowId } from './materialize/materialize.js'
 export { default } from './transport/worker.js'
