@@ -26,6 +26,7 @@ export default async function sluiceTransport(rawOptions: unknown): Promise<Slui
   const problems = new Set<string>()
   const sink = new PostgresSink(options.postgres, newWriterId(), {
     onRetry: () => counters.add('retries'),
+    onSpansWritten: (count) => counters.add('spans', count),
     onProblem: (message) => {
       // One line per distinct problem: a dead database must not flood stderr.
       if (problems.size < 20 && !problems.has(message)) {
