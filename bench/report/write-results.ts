@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { SYSTEM_LABELS } from '../bench-spec.js'
+import { SCENARIOS, SYSTEMS, SYSTEM_LABELS } from '../bench-spec.js'
 import type { BenchConfig } from '../bench-config.js'
 import type { MicroResult } from '../micro/line-parsing.js'
 import type { RunResult } from '../run-one.js'
@@ -44,12 +44,15 @@ export function markdownReport(report: BenchReport): string {
 /** Writes `<stamp>.json` and `<stamp>.md` plus `latest.*` into bench/results/. */
 export function writeResults(dir: string, report: BenchReport): { json: string; markdown: string } {
   mkdirSync(dir, { recursive: true })
-  const stamp = `${report.machine.date.replace(/[:.]/g, '-').slice(0, 19)}${report.config.quick ? '-quick' : ''}`
+  const { config } = report
+  const partial = config.scenarios.length < SCENARIOS.length || config.systems.length < SYSTEMS.length
+  const kind = config.quick ? '-quick' : partial ? '-partial' : ''
+  const stamp = `${report.machine.date.replace(/[:.]/g, '-').slice(0, 19)}${kind}`
   const json = join(dir, `${stamp}.json`)
   const markdown = join(dir, `${stamp}.md`)
   const md = markdownReport(report)
   writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`)
   writeFileSync(markdown, md)
-  writeFileSync(join(dir, report.config.quick ? 'latest-quick.md' : 'latest.md'), md)
+  writeFileSync(join(dir, `latest${kind}.md`), md)
   return { json, markdown }
 }
