@@ -17,4 +17,5 @@ export { UsageError, type UsageInput, type TokenInput } from './spans/usage-inpu
 export { cacheHitRatio } from './spans/usage-totals.js'
 export type { ModelPrice, PriceTable } from './spans/prices.js'
 export type { SpanRecordFields, ModelUsage, TokenCount } from './spans/span-record.js'
+export { metric, METRIC_UNITS, type MetricFields, type MetricUnit } from './metrics/metric.js'
 export { default } from './transport/worker.js'

@@ -88,6 +88,32 @@ export interface SluiceOptions {
     /** Attempts per upload, first included. Default 2. */
     maxAttempts?: number
   }
+  /**
+   * Aggregate metrics client-side and send them to CloudWatch with PutMetricData: explicit `metric` fields
+   * (see `metric()`), metrics derived from spans, and the pipeline's own counters.
+   * Credentials come from the AWS SDK's default chain (env, profile, SSO, web identity, ECS/EC2 role);
+   * when none resolves the stage turns itself off with one stderr notice and logs keep flowing.
+   */
+  cloudwatch?: {
+    /** Namespace of every metric, e.g. 'MyApp'. Required; may not start with 'AWS/'. */
+    namespace: string
+    /** AWS region. Default: the SDK's (AWS_REGION, profile). */
+    region?: string
+    /** CloudWatch-compatible endpoint URL (LocalStack, moto). Default: AWS. */
+    endpoint?: string
+    /** How often aggregates are sent, in ms (also sent at 1000 pending datums, on flush and on close). Default 5000. */
+    flushIntervalMs?: number
+    /** Aggregation period and StorageResolution in seconds: 60 (standard) or 1 (high resolution). Default 60. */
+    storageResolution?: 1 | 60
+    /** Distinct series (name, unit, dimensions) accepted per period; new ones beyond are dropped as `metrics_cardinality`. Default 5000. */
+    maxSeries?: number
+    /** Dimensions added to every datum, e.g. { Service: 'checkout' }; at most 29. Default none. */
+    defaultDimensions?: Record<string, string>
+    /** Send Received, Written, Dropped, Failed, Offloaded, QueueDepth and FlushLatency. Default true. */
+    selfMetrics?: boolean
+    /** Timeout of one PutMetricData attempt, in ms. Default 10000. */
+    requestTimeoutMs?: number
+  }
   /** Publishes the counters for other processes (`sluice tail`, Prometheus). Set a file, a port or both. */
   stats?: {
     /** Path of a JSON snapshot replaced atomically (temp file + rename) every interval. */

@@ -125,7 +125,9 @@ export class Pipeline {
     }
     this.publishQueue()
     for (const stage of this.stages) await stage.process(records, this.deadline)
+    const writeStarted = performance.now()
     const outcome = await this.sink.write(records, this.deadline)
+    for (const stage of this.stages) stage.settled?.(outcome, performance.now() - writeStarted)
     counters.add('written', outcome.written)
     counters.fail('db_rejected', outcome.rejected)
     counters.fail('db_unavailable', outcome.unavailable)
