@@ -45,9 +45,12 @@ const MIN_TIME = -62135596800000
 const MAX_TIME = 253402300799999
 const DIGITS = /^[0-9]+$/
 
-/** A BIGINT value in canonical decimal, or undefined if the value is no exact non-negative int8. */
+/**
+ * A BIGINT value in canonical decimal, or undefined if the value is no exact
+ * non-negative int8. A missing count is refused too: a `usage` replaced by
+ * something else (e.g. an offload pointer) must not read as zero tokens.
+ */
 function tokenText(value: unknown): string | undefined {
-  if (value === undefined) return '0'
   if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? String(value) : undefined
   if (typeof value === 'string' && DIGITS.test(value)) {
     const count = BigInt(value)

@@ -1,4 +1,5 @@
 import { describe } from '../options/option-reader.js'
+import { epochFromMark } from './clock.js'
 import { newSpanId } from './ids.js'
 import { priceUsage, type ModelPrice } from './prices.js'
 import type { SpanContext } from './span-context.js'
@@ -36,9 +37,9 @@ function checkObject(value: unknown, what: string): Record<string, unknown> {
  */
 export class Span implements SpanContext {
   readonly spanId = newSpanId()
-  /** Epoch ms (wall clock), like pino's `time`, so spans and their logs line up. */
-  readonly startTime = Date.now()
   private readonly startMark = performance.now()
+  /** Epoch ms with microseconds, on the wall clock like pino's `time` (see clock.ts). */
+  readonly startTime = Math.round(epochFromMark(this.startMark) * 1000) / 1000
   private attributes: Record<string, unknown> | undefined
   private events: SpanEvent[] | undefined
   private usage: UsageTotals | undefined
@@ -116,15 +117,14 @@ export class Span implements SpanContext {
   end(): void {
     if (this.ended) return
     this.ended = true
-    const duration = performance.now() - this.startMark
-    const durationMs = Math.round(duration * 1000) / 1000
+    const durationMs = Math.round((performance.now() - this.startMark) * 1000) / 1000
     const record: SpanRecordFields = {
       sluice: 'span',
       trace_id: this.traceId,
       span_id: this.spanId,
       name: this.name,
       start_time: this.startTime,
-      end_time: this.startTime + durationMs,
+      end_time: Math.round((this.startTime + durationMs) * 1000) / 1000,
       duration_ms: durationMs,
       status: this.error === undefined ? 'ok' : 'error',
     }
