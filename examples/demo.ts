@@ -9,6 +9,10 @@ import pino from 'pino'
 import postgres from 'postgres'
 import { startLocalPostgres } from '../dev/local-postgres.js'
 import { createStats } from '../src/index.js'
+import { createTracer, sluiceMixin } from '../src/index.js'
+import { tableNames } from '../sinks/postgres/table-names.js'
+import { loadTrace } from '../src/spans/load-trace.js'
+import { buildTraceTree, renderTraceTree } from '../src/spans/trace-tree.js'
 
 const WORKER_ENTRY = fileURLToPath(new URL('../src/index.js', import.meta.url))
 const BURST = Number(process.env.DEMO_RECORDS ?? 200_000)
@@ -51,11 +55,52 @@ async function main(): Promise<void> {
     }
     await sql.end()
 
+    await demoTrace(transport, database.url)
+
     transport.end()
     await once(transport, 'close')
   } finally {
     await database.stop()
   }
+}
+
+// ─── Spans: one traced "agent" request with two model calls, printed as `sluice trace` prints it ───
+
+async function demoTrace(transport: ReturnType<typeof pino.transport>, url: string): Promise<void> {
+  const log = pino({ mixin: sluiceMixin }, transport)
+  const tracer = createTracer(log, {
+    prices: { 'claude-haiku': { inputPerMTok: 1, outputPerMTok: 5, cacheReadPerMTok: 0.1, cacheCreationPerMTok: 1.25 } },
+  })
+  const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+  let traceId = ''
+  await tracer.span('answer question', { attributes: { route: '/ask' } }, async (root) => {
+    traceId = root.traceId
+    log.info({ question_chars: 42 }, 'question received')
+    await tracer.span('plan', async (span) => {
+      await pause(15)
+      span.recordUsage({ model: 'claude-opus', inputTokens: 1200, outputTokens: 180, cacheReadTokens: 9000, cacheCreationTokens: 0, costUsd: 0.0341 })
+    })
+    await Promise.all([
+      tracer.span('search docs', async () => pause(8).then(() => log.info({ hits: 3 }, 'documents found'))),
+      tracer.span('summarize', async (span) => {
+        await pause(12)
+        span.setPayload({ input: { prompt: 'Summarize the three documents...' }, output: 'They agree on...' })
+        span.recordUsage({ model: 'claude-haiku', inputTokens: 3000, outputTokens: 400, cacheCreationTokens: 2000 }) // priced from the table
+      }),
+    ])
+    await tracer.span('cache answer', async () => {
+      throw new Error('cache unavailable')
+    }).catch(() => log.warn('answer not cached'))
+  })
+  await new Promise<void>((resolve, reject) => transport.flush((err?: Error) => (err ? reject(err) : resolve())))
+  const sql = postgres(url, { onnotice: () => {} })
+  const trace = await loadTrace(sql, tableNames('public', 'demo_logs'), traceId)
+  await sql.end()
+  process.stdout.write(`
+one trace (what \`sluice trace ${traceId} --table demo_logs\` prints):
+
+`)
+  process.stdout.write(renderTraceTree(buildTraceTree(trace), { color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined }))
 }
 
 main().catch((error: unknown) => {

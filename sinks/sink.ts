@@ -39,4 +39,6 @@ export interface Stage {
   /** Sends anything the stage holds (e.g. pending metrics). */
   flush?(deadline: Deadline): Promise<void>
   close?(deadline: Deadline): Promise<void>
+  /** Told how the primary sink settled a batch and how long that took in ms (for latency metrics). */
+  settled?(outcome: BatchOutcome, elapsedMs: number): void
 }

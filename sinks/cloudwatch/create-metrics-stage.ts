@@ -1,8 +1,9 @@
-// Owned by the CloudWatch work (issue 5).
 import type { Counters } from '../../src/counters/counters.js'
 import type { Stage } from '../sink.js'
 import type { CloudWatchOptions } from './cloudwatch-options.js'
+import { MetricsStage } from './metrics-stage.js'
 
-export function createMetricsStage(_options: CloudWatchOptions | undefined, _counters: Counters): Stage | undefined {
-  return undefined
+/** The CloudWatch metrics stage, or undefined when `options.cloudwatch` is absent. */
+export function createMetricsStage(options: CloudWatchOptions | undefined, counters: Counters): Stage | undefined {
+  return options === undefined ? undefined : new MetricsStage(options, counters)
 }

@@ -1,12 +1,15 @@
 import type { LogRecord } from '../../src/records/log-record.js'
+import { isSpanValue } from '../../src/spans/span-record.js'
 import type { BatchOutcome, Deadline, PrimarySink } from '../sink.js'
 import { Backoff, sleep } from './backoff.js'
 import { describeError, isTransient } from './classify-error.js'
 import { connect, type Sql } from './connect.js'
 import { insertLogRows, logsMigrations } from './logs-schema.js'
-import { toLogRow } from './log-row.js'
+import { toLogRow, type LogRow } from './log-row.js'
 import { migrate, type Migration } from './migrations.js'
 import type { PostgresOptions } from './postgres-options.js'
+import { toSpanRow, type SpanRow } from './span-row.js'
+import { insertSpanRows, spansMigrations } from './spans-schema.js'
 import { tableNames, type TableNames } from './table-names.js'
 
 export interface PostgresSinkHooks {
@@ -14,6 +17,8 @@ export interface PostgresSinkHooks {
   onRetry(): void
   /** Called with a one-line description of a problem worth telling the operator. */
   onProblem(message: string): void
+  /** Called with the number of span rows each committed batch put in the spans table (for the `spans` counter). */
+  onSpansWritten?(count: number): void
 }
 
 const EMPTY: BatchOutcome = { written: 0, rejected: 0, unavailable: 0 }
@@ -40,7 +45,7 @@ export class PostgresSink implements PrimarySink {
     private readonly options: PostgresOptions,
     readonly writerId: string,
     private readonly hooks: PostgresSinkHooks,
-    private readonly migrations: readonly Migration[] = logsMigrations,
+    private readonly migrations: readonly Migration[] = [...logsMigrations, ...spansMigrations],
   ) {
     this.names = tableNames(options.schema, options.table)
     this.sql = connect(options)
@@ -92,12 +97,15 @@ export class PostgresSink implements PrimarySink {
 
   private async writeWithRetry(records: LogRecord[], deadline: Deadline): Promise<BatchOutcome> {
     const backoff = new Backoff(this.options.retry, deadline)
+    const rows = this.toRows(records)
     let attempted = false
     for (;;) {
       try {
-        if (attempted && (await this.alreadyCommitted(records))) return { ...EMPTY, written: records.length }
-        attempted = true
-        await this.insert(records)
+        if (!attempted || !(await this.alreadyCommitted(records))) {
+          attempted = true
+          await this.insert(rows)
+        }
+        this.hooks.onSpansWritten?.(rows.spans.length)
         return { ...EMPTY, written: records.length }
       } catch (error) {
         if (!isTransient(error)) return this.isolateRejected(records, deadline, error)
@@ -131,18 +139,38 @@ export class PostgresSink implements PrimarySink {
       low = Math.min(low, record.seq)
       high = Math.max(high, record.seq)
     }
-    const { schema, logs } = this.names
+    // A batch's seq range covers both tables: span records go to the spans table.
+    const { schema, logs, spans } = this.names
     const [row] = await this.sql<{ n: string }[]>`
-      select count(*) as n from ${this.sql(schema)}.${this.sql(logs)}
-      where writer_id = ${this.writerId} and seq between ${low} and ${high}`
+      select (select count(*) from ${this.sql(schema)}.${this.sql(logs)}
+                where writer_id = ${this.writerId} and seq between ${low} and ${high})
+           + (select count(*) from ${this.sql(schema)}.${this.sql(spans)}
+                where writer_id = ${this.writerId} and seq between ${low} and ${high}) as n`
     return Number(row?.n ?? 0) >= records.length
   }
 
-  private async insert(records: LogRecord[]): Promise<void> {
-    const rows = records.map((record) => toLogRow(record, this.writerId))
+  /** Span records become span rows; anything else (including malformed spans) becomes a log row. */
+  private toRows(records: LogRecord[]): { logs: LogRow[]; spans: SpanRow[] } {
+    const logs: LogRow[] = []
+    const spans: SpanRow[] = []
+    for (const record of records) {
+      const span = isSpanValue(record.value) ? toSpanRow(record, this.writerId) : undefined
+      if (span) spans.push(span)
+      else logs.push(toLogRow(record, this.writerId))
+    }
+    return { logs, spans }
+  }
+
+  private async insert(rows: { logs: LogRow[]; spans: SpanRow[] }): Promise<void> {
     await this.sql.begin(async (tx) => {
+<<<<<<< HEAD
       if (this.options.synchronousCommit === 'off') await tx`set local synchronous_commit = off`
       await insertLogRows(tx as unknown as Sql, this.names, rows)
+=======
+      await tx`set local synchronous_commit = off`
+      if (rows.logs.length > 0) await insertLogRows(tx as unknown as Sql, this.names, rows.logs)
+      if (rows.spans.length > 0) await insertSpanRows(tx as unknown as Sql, this.names, rows.spans)
+>>>>>>> main
     })
   }
 }

@@ -1,8 +1,81 @@
-// Owned by the S3 offload work (issue 4).
+import type { S3Client } from '@aws-sdk/client-s3'
 import type { Counters } from '../../src/counters/counters.js'
-import type { Stage } from '../sink.js'
+import type { LogRecord } from '../../src/records/log-record.js'
+import type { Deadline, Stage } from '../sink.js'
+import { keepInline, truncatedMarker } from './inline-fallback.js'
+import { describeS3Error, PayloadUploader, sha256Hex } from './payload-uploader.js'
+import { pickPayloads, POINTER_BYTES, setField, type Payload } from './pick-payloads.js'
+import { createS3Client } from './s3-client.js'
 import type { S3Options } from './s3-options.js'
 
-export function createOffloadStage(_options: S3Options | undefined, _counters: Counters): Stage | undefined {
-  return undefined
+/**
+ * Moves the big fields of big records to S3 before the batch reaches
+ * Postgres, so rows stay small. The batch waits for its uploads: a committed
+ * row never points at an object that was not stored. A failed upload never
+ * costs the record: its payload stays inline when the row stays within
+ * `maxInlineBytes`, else it is truncated with a visible `$truncated` marker.
+ */
+export class OffloadStage implements Stage {
+  readonly name = 's3-offload'
+  private readonly uploader: PayloadUploader
+  private readonly problems = new Set<string>()
+
+  constructor(
+    private readonly options: S3Options,
+    private readonly counters: Counters,
+    private readonly client: Promise<S3Client> = createS3Client(options),
+  ) {
+    // A failure to load the SDK surfaces through the uploads that need it.
+    client.catch(() => {})
+    this.uploader = new PayloadUploader(client, options)
+  }
+
+  async process(records: LogRecord[], deadline: Deadline): Promise<void> {
+    const work: Promise<void>[] = []
+    for (const record of records) {
+      if (record.bytes > this.options.thresholdBytes) work.push(this.offload(record, deadline))
+    }
+    await Promise.all(work)
+  }
+
+  async close(): Promise<void> {
+    const client = await this.client.catch(() => undefined)
+    client?.destroy()
+  }
+
+  private async offload(record: LogRecord, deadline: Deadline): Promise<void> {
+    const payloads = pickPayloads(record.value, record.bytes, this.options.thresholdBytes)
+    const results = await Promise.allSettled(payloads.map((p) => this.uploader.upload(p.json, record.time, deadline)))
+    const failed: { payload: Payload; reason: string }[] = []
+    let rowBytes = record.bytes
+    results.forEach((result, i) => {
+      const payload = payloads[i] as Payload
+      if (result.status === 'fulfilled') {
+        setField(record.value, payload.field, result.value)
+        rowBytes -= payload.json.length - POINTER_BYTES
+        this.counters.add('offloaded')
+        this.counters.add('offloaded_bytes', payload.json.length)
+      } else {
+        failed.push({ payload, reason: describeS3Error(result.reason) })
+      }
+    })
+    if (failed.length === 0) return
+    const inline = keepInline(failed.map((f) => f.payload), rowBytes, this.options.maxInlineBytes)
+    for (const { payload, reason } of failed) {
+      this.counters.add('offload_failed')
+      this.report(reason)
+      if (!inline.has(payload)) setField(record.value, payload.field, truncatedMarker(payload, sha256Hex(payload.json), reason))
+    }
+  }
+
+  /** One stderr line per distinct problem: a dead S3 must not flood stderr. */
+  private report(reason: string): void {
+    if (this.problems.size >= 20 || this.problems.has(reason)) return
+    this.problems.add(reason)
+    process.stderr.write(`pino-sluice: S3 offload failed, payloads kept inline or truncated: ${reason}\n`)
+  }
+}
+
+export function createOffloadStage(options: S3Options | undefined, counters: Counters): Stage | undefined {
+  return options ? new OffloadStage(options, counters) : undefined
 }

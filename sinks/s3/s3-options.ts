@@ -96,14 +96,13 @@ export function readPrefix(section: Record<string, unknown>, path: string): stri
 function readEndpoint(section: Record<string, unknown>, path: string): string | undefined {
   const endpoint = readString(section, 'endpoint', path)
   if (endpoint === undefined) return undefined
-  let url: URL | undefined
-  try {
-    url = new URL(endpoint)
-  } catch {
-    url = undefined
+  if (endpoint.includes('@')) {
+    // Not echoed: the value holds a credential.
+    throw new OptionsError(`options.${path}.endpoint must not carry credentials; use options.${path}.credentials or the SDK's default chain.`)
   }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password) {
-    throw new OptionsError(`options.${path}.endpoint must be an http(s) URL without credentials, e.g. 'http://127.0.0.1:4568', got ${describe(endpoint)}`)
+  const protocol = URL.canParse(endpoint) ? new URL(endpoint).protocol : undefined
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new OptionsError(`options.${path}.endpoint must be an http(s) URL, e.g. 'http://127.0.0.1:4568', got ${describe(endpoint)}`)
   }
   return endpoint
 }

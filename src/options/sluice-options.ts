@@ -53,6 +53,69 @@ export interface SluiceOptions {
   }
   /** `createStats().buffer`: the worker publishes its counters there for the app to read live. */
   counters?: SharedArrayBuffer
+  /**
+   * Offload the big fields of big records to S3 and keep a pointer in the row
+   * (`{ "$ref": "s3://bucket/key", "bytes", "sha256", "encoding": "gzip" }`).
+   * Credentials come from the AWS SDK's default chain unless given here.
+   */
+  s3?: {
+    /** Bucket that receives the payloads. Required. */
+    bucket: string
+    /** Key prefix; keys are `<prefix>YYYY/MM/DD/<sha256>.json.gz`. Default 'pino-sluice/'. */
+    prefix?: string
+    /** A record whose raw line is larger than this, in bytes, has its biggest top-level fields offloaded until it fits. Default 64 KiB. */
+    thresholdBytes?: number
+    /** When an upload fails, payloads stay inline as long as the row stays within this many bytes; others are truncated with a `$truncated` marker. Default 1 MiB. */
+    maxInlineBytes?: number
+    /** Largest record accepted while S3 is configured, in bytes (replaces channel.maxRecordBytes; at most channel.maxBytes). Default 32 MiB. */
+    maxRecordBytes?: number
+    /** Uploads in flight at once. Default 8. */
+    concurrency?: number
+    /** AWS region. Default: the SDK's (AWS_REGION, profile), or 'us-east-1' with a custom endpoint. */
+    region?: string
+    /** S3-compatible endpoint URL (MinIO, s3rver, ...). Default: AWS. */
+    endpoint?: string
+    /** Path-style URLs (`endpoint/bucket/key`), needed by most S3-compatible servers. Default false. */
+    forcePathStyle?: boolean
+    /** 'WHEN_REQUIRED' for S3-compatible servers that reject the SDK's default CRC32 checksums. Default 'WHEN_SUPPORTED'. */
+    requestChecksumCalculation?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED'
+    /** 'WHEN_REQUIRED' for S3-compatible servers that return no checksums. Default 'WHEN_SUPPORTED'. */
+    responseChecksumValidation?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED'
+    /** Explicit credentials (never logged). Default: the SDK's default credential chain. */
+    credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+    /** TCP connect timeout, in ms. Default 2000. */
+    connectTimeoutMs?: number
+    /** Socket inactivity timeout of one request, in ms. Default 10000. */
+    requestTimeoutMs?: number
+    /** Attempts per upload, first included. Default 2. */
+    maxAttempts?: number
+  }
+  /**
+   * Aggregate metrics client-side and send them to CloudWatch with PutMetricData: explicit `metric` fields
+   * (see `metric()`), metrics derived from spans, and the pipeline's own counters.
+   * Credentials come from the AWS SDK's default chain (env, profile, SSO, web identity, ECS/EC2 role);
+   * when none resolves the stage turns itself off with one stderr notice and logs keep flowing.
+   */
+  cloudwatch?: {
+    /** Namespace of every metric, e.g. 'MyApp'. Required; may not start with 'AWS/'. */
+    namespace: string
+    /** AWS region. Default: the SDK's (AWS_REGION, profile). */
+    region?: string
+    /** CloudWatch-compatible endpoint URL (LocalStack, moto). Default: AWS. */
+    endpoint?: string
+    /** How often aggregates are sent, in ms (also sent at 1000 pending datums, on flush and on close). Default 5000. */
+    flushIntervalMs?: number
+    /** Aggregation period and StorageResolution in seconds: 60 (standard) or 1 (high resolution). Default 60. */
+    storageResolution?: 1 | 60
+    /** Distinct series (name, unit, dimensions) accepted per period; new ones beyond are dropped as `metrics_cardinality`. Default 5000. */
+    maxSeries?: number
+    /** Dimensions added to every datum, e.g. { Service: 'checkout' }; at most 29. Default none. */
+    defaultDimensions?: Record<string, string>
+    /** Send Received, Written, Dropped, Failed, Offloaded, QueueDepth and FlushLatency. Default true. */
+    selfMetrics?: boolean
+    /** Timeout of one PutMetricData attempt, in ms. Default 10000. */
+    requestTimeoutMs?: number
+  }
   /** Publishes the counters for other processes (`sluice tail`, Prometheus). Set a file, a port or both. */
   stats?: {
     /** Path of a JSON snapshot replaced atomically (temp file + rename) every interval. */

@@ -46,7 +46,8 @@ export class Pipeline {
   /** Takes the complete lines of one chunk. Never blocks: lines that do not fit are dropped and counted. */
   accept(lines: readonly string[]): void {
     const counters = this.counters
-    const { maxRecordBytes } = this.options.channel
+    // With S3 configured, big records are offloaded by the S3 stage instead of dropped.
+    const maxRecordBytes = this.options.s3?.maxRecordBytes ?? this.options.channel.maxRecordBytes
     counters.add('received', lines.length)
     if (this.closed) {
       counters.drop('closed', lines.length)
@@ -124,7 +125,9 @@ export class Pipeline {
     }
     this.publishQueue()
     for (const stage of this.stages) await stage.process(records, this.deadline)
+    const writeStarted = performance.now()
     const outcome = await this.sink.write(records, this.deadline)
+    for (const stage of this.stages) stage.settled?.(outcome, performance.now() - writeStarted)
     counters.add('written', outcome.written)
     counters.fail('db_rejected', outcome.rejected)
     counters.fail('db_unavailable', outcome.unavailable)

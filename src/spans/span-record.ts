@@ -6,13 +6,27 @@
 export const SPAN_MARKER_FIELD = 'sluice'
 export const SPAN_MARKER_VALUE = 'span'
 
+/**
+ * A token count: a number while it is a safe integer (<= 2^53 - 1), else a
+ * decimal string, because JSON numbers beyond 2^53 lose digits when parsed.
+ * Readers that only need magnitudes can use `Number(count)`.
+ */
+export type TokenCount = number | string
+
 export interface ModelUsage {
-  input_tokens: number
-  output_tokens: number
-  cache_read_tokens: number
-  cache_creation_tokens: number
+  input_tokens: TokenCount
+  output_tokens: TokenCount
+  cache_read_tokens: TokenCount
+  cache_creation_tokens: TokenCount
   /** USD; absent when neither given nor priced. */
   cost_usd?: number
+}
+
+export interface SpanEvent {
+  name: string
+  /** Epoch ms. */
+  time: number
+  attributes?: Record<string, unknown>
 }
 
 export interface SpanRecordFields {
@@ -23,17 +37,17 @@ export interface SpanRecordFields {
   span_id: string
   parent_span_id?: string
   name: string
-  /** Epoch ms. */
+  /** Epoch ms (wall clock at start; end = start + duration from the monotonic clock). */
   start_time: number
   end_time: number
   duration_ms: number
   status: 'ok' | 'error'
   error?: { type: string; message: string }
   attributes?: Record<string, unknown>
-  events?: { name: string; time: number; attributes?: Record<string, unknown> }[]
-  /** Totals over all models, plus one entry per model. Token counts may exceed 2^53 and then travel as strings. */
+  events?: SpanEvent[]
+  /** Totals over all models, plus one entry per model. Present only when usage was recorded. */
   usage?: ModelUsage & { models: Record<string, ModelUsage> }
-  /** Large inputs/outputs; offloaded to S3 when big. */
+  /** Large inputs/outputs; offloaded to S3 when big (then this field holds the pointer). */
   payload?: { input?: unknown; output?: unknown }
 }
 

@@ -30,6 +30,7 @@ export default async function sluiceTransport(rawOptions: unknown): Promise<Slui
       counters.add('retries')
       counters.publish()
     },
+    onSpansWritten: (count) => counters.add('spans', count),
     onProblem: (message) => {
       // One line per distinct problem: a dead database must not flood stderr.
       if (problems.size < 20 && !problems.has(message)) {
@@ -46,7 +47,8 @@ export default async function sluiceTransport(rawOptions: unknown): Promise<Slui
   pipeline.start()
   counters.publish()
   const publisher = startStatsPublisher(options.stats, counters)
-  return new SluiceStream(pipeline, counters, options.channel.maxRecordBytes, async () => {
+  // With S3, records above channel.maxRecordBytes are offloaded rather than dropped.
+  return new SluiceStream(pipeline, counters, options.s3?.maxRecordBytes ?? options.channel.maxRecordBytes, async () => {
     await pipeline.close()
     counters.publish()
     await publisher?.close()

@@ -1,12 +1,91 @@
-// Owned by issue 4.
+import { parseArgs } from 'node:util'
+import postgres from 'postgres'
+import { materialize } from '../../materialize/materialize.js'
+import { OptionsError } from '../../options/option-reader.js'
 import type { Command } from '../command.js'
+
+const USAGE = `Usage: sluice materialize <id> --bucket <bucket> [options]
+
+Prints the record of one logs-table row as JSON, with its offloaded payloads
+fetched from S3. A payload whose object is gone prints as { "$missing": "s3://..." }.
+
+Options:
+  --url <url>            Postgres connection string (default: DATABASE_URL)
+  --table <name>         logs table (default: logs)
+  --schema <name>        schema (default: public)
+  --bucket <bucket>      bucket the payloads are in; pointers elsewhere are not followed (required)
+  --endpoint <url>       S3-compatible endpoint (default: AWS)
+  --region <region>      region (default: the SDK's, e.g. AWS_REGION)
+  --force-path-style     path-style URLs, for most S3-compatible servers
+  --checksums <mode>     WHEN_REQUIRED for servers that send no checksums (default: WHEN_SUPPORTED)
+
+Credentials come from the AWS SDK's default chain (AWS_ACCESS_KEY_ID, profiles, roles).
+`
 
 export const materializeCommand: Command = {
   name: 'materialize',
   summary: 'Print one row with its offloaded payloads fetched',
-  usage: 'Usage: sluice materialize\n\nNot available yet.\n',
-  async run() {
-    process.stderr.write('sluice materialize: not available yet\n')
-    return 1
+  usage: USAGE,
+  async run(argv) {
+    let parsed
+    try {
+      parsed = parseArgs({
+        args: [...argv],
+        allowPositionals: true,
+        options: {
+          url: { type: 'string' },
+          table: { type: 'string' },
+          schema: { type: 'string' },
+          bucket: { type: 'string' },
+          endpoint: { type: 'string' },
+          region: { type: 'string' },
+          'force-path-style': { type: 'boolean' },
+          checksums: { type: 'string' },
+        },
+      })
+    } catch (error) {
+      process.stderr.write(`sluice materialize: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`)
+      return 2
+    }
+    const { values, positionals } = parsed
+    const [id, ...extra] = positionals
+    const url = values.url ?? process.env.DATABASE_URL
+    const problem =
+      id === undefined || extra.length > 0 || !/^\d{1,19}$/.test(id) ? 'give exactly one row id (a positive integer)'
+      : !url ? 'give --url or set DATABASE_URL'
+      : !values.bucket ? 'give --bucket, the bucket the payloads were offloaded to'
+      : undefined
+    if (problem) {
+      process.stderr.write(`sluice materialize: ${problem}\n\n${USAGE}`)
+      return 2
+    }
+    const checksums = values.checksums as 'WHEN_SUPPORTED' | 'WHEN_REQUIRED' | undefined
+    const sql = postgres(url as string, { onnotice: () => {}, max: 1 })
+    try {
+      const record = await materialize(id as string, {
+        sql,
+        table: values.table,
+        schema: values.schema,
+        s3: {
+          bucket: values.bucket as string,
+          endpoint: values.endpoint,
+          region: values.region,
+          forcePathStyle: values['force-path-style'] ?? false,
+          requestChecksumCalculation: checksums,
+          responseChecksumValidation: checksums,
+        },
+      })
+      if (record === undefined) {
+        process.stderr.write(`sluice materialize: no row with id ${id} in ${values.schema ?? 'public'}.${values.table ?? 'logs'}\n`)
+        return 1
+      }
+      process.stdout.write(`${JSON.stringify(record, null, 2)}\n`)
+      return 0
+    } catch (error) {
+      process.stderr.write(`sluice materialize: ${error instanceof Error ? error.message : String(error)}\n`)
+      return error instanceof OptionsError ? 2 : 1
+    } finally {
+      await sql.end({ timeout: 1 })
+    }
   },
 }

@@ -1,12 +1,134 @@
-// Owned by issue 7.
 import type { Command } from '../command.js'
+import { parseTailArgs, TailUsageError, type TailArgs } from '../tail/tail-args.js'
+import { readSnapshot } from '../tail/read-snapshot.js'
+import { renderJson, renderLine, renderScreen } from '../tail/render-tail.js'
+import { sameWriter, staleForMs, tailUpdate, type TailUpdate } from '../tail/tail-update.js'
+import type { StatsSnapshot } from '../../stats/stats-snapshot.js'
+
+const USAGE = `Usage: sluice tail (--file <path> | --url <http://127.0.0.1:port>) [--interval <ms>] [--json] [--count <n>]
+
+Shows the counters a pino-sluice worker publishes (options.stats) live: totals,
+per-second rates, queue depth, and a red DROPPING mark when records are dropped.
+
+  --file <path>     the transport's stats.file (a JSON snapshot replaced every stats.intervalMs)
+  --url <url>       the transport's loopback endpoint, e.g. http://127.0.0.1:9464 (reads /stats)
+  --interval <ms>   how often to read (default 1000)
+  --json            one JSON object per update instead of text
+  --count <n>       exit after n updates (default: run until Ctrl-C)
+
+On a terminal the screen is redrawn in place; piped, it prints one line per update
+(key=value pairs, "DROPPING reason+n" when the dropped counter moved) and status
+lines starting with "# ". It keeps waiting while the file or endpoint is missing or
+stale, and says so. Ctrl-C exits with code 0.
+`
+
+interface Output {
+  update(update: TailUpdate): void
+  status(message: string): void
+  finish(): void
+}
+
+/** Piped: append-only lines; status lines are printed once per change, prefixed "# " so tools can skip them. */
+function lineOutput(args: TailArgs, write: (text: string) => void): Output {
+  let lastStatus: string | undefined
+  return {
+    update(update) {
+      lastStatus = undefined
+      write(args.json ? renderJson(update) : renderLine(update))
+    },
+    status(message) {
+      if (message === lastStatus) return
+      lastStatus = message
+      write(args.json ? `${JSON.stringify({ status: message })}\n` : `# ${message}\n`)
+    },
+    finish() {},
+  }
+}
+
+/** TTY: the screen is redrawn in place by moving the cursor back over the lines drawn last time. */
+function screenOutput(where: string, write: (text: string) => void): Output {
+  let drawn = 0
+  let last: TailUpdate | undefined
+  const color = process.env.NO_COLOR === undefined
+  const draw = (lines: string[]): void => {
+    write(`${drawn > 0 ? `\x1b[${drawn}F\x1b[J` : ''}${lines.join('\n')}\n`)
+    drawn = lines.length
+  }
+  return {
+    update(update) {
+      last = update
+      draw(renderScreen(update, where, undefined, color))
+    },
+    status(message) {
+      draw(last ? renderScreen(last, where, message, color) : [`sluice tail  ${where}`, '', message])
+    },
+    finish() {},
+  }
+}
+
+export async function runTail(args: TailArgs, stdout: NodeJS.WriteStream = process.stdout): Promise<number> {
+  const where = args.source.kind === 'file' ? args.source.path : args.source.url
+  const write = (text: string): void => void stdout.write(text)
+  const output = stdout.isTTY && !args.json ? screenOutput(where, write) : lineOutput(args, write)
+  let previous: StatsSnapshot | undefined
+  let updates = 0
+  let stop: (() => void) | undefined
+  const stopped = new Promise<void>((resolve) => (stop = resolve))
+  const onSignal = (): void => stop?.()
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  let timer: NodeJS.Timeout | undefined
+  try {
+    for (;;) {
+      const read = await readSnapshot(args.source, Math.max(args.intervalMs, 1000))
+      if (!read.ok) {
+        output.status(`waiting: ${read.waiting}`)
+      } else {
+        const { snapshot } = read
+        const fresh = previous === undefined || !sameWriter(previous, snapshot) || snapshot.timeMs > previous.timeMs
+        const staleMs = snapshot.final ? undefined : staleForMs(snapshot, Date.now())
+        if (fresh && staleMs === undefined) {
+          if (previous !== undefined && !sameWriter(previous, snapshot)) output.status(`new writer ${snapshot.writer.hostname}:${snapshot.writer.pid}; rates restart`)
+          output.update(tailUpdate(previous, snapshot))
+          previous = snapshot
+          updates++
+          if (args.count !== undefined && updates >= args.count) break
+          if (snapshot.final) output.status(`the transport closed at ${snapshot.time}; these totals are final. Waiting for a new writer...`)
+        } else if (staleMs !== undefined) {
+          // Started after the writer stopped: still show its last totals once.
+          if (previous === undefined) {
+            output.update(tailUpdate(undefined, snapshot))
+            previous = snapshot
+          }
+          output.status(`stale: last update ${(staleMs / 1000).toFixed(1)} s ago from ${snapshot.writer.hostname}:${snapshot.writer.pid} (publishes every ${snapshot.intervalMs} ms); has the app stopped? Still watching...`)
+        }
+      }
+      const wait = new Promise<void>((resolve) => (timer = setTimeout(resolve, args.intervalMs)))
+      const again = await Promise.race([wait.then(() => true), stopped.then(() => false)])
+      if (!again) break
+    }
+  } finally {
+    clearTimeout(timer)
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    output.finish()
+  }
+  return 0
+}
 
 export const tailCommand: Command = {
   name: 'tail',
   summary: 'Show the worker counters live (file or HTTP)',
-  usage: 'Usage: sluice tail\n\nNot available yet.\n',
-  async run() {
-    process.stderr.write('sluice tail: not available yet\n')
-    return 1
+  usage: USAGE,
+  async run(argv) {
+    let args: TailArgs
+    try {
+      args = parseTailArgs(argv)
+    } catch (error) {
+      if (!(error instanceof TailUsageError)) throw error
+      process.stderr.write(`sluice tail: ${error.message}\n\n${USAGE}`)
+      return 2
+    }
+    return runTail(args)
   },
 }

@@ -1,0 +1,30 @@
+/**
+ * One benchmark run in a process of its own, so its RSS and CPU are its own:
+ * `node dist/bench/app.js '<AppSpec JSON>'`. Writes an AppResult JSON to spec.resultFile.
+ */
+import { writeFileSync } from 'node:fs'
+import type { AppResult, AppSpec, SystemName } from './bench-spec.js'
+import { runPinoFile } from './systems/pino-file.js'
+import { runPinoPostgresApp } from './systems/pino-postgres.js'
+import { runPinoSluice } from './systems/pino-sluice.js'
+import { runPinoSync } from './systems/pino-sync.js'
+import { runRawCopy } from './systems/raw-copy.js'
+
+const RUNNERS: Record<SystemName, (spec: AppSpec) => Promise<AppResult>> = {
+  'pino-sync': runPinoSync,
+  'pino-file': runPinoFile,
+  'pino-sluice': runPinoSluice,
+  'pino-postgres': runPinoPostgresApp,
+  'raw-copy': runRawCopy,
+}
+
+const spec = JSON.parse(process.argv[2] ?? '{}') as AppSpec
+RUNNERS[spec.system](spec).then(
+  (result) => {
+    writeFileSync(spec.resultFile, JSON.stringify(result))
+  },
+  (error: unknown) => {
+    process.stderr.write(`bench app ${spec.system} failed: ${error instanceof Error ? error.stack : String(error)}\n`)
+    process.exitCode = 1
+  },
+)

@@ -1,0 +1,85 @@
+import { parseArgs } from 'node:util'
+import { SCENARIOS, SYSTEMS, type ScenarioName, type SystemName } from './bench-spec.js'
+
+export interface BenchConfig {
+  quick: boolean
+  /** Records of the tight-loop burst. */
+  records: number
+  repeats: number
+  /** Sustained scenario: records per second for `seconds`. */
+  rate: number
+  seconds: number
+  /** Burst into the slow database. */
+  slowRecords: number
+  slowDelayMs: number
+  scenarios: ScenarioName[]
+  systems: SystemName[]
+  sluiceOptions: Record<string, unknown>
+  micro: boolean
+  /** pino.transport({ sync: true }) for pino/file and pino-sluice. */
+  transportSync: boolean
+  /** Longest one run may take before it is killed and reported as failed. */
+  runTimeoutMs: number
+}
+
+export const BENCH_USAGE = `Usage: npm run bench -- [--quick] [--records n] [--repeats n] [--rate n] [--seconds n]
+       [--slow-records n] [--slow-delay-ms n] [--scenarios burst,sustained,slow-db]
+       [--systems pino-sync,pino-file,pino-sluice,pino-postgres,raw-copy]
+       [--sluice '<json options>'] [--transport-sync] [--no-micro]
+
+Defaults: 1,000,000-record burst, 50,000 rec/s for 10 s, 200,000-record burst into a database
+that sleeps 50 ms per statement, 3 repeats (medians reported). --quick: 100,000 records, 1 repeat,
+3 s sustained, 50,000 into the slow database. Every flag also reads BENCH_<NAME> from the environment
+(BENCH_RECORDS=200000).
+`
+
+function list<T extends string>(text: string | undefined, allowed: readonly T[], name: string): T[] {
+  if (text === undefined) return [...allowed]
+  const items = text.split(',').map((s) => s.trim()).filter(Boolean)
+  for (const item of items) if (!(allowed as readonly string[]).includes(item)) throw new Error(`--${name}: unknown "${item}"; choose from ${allowed.join(', ')}`)
+  return items as T[]
+}
+
+function int(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback
+  const value = Number(text.replaceAll('_', ''))
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(text)}`)
+  return value
+}
+
+export function readBenchConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): BenchConfig {
+  const names = ['records', 'repeats', 'rate', 'seconds', 'slow-records', 'slow-delay-ms', 'scenarios', 'systems', 'sluice'] as const
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: 'boolean', default: false },
+      'no-micro': { type: 'boolean', default: false },
+      'transport-sync': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+      ...Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])),
+    },
+    strict: true,
+  })
+  if (values.help) {
+    process.stdout.write(BENCH_USAGE)
+    process.exit(0)
+  }
+  const read = (name: (typeof names)[number]): string | undefined =>
+    (values as unknown as Record<string, string | undefined>)[name] ?? env[`BENCH_${name.toUpperCase().replaceAll('-', '_')}`]
+  const quick = values.quick === true || env.BENCH_QUICK === '1'
+  return {
+    quick,
+    records: int('records', read('records'), quick ? 100_000 : 1_000_000),
+    repeats: int('repeats', read('repeats'), quick ? 1 : 3),
+    rate: int('rate', read('rate'), 50_000),
+    seconds: int('seconds', read('seconds'), quick ? 3 : 10),
+    slowRecords: int('slow-records', read('slow-records'), quick ? 50_000 : 200_000),
+    slowDelayMs: int('slow-delay-ms', read('slow-delay-ms'), 50),
+    scenarios: list(read('scenarios'), SCENARIOS, 'scenarios'),
+    systems: list(read('systems'), SYSTEMS, 'systems'),
+    sluiceOptions: JSON.parse(read('sluice') ?? '{}') as Record<string, unknown>,
+    micro: values['no-micro'] !== true,
+    transportSync: values['transport-sync'] === true || env.BENCH_TRANSPORT_SYNC === '1',
+    runTimeoutMs: 240_000,
+  }
+}

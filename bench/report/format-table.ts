@@ -1,0 +1,45 @@
+import { SYSTEM_LABELS } from '../bench-spec.js'
+import type { Summary } from './median.js'
+
+/** Columns shared by the console and Markdown tables; ratios are within one scenario of one run. */
+export const HEADERS = ['system', 'ns/call', '× pino/file', 'rows/s', '× COPY', 'written', 'dropped', 'failed', 'unaccounted', 'drain s', 'RSS +MB', 'peak RSS MB']
+
+const int = (v: number): string => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : 'n/a')
+
+export function tableRows(summaries: readonly Summary[]): string[][] {
+  const file = summaries.find((s) => s.system === 'pino-file' && s.runs > 0)
+  const copy = summaries.find((s) => s.system === 'raw-copy' && s.runs > 0)
+  return summaries.map((s) => {
+    if (s.runs === 0) return [SYSTEM_LABELS[s.system], `failed: ${(s.errors[0] ?? 'no run').replace(/\s+/g, ' ')}`.slice(0, 40), ...HEADERS.slice(2).map(() => '')]
+    const v = s.values
+    const vsFile = s.nsPerCall !== null && file?.nsPerCall ? `${(s.nsPerCall / file.nsPerCall).toFixed(2)}×` : '—'
+    const vsCopy = copy && (s.system === 'pino-sluice' || s.system === 'pino-postgres' || s.system === 'raw-copy') ? `${(v.rowsPerSec / copy.values.rowsPerSec).toFixed(2)}×` : '—'
+    const dbSystem = s.system !== 'pino-sync' && s.system !== 'pino-file'
+    return [
+      SYSTEM_LABELS[s.system] + (s.failedRuns > 0 ? ` (${s.failedRuns} failed)` : ''),
+      s.nsPerCall === null ? '—' : int(s.nsPerCall),
+      vsFile,
+      int(v.rowsPerSec),
+      vsCopy,
+      int(v.written),
+      dbSystem ? int(v.dropped) : '—',
+      dbSystem ? int(v.failed) : '—',
+      s.unaccountedMax === null ? '—' : int(s.unaccountedMax),
+      (v.drainMs / 1000).toFixed(2),
+      v.rssGrowthMB.toFixed(1),
+      v.peakRssMB.toFixed(1),
+    ]
+  })
+}
+
+export function consoleTable(rows: readonly string[][]): string {
+  const all = [HEADERS, ...rows]
+  const widths = HEADERS.map((_, c) => Math.max(...all.map((r) => (r[c] ?? '').length)))
+  const line = (r: readonly string[]): string => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')
+  return [line(HEADERS), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
+}
+
+export function markdownTable(rows: readonly string[][]): string {
+  const line = (r: readonly string[]): string => `| ${r.join(' | ')} |`
+  return [line(HEADERS), `| --- |${' ---: |'.repeat(HEADERS.length - 1)}`, ...rows.map(line)].join('\n')
+}

@@ -1,0 +1,58 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { SCENARIOS, SYSTEMS, SYSTEM_LABELS } from '../bench-spec.js'
+import type { BenchConfig } from '../bench-config.js'
+import type { MicroResult } from '../micro/line-parsing.js'
+import type { RunResult } from '../run-one.js'
+import { markdownTable, tableRows } from './format-table.js'
+import type { Goal } from './goals.js'
+import type { MachineInfo } from './machine.js'
+import type { Summary } from './median.js'
+
+export interface BenchReport {
+  machine: MachineInfo
+  config: BenchConfig
+  scenarioTitles: Record<string, string>
+  summaries: Summary[]
+  goals: Goal[]
+  micro: MicroResult | undefined
+  runs: RunResult[]
+  durationSec: number
+}
+
+export function markdownReport(report: BenchReport): string {
+  const { machine, config } = report
+  const out: string[] = []
+  out.push(`Run ${machine.date.slice(0, 16).replace('T', ' ')} UTC on ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB, ${machine.os}; Node ${machine.node}.`)
+  out.push(`Versions: ${Object.entries(machine.versions).map(([k, v]) => `${k} ${v}`).join(', ')}${machine.commit ? `; commit ${machine.commit}` : ''}.`)
+  out.push(`Medians of ${config.repeats} repeat(s)${config.quick ? ' (--quick)' : ''}; load average at start ${machine.loadAverageAtStart.join(' ')}; whole run ${Math.round(report.durationSec)} s.`)
+  for (const [scenario, title] of Object.entries(report.scenarioTitles)) {
+    const rows = report.summaries.filter((s) => s.scenario === scenario)
+    if (rows.length === 0) continue
+    out.push('', `**${title}**`, '', markdownTable(tableRows(rows)))
+  }
+  out.push('', '**Goals**', '', '| goal | target | measured | met |', '| --- | --- | --- | --- |')
+  for (const g of report.goals) out.push(`| ${g.name} | ${g.target} | ${g.measured} | ${g.met === null ? 'not measured' : g.met ? 'yes' : '**no**'} |`)
+  if (report.micro) {
+    out.push('', `**Worker cost per line** (${report.micro.lines.toLocaleString('en-US')} pino lines in ${report.micro.chunkBytes / 1024} KiB chunks)`, '', '| path | ns/line |', '| --- | ---: |')
+    for (const [name, ns] of Object.entries(report.micro.nsPerLine)) out.push(`| ${name} | ${Math.round(ns)} |`)
+  }
+  out.push('', `Systems: ${Object.values(SYSTEM_LABELS).join('; ')}.`)
+  return `${out.join('\n')}\n`
+}
+
+/** Writes `<stamp>.json` and `<stamp>.md` plus `latest.*` into bench/results/. */
+export function writeResults(dir: string, report: BenchReport): { json: string; markdown: string } {
+  mkdirSync(dir, { recursive: true })
+  const { config } = report
+  const partial = config.scenarios.length < SCENARIOS.length || config.systems.length < SYSTEMS.length
+  const kind = config.quick ? '-quick' : partial ? '-partial' : ''
+  const stamp = `${report.machine.date.replace(/[:.]/g, '-').slice(0, 19)}${kind}`
+  const json = join(dir, `${stamp}.json`)
+  const markdown = join(dir, `${stamp}.md`)
+  const md = markdownReport(report)
+  writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`)
+  writeFileSync(markdown, md)
+  writeFileSync(join(dir, `latest${kind}.md`), md)
+  return { json, markdown }
+}

@@ -1,0 +1,31 @@
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import pino from 'pino'
+import { createStats } from '../../src/index.js'
+import type { AppResult, AppSpec } from '../bench-spec.js'
+import { runLogger } from './run-logger.js'
+
+const WORKER_ENTRY = fileURLToPath(new URL('../../src/index.js', import.meta.url))
+
+/** pino-sluice with its defaults (plus any --sluice options): done once flush(cb) says everything is committed. */
+export async function runPinoSluice(spec: AppSpec): Promise<AppResult> {
+  const stats = createStats()
+  const transport = pino.transport({
+    target: WORKER_ENTRY,
+    // `sync` is a documented pino.transport option missing from pino's types.
+    ...({ sync: spec.transportSync } as object),
+    options: { ...spec.sluiceOptions, postgres: { url: spec.databaseUrl, table: spec.table }, counters: stats.buffer, exit: { report: false } },
+  })
+  await once(transport, 'ready')
+  const logger = pino(transport)
+  const result = await runLogger(logger, spec.emission, async () => {
+    await new Promise<void>((resolve, reject) => transport.flush((error?: Error) => (error ? reject(error) : resolve())))
+    return { done: true }
+  })
+  const keepAlive = setInterval(() => {}, 1000)
+  const closed = once(transport, 'close')
+  transport.end()
+  await closed
+  clearInterval(keepAlive)
+  return { ...result, counters: stats.readFlat() }
+}

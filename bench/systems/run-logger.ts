@@ -1,0 +1,23 @@
+import type pino from 'pino'
+import { logArgs } from '../bench-record.js'
+import { nowMs, type AppResult, type Emission } from '../bench-spec.js'
+import { emit } from '../scenarios/emit.js'
+
+/**
+ * Shared by the systems that log through pino in this process: emit, then
+ * `finish()` until everything is written out, and read peak RSS (getrusage
+ * maxRSS covers the worker thread too: it is the whole process).
+ */
+export async function runLogger(
+  logger: pino.Logger,
+  emission: Emission,
+  finish: () => Promise<{ done: boolean; counters?: Record<string, number> }>,
+): Promise<AppResult> {
+  const rssBeforeBytes = process.memoryUsage().rss
+  const timing = await emit(emission, (i) => logger.info(...logArgs(i)))
+  // pino unrefs its transport worker: without a ref'd handle the process would exit while we wait for it.
+  const keepAlive = setInterval(() => {}, 1000)
+  const { done, counters } = await finish().finally(() => clearInterval(keepAlive))
+  const doneMs = done ? nowMs() : undefined
+  return { ...timing, doneMs, rssBeforeBytes, maxRssBytes: process.resourceUsage().maxRSS * 1024, counters }
+}

@@ -1,0 +1,79 @@
+/**
+ * The CloudWatch side: one SDK client, a one-time check that credentials and a
+ * region resolve through the SDK's default chains (env, shared config/profile,
+ * SSO, web identity, ECS/EC2 role — not just AWS_ACCESS_KEY_ID), and one
+ * PutMetricData call that reports whether a failure is worth retrying later.
+ * Retries with backoff and jitter inside one call are the SDK's standard
+ * strategy (Throttling, 5xx, timeouts).
+ */
+import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch'
+import type { CloudWatchOptions } from './cloudwatch-options.js'
+
+export type SendResult = { ok: true } | { ok: false; transient: boolean; problem: string }
+
+/** Attempts per PutMetricData call (the first try included), spaced by the SDK's jittered backoff. */
+const MAX_ATTEMPTS = 4
+
+function describeError(error: unknown): { transient: boolean; problem: string } {
+  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown }
+  const status = e.$metadata?.httpStatusCode
+  const name = e.name ?? 'Error'
+  const transient = status === undefined || status >= 500 || status === 429 || /throttl|timeout|abort/i.test(name) || e.$retryable !== undefined
+  const message = (e.message ?? '').split('\n')[0]?.slice(0, 200) ?? ''
+  return { transient, problem: `${name}${status ? ` (HTTP ${status})` : ''}: ${message}` }
+}
+
+export class CloudWatchSender {
+  private readonly client: CloudWatchClient
+  private usable: Promise<string | undefined> | undefined
+
+  constructor(private readonly options: CloudWatchOptions) {
+    this.client = new CloudWatchClient({
+      region: options.region,
+      endpoint: options.endpoint,
+      maxAttempts: MAX_ATTEMPTS,
+      requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: Math.min(options.requestTimeoutMs, 5000) },
+    })
+  }
+
+  /** Undefined when credentials and region resolve; else why not (never the credentials themselves). */
+  unusable(): Promise<string | undefined> {
+    this.usable ??= (async () => {
+      try {
+        await this.client.config.region()
+      } catch {
+        return 'no AWS region: set options.cloudwatch.region, AWS_REGION, or a region in the AWS profile'
+      }
+      try {
+        await this.client.config.credentials()
+      } catch {
+        return 'no AWS credentials resolved through the default provider chain (env, shared config/profile, SSO, web identity, ECS/EC2 role)'
+      }
+      return undefined
+    })()
+    return this.usable
+  }
+
+  async put(datums: MetricDatum[], signal: AbortSignal): Promise<SendResult> {
+    if (signal.aborted) return { ok: false, transient: false, problem: 'the exit budget ran out' }
+    let onAbort: (() => void) | undefined
+    // The SDK sleeps between attempts without watching the signal; racing it keeps the exit budget.
+    const aborted = new Promise<SendResult>((resolve) => {
+      onAbort = () => resolve({ ok: false, transient: false, problem: 'the exit budget ran out' })
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+    const sent = this.client
+      .send(new PutMetricDataCommand({ Namespace: this.options.namespace, MetricData: datums }), { abortSignal: signal })
+      .then((): SendResult => ({ ok: true }))
+      .catch((error: unknown): SendResult => ({ ok: false, ...describeError(error) }))
+    try {
+      return await Promise.race([sent, aborted])
+    } finally {
+      if (onAbort) signal.removeEventListener('abort', onAbort)
+    }
+  }
+
+  close(): void {
+    this.client.destroy()
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * The CloudWatch metrics stage. It reads every batch (never changes or removes
+ * a record), aggregates datapoints client-side and ships them in as few
+ * PutMetricData calls as the API limits allow:
+ *
+ *   records ─► observeRecord ─► MetricIntake ─► MetricAggregator ─► queue ─► drain ─► PutMetricData
+ *   counters ─► SelfMetrics ─┘   (limits, dims)   (per series+period,  (bounded,  (≤1000 datums,
+ *                                                   cardinality guard)  drop-oldest) ≤1 MB, SDK retries)
+ *
+ * Sends happen every flushIntervalMs, as soon as 1000 aggregates are pending,
+ * on transport.flush and on close. A failed send that is worth retrying
+ * (Throttling, 5xx, timeout) merges its aggregates back into the next flush, at
+ * most twice; then, or at exit, they count as `metrics_lost`.
+ *
+ * Datapoint accounting: every datapoint read ends as metrics_sent, metrics_invalid,
+ * metrics_cardinality, metrics_dropped (stage off for lack of credentials, or the
+ * send backlog overflowed) or metrics_lost (sends that finally failed).
+ */
+import type { Counters } from '../../src/counters/counters.js'
+import type { LogRecord } from '../../src/records/log-record.js'
+import type { BatchOutcome, Deadline, Stage } from '../sink.js'
+import { CloudWatchSender } from './cloudwatch-client.js'
+import type { CloudWatchOptions } from './cloudwatch-options.js'
+import { MetricAggregator, type Aggregate } from './metric-aggregator.js'
+import { MetricIntake } from './metric-intake.js'
+import { MAX_AGE_MS, MAX_DATUMS_PER_REQUEST } from './metric-limits.js'
+import { buildRequests } from './put-requests.js'
+import { observeRecord } from './record-metrics.js'
+import { SelfMetrics } from './self-metrics.js'
+
+/** Times an aggregate may come back after a failed send before it counts as lost. */
+const MAX_RETURNS = 2
+const MAX_NOTICES = 20
+
+function datapoints(aggregates: readonly Aggregate[]): number {
+  let n = 0
+  for (const aggregate of aggregates) n += aggregate.histogram.count
+  return n
+}
+
+export class MetricsStage implements Stage {
+  readonly name = 'cloudwatch'
+  private readonly aggregator: MetricAggregator
+  private readonly intake: MetricIntake
+  private readonly self: SelfMetrics | undefined
+  private readonly queue: Aggregate[][] = []
+  private queued = 0
+  private readonly maxQueued: number
+  private draining: Promise<void> | undefined
+  private timer: NodeJS.Timeout | undefined
+  private readonly stop = new AbortController()
+  private stopTimer: NodeJS.Timeout | undefined
+  private disabled = false
+  private readonly notices = new Set<string>()
+
+  constructor(
+    private readonly options: CloudWatchOptions,
+    private readonly counters: Counters,
+    private readonly sender: CloudWatchSender = new CloudWatchSender(options),
+  ) {
+    this.aggregator = new MetricAggregator(options.storageResolution * 1000, options.maxSeries, counters, (batch) => this.enqueue(batch))
+    this.intake = new MetricIntake(options.defaultDimensions, this.aggregator, counters, (message) => this.notify(message))
+    this.self = options.selfMetrics ? new SelfMetrics(counters, this.intake) : undefined
+    // Room for two full periods of series waiting behind a slow CloudWatch.
+    this.maxQueued = 2 * Math.max(options.maxSeries, MAX_DATUMS_PER_REQUEST)
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.flushInBackground(), this.options.flushIntervalMs)
+    this.timer.unref()
+    // Checked at once so a missing credential is reported at startup, not at the first flush.
+    void this.sender.unusable().then((why) => {
+      if (why) this.disable(why)
+    })
+  }
+
+  async process(records: LogRecord[]): Promise<void> {
+    if (this.disabled) return
+    const now = Date.now()
+    for (const record of records) {
+      try {
+        observeRecord(record, this.intake, now)
+      } catch {
+        // A record we cannot read yields no metric; it still goes to Postgres untouched.
+      }
+    }
+    this.self?.queueDepth(now)
+  }
+
+  settled(_outcome: BatchOutcome, elapsedMs: number): void {
+    if (!this.disabled) this.self?.flushLatency(elapsedMs, Date.now())
+  }
+
+  async flush(deadline: Deadline): Promise<void> {
+    this.armDeadline(deadline)
+    this.cut()
+    await this.drain()
+  }
+
+  async close(deadline: Deadline): Promise<void> {
+    clearInterval(this.timer)
+    this.armDeadline(deadline)
+    // A second round sends what a failed send merged back, if the budget allows.
+    for (let round = 0; round <= MAX_RETURNS && !this.stop.signal.aborted && !this.disabled; round++) {
+      this.cut()
+      await this.drain()
+      if (this.aggregator.size === 0) break
+    }
+    this.lose(this.aggregator.take())
+    for (const batch of this.queue.splice(0)) this.lose(batch)
+    this.queued = 0
+    clearTimeout(this.stopTimer)
+    this.sender.close()
+  }
+
+  private flushInBackground(): void {
+    if (this.disabled) return
+    this.cut()
+    void this.drain()
+  }
+
+  /** Moves pending aggregates (and the self-metrics of the moment) to the send queue. */
+  private cut(): void {
+    if (this.disabled) return
+    this.self?.sample(Date.now())
+    this.enqueue(this.aggregator.take())
+  }
+
+  private enqueue(batch: Aggregate[]): void {
+    if (batch.length === 0) return
+    this.queue.push(batch)
+    this.queued += batch.length
+    while (this.queued > this.maxQueued && this.queue.length > 1) {
+      const oldest = this.queue.shift() as Aggregate[]
+      this.queued -= oldest.length
+      const points = datapoints(oldest)
+      this.counters.add('metrics_dropped', points)
+      this.notify('CloudWatch is not keeping up; dropped the oldest unsent metrics (counted in metrics_dropped)')
+    }
+  }
+
+  /** One sender at a time; callers share the running drain, which also takes what is queued meanwhile. */
+  private drain(): Promise<void> {
+    this.draining ??= this.sendQueued().finally(() => (this.draining = undefined))
+    return this.draining
+  }
+
+  private async sendQueued(): Promise<void> {
+    const why = await Promise.race([this.sender.unusable(), this.aborted()])
+    if (why) return this.disable(why)
+    while (this.queue.length > 0 && !this.disabled) {
+      const batch = this.queue.shift() as Aggregate[]
+      this.queued -= batch.length
+      for (const request of buildRequests(batch, this.options.storageResolution, this.options.namespace)) {
+        const result = await this.sender.put(request.datums, this.stop.signal)
+        if (result.ok) {
+          this.counters.add('metrics_sent', datapoints(request.aggregates))
+          continue
+        }
+        const retry = result.transient && !this.stop.signal.aborted
+        this.notify(`PutMetricData failed, ${retry ? 'will retry at the next flush' : 'datapoints counted in metrics_lost'}: ${result.problem}`)
+        for (const aggregate of request.aggregates) {
+          if (retry && aggregate.returns < MAX_RETURNS && aggregate.periodStart > Date.now() - MAX_AGE_MS) this.aggregator.giveBack(aggregate)
+          else this.lose([aggregate])
+        }
+      }
+    }
+  }
+
+  /** Resolves (with a reason) once the exit budget has run out. */
+  private aborted(): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      if (this.stop.signal.aborted) return resolve(undefined)
+      this.stop.signal.addEventListener('abort', () => resolve(undefined), { once: true })
+    })
+  }
+
+  private armDeadline(deadline: Deadline): void {
+    if (!Number.isFinite(deadline.at) || this.stopTimer) return
+    this.stopTimer = setTimeout(() => this.stop.abort(), Math.max(0, deadline.at - Date.now()))
+    this.stopTimer.unref()
+  }
+
+  private lose(aggregates: readonly Aggregate[]): void {
+    const points = datapoints(aggregates)
+    if (points > 0) this.counters.add('metrics_lost', points)
+  }
+
+  /** Turns the stage into a no-op: the rest of the pipeline keeps working. */
+  private disable(why: string): void {
+    if (this.disabled) return
+    this.disabled = true
+    clearInterval(this.timer)
+    const held = datapoints(this.aggregator.take()) + this.queue.splice(0).reduce((n, batch) => n + datapoints(batch), 0)
+    this.queued = 0
+    if (held > 0) this.counters.add('metrics_dropped', held)
+    this.notify(`CloudWatch metrics are off: ${why}. Logs keep flowing to Postgres.`)
+  }
+
+  /** One stderr line per distinct problem, a few at most: a dead CloudWatch must not flood stderr. */
+  private notify(message: string): void {
+    if (this.notices.has(message) || this.notices.size >= MAX_NOTICES) return
+    this.notices.add(message)
+    process.stderr.write(`pino-sluice: cloudwatch: ${message}\n`)
+  }
+}

@@ -1,0 +1,33 @@
+import { readFile } from 'node:fs/promises'
+import { parseSnapshot, type StatsSnapshot } from '../../stats/stats-snapshot.js'
+import type { TailSource } from './tail-args.js'
+
+export type ReadResult = { ok: true; snapshot: StatsSnapshot } | { ok: false; waiting: string }
+
+function errorCode(error: unknown): string | undefined {
+  const cause = (error as { cause?: { code?: string } }).cause
+  return (error as { code?: string }).code ?? cause?.code
+}
+
+/** One read of the stats file or endpoint; every failure becomes a sentence telling the user what to check. */
+export async function readSnapshot(source: TailSource, timeoutMs: number): Promise<ReadResult> {
+  let text: string
+  const where = source.kind === 'file' ? source.path : source.url
+  try {
+    if (source.kind === 'file') {
+      text = await readFile(source.path, 'utf8')
+    } else {
+      const response = await fetch(source.url, { signal: AbortSignal.timeout(timeoutMs) })
+      if (!response.ok) return { ok: false, waiting: `${where} answered HTTP ${response.status}; is this a pino-sluice stats.port?` }
+      text = await response.text()
+    }
+  } catch (error) {
+    const code = errorCode(error)
+    if (code === 'ENOENT') return { ok: false, waiting: `no stats file at ${where} yet; is the app running with stats.file set to this path?` }
+    if (code === 'ECONNREFUSED') return { ok: false, waiting: `nothing listening at ${where} yet; is the app running with stats.port set to this port?` }
+    if ((error as Error).name === 'TimeoutError') return { ok: false, waiting: `${where} did not answer within ${timeoutMs} ms` }
+    return { ok: false, waiting: `cannot read ${where}: ${code ?? (error instanceof Error ? error.message : String(error))}` }
+  }
+  const parsed = parseSnapshot(text)
+  return parsed.ok ? parsed : { ok: false, waiting: `${where} is not a pino-sluice stats snapshot: ${parsed.reason}` }
+}

@@ -1,0 +1,78 @@
+import { DROP_REASONS, FAIL_REASONS } from '../../counters/counter-names.js'
+import type { TailUpdate } from './tail-update.js'
+
+const RED = '\x1b[1;41;97m'
+const BOLD = '\x1b[1m'
+const DIM = '\x1b[2m'
+const RESET = '\x1b[0m'
+
+function rate(update: TailUpdate, name: keyof NonNullable<TailUpdate['rates']>): string {
+  const value = update.rates?.[name]
+  return value === undefined ? '-' : `${Math.round(value)}/s`
+}
+
+function movedText(update: TailUpdate): string {
+  return Object.entries(update.droppedNow)
+    .map(([reason, n]) => `${reason}+${n}`)
+    .join(' ')
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`
+}
+
+/** Piped mode: one greppable `key=value` line per update; `DROPPING` marks lines where the drop counter moved. */
+export function renderLine(update: TailUpdate): string {
+  const c = update.snapshot.counters
+  const parts = [
+    update.snapshot.time,
+    `received=${c.received} (${rate(update, 'received')})`,
+    `written=${c.written} (${rate(update, 'written')})`,
+    `dropped=${update.dropped}`,
+    `failed=${update.failed}`,
+    `queued=${c.queued_records}`,
+    `queued_bytes=${c.queued_bytes}`,
+    `batches=${c.batches}`,
+    `retries=${c.retries}`,
+  ]
+  if (c.offloaded > 0) parts.push(`offloaded=${c.offloaded}`)
+  if (update.snapshot.final) parts.push('FINAL')
+  const moved = movedText(update)
+  if (moved) parts.push(`DROPPING ${moved}`)
+  return `${parts.join(' ')}\n`
+}
+
+/** --json: one object per update, for other tools. */
+export function renderJson(update: TailUpdate): string {
+  const { snapshot } = update
+  return `${JSON.stringify({ time: snapshot.time, writer: snapshot.writer, final: snapshot.final, counters: snapshot.counters, rates: update.rates ?? null, droppedNow: update.droppedNow })}\n`
+}
+
+/** TTY mode: a small screen redrawn in place; the dropped row turns red while it moves. */
+export function renderScreen(update: TailUpdate, where: string, status: string | undefined, color: boolean): string[] {
+  const { snapshot } = update
+  const c = snapshot.counters
+  const paint = (style: string, text: string): string => (color ? `${style}${text}${RESET}` : text)
+  const row = (label: string, total: number, perSecond: string, note = ''): string =>
+    `  ${label.padEnd(16)}${total.toLocaleString('en-US').padStart(15)}  ${perSecond.padStart(12)}${note}`
+  const moved = movedText(update)
+  const lines = [
+    `${paint(BOLD, 'sluice tail')}  ${where}  ${snapshot.writer.hostname}:${snapshot.writer.pid}  ${snapshot.time}${snapshot.final ? '  (final)' : ''}`,
+    paint(DIM, `  ${''.padEnd(16)}${'total'.padStart(15)}  ${'per second'.padStart(12)}`),
+    row('received', c.received, rate(update, 'received')),
+    row('written', c.written, rate(update, 'written')),
+    moved ? paint(RED, `${row('dropped', update.dropped, `${Math.round(sumRates(update, 'dropped_'))}/s`)}  ▲ DROPPING ${moved}`) : row('dropped', update.dropped, update.rates ? '0/s' : '-'),
+  ]
+  for (const reason of DROP_REASONS) if (c[`dropped_${reason}`] > 0) lines.push(row(`  ${reason}`, c[`dropped_${reason}`], ''))
+  lines.push(row('failed', update.failed, update.rates ? `${Math.round(sumRates(update, 'failed_'))}/s` : '-'))
+  for (const reason of FAIL_REASONS) if (c[`failed_${reason}`] > 0) lines.push(row(`  ${reason}`, c[`failed_${reason}`], ''))
+  lines.push(`  ${'queue depth'.padEnd(16)}${c.queued_records.toLocaleString('en-US').padStart(15)}  ${mb(c.queued_bytes).padStart(12)}`)
+  lines.push(row('batches', c.batches, rate(update, 'batches')), row('retries', c.retries, rate(update, 'retries')))
+  if (c.offloaded > 0) lines.push(row('offloaded', c.offloaded, rate(update, 'offloaded')))
+  lines.push('', status ? paint(BOLD, status) : paint(DIM, 'Ctrl-C to quit'))
+  return lines
+}
+
+function sumRates(update: TailUpdate, prefix: string): number {
+  return Object.entries(update.rates ?? {}).reduce((sum, [name, value]) => (name.startsWith(prefix) ? sum + (value ?? 0) : sum), 0)
+}

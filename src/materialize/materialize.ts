@@ -1,0 +1,129 @@
+import type { S3Client } from '@aws-sdk/client-s3'
+import pLimit from 'p-limit'
+import type postgres from 'postgres'
+import { isPointer, pointerTarget } from '../../sinks/s3/pointer.js'
+import { createS3Client } from '../../sinks/s3/s3-client.js'
+import { resolveS3ClientOptions } from '../../sinks/s3/s3-options.js'
+import { OptionsError, describe, readIdentifier, readInt } from '../options/option-reader.js'
+import type { SluiceOptions } from '../options/sluice-options.js'
+import { fetchPayload } from './fetch-payload.js'
+
+type TransportS3Options = NonNullable<SluiceOptions['s3']>
+
+/** Where the payloads are: the transport's own `s3` options (connection part), or a client of yours plus the bucket. */
+export type MaterializeS3Options =
+  | Pick<TransportS3Options, 'bucket' | 'region' | 'endpoint' | 'forcePathStyle' | 'requestChecksumCalculation' | 'responseChecksumValidation' | 'credentials' | 'connectTimeoutMs' | 'requestTimeoutMs' | 'maxAttempts'>
+  | { bucket: string; client: S3Client }
+
+export interface MaterializeOptions {
+  /** Only pointers into this bucket are followed (a record cannot make the reader fetch elsewhere). */
+  s3: MaterializeS3Options
+  /** A postgres.js client; needed to look a row up by id. */
+  sql?: postgres.Sql
+  /** Logs table. Default 'logs'. */
+  table?: string
+  /** Schema. Default 'public'. */
+  schema?: string
+  /** Objects fetched at once. Default 8. */
+  concurrency?: number
+}
+
+/** A logs-table row as `select *` returns it (only `data` is required). */
+export interface LogRow {
+  time?: Date | string | number | null
+  level?: number | null
+  msg?: string | null
+  hostname?: string | null
+  pid?: number | null
+  trace_id?: string | null
+  span_id?: string | null
+  data: Record<string, unknown> | string
+  [column: string]: unknown
+}
+
+export type RowId = number | bigint | string
+
+function isRowId(value: unknown): value is RowId {
+  return (typeof value === 'number' && Number.isSafeInteger(value)) || typeof value === 'bigint' || (typeof value === 'string' && /^\d{1,19}$/.test(value))
+}
+
+/** The record as pino emitted it: columns back in their fields, then everything from `data`. */
+function recordFromRow(row: LogRow): Record<string, unknown> {
+  const data = typeof row.data === 'string' ? (JSON.parse(row.data) as Record<string, unknown>) : row.data
+  const record: Record<string, unknown> = {}
+  if (row.level !== undefined && row.level !== null) record.level = row.level
+  if (row.time !== undefined && row.time !== null) record.time = row.time instanceof Date ? row.time.getTime() : row.time
+  for (const column of ['pid', 'hostname', 'msg', 'trace_id', 'span_id'] as const) {
+    const value = row[column]
+    if (value !== undefined && value !== null) record[column] = value
+  }
+  for (const [field, value] of Object.entries(data)) {
+    Object.defineProperty(record, field, { value, writable: true, enumerable: true, configurable: true })
+  }
+  return record
+}
+
+async function loadRow(id: RowId, options: MaterializeOptions): Promise<LogRow | undefined> {
+  const { sql } = options
+  if (!sql) throw new OptionsError('materialize(id) needs options.sql, a postgres.js client, to read the row; or pass the row itself.')
+  const holder = { table: options.table, schema: options.schema }
+  const table = readIdentifier(holder, 'table', 'materialize', 'logs')
+  const schema = readIdentifier(holder, 'schema', 'materialize', 'public')
+  const rows = await sql<LogRow[]>`
+    select time, level, msg, hostname, pid, trace_id, span_id, data
+    from ${sql(schema)}.${sql(table)} where id = ${String(id)}`
+  return rows[0]
+}
+
+async function s3Client(s3: MaterializeS3Options): Promise<{ client: S3Client; bucket: string; owned: boolean }> {
+  if ('client' in s3) {
+    const { bucket } = resolveS3ClientOptions({ bucket: s3.bucket }, 'materialize.s3')
+    return { client: s3.client, bucket, owned: false }
+  }
+  const options = resolveS3ClientOptions(s3 as unknown as Record<string, unknown>, 'materialize.s3')
+  return { client: await createS3Client(options), bucket: options.bucket, owned: true }
+}
+
+/**
+ * Returns the full record of a row, its offloaded payloads fetched from S3
+ * (at most `concurrency` at once) and put back in place. A payload whose
+ * object is gone becomes `{ "$missing": "s3://…" }`; S3 being unreachable
+ * throws. Given an id, reads the row first and returns undefined when there
+ * is none.
+ *
+ * ```js
+ * const record = await materialize(42, { sql, table: 'app_logs', s3: { bucket: 'my-logs' } })
+ * ```
+ */
+export async function materialize(rowOrId: LogRow | RowId, options: MaterializeOptions): Promise<Record<string, unknown> | undefined> {
+  if (options === null || typeof options !== 'object' || !options.s3) {
+    throw new OptionsError('materialize needs options.s3 with at least the bucket the payloads are in, e.g. { s3: { bucket: "my-logs" } }')
+  }
+  const concurrency = readInt({ concurrency: options.concurrency }, 'concurrency', 'materialize', 8, { min: 1, max: 256 })
+  let row: LogRow | undefined
+  if (isRowId(rowOrId)) row = await loadRow(rowOrId, options)
+  else if (rowOrId !== null && typeof rowOrId === 'object' && 'data' in rowOrId) row = rowOrId
+  else throw new OptionsError(`materialize takes a row (an object with data) or a row id, got ${describe(rowOrId)}`)
+  if (!row) return undefined
+
+  const record = recordFromRow(row)
+  const pointers = Object.entries(record).filter(([, value]) => isPointer(value))
+  if (pointers.length === 0) return record
+  const { client, bucket, owned } = await s3Client(options.s3)
+  try {
+    const limit = pLimit(concurrency)
+    await Promise.all(
+      pointers.map(([field, pointer]) =>
+        limit(async () => {
+          if (!isPointer(pointer)) return
+          const target = pointerTarget(pointer, bucket)
+          if (!target) return // not ours: left as it is
+          record[field] = await fetchPayload(client, target, pointer)
+        }),
+      ),
+    )
+  } finally {
+    if (owned) client.destroy()
+  }
+  return record
+}

@@ -1,0 +1,125 @@
+import type postgres from 'postgres'
+import type { TableNames } from '../../sinks/postgres/table-names.js'
+
+export interface TokenTotals {
+  input: bigint
+  output: bigint
+  cacheRead: bigint
+  cacheCreation: bigint
+}
+
+export interface TraceModelUsage extends TokenTotals {
+  model: string
+  costUsd: number | null
+}
+
+export interface TraceSpan {
+  spanId: string
+  parentSpanId: string | null
+  name: string
+  /** Epoch ms with microseconds (a Date would cut them off). */
+  startMs: number
+  endMs: number
+  durationMs: number
+  status: string
+  errorType: string | null
+  errorMessage: string | null
+  attributes: Record<string, unknown>
+  events: unknown[]
+  tokens: TokenTotals
+  costUsd: number | null
+  models: TraceModelUsage[]
+  /** Which writer stored the span record, and its sequence number (emitted when the span ended). */
+  writerId: string
+  seq: number
+}
+
+export interface TraceLog {
+  time: Date
+  level: number
+  msg: string | null
+  spanId: string | null
+  data: Record<string, unknown>
+  writerId: string
+  seq: number
+}
+
+/** Everything stored about one trace: its spans and the log lines written inside them. */
+export interface Trace {
+  traceId: string
+  spans: TraceSpan[]
+  logs: TraceLog[]
+}
+
+// postgres.js returns bigint and numeric as strings; counts stay exact as bigint.
+const big = (value: unknown): bigint => (typeof value === 'string' && value !== '' ? BigInt(value) : 0n)
+const money = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value))
+
+/** Reads one trace with three indexed queries (spans, their per-model usage, logs by trace_id). */
+export async function loadTrace(sql: postgres.Sql, names: TableNames, traceId: string): Promise<Trace> {
+  const spansTable = sql`${sql(names.schema)}.${sql(names.spans)}`
+  const spanRows = await sql`
+    select span_id, parent_span_id, name, duration_ms, writer_id, seq::float8 as seq,
+      (extract(epoch from start_time) * 1000)::float8 as start_ms, (extract(epoch from end_time) * 1000)::float8 as end_ms, status, error_type, error_message,
+      attributes, events, input_tokens::text, output_tokens::text, cache_read_tokens::text, cache_creation_tokens::text,
+      cost_usd::text
+    from ${spansTable} where trace_id = ${traceId} order by start_time, duration_ms desc, seq`
+  // ->> reads jsonb numbers as text, so counts beyond 2^53 keep every digit.
+  const modelRows = await sql`
+    select s.span_id, m.key as model, m.value->>'input_tokens' as input, m.value->>'output_tokens' as output,
+      m.value->>'cache_read_tokens' as cache_read, m.value->>'cache_creation_tokens' as cache_creation,
+      m.value->>'cost_usd' as cost
+    from ${spansTable} s, jsonb_each(s.model_usage) m where s.trace_id = ${traceId} order by s.span_id, m.key`
+  const logRows = await sql`
+    select time, level, msg, span_id, data, writer_id, seq::float8 as seq from ${sql(names.schema)}.${sql(names.logs)}
+    where trace_id = ${traceId} order by time, seq`
+
+  const models = new Map<string, TraceModelUsage[]>()
+  for (const row of modelRows) {
+    const list = models.get(row.span_id as string) ?? []
+    list.push({
+      model: row.model as string,
+      input: big(row.input),
+      output: big(row.output),
+      cacheRead: big(row.cache_read),
+      cacheCreation: big(row.cache_creation),
+      costUsd: money(row.cost),
+    })
+    models.set(row.span_id as string, list)
+  }
+  return {
+    traceId,
+    spans: spanRows.map((row) => ({
+      spanId: row.span_id as string,
+      parentSpanId: row.parent_span_id as string | null,
+      name: row.name as string,
+      startMs: Number(row.start_ms),
+      endMs: Number(row.end_ms),
+      durationMs: Number(row.duration_ms),
+      status: row.status as string,
+      errorType: row.error_type as string | null,
+      errorMessage: row.error_message as string | null,
+      attributes: row.attributes as Record<string, unknown>,
+      events: row.events as unknown[],
+      tokens: {
+        input: big(row.input_tokens),
+        output: big(row.output_tokens),
+        cacheRead: big(row.cache_read_tokens),
+        cacheCreation: big(row.cache_creation_tokens),
+      },
+      costUsd: money(row.cost_usd),
+      models: models.get(row.span_id as string) ?? [],
+      writerId: row.writer_id as string,
+      seq: Number(row.seq),
+    })),
+    logs: logRows.map((row) => ({
+      time: row.time as Date,
+      level: Number(row.level),
+      msg: row.msg as string | null,
+      spanId: row.span_id as string | null,
+      data: row.data as Record<string, unknown>,
+      writerId: row.writer_id as string,
+      seq: Number(row.seq),
+    })),
+  }
+}

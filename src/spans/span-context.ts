@@ -1,0 +1,29 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+
+/** What a child span or a log line needs from the span it runs in. */
+export interface SpanContext {
+  readonly traceId: string
+  readonly spanId: string
+}
+
+/**
+ * The span the current async flow runs in. One storage for the whole
+ * process, so every tracer and `sluiceMixin` agree on the current span.
+ */
+export const spanStorage = new AsyncLocalStorage<SpanContext>()
+
+/**
+ * A pino `mixin`: adds `trace_id` and `span_id` of the current span to every
+ * log line written inside it (they land in the logs table's columns).
+ *
+ * ```js
+ * const logger = pino({ mixin: sluiceMixin }, transport)
+ * ```
+ *
+ * Returns a fresh object every time: pino's default merge strategy assigns
+ * the log call's fields into it.
+ */
+export function sluiceMixin(): Record<string, string> {
+  const span = spanStorage.getStore()
+  return span === undefined ? {} : { trace_id: span.traceId, span_id: span.spanId }
+}

@@ -1,0 +1,119 @@
+import { describe, OptionsError } from '../options/option-reader.js'
+import { newTraceId } from './ids.js'
+import { readPrices, type PriceTable } from './prices.js'
+import { Span, type SpanSink } from './span.js'
+import { sluiceMixin, spanStorage, type SpanContext } from './span-context.js'
+import type { SpanRecordFields } from './span-record.js'
+import { parseTraceparent } from './traceparent.js'
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const
+type LevelName = (typeof LEVELS)[number]
+
+/** The part of a pino logger the tracer uses (a pino `Logger` or child fits). */
+export type TracerLogger = Record<LevelName, (object: object) => void>
+
+export interface TracerOptions {
+  /** USD per million tokens per model; prices `recordUsage` calls that give no `costUsd`. */
+  prices?: PriceTable
+  /** pino level of span records that ended ok (default 'info'); failed spans use 'error' so they flush at once. */
+  level?: LevelName
+}
+
+export interface SpanOptions {
+  attributes?: Record<string, unknown>
+  /** An incoming W3C `traceparent` header: the span joins that trace. Invalid or absent header → a new trace. */
+  traceparent?: string | null
+  /** An explicit parent; `null` starts a new trace even inside another span. Default: the current span. */
+  parent?: SpanContext | null
+}
+
+export interface Tracer {
+  /** Runs `fn` inside a new span (current for everything `fn` awaits), ends it when `fn` settles, rethrows its error. */
+  span<T>(name: string, fn: (span: Span) => T): Promise<Awaited<T>>
+  span<T>(name: string, options: SpanOptions, fn: (span: Span) => T): Promise<Awaited<T>>
+  /** Starts a span without making it current; call `span.end()`. Use `withSpan` to make it current. */
+  startSpan(name: string, options?: SpanOptions): Span
+  /** Runs `fn` with `span` as the current span (for manual spans). */
+  withSpan<T>(span: Span, fn: () => T): T
+  /** The span the calling code runs in, if any. */
+  currentSpan(): Span | undefined
+  /** The pino mixin that puts `trace_id`/`span_id` on log lines inside spans (same as `sluiceMixin`). */
+  readonly mixin: typeof sluiceMixin
+}
+
+function readLevel(value: unknown): LevelName {
+  if (value === undefined) return 'info'
+  if (typeof value !== 'string' || !(LEVELS as readonly string[]).includes(value)) {
+    throw new OptionsError(`createTracer: level must be one of ${LEVELS.map((l) => `'${l}'`).join(', ')}, got ${describe(value)}`)
+  }
+  return value as LevelName
+}
+
+async function runInSpan<T>(span: Span, fn: (span: Span) => T): Promise<Awaited<T>> {
+  try {
+    return await fn(span)
+  } catch (error) {
+    if (!span.isEnded) span.recordError(error)
+    throw error
+  } finally {
+    span.end()
+  }
+}
+
+/**
+ * Creates a tracer that emits one span record per finished span through
+ * `logger` (so spans share the logs' transport, batching and accounting).
+ * Give the logger `mixin: sluiceMixin` so plain log lines inside a span
+ * carry its ids.
+ */
+export function createTracer(logger: TracerLogger, options: TracerOptions = {}): Tracer {
+  if (logger === null || typeof logger !== 'object' || typeof logger.info !== 'function') {
+    throw new OptionsError(`createTracer: the first argument must be a pino logger, got ${describe(logger)}`)
+  }
+  if (options === null || typeof options !== 'object') throw new OptionsError(`createTracer: options must be an object, got ${describe(options)}`)
+  for (const key of Object.keys(options)) {
+    if (key !== 'prices' && key !== 'level') throw new OptionsError(`createTracer: unknown option "${key}". Known options: prices, level.`)
+  }
+  const level = readLevel(options.level)
+  if (typeof logger[level] !== 'function' || typeof logger.error !== 'function') {
+    throw new OptionsError(`createTracer: the logger has no ${level}() or error() method; pass a pino logger`)
+  }
+  const okLog = logger[level].bind(logger)
+  const errorLog = logger.error.bind(logger)
+  const sink: SpanSink = {
+    prices: readPrices(options.prices),
+    emit: (record: SpanRecordFields) => (record.status === 'ok' ? okLog(record) : errorLog(record)),
+  }
+
+  function startSpan(name: string, spanOptions?: SpanOptions): Span {
+    if (typeof name !== 'string' || name.length === 0) throw new TypeError(`tracer: a span needs a non-empty name, got ${describe(name)}`)
+    let parent: SpanContext | undefined
+    if (spanOptions?.parent !== undefined) {
+      parent = spanOptions.parent ?? undefined
+    } else if (spanOptions?.traceparent !== undefined) {
+      const remote = parseTraceparent(spanOptions.traceparent)
+      parent = remote && { traceId: remote.traceId, spanId: remote.spanId }
+    } else {
+      parent = spanStorage.getStore()
+    }
+    return new Span(sink, name, parent?.traceId ?? newTraceId(), parent?.spanId, spanOptions?.attributes)
+  }
+
+  function span<T>(name: string, optionsOrFn: SpanOptions | ((span: Span) => T), maybeFn?: (span: Span) => T): Promise<Awaited<T>> {
+    const fn = typeof optionsOrFn === 'function' ? optionsOrFn : maybeFn
+    if (typeof fn !== 'function') throw new TypeError(`tracer.span("${String(name)}"): the last argument must be the function to run inside the span`)
+    const started = startSpan(name, typeof optionsOrFn === 'function' ? undefined : optionsOrFn)
+    return spanStorage.run(started, runInSpan, started, fn)
+  }
+
+  return {
+    span,
+    startSpan,
+    withSpan: (target, fn) => spanStorage.run(target, fn),
+    currentSpan: () => {
+      const current = spanStorage.getStore()
+      return current instanceof Span ? current : undefined
+    },
+    mixin: sluiceMixin,
+  }
+}

@@ -1,0 +1,225 @@
+import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { gunzipSync } from 'node:zlib'
+import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3'
+import { afterAll, describe, expect, it } from 'vitest'
+import { freePort } from '../dev/local-postgres.js'
+import { materialize } from '../src/index.js'
+import { localS3Client, localS3Options, listKeys, s3Endpoint, S3_TEST_BUCKET, uniquePrefix } from './support/s3.js'
+import { databaseUrl, expectBalanced, sqlClient, startTransport, type Harness } from './support/transport.js'
+
+const sql = sqlClient()
+const s3 = localS3Client()
+afterAll(async () => {
+  await sql.end()
+  s3.destroy()
+})
+
+const KEY = /^[a-z0-9.-]+\/\d{4}\/\d{2}\/\d{2}\/[0-9a-f]{64}\.json\.gz$/
+const MiB = 1024 * 1024
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
+
+/** A raw pino line of exactly `bytes` UTF-8 bytes, padding in `payload`. */
+function lineOfSize(bytes: number, msg: string): string {
+  const base = JSON.stringify({ level: 30, time: Date.now(), msg, payload: '' })
+  return JSON.stringify({ level: 30, time: Date.now(), msg, payload: 'p'.repeat(bytes - base.length) })
+}
+
+async function rows(h: Harness): Promise<Record<string, unknown>[]> {
+  return sql`select id, msg, data from ${sql(h.table)} where not (data ? 'pino_sluice') order by seq`
+}
+
+async function objectText(ref: string): Promise<{ stored: Buffer; text: string }> {
+  const key = ref.replace(`s3://${S3_TEST_BUCKET}/`, '')
+  const out = await s3.send(new GetObjectCommand({ Bucket: S3_TEST_BUCKET, Key: key }))
+  const stored = Buffer.from(await out.Body!.transformToByteArray())
+  return { stored, text: gunzipSync(stored).toString('utf8') }
+}
+
+describe.skipIf(!s3Endpoint)('large payloads → S3 (real s3rver on loopback)', () => {
+  it('keeps a record of exactly thresholdBytes inline and offloads one byte more, behind a searchable pointer', async () => {
+    const prefix = uniquePrefix()
+    const h = await startTransport({ s3: localS3Options({ prefix, thresholdBytes: 4096 }) })
+    const under = lineOfSize(4096, 'at threshold')
+    const over = lineOfSize(4097, 'one byte over')
+    expect([Buffer.byteLength(under), Buffer.byteLength(over)]).toEqual([4096, 4097])
+    h.transport.write(`${under}\n${over}\n`)
+    await h.flush()
+    const [atThreshold, overThreshold] = await rows(h)
+    expect((atThreshold?.data as { payload: unknown }).payload).toBe(JSON.parse(under).payload)
+    const pointer = (overThreshold?.data as { payload: Record<string, unknown> }).payload
+    const payloadJson = JSON.stringify(JSON.parse(over).payload)
+    expect(pointer).toEqual({
+      $ref: expect.stringMatching(new RegExp(`^s3://${S3_TEST_BUCKET}/${prefix}`)),
+      bytes: Buffer.byteLength(payloadJson),
+      sha256: sha256(payloadJson),
+      encoding: 'gzip',
+    })
+    const ref = pointer.$ref as string
+    expect(ref.slice(`s3://${S3_TEST_BUCKET}/`.length)).toMatch(KEY)
+    expect(ref.endsWith(`/${sha256(payloadJson)}.json.gz`)).toBe(true)
+    const { stored, text } = await objectText(ref)
+    expect([stored[0], stored[1]]).toEqual([0x1f, 0x8b])
+    expect(text).toBe(payloadJson)
+    // The README's query for rows with offloaded payloads.
+    const found = await sql`select msg from ${sql(h.table)} where data @? '$.* ? (exists (@."$ref"))'`
+    expect(found.map((r) => r.msg)).toEqual(['one byte over'])
+    await h.close()
+    expect(h.stats.read()).toMatchObject({ received: 2, written: 2, offloaded: 1, offloadedBytes: Buffer.byteLength(payloadJson), offloadFailed: 0 })
+    expectBalanced(h.stats, expect)
+  })
+
+  it('materialize() gives back the record as logged: gzip round trip, by row and by id, and through the CLI', async () => {
+    const h = await startTransport({ s3: localS3Options({ prefix: uniquePrefix(), thresholdBytes: 8192 }) })
+    const input = { messages: Array.from({ length: 200 }, (_, i) => ({ role: i % 2 ? 'user' : 'assistant', text: `mensaje ${i} ünïcødé 🚀` })) }
+    const output = 'o'.repeat(200_000)
+    h.logger.info({ input, output, small: 1, trace_id: 'trace-1' }, 'span done')
+    await h.flush()
+    const [row] = await sql`select * from ${sql(h.table)} where msg = 'span done'`
+    expect(Buffer.byteLength(JSON.stringify(row?.data))).toBeLessThan(8192)
+    const options = { sql, table: h.table, s3: localS3Options() }
+    const byRow = await materialize(row as never, options)
+    const byId = await materialize(String(row?.id), options)
+    expect(byRow).toEqual(byId)
+    expect(byId).toMatchObject({ level: 30, msg: 'span done', pid: process.pid, trace_id: 'trace-1', input, output, small: 1 })
+    expect(byId?.time).toBe((row?.time as Date).getTime())
+    expect(await materialize(Number.MAX_SAFE_INTEGER, options)).toBeUndefined()
+
+    const cli = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url))
+    const args = ['materialize', String(row?.id), '--url', databaseUrl(), '--table', h.table, '--bucket', S3_TEST_BUCKET, '--endpoint', s3Endpoint!, '--force-path-style', '--checksums', 'WHEN_REQUIRED']
+    const env = { ...process.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
+    const { stdout } = await promisify(execFile)(process.execPath, [cli, ...args], { env, maxBuffer: 16 * MiB })
+    expect(JSON.parse(stdout)).toEqual(byId)
+    await h.close()
+    expectBalanced(h.stats, expect)
+  })
+
+  it('stores the same payload once: same content, same key, across batches and workers', async () => {
+    const prefix = uniquePrefix()
+    const payload = { blob: 'd'.repeat(20_000) }
+    const options = { s3: localS3Options({ prefix, thresholdBytes: 4096 }) }
+    const first = await startTransport(options)
+    first.logger.info({ payload }, 'one')
+    await first.flush()
+    first.logger.info({ payload }, 'two')
+    await first.close()
+    const second = await startTransport(options, first.table)
+    second.logger.info({ payload }, 'three')
+    await second.close()
+    const refs = (await rows(first)).map((r) => (r.data as { payload: { $ref: string } }).payload.$ref)
+    expect(refs).toHaveLength(3)
+    expect(new Set(refs).size).toBe(1)
+    expect(await listKeys(s3, prefix)).toHaveLength(1)
+    expect(first.stats.read().offloaded + second.stats.read().offloaded).toBe(3)
+    expectBalanced(first.stats, expect)
+    expectBalanced(second.stats, expect)
+  })
+
+  it('with S3 unreachable, writes every record: payloads inline when they fit maxInlineBytes, else truncated with a marker', async () => {
+    const deadPort = await freePort()
+    const h = await startTransport({
+      s3: localS3Options({ endpoint: `http://127.0.0.1:${deadPort}`, thresholdBytes: 1024, maxInlineBytes: 20_000 }),
+    })
+    const fits = 'f'.repeat(5000)
+    const tooBig = 't'.repeat(50_000)
+    h.logger.info({ fits }, 'small enough')
+    h.logger.info({ tooBig, keep: 'me' }, 'too big')
+    h.logger.info('plain')
+    await h.close()
+    const [small, big, plain] = await rows(h)
+    expect(small?.data).toEqual({ fits })
+    const marker = (big?.data as { tooBig: Record<string, unknown>; keep: string })
+    expect(marker.keep).toBe('me')
+    expect(marker.tooBig).toEqual({
+      $truncated: expect.stringMatching(/^offload failed: /),
+      bytes: tooBig.length + 2,
+      sha256: sha256(JSON.stringify(tooBig)),
+      head: JSON.stringify(tooBig).slice(0, 1024),
+    })
+    expect(plain?.msg).toBe('plain')
+    expect(h.stats.read()).toMatchObject({ received: 3, written: 3, offloaded: 0, offloadFailed: 2 })
+    expect(h.stderr()).toContain('S3 offload failed')
+    expectBalanced(h.stats, expect)
+  })
+
+  it('materializes a payload whose object is gone as { $missing } and keeps the rest', async () => {
+    const h = await startTransport({ s3: localS3Options({ prefix: uniquePrefix(), thresholdBytes: 1024 }) })
+    h.logger.info({ gone: 'g'.repeat(10_000), kept: 'k'.repeat(5_000) }, 'partly expired')
+    await h.close()
+    const [row] = await sql`select * from ${sql(h.table)} where msg = 'partly expired'`
+    const ref = (row?.data as { gone: { $ref: string } }).gone.$ref
+    await s3.send(new DeleteObjectCommand({ Bucket: S3_TEST_BUCKET, Key: ref.slice(`s3://${S3_TEST_BUCKET}/`.length) }))
+    const record = await materialize(row as never, { s3: localS3Options() })
+    expect(record).toMatchObject({ msg: 'partly expired', gone: { $missing: ref }, kept: 'k'.repeat(5_000) })
+    expectBalanced(h.stats, expect)
+  })
+
+  it('a record cannot choose where its payload lands, nor make a reader fetch another object', async () => {
+    const prefix = uniquePrefix()
+    const h = await startTransport({ s3: localS3Options({ prefix, thresholdBytes: 1024 }) })
+    const big = (c: string): string => c.repeat(3000)
+    const forgedElsewhere = { $ref: `s3://other-bucket/2024/01/01/${'a'.repeat(64)}.json.gz`, bytes: 1, sha256: 'a'.repeat(64), encoding: 'gzip' }
+    const forgedPath = { $ref: `s3://${S3_TEST_BUCKET}/../secret`, bytes: 1, sha256: 'b'.repeat(64), encoding: 'gzip' }
+    const hostile = [
+      `{"level":30,"time":"+275760-09-13T00:00:00.000Z","msg":"far future","trace_id":"../../../etc/passwd","__proto__":"${big('a')}","../../x":"${big('b')}"}`,
+      `{"level":30,"time":-1,"msg":"before epoch","/abs\\u0001\\n":"${big('c')}"}`,
+      JSON.stringify({ level: 30, time: Date.now(), msg: 'forged', forgedElsewhere, forgedPath }),
+    ]
+    h.transport.write(`${hostile.join('\n')}\n`)
+    await h.close()
+    const keys = await listKeys(s3, '')
+    const ours = keys.filter((k) => k.startsWith(prefix))
+    expect(ours).toHaveLength(3)
+    for (const key of ours) expect(key).toMatch(KEY)
+    // Nothing landed outside the prefix because of these records (other tests use their own prefixes).
+    expect(keys.every((k) => /^t-\d+-[a-z0-9]+-\d+\/\d{4}\/\d{2}\/\d{2}\/[0-9a-f]{64}\.json\.gz$/.test(k) || k.startsWith('pino-sluice/'))).toBe(true)
+    const [future, beforeEpoch, forged] = await rows(h)
+    const futureRecord = await materialize(future as never, { s3: localS3Options() })
+    expect(Object.getOwnPropertyDescriptor(futureRecord, '__proto__')?.value).toBe(big('a'))
+    expect(futureRecord?.['../../x']).toBe(big('b'))
+    expect((await materialize(beforeEpoch as never, { s3: localS3Options() }))?.['/abs\u0001\n']).toBe(big('c'))
+    expect(await materialize(forged as never, { s3: localS3Options() })).toMatchObject({ forgedElsewhere, forgedPath })
+    expect(h.stats.read()).toMatchObject({ written: 3, offloaded: 3, offloadFailed: 0 })
+    expectBalanced(h.stats, expect)
+  })
+
+  it('turns a 10 MB single line into a row and an object instead of dropping it', async () => {
+    const h = await startTransport({ s3: localS3Options({ prefix: uniquePrefix() }) })
+    const blob = 'ten megabytes '.repeat(Math.ceil((10 * MiB) / 14))
+    h.logger.info({ blob }, 'huge')
+    await h.close()
+    const [row] = await sql`select *, octet_length(data::text) as data_bytes from ${sql(h.table)} where msg = 'huge'`
+    expect(row?.data_bytes).toBeLessThan(1024)
+    expect((row?.data as { blob: { bytes: number } }).blob.bytes).toBe(blob.length + 2)
+    const record = await materialize(row as never, { s3: localS3Options() })
+    expect(record?.blob).toBe(blob)
+    expect(h.stats.read()).toMatchObject({ received: 1, written: 1, dropped: 0, offloaded: 1 })
+    expectBalanced(h.stats, expect)
+  })
+
+  it('still drops, and counts, a line above s3.maxRecordBytes', async () => {
+    const h = await startTransport({ s3: localS3Options({ prefix: uniquePrefix(), maxRecordBytes: 2 * MiB }) })
+    h.logger.info({ blob: 'x'.repeat(3 * MiB) }, 'too huge')
+    h.logger.info({ blob: 'y'.repeat(1.5 * MiB) }, 'big but allowed')
+    await h.close()
+    expect((await rows(h)).map((r) => r.msg)).toEqual(['big but allowed'])
+    expect(h.stats.read()).toMatchObject({ received: 2, written: 1, droppedBy: { too_large: 1 }, offloaded: 1 })
+    expectBalanced(h.stats, expect)
+  })
+
+  it('keeps exact accounting through a mixed burst', async () => {
+    const h = await startTransport({ s3: localS3Options({ prefix: uniquePrefix(), thresholdBytes: 2048 }), batch: { maxRecords: 50 } })
+    for (let i = 0; i < 500; i++) {
+      if (i % 10 === 0) h.logger.info({ i, payload: `${i}:${'z'.repeat(5000)}` }, 'big')
+      else h.logger.info({ i }, 'small')
+    }
+    await h.close()
+    const [counts] = await sql`select count(*)::int as n, count(*) filter (where data @? '$.* ? (exists (@."$ref"))')::int as pointers
+      from ${sql(h.table)} where not (data ? 'pino_sluice')`
+    expect(counts).toEqual({ n: 500, pointers: 50 })
+    expect(h.stats.read()).toMatchObject({ received: 500, written: 500, dropped: 0, failed: 0, offloaded: 50, offloadFailed: 0 })
+    expectBalanced(h.stats, expect)
+  })
+})

@@ -1,0 +1,90 @@
+/**
+ * `sluice trace <trace_id>`: the built CLI, run as a child process against
+ * a trace written through the real transport.
+ */
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import pino from 'pino'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTracer, sluiceMixin } from '../src/index.js'
+import { databaseUrl, expectBalanced, startTransport, type Harness } from './support/transport.js'
+
+const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url))
+
+function sluice(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr })
+    })
+  })
+}
+
+describe('sluice trace', () => {
+  let h: Harness
+  let traceId = ''
+  const huge = 2n ** 60n
+
+  beforeAll(async () => {
+    h = await startTransport()
+    const logger = pino({ mixin: sluiceMixin }, h.transport)
+    const tracer = createTracer(logger)
+    await tracer.span('handle request', { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }, async (root) => {
+      traceId = root.traceId
+      logger.info({ path: '/answer' }, 'request received')
+      await tracer.span('llm.call', async (span) => {
+        span.recordUsage({ model: 'opus', inputTokens: 1200, outputTokens: 340, cacheReadTokens: huge, cacheCreationTokens: 0, costUsd: 0.0123 })
+        span.recordUsage({ model: 'haiku', inputTokens: 10, outputTokens: 2, costUsd: 0.0001 })
+        logger.info('model answered')
+      })
+      await tracer.span('save', async () => {
+        throw new Error('disk full')
+      }).catch(() => {})
+    })
+    await h.close()
+    expectBalanced(h.stats, expect)
+  })
+  afterAll(() => h?.close())
+
+  it('prints the span tree with status, durations, tokens, cost and the logs inside each span', async () => {
+    const { code, stdout } = await sluice(['trace', traceId, '--url', databaseUrl(), '--table', h.table])
+    expect(code).toBe(0)
+    const lines = stdout.split('\n')
+    expect(lines[0]).toMatch(new RegExp(`^trace ${traceId}  ·  3 spans  ·  1 error  ·  [0-9.]+ (ms|s)  ·  tokens in 1,210 out 342 cache read ${huge.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',')} write 0 \\(hit 100.0%\\)  ·  \\$0.0124$`))
+    const body = lines.slice(1).join('\n')
+    expect(body).toMatch(/^handle request {2}ok {2}[0-9.]+ ms/m)
+    expect(body).toMatch(/^├─ \d\d:\d\d:\d\d\.\d{3} INFO {2}request received \{"path":"\/answer"\}$/m)
+    expect(body).toMatch(/^├─ llm\.call {2}ok {2}[0-9.]+ ms {2}in 1,210 out 342 cache read .* {2}\$0\.0124$/m)
+    expect(body).toMatch(/^│ {2}├─ model haiku: in 10 out 2 cache read 0 write 0 \(hit 0\.0%\) {2}\$0\.0001$/m)
+    expect(body).toMatch(/^│ {2}├─ model opus: in 1,200 out 340 /m)
+    expect(body).toMatch(/^│ {2}└─ \d\d:\d\d:\d\d\.\d{3} INFO {2}model answered$/m)
+    expect(body).toMatch(/^└─ save {2}ERROR {2}[0-9.]+ ms {2}Error: disk full$/m)
+  })
+
+  it('--json gives the same tree as data, with counts beyond 2^53 as strings', async () => {
+    const { code, stdout } = await sluice(['trace', traceId, '--url', databaseUrl(), '--table', h.table, '--json'])
+    expect(code).toBe(0)
+    const tree = JSON.parse(stdout)
+    expect(tree.traceId).toBe(traceId)
+    expect(tree.totals).toMatchObject({ spans: 3, errors: 1, input: 1210, output: 342, cacheRead: huge.toString() })
+    expect(tree.roots).toHaveLength(1)
+    const root = tree.roots[0]
+    // The incoming traceparent's span is the root's remote parent.
+    expect(root.span).toMatchObject({ name: 'handle request', parentSpanId: 'b7ad6b7169203331' })
+    expect(root.logs.map((l: { msg: string }) => l.msg)).toEqual(['request received'])
+    expect(root.children.map((c: { span: { name: string } }) => c.span.name)).toEqual(['llm.call', 'save'])
+    expect(root.children[0].span.models).toEqual([
+      { model: 'haiku', input: 10, output: 2, cacheRead: 0, cacheCreation: 0, costUsd: 0.0001 },
+      { model: 'opus', input: 1200, output: 340, cacheRead: huge.toString(), cacheCreation: 0, costUsd: 0.0123 },
+    ])
+  })
+
+  it('refuses a malformed trace id with exit code 2 and says nothing is stored for an unknown one (exit 1)', async () => {
+    const bad = await sluice(['trace', 'xyz', '--url', databaseUrl()])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('"xyz" is not a trace id (32 lower-case hex characters')
+    const unknown = await sluice(['trace', 'f'.repeat(32), '--url', databaseUrl(), '--table', h.table])
+    expect(unknown.code).toBe(1)
+    expect(unknown.stdout).toContain('(no spans or logs stored for this trace)')
+    expect(unknown.stderr).toContain(`nothing stored for trace ${'f'.repeat(32)}`)
+  })
+})

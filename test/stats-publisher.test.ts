@@ -1,0 +1,101 @@
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { COUNTER_NAMES, resolveOptions, OptionsError } from '../src/index.js'
+import type { StatsSnapshot } from '../src/stats/stats-snapshot.js'
+import { appRowCount, expectBalanced, sqlClient, startTransport } from './support/transport.js'
+
+const sql = sqlClient()
+afterAll(() => sql.end())
+const dir = mkdtempSync(join(tmpdir(), 'sluice-stats-'))
+
+function readStatsFile(file: string): StatsSnapshot {
+  return JSON.parse(readFileSync(file, 'utf8')) as StatsSnapshot
+}
+
+describe('options.stats', () => {
+  const resolveStats = (stats: unknown) => resolveOptions({ postgres: { url: 'postgres://x@127.0.0.1/db' }, stats }).stats
+
+  it('resolves a file path and a port with the default interval', () => {
+    expect(resolveStats({ file: join(dir, 'a.json'), port: 0 })).toEqual({ file: join(dir, 'a.json'), port: 0, intervalMs: 1000 })
+    expect(resolveStats(undefined)).toBeUndefined()
+  })
+
+  it.each([
+    [{}, /options\.stats needs a file, a port or both/],
+    [{ port: 70000 }, /options\.stats\.port must be an integer between 0 and 65535/],
+    [{ port: '9464' }, /options\.stats\.port .* got "9464"/],
+    [{ file: join(dir, 'missing-dir', 'x.json') }, /options\.stats\.file must be in an existing directory/],
+    [{ file: '' }, /options\.stats\.file must be a non-empty string/],
+    [{ file: join(dir, 'b.json'), intervalMs: 0 }, /options\.stats\.intervalMs must be an integer between 50/],
+    [{ file: join(dir, 'b.json'), interval: 100 }, /unknown key "interval".*Did you mean "intervalMs"/],
+    ['yes', /options\.stats must be an object, got "yes"/],
+  ])('refuses %j naming the option and the fix', (stats, message) => {
+    expect(() => resolveStats(stats)).toThrow(OptionsError)
+    expect(() => resolveStats(stats)).toThrow(message)
+  })
+})
+
+describe('stats publishing under a burst', () => {
+  it('writes the counters to the file and serves /metrics and /stats on loopback, then publishes a final snapshot and frees the port', async () => {
+    const file = join(dir, 'burst.json')
+    // A tiny channel so a burst overflows and the dropped counters move.
+    const h = await startTransport({ stats: { file, port: 0, intervalMs: 100 }, channel: { maxRecords: 200 }, exit: { report: false } })
+    await expect.poll(() => existsSync(file) && readStatsFile(file).http !== null, { timeout: 5000 }).toBe(true)
+    const first = readStatsFile(file)
+    expect(first).toMatchObject({ schema: 1, intervalMs: 100, final: false, writer: { pid: process.pid } })
+    expect(Object.keys(first.counters)).toEqual([...COUNTER_NAMES])
+    const url = first.http?.url as string
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+
+    const emitted = 30_000
+    for (let i = 0; i < emitted; i++) h.logger.info({ i, payload: 'x'.repeat(100) }, 'burst')
+    await h.flush()
+
+    await expect.poll(() => readStatsFile(file).counters.received, { timeout: 5000 }).toBe(emitted)
+    const fromFile = readStatsFile(file)
+    expect(fromFile.counters.dropped_overflow).toBeGreaterThan(0)
+
+    const metrics = await (await fetch(`${url}/metrics`)).text()
+    const live = h.stats.readFlat()
+    expect(metrics).toContain('# HELP pino_sluice_dropped_total Records dropped, by reason.')
+    expect(metrics).toContain('# TYPE pino_sluice_dropped_total counter')
+    expect(metrics).toContain(`pino_sluice_dropped_total{reason="overflow"} ${live.dropped_overflow}`)
+    expect(metrics).toContain(`pino_sluice_received_total ${emitted}`)
+    expect(metrics).toContain(`pino_sluice_written_total ${live.written}`)
+    expect(metrics).toMatch(/# TYPE pino_sluice_queued_records gauge\npino_sluice_queued_records \d+/)
+    expect(metrics).toContain('pino_sluice_failed_total{reason="db_unavailable"} 0')
+    // Every sample line is `name{labels} value`.
+    for (const line of metrics.trim().split('\n').filter((l) => !l.startsWith('#'))) expect(line).toMatch(/^pino_sluice_[a-z_]+(\{[^}]*\})? \d+$/)
+
+    const statsResponse = await fetch(`${url}/stats`)
+    expect(statsResponse.headers.get('content-type')).toBe('application/json')
+    const overHttp = (await statsResponse.json()) as StatsSnapshot
+    expect(overHttp.counters).toEqual(h.stats.readFlat())
+    expect((await fetch(`${url}/nope`)).status).toBe(404)
+
+    await h.close()
+    const final = readStatsFile(file)
+    expect(final.final).toBe(true)
+    expect(final.counters).toEqual(h.stats.readFlat())
+    expect(final.counters.received).toBe(final.counters.written + final.counters.dropped_overflow)
+    expect(await appRowCount(sql, h.table)).toBe(final.counters.written)
+    expectBalanced(h.stats, expect)
+    await expect(fetch(`${url}/stats`)).rejects.toThrow()
+  })
+
+  it('serves HTTP without a file on a fixed port', async () => {
+    const { freePort } = await import('../dev/local-postgres.js')
+    const port = await freePort()
+    const h = await startTransport({ stats: { port } })
+    h.logger.info('one')
+    await h.flush()
+    const snapshot = (await (await fetch(`http://127.0.0.1:${port}/stats`)).json()) as StatsSnapshot
+    expect(snapshot.counters).toMatchObject({ received: 1, written: 1 })
+    expect(snapshot.http).toEqual({ port, url: `http://127.0.0.1:${port}` })
+    await h.close()
+    expectBalanced(h.stats, expect)
+    await expect(fetch(`http://127.0.0.1:${port}/stats`)).rejects.toThrow()
+  })
+})
