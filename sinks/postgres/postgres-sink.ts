@@ -163,14 +163,9 @@ export class PostgresSink implements PrimarySink {
 
   private async insert(rows: { logs: LogRow[]; spans: SpanRow[] }): Promise<void> {
     await this.sql.begin(async (tx) => {
-<<<<<<< HEAD
       if (this.options.synchronousCommit === 'off') await tx`set local synchronous_commit = off`
-      await insertLogRows(tx as unknown as Sql, this.names, rows)
-=======
-      await tx`set local synchronous_commit = off`
       if (rows.logs.length > 0) await insertLogRows(tx as unknown as Sql, this.names, rows.logs)
       if (rows.spans.length > 0) await insertSpanRows(tx as unknown as Sql, this.names, rows.spans)
->>>>>>> main
     })
   }
 }
