@@ -150,7 +150,8 @@ export class ValueHistogram {
       return
     }
     buckets.set(key, { count, sum })
-    while (buckets.size > MAX_BUCKETS) this.collapse()
+    // collapse() replaces this.buckets, so re-read it on every turn.
+    while ((this.buckets?.size ?? 0) > MAX_BUCKETS) this.collapse()
   }
 
   private toBuckets(): void {
