@@ -13,6 +13,11 @@ const gzipAsync = promisify(gzip)
 
 /** After a failed upload, later ones fall back at once for this long instead of each waiting on a dead S3. */
 export const COOLDOWN_MS = 3000
+/**
+ * Fastest zlib level: about 5x less CPU than the default 6 for ~40% larger
+ * objects on text. The worker shares the app's cores, and S3 bytes are cheap.
+ */
+const GZIP_LEVEL = 1
 /** Keys known to be stored, so a payload logged again is not sent again. */
 const REMEMBERED_KEYS = 4096
 
@@ -72,7 +77,7 @@ export class PayloadUploader {
     if (left < 50) throw new Error('exit budget spent')
     const abortSignal = Number.isFinite(left) ? AbortSignal.timeout(left) : undefined
     try {
-      const [body, client, { PutObjectCommand }] = await Promise.all([gzipAsync(json), this.client, loadS3Sdk()])
+      const [body, client, { PutObjectCommand }] = await Promise.all([gzipAsync(json, { level: GZIP_LEVEL }), this.client, loadS3Sdk()])
       await client.send(
         new PutObjectCommand({
           Bucket: this.options.bucket,
