@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { createServer, type AddressInfo, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { gunzipSync } from 'node:zlib'
@@ -142,6 +143,32 @@ describe.skipIf(!s3Endpoint)('large payloads → S3 (real s3rver on loopback)', 
     expect(h.stats.read()).toMatchObject({ received: 3, written: 3, offloaded: 0, offloadFailed: 2 })
     expect(h.stderr()).toContain('S3 offload failed')
     expectBalanced(h.stats, expect)
+  })
+
+  it('a silent S3 cannot hold close past the exit budget: the upload is cut off and the records are still written', async () => {
+    // Accepts connections and never answers: the SDK alone would wait requestTimeoutMs (60 s here).
+    const sockets = new Set<Socket>()
+    const silent = createServer((socket) => sockets.add(socket))
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    const { port } = silent.address() as AddressInfo
+    try {
+      const h = await startTransport({
+        s3: localS3Options({ endpoint: `http://127.0.0.1:${port}`, thresholdBytes: 1024, requestTimeoutMs: 60_000 }),
+        batch: { intervalMs: 60_000 },
+        exit: { budgetMs: 2000 },
+      })
+      h.logger.info({ payload: 'q'.repeat(10_000) }, 'waits for a silent S3')
+      h.logger.info('small')
+      await h.close()
+      const [big, small] = await rows(h)
+      expect((big?.data as { payload: string }).payload).toBe('q'.repeat(10_000))
+      expect(small?.msg).toBe('small')
+      expect(h.stats.read()).toMatchObject({ received: 2, written: 2, dropped: 0, failed: 0, offloadFailed: 1 })
+      expectBalanced(h.stats, expect)
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      silent.close()
+    }
   })
 
   it('materializes a payload whose object is gone as { $missing } and keeps the rest', async () => {
