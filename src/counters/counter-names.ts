@@ -27,6 +27,7 @@ export const COUNTER_NAMES = [
   'metrics_invalid',
   'metrics_cardinality',
   'metrics_lost',
+  'worker_heap_bytes',
 ] as const
 
 export type CounterName = (typeof COUNTER_NAMES)[number]
@@ -45,4 +46,4 @@ export const FAIL_REASONS = ['db_rejected', 'db_unavailable'] as const
 export type FailReason = (typeof FAIL_REASONS)[number]
 
 /** Counters that are levels (go up and down), not monotonic totals. */
-export const GAUGES: ReadonlySet<CounterName> = new Set(['queued_records', 'queued_bytes'])
+export const GAUGES: ReadonlySet<CounterName> = new Set(['queued_records', 'queued_bytes', 'worker_heap_bytes'])

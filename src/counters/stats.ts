@@ -19,6 +19,8 @@ export interface SluiceStats {
   metricsSent: number
   metricsDropped: number
   spans: number
+  /** V8 heap in use by the worker thread, sampled at most every 100 ms. */
+  workerHeapBytes: number
 }
 
 export type FlatCounters = Record<CounterName, number>
@@ -46,6 +48,7 @@ export function statsFromCounters(flat: FlatCounters): SluiceStats {
     metricsSent: flat.metrics_sent,
     metricsDropped: flat.metrics_dropped,
     spans: flat.spans,
+    workerHeapBytes: flat.worker_heap_bytes,
   }
 }
 

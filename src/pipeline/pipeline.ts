@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
+import { getHeapStatistics } from 'node:v8'
 import type { Deadline, PrimarySink, Stage } from '../../sinks/sink.js'
 import { Batcher } from '../batcher/batcher.js'
 import { BoundedChannel } from '../channel/bounded-channel.js'
@@ -27,6 +28,7 @@ export class Pipeline {
   private nextSeq = 1
   private closed = false
   private announced: DropTally | undefined
+  private heapSampledAt = 0
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -53,16 +55,29 @@ export class Pipeline {
       counters.drop('closed', lines.length)
       return
     }
+    const channel = this.channel
+    const refuseWhenFull = this.options.channel.overflow === 'drop-newest'
+    const { maxRecords } = this.options.channel
     let highest = 0
     for (const line of lines) {
+      // A UTF-8 byte is at most one UTF-16 unit, so a line of more units is surely too large.
+      if (line.length > maxRecordBytes) {
+        counters.drop('too_large')
+        continue
+      }
+      // During a burst into a full channel this is the common case: count it without measuring the line.
+      if (refuseWhenFull && channel.length >= maxRecords) {
+        counters.drop('overflow')
+        continue
+      }
       const bytes = Buffer.byteLength(line)
       if (bytes > maxRecordBytes) {
         counters.drop('too_large')
         continue
       }
-      const dropped = this.channel.push(line, bytes)
+      const dropped = channel.push(line, bytes)
       if (dropped > 0) counters.drop('overflow', dropped)
-      if (dropped === 0 || this.options.channel.overflow === 'drop-oldest') {
+      if (dropped === 0 || !refuseWhenFull) {
         const level = peekLevel(line)
         if (level > highest) highest = level
       }
@@ -148,6 +163,11 @@ export class Pipeline {
   private publishQueue(): void {
     this.counters.set('queued_records', this.channel.length)
     this.counters.set('queued_bytes', this.channel.bytes)
+    const now = Date.now()
+    if (now - this.heapSampledAt >= 100) {
+      this.heapSampledAt = now
+      this.counters.set('worker_heap_bytes', getHeapStatistics().used_heap_size)
+    }
     this.counters.publish()
   }
 }

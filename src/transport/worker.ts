@@ -22,6 +22,11 @@ import { exitReport } from './exit-report.js'
 import { SluiceStream } from './sluice-stream.js'
 
 export default async function sluiceTransport(rawOptions: unknown): Promise<SluiceStream> {
+  return buildSluiceStream(rawOptions)
+}
+
+/** The transport with extra stages after the built-in ones (used by fault tests to make a stage throw). */
+export function buildSluiceStream(rawOptions: unknown, extraStages: readonly Stage[] = []): SluiceStream {
   const options = resolveOptions(rawOptions)
   const counters = new Counters(options.counters)
   const problems = new Set<string>()
@@ -40,7 +45,7 @@ export default async function sluiceTransport(rawOptions: unknown): Promise<Slui
     },
   })
   // Offloading runs first so metrics and Postgres see the slim record.
-  const stages = [createOffloadStage(options.s3, counters), createMetricsStage(options.cloudwatch, counters)].filter(
+  const stages = [createOffloadStage(options.s3, counters), createMetricsStage(options.cloudwatch, counters), ...extraStages].filter(
     (stage): stage is Stage => stage !== undefined,
   )
   const pipeline = new Pipeline(options, counters, sink, stages)

@@ -1,0 +1,92 @@
+/**
+ * Fuzzing the line path: random text and bytes through the splitter, the
+ * parser and the row encoder must never throw, and every line must be
+ * accounted for; end to end, garbage written to the transport is counted and
+ * never takes a valid record down with it.
+ */
+import fc from 'fast-check'
+import { afterAll, describe, expect, it } from 'vitest'
+import { parseLine } from '../src/records/parse-line.js'
+import { LineSplitter } from '../src/transport/line-splitter.js'
+import { toLogRow } from '../sinks/postgres/log-row.js'
+import { appRowCount, expectBalanced, sqlClient, startTransport } from './support/transport.js'
+
+const sql = sqlClient()
+afterAll(() => sql.end())
+
+const nasty = fc.oneof(
+  fc.string({ unit: 'binary' }),
+  fc.constantFrom('\u0000', '\ud800', '\udfff', '\\u0000', '\\ud800', '__proto__', 'constructor', '1e400', '-0', '"', '\\'),
+)
+const jsonish = fc.oneof(
+  fc.json({ depthSize: 'medium' }),
+  fc.tuple(fc.json(), nasty, fc.json()).map(([a, b, c]) => a + b + c),
+  nasty,
+  fc.integer({ min: 1, max: 3000 }).map((depth) => '['.repeat(depth) + ']'.repeat(depth)),
+  fc.constant('{"a":1,"a":2,"__proto__":{"x":1},"n":123456789012345678901234567890,"s":"\\u0000\\ud800"}'),
+)
+
+describe('line path fuzz (property)', () => {
+  it('the splitter returns every newline-terminated line exactly once, whatever the chunking', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'binary' }).map((s) => s.replaceAll('\n', ' ')), { maxLength: 30 }), fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1 }), (lines, cuts) => {
+        const text = lines.map((l) => `${l}\n`).join('')
+        const splitter = new LineSplitter()
+        const got: string[] = []
+        let at = 0
+        for (let i = 0; at < text.length; i++) {
+          const size = cuts[i % cuts.length] as number
+          got.push(...splitter.split(text.slice(at, at + size)))
+          at += size
+        }
+        expect(got).toEqual(lines.filter((l) => l.length > 0))
+        expect(splitter.rest()).toBe('')
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('parsing and encoding never throw, and what they produce is storable', () => {
+    fc.assert(
+      fc.property(jsonish, (line) => {
+        const parsed = parseLine(line, Buffer.byteLength(line), 1, Date.now())
+        if (!parsed.ok) return
+        const row = toLogRow(parsed.record, 'writer')
+        const text = JSON.stringify(row)
+        expect(text).not.toContain('\\u0000')
+        expect(text.isWellFormed()).toBe(true)
+        // JSON.stringify escapes a surrogate only when it is lone.
+        expect(/\\ud[89a-f][0-9a-f]{2}/i.test(text)).toBe(false)
+        expect(Number.isFinite(row.t)).toBe(true)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+})
+
+describe('end-to-end fuzz', () => {
+  it('counts every line of random garbage mixed with valid records, and writes all the valid ones', async () => {
+    const h = await startTransport({ channel: { maxRecords: 100_000 } })
+    const lines = fc.sample(jsonish, { numRuns: 1500, seed: 42 }).map((l) => l.replaceAll('\n', ' '))
+    const randomBytes = fc.sample(fc.uint8Array({ minLength: 1, maxLength: 200 }), { numRuns: 200, seed: 7 })
+    let valid = 0
+    for (const [i, line] of lines.entries()) {
+      h.transport.write(`${line}\n`)
+      if (i % 10 === 0) {
+        h.logger.info({ i }, 'valid')
+        valid++
+      }
+    }
+    for (const bytes of randomBytes) h.transport.write(Buffer.from(bytes.map((b) => (b === 10 ? 32 : b))))
+    h.transport.write('\n')
+    h.logger.info('last')
+    valid++
+    await h.close()
+    const s = h.stats.read()
+    expectBalanced(h.stats, expect)
+    expect(s.failed).toBe(0)
+    expect(await appRowCount(sql, h.table)).toBe(s.written)
+    const [row] = await sql`select count(*)::int as n from ${sql(h.table)} where msg = 'valid' or msg = 'last'`
+    expect(row?.n).toBe(valid)
+  })
+})
