@@ -4,6 +4,11 @@
  * in a temp dir removed on stop). It accepts any signature, so clients use
  * the dummy credentials below; it needs path-style URLs and rejects the
  * CRC32 checksums the SDK sends by default, hence `WHEN_REQUIRED`.
+ *
+ * It serves from the calling thread. pino's `transport.end()` blocks the
+ * app thread until the worker has drained, so when app and server share a
+ * thread, `flush()` before `end()` or uploads made while closing wait for
+ * the exit budget.
  */
 import { randomBytes } from 'node:crypto'
 import { rm } from 'node:fs/promises'

@@ -13,6 +13,8 @@ import { createTracer, sluiceMixin } from '../src/index.js'
 import { tableNames } from '../sinks/postgres/table-names.js'
 import { loadTrace } from '../src/spans/load-trace.js'
 import { buildTraceTree, renderTraceTree } from '../src/spans/trace-tree.js'
+import { startLocalS3 } from '../dev/local-s3.js'
+import { materialize } from '../src/index.js'
 
 const WORKER_ENTRY = fileURLToPath(new URL('../src/index.js', import.meta.url))
 const BURST = Number(process.env.DEMO_RECORDS ?? 200_000)
@@ -56,6 +58,7 @@ async function main(): Promise<void> {
     await sql.end()
 
     await demoTrace(transport, database.url)
+    await demoOffload(database.url)
 
     transport.end()
     await once(transport, 'close')
@@ -101,6 +104,42 @@ one trace (what \`sluice trace ${traceId} --table demo_logs\` prints):
 
 `)
   process.stdout.write(renderTraceTree(buildTraceTree(trace), { color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined }))
+}
+
+// ─── Large payloads → S3: one record with a 200 KB field, a slim row with a pointer, then materialize() ───
+
+async function demoOffload(url: string): Promise<void> {
+  process.stdout.write('\nstarting a local S3 (s3rver) for the offload demo...\n')
+  // The AWS SDK warns on every thread that its 2027 releases will need Node 22; the demo does not need to say so.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+  const storage = await startLocalS3({ buckets: ['demo-payloads'] })
+  try {
+    const s3 = { bucket: 'demo-payloads', thresholdBytes: 64 * 1024, ...storage.clientOptions }
+    const transport = pino.transport({
+      target: WORKER_ENTRY,
+      options: { postgres: { url, table: 'demo_offload' }, s3, exit: { report: false } },
+    })
+    await once(transport, 'ready')
+    const log = pino(transport)
+    const output = Array.from({ length: 4000 }, (_, i) => `step ${i}: the model explains its reasoning at length.`).join('\n')
+    log.info({ model: 'claude-haiku', input: { prompt: 'Explain the plan step by step' }, output }, 'llm call')
+    // flush before end: end() blocks this thread until the worker is done, and s3rver runs in this thread.
+    await new Promise<void>((resolve, reject) => transport.flush((err?: Error) => (err ? reject(err) : resolve())))
+    transport.end()
+    await once(transport, 'close')
+
+    const sql = postgres(url, { onnotice: () => {} })
+    const [row] = await sql`select id, msg, data, octet_length(data::text) as row_bytes from demo_offload
+      where data @? '$.* ? (exists (@."$ref"))' limit 1`
+    process.stdout.write(`a ${Math.round(Buffer.byteLength(output) / 1024)} KB output became a ${row?.row_bytes}-byte row:\n  ${JSON.stringify(row?.data)}\n`)
+    const record = await materialize(String(row?.id), { sql, table: 'demo_offload', s3 })
+    const text = String(record?.output)
+    process.stdout.write(`materialize(${row?.id}) fetched it back: output is ${text.length} characters, identical: ${text === output}\n`)
+    process.stdout.write(`  first line: ${text.split('\n')[0]}\n`)
+    await sql.end()
+  } finally {
+    await storage.stop()
+  }
 }
 
 main().catch((error: unknown) => {
