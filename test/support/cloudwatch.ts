@@ -5,9 +5,7 @@
  * readers of what really landed.
  */
 import { once } from 'node:events'
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { gunzipSync } from 'node:zlib'
+import { Worker } from 'node:worker_threads'
 import { CloudWatchClient, GetMetricStatisticsCommand, ListMetricsCommand, type Datapoint, type Dimension, type Metric } from '@aws-sdk/client-cloudwatch'
 import { inject } from 'vitest'
 
@@ -120,66 +118,35 @@ export interface RecordedRequest {
 
 export interface RecordingProxy {
   readonly url: string
-  readonly requests: RecordedRequest[]
+  /** Every PutMetricData call so far. */
+  requests(): Promise<RecordedRequest[]>
   /** PutMetricData calls that were forwarded (not throttled). */
-  forwarded(): RecordedRequest[]
+  forwarded(): Promise<RecordedRequest[]>
   close(): Promise<void>
 }
 
 /**
- * An HTTP endpoint in front of moto that records every PutMetricData call.
- * `throttle` answers the first N calls with CloudWatch's Throttling error, as
- * AWS does under a rate limit; without `target` it accepts calls itself.
+ * An HTTP endpoint in front of moto, in a worker thread, that records every
+ * PutMetricData call. `throttle` answers the first N calls with CloudWatch's
+ * Throttling error, as AWS does under a rate limit; without `target` it
+ * accepts calls itself.
  */
 export async function startRecordingProxy(target: string | undefined, throttle = 0): Promise<RecordingProxy> {
-  const requests: RecordedRequest[] = []
-  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = []
-    for await (const chunk of req) chunks.push(chunk as Buffer)
-    const body = Buffer.concat(chunks)
-    const isPut = String(req.headers['x-amz-target'] ?? '').endsWith('PutMetricData')
-    if (isPut) {
-      const json = req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body
-      const parsed = JSON.parse(json.toString()) as { MetricData?: { Values?: unknown[] }[] }
-      const data = parsed.MetricData ?? []
-      const throttled = requests.length < throttle
-      requests.push({ bytes: json.length, wireBytes: body.length, datums: data.length, maxValues: Math.max(0, ...data.map((d) => d.Values?.length ?? 0)), throttled })
-      if (throttled) {
-        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-query-error': 'Throttling;Sender' })
-        res.end(JSON.stringify({ __type: 'com.amazonaws.cloudwatch#Throttling', message: 'Rate exceeded' }))
-        return
-      }
-    }
-    if (!target) {
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' })
-      res.end('{}')
-      return
-    }
-    // moto_server 5.2 gunzips request bodies twice and fails, so it gets them uncompressed.
-    const plain = req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body
-    const headers = { ...req.headers, 'content-length': String(plain.length) }
-    delete headers['content-encoding']
-    const upstream = httpRequest(`${target}${req.url ?? '/'}`, { method: req.method, headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers)
-      answer.pipe(res)
-    })
-    upstream.on('error', () => {
-      res.writeHead(502)
-      res.end()
-    })
-    upstream.end(plain)
-  })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as AddressInfo
+  const worker = new Worker(new URL('./recording-proxy.mjs', import.meta.url), { workerData: { target, throttle } })
+  const [{ port }] = (await once(worker, 'message')) as [{ port: number }]
+  const requests = async (): Promise<RecordedRequest[]> => {
+    worker.postMessage('requests')
+    const [answer] = (await once(worker, 'message')) as [{ requests: RecordedRequest[] }]
+    return answer.requests
+  }
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    forwarded: () => requests.filter((r) => !r.throttled),
+    forwarded: async () => (await requests()).filter((r) => !r.throttled),
     close: async () => {
-      server.closeAllConnections()
-      server.close()
-      await once(server, 'close')
+      const exited = once(worker, 'exit')
+      worker.postMessage('close')
+      await exited
     },
   }
 }
