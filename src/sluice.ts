@@ -7,6 +7,18 @@ import type { SluiceOptions } from './options/sluice-options.js'
 /** The package's own worker entry, so apps need not know where `dist/` is. */
 export const WORKER_ENTRY = fileURLToPath(new URL('./index.js', import.meta.url))
 
+export interface SluiceTransportOptions {
+  /**
+   * thread-stream's write mode. `true` (default here) copies each line into
+   * the 4 MiB ring at once, waiting only while the ring is full, i.e. only for
+   * the worker's reading, which never waits on the database: app memory stays
+   * flat in a burst. `false` is pino's default: lines pile up in an unbounded
+   * array on the app thread until the app yields to the event loop (a 1M-line
+   * tight loop buffers it all; measured in bench/).
+   */
+  sync?: boolean
+}
+
 export interface Sluice {
   /** Pass to `pino(transport)`. */
   readonly transport: ReturnType<typeof pino.transport>
@@ -31,9 +43,11 @@ export interface Sluice {
  * closeOnSignals(sluice)          // SIGTERM/SIGINT: drain, commit, then exit
  * ```
  */
-export function createSluice(options: Omit<SluiceOptions, 'counters'> = {}): Sluice {
+export function createSluice(options: Omit<SluiceOptions, 'counters'> = {}, { sync = true }: SluiceTransportOptions = {}): Sluice {
   const stats = createStats()
-  const transport = pino.transport({ target: WORKER_ENTRY, options: { ...options, counters: stats.buffer } })
+  // pino.transport() honours `sync` (it hands it to thread-stream) but its types omit it.
+  const modeOption = { sync } as Record<string, never>
+  const transport = pino.transport({ target: WORKER_ENTRY, ...modeOption, options: { ...options, counters: stats.buffer } })
   let closing: Promise<void> | undefined
   return {
     transport,
