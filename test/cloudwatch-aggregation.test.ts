@@ -138,6 +138,15 @@ describe.skipIf(!endpoint)('CloudWatch aggregation against moto', () => {
     expect(await statistics(client, namespace, 'Calls', { User: 'u0' })).toMatchObject({ SampleCount: 2, Sum: 6 })
   })
 
+  it('drops datapoints whose time CloudWatch would refuse (older than 14 days, more than 2 h ahead)', async () => {
+    const namespace = uniqueNamespace()
+    const { stage, counters } = stageFor(proxy, namespace)
+    const day = 24 * 3600_000
+    await stage.process([record(metric('Age', 1), Date.now() - 15 * day), record(metric('Age', 2), Date.now() + day / 8), record(metric('Age', 3))], running)
+    await stage.close(running)
+    expect(metricCounters(counters)).toEqual({ sent: 1, invalid: 2, cardinality: 0, dropped: 0, lost: 0 })
+  })
+
   it('retries after Throttling and lands every datapoint exactly once', async () => {
     const throttling = await startRecordingProxy(endpoint, 2)
     const namespace = uniqueNamespace()
