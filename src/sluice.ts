@@ -46,7 +46,7 @@ export interface Sluice {
 export function createSluice(options: Omit<SluiceOptions, 'counters'> = {}, { sync = true }: SluiceTransportOptions = {}): Sluice {
   const stats = createStats()
   // pino.transport() honours `sync` (it hands it to thread-stream) but its types omit it.
-  const modeOption = { sync } as Record<string, never>
+  const modeOption = { sync } as unknown as Record<string, never>
   const transport = pino.transport({ target: WORKER_ENTRY, ...modeOption, options: { ...options, counters: stats.buffer } })
   let closing: Promise<void> | undefined
   return {
