@@ -74,7 +74,7 @@ export class MetricsStage implements Stage {
     })
   }
 
-  async process(records: LogRecord[]): Promise<void> {
+  async process(records: LogRecord[], _deadline?: Deadline): Promise<void> {
     if (this.disabled) return
     const now = Date.now()
     for (const record of records) {
