@@ -202,6 +202,7 @@ describe('tracer context', () => {
     const { tracer } = capture()
     expect(() => tracer.startSpan('')).toThrow(/non-empty name/)
     expect(() => tracer.span('x', {} as never)).toThrow(/last argument must be the function/)
+    expect(() => tracer.startSpan('x', { parent: { traceId: 'abc', spanId: 'def' } })).toThrow(/parent must be a span/)
     expect(() => createTracer(pino(), { prices: { m: { inputPerMTok: -1 } } } as never)).toThrow(/prices\["m"\]\.inputPerMTok must be a finite number >= 0/)
     expect(() => createTracer(pino(), { level: 'loud' } as never)).toThrow(/level must be one of/)
     expect(() => createTracer(pino(), { price: {} } as never)).toThrow(/unknown option "price"/)

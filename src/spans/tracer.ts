@@ -1,5 +1,5 @@
 import { describe, OptionsError } from '../options/option-reader.js'
-import { newTraceId } from './ids.js'
+import { isSpanId, isTraceId, newTraceId } from './ids.js'
 import { readPrices, type PriceTable } from './prices.js'
 import { Span, type SpanSink } from './span.js'
 import { sluiceMixin, spanStorage, type SpanContext } from './span-context.js'
@@ -90,6 +90,9 @@ export function createTracer(logger: TracerLogger, options: TracerOptions = {}):
     let parent: SpanContext | undefined
     if (spanOptions?.parent !== undefined) {
       parent = spanOptions.parent ?? undefined
+      if (parent !== undefined && (!isTraceId(parent.traceId) || !isSpanId(parent.spanId))) {
+        throw new TypeError(`tracer: span "${name}": parent must be a span (or { traceId: 32 hex, spanId: 16 hex }), got ${describe(parent)}`)
+      }
     } else if (spanOptions?.traceparent !== undefined) {
       const remote = parseTraceparent(spanOptions.traceparent)
       parent = remote && { traceId: remote.traceId, spanId: remote.spanId }
