@@ -94,6 +94,8 @@ describe.skipIf(!endpoint)('CloudWatch aggregation against moto', () => {
     const before = (await proxy.requests()).length
     const records = Array.from({ length: 2500 }, (_, i) => record(metric('Hits', 1, 'Count', { Key: `k${i}` })))
     await stage.process(records, running)
+    // Full batches of 1000 go at once, without waiting for the interval or a flush.
+    await expect.poll(async () => (await proxy.forwarded()).length - before, { timeout: 5000 }).toBe(2)
     await stage.flush(running)
     const calls = (await proxy.requests()).slice(before)
     expect(calls.map((c) => c.datums)).toEqual([1000, 1000, 500])
@@ -138,6 +140,18 @@ describe.skipIf(!endpoint)('CloudWatch aggregation against moto', () => {
     expect(await statistics(client, namespace, 'Calls', { User: 'u0' })).toMatchObject({ SampleCount: 2, Sum: 6 })
   })
 
+  it('lets the self-metrics through when the app exhausts maxSeries', async () => {
+    const namespace = uniqueNamespace()
+    const { stage, counters } = stageFor(proxy, namespace, { maxSeries: 10, selfMetrics: true })
+    counters.add('received', 20)
+    await stage.process(Array.from({ length: 20 }, (_, i) => record(metric('Flood', 1, 'Count', { Id: `i${i}` }))), running)
+    await stage.close(running)
+    expect(counters.values.metrics_cardinality).toBe(10)
+    const names = new Set((await listMetrics(client, namespace)).map((m) => m.MetricName))
+    expect([...names].sort()).toEqual(['Flood', 'QueueDepth', 'Received', 'Written'])
+    expect(await statistics(client, namespace, 'Received')).toMatchObject({ Sum: 20 })
+  })
+
   it('drops datapoints whose time CloudWatch would refuse (older than 14 days, more than 2 h ahead)', async () => {
     const namespace = uniqueNamespace()
     const { stage, counters } = stageFor(proxy, namespace)
@@ -162,6 +176,24 @@ describe.skipIf(!endpoint)('CloudWatch aggregation against moto', () => {
     expect(metricCounters(counters)).toEqual({ sent: 300, invalid: 0, cardinality: 0, dropped: 0, lost: 0 })
     const s0 = await statistics(client, namespace, 'Orders', { Shop: 's0' })
     expect(s0).toMatchObject({ SampleCount: 100, Sum: (0 + 297) * 50, Minimum: 0, Maximum: 297 })
+  })
+
+  it('merges a batch the SDK gave up on back into the next send', async () => {
+    // Four throttled answers exhaust the SDK's four attempts of the first send.
+    const throttling = await startRecordingProxy(endpoint, 4)
+    const namespace = uniqueNamespace()
+    const { stage, counters } = stageFor(throttling, namespace)
+    await stage.process(Array.from({ length: 50 }, (_, i) => record(metric('Refunds', i, 'Count'))), running)
+    await stage.flush(running)
+    expect(metricCounters(counters)).toEqual({ sent: 0, invalid: 0, cardinality: 0, dropped: 0, lost: 0 })
+    await stage.process([record(metric('Refunds', 100, 'Count'))], running)
+    await stage.flush(running)
+    await stage.close(running)
+    const calls = await throttling.requests()
+    await throttling.close()
+    expect(calls.map((c) => c.throttled)).toEqual([true, true, true, true, false])
+    expect(metricCounters(counters)).toEqual({ sent: 51, invalid: 0, cardinality: 0, dropped: 0, lost: 0 })
+    expect(await statistics(client, namespace, 'Refunds')).toMatchObject({ SampleCount: 51, Sum: 1225 + 100, Minimum: 0, Maximum: 100 })
   })
 
   it('counts what CloudWatch never accepts as lost, within the exit budget', async () => {

@@ -49,8 +49,12 @@ export class MetricAggregator {
     return n
   }
 
-  /** `seriesKey` must identify (name, unit, sorted dimensions). */
-  observe(seriesKey: string, name: string, unit: string, dimensions: Dimensions, value: number, time: number, now: number): void {
+  /**
+   * `seriesKey` must identify (name, unit, sorted dimensions). `guarded: false`
+   * is for the few self-metric series, which must get through exactly when an
+   * app floods series.
+   */
+  observe(seriesKey: string, name: string, unit: string, dimensions: Dimensions, value: number, time: number, now: number, guarded = true): void {
     const periodStart = time - (time % this.periodMs)
     const key = `${seriesKey}\u0002${periodStart}`
     const existing = this.pending.get(key)
@@ -58,7 +62,7 @@ export class MetricAggregator {
       existing.histogram.add(value)
       return
     }
-    if (!this.admit(seriesKey, now)) {
+    if (guarded && !this.admit(seriesKey, now)) {
       this.counters.add('metrics_cardinality')
       return
     }

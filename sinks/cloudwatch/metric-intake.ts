@@ -39,8 +39,8 @@ export class MetricIntake {
     this.defaultsKey = this.defaults.map(([n, v]) => `${n}\u0001${v}`).join('\u0000')
   }
 
-  /** `dimensions` is whatever the record carried (validated here); `time` epoch ms. */
-  add(name: unknown, value: unknown, unit: unknown, dimensions: unknown, time: number, now: number): void {
+  /** `dimensions` is whatever the record carried (validated here); `time` epoch ms; `guarded: false` skips the cardinality guard. */
+  add(name: unknown, value: unknown, unit: unknown, dimensions: unknown, time: number, now: number, guarded = true): void {
     const problem = this.check(name, value, unit, time, now)
     if (problem) return this.reject(problem)
     let dims = this.defaults
@@ -52,7 +52,7 @@ export class MetricIntake {
       dimsKey = merged.map(([n, v]) => `${n}\u0001${v}`).join('\u0000')
     }
     const seriesKey = `${name as string}\u0000${unit as string}\u0000${dimsKey}`
-    this.aggregator.observe(seriesKey, name as string, unit as string, dims, value as number, time, now)
+    this.aggregator.observe(seriesKey, name as string, unit as string, dims, value as number, time, now, guarded)
   }
 
   private check(name: unknown, value: unknown, unit: unknown, time: number, now: number): string | undefined {

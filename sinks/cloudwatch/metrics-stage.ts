@@ -58,7 +58,10 @@ export class MetricsStage implements Stage {
     private readonly counters: Counters,
     private readonly sender: CloudWatchSender = new CloudWatchSender(options),
   ) {
-    this.aggregator = new MetricAggregator(options.storageResolution * 1000, options.maxSeries, counters, (batch) => this.enqueue(batch))
+    this.aggregator = new MetricAggregator(options.storageResolution * 1000, options.maxSeries, counters, (batch) => {
+      this.enqueue(batch)
+      void this.drain()
+    })
     this.intake = new MetricIntake(options.defaultDimensions, this.aggregator, counters, (message) => this.notify(message))
     this.self = options.selfMetrics ? new SelfMetrics(counters, this.intake) : undefined
     // Room for two full periods of series waiting behind a slow CloudWatch.
@@ -139,10 +142,15 @@ export class MetricsStage implements Stage {
     }
   }
 
-  /** One sender at a time; callers share the running drain, which also takes what is queued meanwhile. */
-  private drain(): Promise<void> {
-    this.draining ??= this.sendQueued().finally(() => (this.draining = undefined))
-    return this.draining
+  /**
+   * One sender at a time. A caller waits for the running drain, then starts
+   * another if something is still queued, so `flush` never returns early.
+   */
+  private async drain(): Promise<void> {
+    while (this.draining) await this.draining
+    if (this.queue.length === 0 || this.disabled) return
+    this.draining = this.sendQueued().finally(() => (this.draining = undefined))
+    await this.draining
   }
 
   private async sendQueued(): Promise<void> {

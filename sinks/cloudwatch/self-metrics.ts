@@ -40,18 +40,18 @@ export class SelfMetrics {
       const change = current - (this.last.get(delta.counter) ?? 0)
       this.last.set(delta.counter, current)
       if (change === 0 && !delta.always) continue
-      this.intake.add(delta.name, change, 'Count', delta.reason ? { Reason: delta.reason } : undefined, now, now)
+      this.intake.add(delta.name, change, 'Count', delta.reason ? { Reason: delta.reason } : undefined, now, now, false)
     }
     this.queueDepth(now)
   }
 
   /** A gauge: sampled on every batch and flush, so Maximum shows the worst moment. */
   queueDepth(now: number): void {
-    this.intake.add('QueueDepth', this.counters.values.queued_records, 'Count', undefined, now, now)
+    this.intake.add('QueueDepth', this.counters.values.queued_records, 'Count', undefined, now, now, false)
   }
 
   /** Time the primary sink took to settle one batch (commit, retries included). */
   flushLatency(ms: number, now: number): void {
-    this.intake.add('FlushLatency', ms, 'Milliseconds', undefined, now, now)
+    this.intake.add('FlushLatency', ms, 'Milliseconds', undefined, now, now, false)
   }
 }
