@@ -147,6 +147,16 @@ describe.skipIf(!endpoint)('metrics → CloudWatch, end to end', () => {
     expectBalanced(h.stats, expect)
   })
 
+  it('sends on the interval without a flush', async () => {
+    const namespace = uniqueNamespace()
+    const h = await startTransport(options(namespace, { flushIntervalMs: 200, selfMetrics: false }))
+    for (let i = 0; i < 5; i++) h.logger.info(metric('Ticks', 1, 'Count'))
+    await expect.poll(async () => (await statistics(client, namespace, 'Ticks', SERVICE)).SampleCount, { timeout: 10_000, interval: 200 }).toBe(5)
+    await h.close()
+    expect(h.stats.readFlat()).toMatchObject({ metrics_sent: 5, metrics_lost: 0 })
+    expectBalanced(h.stats, expect)
+  })
+
   it('sends the pipeline self-metrics, including drops by reason, and flushes them on exit', async () => {
     const namespace = uniqueNamespace()
     const h = await startTransport({ ...options(namespace), channel: { maxRecords: 16 } })
