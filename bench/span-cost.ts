@@ -3,13 +3,13 @@
  *
  *   node dist/bench/span-cost.js [iterations]
  *
- * pino writes to /dev/null through a buffered SonicBoom (minLength 4 KiB,
- * async), so what is timed is the work on the app thread: building and
+ * pino writes to /dev/null through SonicBoom buffering 4 KiB per synchronous
+ * write (an async one would pile up the whole run in one string, since a tight
+ * loop never yields), so what is timed is the work on the app thread: building and
  * serializing the record, the mixin, AsyncLocalStorage and promise overhead.
  * The worker and Postgres are not involved (their cost is in bench/run.ts).
  * Each case runs 7 rounds after a warm-up; the median round is reported.
  */
-import { once } from 'node:events'
 import pino from 'pino'
 import { createTracer, sluiceMixin } from '../src/index.js'
 
@@ -33,8 +33,7 @@ async function measure(c: Case): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const destination = pino.destination({ dest: '/dev/null', minLength: 4096, sync: false })
-  await once(destination, 'ready')
+  const destination = pino.destination({ dest: '/dev/null', minLength: 4096, sync: true })
   const plain = pino(destination)
   const mixed = pino({ mixin: sluiceMixin }, destination)
   const tracer = createTracer(mixed, {
