@@ -13,7 +13,8 @@ import { runRawCopy } from './systems/raw-copy.js'
 const RUNNERS: Record<SystemName, (spec: AppSpec) => Promise<AppResult>> = {
   'pino-sync': runPinoSync,
   'pino-file': runPinoFile,
-  'pino-sluice': runPinoSluice,
+  'pino-sluice': (spec) => runPinoSluice(spec),
+  'pino-sluice-sync': (spec) => runPinoSluice(spec, true),
   'pino-postgres': runPinoPostgresApp,
   'raw-copy': runRawCopy,
 }

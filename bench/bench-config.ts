@@ -16,16 +16,14 @@ export interface BenchConfig {
   systems: SystemName[]
   sluiceOptions: Record<string, unknown>
   micro: boolean
-  /** pino.transport({ sync: true }) for pino/file and pino-sluice. */
-  transportSync: boolean
   /** Longest one run may take before it is killed and reported as failed. */
   runTimeoutMs: number
 }
 
 export const BENCH_USAGE = `Usage: npm run bench -- [--quick] [--records n] [--repeats n] [--rate n] [--seconds n]
        [--slow-records n] [--slow-delay-ms n] [--scenarios burst,sustained,slow-db]
-       [--systems pino-sync,pino-file,pino-sluice,pino-postgres,raw-copy]
-       [--sluice '<json options>'] [--transport-sync] [--no-micro]
+       [--systems pino-sync,pino-file,pino-sluice,pino-sluice-sync,pino-postgres,raw-copy]
+       [--sluice '<json options>'] [--no-micro]
 
 Defaults: 1,000,000-record burst, 50,000 rec/s for 10 s, 200,000-record burst into a database
 that sleeps 50 ms per statement, 3 repeats (medians reported). --quick: 100,000 records, 1 repeat,
@@ -54,7 +52,6 @@ export function readBenchConfig(argv: readonly string[], env: NodeJS.ProcessEnv 
     options: {
       quick: { type: 'boolean', default: false },
       'no-micro': { type: 'boolean', default: false },
-      'transport-sync': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
       ...Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])),
     },
@@ -79,7 +76,6 @@ export function readBenchConfig(argv: readonly string[], env: NodeJS.ProcessEnv 
     systems: list(read('systems'), SYSTEMS, 'systems'),
     sluiceOptions: JSON.parse(read('sluice') ?? '{}') as Record<string, unknown>,
     micro: values['no-micro'] !== true,
-    transportSync: values['transport-sync'] === true || env.BENCH_TRANSPORT_SYNC === '1',
     runTimeoutMs: 240_000,
   }
 }

@@ -31,7 +31,7 @@ export async function prepareTable(sql: BenchSql, system: SystemName, scenario: 
 /** Rows the app's records became (pino-sluice's own drop-notice rows excluded), then the table is dropped to keep the disk small. */
 export async function countAndDrop(sql: BenchSql, system: SystemName, table: string): Promise<number> {
   const [row] =
-    system === 'pino-sluice'
+    system.startsWith('pino-sluice')
       ? await sql`select count(*)::int as n from ${sql(table)} where not (data ? 'pino_sluice')`
       : await sql`select count(*)::int as n from ${sql(table)}`
   await sql`drop table ${sql(table)}`

@@ -1,5 +1,5 @@
 /** What the parent (run.ts) asks one child process (app.ts) to do, and what the child reports back. */
-export const SYSTEMS = ['pino-sync', 'pino-file', 'pino-sluice', 'pino-postgres', 'raw-copy'] as const
+export const SYSTEMS = ['pino-sync', 'pino-file', 'pino-sluice', 'pino-sluice-sync', 'pino-postgres', 'raw-copy'] as const
 export type SystemName = (typeof SYSTEMS)[number]
 
 export const SCENARIOS = ['burst', 'sustained', 'slow-db'] as const
@@ -9,6 +9,7 @@ export const SYSTEM_LABELS: Record<SystemName, string> = {
   'pino-sync': 'pino sync → /dev/null',
   'pino-file': 'pino/file transport → /dev/null',
   'pino-sluice': 'pino-sluice → Postgres',
+  'pino-sluice-sync': 'pino-sluice, transport sync: true',
   'pino-postgres': 'pino-postgres (stdin) → Postgres',
   'raw-copy': 'raw postgres.js COPY',
 }
@@ -28,8 +29,6 @@ export interface AppSpec {
   resultFile: string
   /** Merged into the pino-sluice transport options (e.g. a bigger channel). */
   sluiceOptions: Record<string, unknown>
-  /** pino.transport({ sync }) for the thread-stream systems: writes go straight into the ring buffer instead of a main-thread queue. */
-  transportSync: boolean
 }
 
 export interface AppResult {

@@ -63,7 +63,7 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, kill: () => void)
 export async function runOne(config: BenchConfig, sql: BenchSql, databaseUrl: string, scenario: ScenarioName, system: SystemName, repeat: number): Promise<RunResult> {
   const table = `bench_${system.replaceAll('-', '_')}_${scenario.replaceAll('-', '_')}_${randomBytes(3).toString('hex')}`
   const resultFile = join(tmpdir(), `${table}.json`)
-  const spec: AppSpec = { system, scenario, emission: emissionFor(config, scenario), databaseUrl, table, resultFile, sluiceOptions: config.sluiceOptions, transportSync: config.transportSync }
+  const spec: AppSpec = { system, scenario, emission: emissionFor(config, scenario), databaseUrl, table, resultFile, sluiceOptions: config.sluiceOptions }
   const usesTable = system !== 'pino-sync' && system !== 'pino-file'
   if (usesTable) await prepareTable(sql, system, scenario, table, config.slowDelayMs)
   const stderr: string[] = []

@@ -13,8 +13,8 @@ export function tableRows(summaries: readonly Summary[]): string[][] {
     if (s.runs === 0) return [SYSTEM_LABELS[s.system], `failed: ${(s.errors[0] ?? 'no run').replace(/\s+/g, ' ')}`.slice(0, 40), ...HEADERS.slice(2).map(() => '')]
     const v = s.values
     const vsFile = s.nsPerCall !== null && file?.nsPerCall ? `${(s.nsPerCall / file.nsPerCall).toFixed(2)}×` : '—'
-    const vsCopy = copy && (s.system === 'pino-sluice' || s.system === 'pino-postgres' || s.system === 'raw-copy') ? `${(v.rowsPerSec / copy.values.rowsPerSec).toFixed(2)}×` : '—'
     const dbSystem = s.system !== 'pino-sync' && s.system !== 'pino-file'
+    const vsCopy = copy && dbSystem ? `${(v.rowsPerSec / copy.values.rowsPerSec).toFixed(2)}×` : '—'
     return [
       SYSTEM_LABELS[s.system] + (s.failedRuns > 0 ? ` (${s.failedRuns} failed)` : ''),
       s.nsPerCall === null ? '—' : int(s.nsPerCall),

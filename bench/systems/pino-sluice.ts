@@ -7,13 +7,19 @@ import { runLogger } from './run-logger.js'
 
 const WORKER_ENTRY = fileURLToPath(new URL('../../src/index.js', import.meta.url))
 
-/** pino-sluice with its defaults (plus any --sluice options): done once flush(cb) says everything is committed. */
-export async function runPinoSluice(spec: AppSpec): Promise<AppResult> {
+/**
+ * pino-sluice with its defaults (plus any --sluice options): done once flush(cb)
+ * says everything is committed. `sync: true` makes thread-stream copy each line
+ * into its ring buffer at once (waiting while the ring is full) instead of
+ * queueing it on the main thread until the app yields, which in a tight loop
+ * means the whole burst; see README "Benchmarks".
+ */
+export async function runPinoSluice(spec: AppSpec, sync = false): Promise<AppResult> {
   const stats = createStats()
   const transport = pino.transport({
     target: WORKER_ENTRY,
     // `sync` is a documented pino.transport option missing from pino's types.
-    ...({ sync: spec.transportSync } as object),
+    ...({ sync } as object),
     options: { ...spec.sluiceOptions, postgres: { url: spec.databaseUrl, table: spec.table }, counters: stats.buffer, exit: { report: false } },
   })
   await once(transport, 'ready')

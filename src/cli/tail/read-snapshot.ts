@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { get } from 'node:http'
 import { parseSnapshot, type StatsSnapshot } from '../../stats/stats-snapshot.js'
 import type { TailSource } from './tail-args.js'
 
@@ -9,6 +10,21 @@ function errorCode(error: unknown): string | undefined {
   return (error as { code?: string }).code ?? cause?.code
 }
 
+/** No keep-alive (agent: false): a finished tail must not be held open by an idle socket. */
+function httpGet(url: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = get(url, { agent: false, timeout: timeoutMs }, (response) => {
+      let text = ''
+      response.setEncoding('utf8')
+      response.on('data', (chunk: string) => (text += chunk))
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }))
+      response.on('error', reject)
+    })
+    request.on('timeout', () => request.destroy(Object.assign(new Error('timeout'), { name: 'TimeoutError' })))
+    request.on('error', reject)
+  })
+}
+
 /** One read of the stats file or endpoint; every failure becomes a sentence telling the user what to check. */
 export async function readSnapshot(source: TailSource, timeoutMs: number): Promise<ReadResult> {
   let text: string
@@ -17,9 +33,9 @@ export async function readSnapshot(source: TailSource, timeoutMs: number): Promi
     if (source.kind === 'file') {
       text = await readFile(source.path, 'utf8')
     } else {
-      const response = await fetch(source.url, { signal: AbortSignal.timeout(timeoutMs) })
-      if (!response.ok) return { ok: false, waiting: `${where} answered HTTP ${response.status}; is this a pino-sluice stats.port?` }
-      text = await response.text()
+      const response = await httpGet(source.url, timeoutMs)
+      if (response.status !== 200) return { ok: false, waiting: `${where} answered HTTP ${response.status}; is this a pino-sluice stats.port?` }
+      text = response.text
     }
   } catch (error) {
     const code = errorCode(error)
