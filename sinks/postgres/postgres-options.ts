@@ -1,6 +1,7 @@
 import { OptionsError, readEnum, readIdentifier, readInt, readSection, readString, rejectUnknownKeys } from '../../src/options/option-reader.js'
+import { PARTITION_KEYS, resolvePartitionOptions, type PartitionOptions } from './partition-options.js'
 
-export interface PostgresOptions {
+export interface PostgresOptions extends PartitionOptions {
   /** Connection string; falls back to the DATABASE_URL environment variable. */
   readonly url: string
   /** Logs table; the spans and stats tables derive their names from it. */
@@ -19,7 +20,7 @@ export interface PostgresOptions {
   readonly retry: { readonly initialDelayMs: number; readonly maxDelayMs: number; readonly budgetMs: number }
 }
 
-const KEYS = ['url', 'table', 'schema', 'connections', 'connectTimeoutMs', 'synchronousCommit', 'retry'] as const
+const KEYS = ['url', 'table', 'schema', 'connections', 'connectTimeoutMs', 'synchronousCommit', 'retry', ...PARTITION_KEYS] as const
 const RETRY_KEYS = ['initialDelayMs', 'maxDelayMs', 'budgetMs'] as const
 
 export function resolvePostgresOptions(root: Record<string, unknown>, env: NodeJS.ProcessEnv): PostgresOptions {
@@ -36,6 +37,7 @@ export function resolvePostgresOptions(root: Record<string, unknown>, env: NodeJ
   rejectUnknownKeys(retry, RETRY_KEYS, 'postgres.retry')
   const initialDelayMs = readInt(retry, 'initialDelayMs', 'postgres.retry', 100, { min: 1, max: 60_000, unit: 'ms' })
   return {
+    ...resolvePartitionOptions(section),
     url,
     table: readIdentifier(section, 'table', 'postgres', 'logs'),
     schema: readIdentifier(section, 'schema', 'postgres', 'public'),

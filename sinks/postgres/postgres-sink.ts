@@ -7,9 +7,12 @@ import { connect, type Sql } from './connect.js'
 import { insertLogRows, logsMigrations } from './logs-schema.js'
 import { toLogRow, type LogRow } from './log-row.js'
 import { migrate, type Migration } from './migrations.js'
+import { partitionedTableMigrations, spansCitusMigration } from './partitioned-tables.js'
 import type { PostgresOptions } from './postgres-options.js'
 import { toSpanRow, type SpanRow } from './span-row.js'
 import { insertSpanRows, spansMigrations } from './spans-schema.js'
+import { statsMigrations } from './stats-rows.js'
+import { TableMaintenance } from './table-maintenance.js'
 import { tableNames, type TableNames } from './table-names.js'
 
 export interface PostgresSinkHooks {
@@ -19,6 +22,14 @@ export interface PostgresSinkHooks {
   onProblem(message: string): void
   /** Called with the number of span rows each committed batch put in the spans table (for the `spans` counter). */
   onSpansWritten?(count: number): void
+  /** The worker's counters, upserted into `<table>_stats` every `statsIntervalMs` (absent: no stats rows). */
+  readCounters?(): Record<string, number>
+}
+
+/** Every migration the sink runs; partitioned parents (version 0) only when `postgres.partition` is on. */
+export function postgresMigrations(options: Pick<PostgresOptions, 'partition'>): Migration[] {
+  const partitioned = options.partition === false ? [] : partitionedTableMigrations(options.partition)
+  return [...partitioned, ...logsMigrations, ...spansMigrations, spansCitusMigration, ...statsMigrations]
 }
 
 const EMPTY: BatchOutcome = { written: 0, rejected: 0, unavailable: 0 }
@@ -40,15 +51,17 @@ export class PostgresSink implements PrimarySink {
   readonly names: TableNames
   readonly sql: Sql
   private ready: Promise<void> | undefined
+  private readonly maintenance: TableMaintenance
 
   constructor(
     private readonly options: PostgresOptions,
     readonly writerId: string,
     private readonly hooks: PostgresSinkHooks,
-    private readonly migrations: readonly Migration[] = [...logsMigrations, ...spansMigrations],
+    private readonly migrations: readonly Migration[] = postgresMigrations(options),
   ) {
     this.names = tableNames(options.schema, options.table)
     this.sql = connect(options)
+    this.maintenance = new TableMaintenance(this.sql, this.names, options, writerId, hooks)
   }
 
   start(deadline: Deadline): void {
@@ -68,6 +81,7 @@ export class PostgresSink implements PrimarySink {
   }
 
   async close(): Promise<void> {
+    await this.maintenance.close()
     await this.sql.end({ timeout: 1 })
   }
 
@@ -85,6 +99,7 @@ export class PostgresSink implements PrimarySink {
     for (;;) {
       try {
         await migrate(this.sql, this.names, this.migrations)
+        await this.maintenance.afterMigrate()
         return
       } catch (error) {
         const wait = isTransient(error) ? backoff.next() : undefined
@@ -162,6 +177,7 @@ export class PostgresSink implements PrimarySink {
   }
 
   private async insert(rows: { logs: LogRow[]; spans: SpanRow[] }): Promise<void> {
+    await this.maintenance.beforeInsert(rows)
     await this.sql.begin(async (tx) => {
       if (this.options.synchronousCommit === 'off') await tx`set local synchronous_commit = off`
       if (rows.logs.length > 0) await insertLogRows(tx as unknown as Sql, this.names, rows.logs)

@@ -36,6 +36,7 @@ export function buildSluiceStream(rawOptions: unknown, extraStages: readonly Sta
       counters.publish()
     },
     onSpansWritten: (count) => counters.add('spans', count),
+    readCounters: () => counters.snapshot(),
     onProblem: (message) => {
       // One line per distinct problem: a dead database must not flood stderr.
       if (problems.size < 20 && !problems.has(message)) {
