@@ -42,13 +42,6 @@ export class MetricAggregator {
     return this.pending.size
   }
 
-  /** Datapoints held, for accounting. */
-  datapoints(): number {
-    let n = 0
-    for (const aggregate of this.pending.values()) n += aggregate.histogram.count
-    return n
-  }
-
   /**
    * `seriesKey` must identify (name, unit, sorted dimensions). `guarded: false`
    * is for the few self-metric series, which must get through exactly when an

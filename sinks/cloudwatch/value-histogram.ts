@@ -51,11 +51,6 @@ export class ValueHistogram {
     return this.buckets ? 2 ** (1 / this.resolution) - 1 + 1e-7 : 0
   }
 
-  /** Entries a datum will carry (for size estimates). */
-  get entries(): number {
-    return this.exact ? this.exact.size : (this.buckets?.size ?? 0) + 2
-  }
-
   add(value: number, count = 1): void {
     this.count += count
     this.sum += value * count
