@@ -32,14 +32,18 @@ describe('line path fuzz (property)', () => {
       fc.property(fc.array(fc.string({ unit: 'binary' }).map((s) => s.replaceAll('\n', ' ')), { maxLength: 30 }), fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1 }), (lines, cuts) => {
         const text = lines.map((l) => `${l}\n`).join('')
         const splitter = new LineSplitter()
+        const counter = new LineSplitter()
         const got: string[] = []
+        const lengths: number[] = []
         let at = 0
         for (let i = 0; at < text.length; i++) {
           const size = cuts[i % cuts.length] as number
           got.push(...splitter.split(text.slice(at, at + size)))
+          lengths.push(...counter.lineLengths(text.slice(at, at + size)))
           at += size
         }
         expect(got).toEqual(lines.filter((l) => l.length > 0))
+        expect(lengths).toEqual(got.map((l) => l.length))
         expect(splitter.rest()).toBe('')
       }),
       { numRuns: 300 },

@@ -86,6 +86,22 @@ export class Pipeline {
     this.batcher.queued(highest)
   }
 
+  /** True while every new line would be dropped for overflow (drop-newest with a full channel). */
+  refusesNewLines(): boolean {
+    return !this.closed && this.options.channel.overflow === 'drop-newest' && this.channel.length >= this.options.channel.maxRecords
+  }
+
+  /** Counts lines refused while `refusesNewLines()`, given their lengths: too large or overflow, as `accept` would. */
+  refuse(lineLengths: readonly number[]): void {
+    const maxRecordBytes = this.options.s3?.maxRecordBytes ?? this.options.channel.maxRecordBytes
+    let tooLarge = 0
+    for (const length of lineLengths) if (length > maxRecordBytes) tooLarge++
+    this.counters.add('received', lineLengths.length)
+    this.counters.drop('too_large', tooLarge)
+    this.counters.drop('overflow', lineLengths.length - tooLarge)
+    this.counters.publish()
+  }
+
   /** Resolves when every line accepted so far is settled (committed, dropped or failed). */
   async flush(): Promise<void> {
     await this.batcher.drain()

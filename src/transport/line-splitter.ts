@@ -9,28 +9,18 @@ export class LineSplitter {
 
   split(chunk: string): string[] {
     const lines: string[] = []
-    let start = 0
-    let end = chunk.indexOf('\n')
-    if (this.skipping) {
-      if (end < 0) return lines
-      this.skipping = false
-      start = end + 1
-      end = chunk.indexOf('\n', start)
-    }
-    if (end >= 0 && this.carry.length > 0) {
-      const first = this.carry + chunk.slice(0, end)
-      this.carry = ''
-      if (first.length > 0) lines.push(first)
-      start = end + 1
-      end = chunk.indexOf('\n', start)
-    }
-    while (end >= 0) {
-      if (end > start) lines.push(chunk.slice(start, end))
-      start = end + 1
-      end = chunk.indexOf('\n', start)
-    }
-    if (start < chunk.length) this.carry += chunk.slice(start)
+    this.scan(chunk, (start, end, prefix) => lines.push(prefix + chunk.slice(start, end)))
     return lines
+  }
+
+  /**
+   * The lengths of the complete lines in `chunk`, without making a string of
+   * each: for a burst that is refused anyway, counting is all we need.
+   */
+  lineLengths(chunk: string): number[] {
+    const lengths: number[] = []
+    this.scan(chunk, (start, end, prefix) => lengths.push(prefix.length + end - start))
+    return lengths
   }
 
   /** What is left after the last newline (a final line without one). */
@@ -48,5 +38,30 @@ export class LineSplitter {
 
   get pendingLength(): number {
     return this.carry.length
+  }
+
+  /** Calls `onLine` for each non-empty complete line: `prefix` (the carried tail) + chunk[start, end). */
+  private scan(chunk: string, onLine: (start: number, end: number, prefix: string) => void): void {
+    let start = 0
+    let end = chunk.indexOf('\n')
+    if (this.skipping) {
+      if (end < 0) return
+      this.skipping = false
+      start = end + 1
+      end = chunk.indexOf('\n', start)
+    }
+    if (end >= 0 && this.carry.length > 0) {
+      const prefix = this.carry
+      this.carry = ''
+      onLine(start, end, prefix)
+      start = end + 1
+      end = chunk.indexOf('\n', start)
+    }
+    while (end >= 0) {
+      if (end > start) onLine(start, end, '')
+      start = end + 1
+      end = chunk.indexOf('\n', start)
+    }
+    if (start < chunk.length) this.carry += chunk.slice(start)
   }
 }

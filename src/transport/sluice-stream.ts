@@ -26,8 +26,13 @@ export class SluiceStream extends Writable {
 
   override _write(chunk: string | Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8')
-    const lines = this.splitter.split(text)
-    if (lines.length > 0) this.pipeline.accept(lines)
+    if (this.pipeline.refusesNewLines()) {
+      // The channel is full and refuses new lines: count them without building them.
+      this.pipeline.refuse(this.splitter.lineLengths(text))
+    } else {
+      const lines = this.splitter.split(text)
+      if (lines.length > 0) this.pipeline.accept(lines)
+    }
     if (this.splitter.pendingLength > this.maxLineLength) {
       // A line this long cannot be a record we keep; count it once and resync at the next newline.
       this.splitter.discardPartialLine()
