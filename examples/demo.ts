@@ -4,11 +4,10 @@
  * Needs no database, no network, and removes its temp data when done.
  */
 import { once } from 'node:events'
-import { fileURLToPath } from 'node:url'
 import pino from 'pino'
 import postgres from 'postgres'
 import { startLocalPostgres } from '../dev/local-postgres.js'
-import { createStats } from '../src/index.js'
+import { WORKER_ENTRY, createSluice, type SluiceStats } from '../src/index.js'
 import { createTracer, sluiceMixin } from '../src/index.js'
 import { tableNames } from '../sinks/postgres/table-names.js'
 import { loadTrace } from '../src/spans/load-trace.js'
@@ -16,55 +15,84 @@ import { buildTraceTree, renderTraceTree } from '../src/spans/trace-tree.js'
 import { startLocalS3 } from '../dev/local-s3.js'
 import { materialize } from '../src/index.js'
 
-const WORKER_ENTRY = fileURLToPath(new URL('../src/index.js', import.meta.url))
 const BURST = Number(process.env.DEMO_RECORDS ?? 200_000)
 
 async function main(): Promise<void> {
   process.stdout.write('starting an embedded Postgres...\n')
   const database = await startLocalPostgres()
+  const sql = postgres(database.url, { onnotice: () => {} })
   try {
-    const stats = createStats()
-    const transport = pino.transport({
-      target: WORKER_ENTRY,
-      options: { postgres: { url: database.url, table: 'demo_logs' }, counters: stats.buffer, exit: { report: false } },
-    })
-    await once(transport, 'ready')
-    const log = pino(transport)
-
-    process.stdout.write(`logging a burst of ${BURST.toLocaleString('en-US')} records in a tight loop...\n`)
+    // 1. A burst the channel can hold: everything is committed; how fast, against raw COPY.
+    const sluice = createSluice({ postgres: { url: database.url, table: 'demo_logs' }, channel: { maxRecords: BURST + 1000 }, exit: { report: false } })
+    await once(sluice.transport, 'ready')
+    const log = pino(sluice.transport)
+    process.stdout.write(`logging a burst of ${BURST.toLocaleString('en-US')} records in a tight loop (channel sized to hold it)...\n`)
     const started = process.hrtime.bigint()
     for (let i = 0; i < BURST; i++) log.info({ i, user: i % 1000, route: '/checkout' }, 'request handled')
     const emitted = process.hrtime.bigint()
-    log.error({ err: { type: 'Error', message: 'payment declined' } }, 'something failed')
-    await new Promise<void>((resolve, reject) => transport.flush((err?: Error) => (err ? reject(err) : resolve())))
+    await sluice.flush()
     const committed = process.hrtime.bigint()
+    const s = sluice.stats.read()
+    const sluiceRate = s.written / (ms(started, committed) / 1000)
+    process.stdout.write(`  main thread: ${((ms(started, emitted) * 1e6) / BURST).toFixed(0)} ns per log call\n`)
+    process.stdout.write(`  committed ${s.written.toLocaleString('en-US')} rows in ${ms(started, committed).toFixed(0)} ms: ${rate(sluiceRate)} rows/s end to end\n`)
+    const copyRate = await rawCopyRate(sql, BURST)
+    process.stdout.write(`  raw postgres.js COPY of the same rows: ${rate(copyRate)} rows/s (pino-sluice reaches ${(sluiceRate / copyRate).toFixed(2)}x)\n`)
+    printCounters(s)
 
-    const s = stats.read()
-    const ms = (from: bigint, to: bigint): number => Number(to - from) / 1e6
-    process.stdout.write(`\nmain thread: ${(ms(started, emitted) * 1e6 / BURST).toFixed(0)} ns per log call\n`)
-    process.stdout.write(`committed ${s.written.toLocaleString('en-US')} rows in ${ms(started, committed).toFixed(0)} ms `)
-    process.stdout.write(`(${Math.round(s.written / (ms(started, committed) / 1000)).toLocaleString('en-US')} rows/s)\n`)
-    process.stdout.write(`\ncounters: received=${s.received} written=${s.written} dropped=${s.dropped} failed=${s.failed}\n`)
-    process.stdout.write(`  dropped by reason: ${JSON.stringify(s.droppedBy)}\n  failed by reason:  ${JSON.stringify(s.failedBy)}\n`)
-    process.stdout.write(`  received == written + dropped + failed: ${s.received === s.written + s.dropped + s.failed}\n`)
-
-    const sql = postgres(database.url, { onnotice: () => {} })
-    const sample = await sql`(select time, level, msg, data from demo_logs order by seq limit 3)
-      union all (select time, level, msg, data from demo_logs where level >= 40 order by seq desc limit 2)`
-    process.stdout.write('\nsample rows:\n')
+    // 2. The same burst into the default channel (8192 records): the excess is dropped and counted.
+    const small = createSluice({ postgres: { url: database.url, table: 'demo_overflow' }, exit: { report: false } })
+    await once(small.transport, 'ready')
+    const smallLog = pino(small.transport)
+    process.stdout.write(`\nthe same burst into the default channel (8192 records): what does not fit is dropped and counted...\n`)
+    for (let i = 0; i < BURST; i++) smallLog.info({ i, user: i % 1000, route: '/checkout' }, 'request handled')
+    smallLog.error({ err: { type: 'Error', message: 'payment declined' } }, 'something failed')
+    await small.close()
+    printCounters(small.stats.read())
+    const sample = await sql`(select time, level, msg, data from demo_overflow order by seq limit 2)
+      union all (select time, level, msg, data from demo_overflow where level >= 40 order by seq limit 2)`
+    process.stdout.write('  sample rows (the warn row tells readers of the table about the drops):\n')
     for (const row of sample) {
-      process.stdout.write(`  ${(row.time as Date).toISOString()}  ${row.level}  ${row.msg}  ${JSON.stringify(row.data)}\n`)
+      process.stdout.write(`    ${(row.time as Date).toISOString()}  ${row.level}  ${row.msg}  ${JSON.stringify(row.data).slice(0, 150)}\n`)
     }
-    await sql.end()
 
-    await demoTrace(transport, database.url)
+    await demoTrace(sluice.transport, database.url)
     await demoOffload(database.url)
-
-    transport.end()
-    await once(transport, 'close')
+    await sluice.close()
   } finally {
+    await sql.end()
     await database.stop()
   }
+}
+
+const ms = (from: bigint, to: bigint): number => Number(to - from) / 1e6
+const rate = (perSecond: number): string => Math.round(perSecond).toLocaleString('en-US')
+
+function printCounters(s: SluiceStats): void {
+  process.stdout.write(`  counters: received=${s.received} written=${s.written} dropped=${s.dropped} failed=${s.failed}\n`)
+  process.stdout.write(`    dropped by reason: ${JSON.stringify(s.droppedBy)}\n    failed by reason:  ${JSON.stringify(s.failedBy)}\n`)
+  process.stdout.write(`    received == written + dropped + failed: ${s.received === s.written + s.dropped + s.failed}\n`)
+}
+
+/** The ceiling of the database path: COPY of equivalent rows, prepared in advance, one transaction. */
+async function rawCopyRate(sql: postgres.Sql, count: number): Promise<number> {
+  await sql`create table demo_copy (time timestamptz, level smallint, msg text, hostname text, pid int, data jsonb)`
+  const now = Date.now()
+  let text = ''
+  for (let i = 0; i < count; i++) {
+    text += `${new Date(now + i).toISOString()}\t30\trequest handled\tdemo-host\t${process.pid}\t{"i":${i},"user":${i % 1000},"route":"/checkout"}\n`
+  }
+  const started = process.hrtime.bigint()
+  await sql.begin(async (tx) => {
+    await tx`set local synchronous_commit = off`
+    const writable = await tx`copy demo_copy from stdin`.writable()
+    await new Promise<void>((resolve, reject) => {
+      writable.on('error', reject)
+      writable.on('finish', resolve)
+      writable.end(text)
+    })
+  })
+  return count / (ms(started, process.hrtime.bigint()) / 1000)
 }
 
 // ─── Spans: one traced "agent" request with two model calls, printed as `sluice trace` prints it ───
