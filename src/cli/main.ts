@@ -3,7 +3,7 @@
  * `sluice` command line. Each command lives in its own file under commands/
  * and exports `{ name, summary, usage, run(argv) }`; run returns the exit code.
  */
-import { realpathSync } from 'node:fs'
+import { readFileSync, realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Command } from './command.js'
 import { materializeCommand } from './commands/materialize.js'
@@ -16,14 +16,34 @@ export const COMMANDS: readonly Command[] = [tailCommand, traceCommand, material
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length))
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`)
-  return `Usage: sluice <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun "sluice <command> --help" for the options of one command.\n\nExit codes: 0 ok, 1 runtime error, 2 usage error.\n`
+  return (
+    `Usage: sluice <command> [options]\n\nCommands:\n${lines.join('\n')}\n\n` +
+    `Run "sluice <command> --help" (or "sluice help <command>") for the options of one command;\n` +
+    `"sluice --version" prints the version.\n\nExit codes: 0 ok, 1 runtime error, 2 usage error.\n`
+  )
+}
+
+/** The installed package's version (main.js sits in dist/src/cli/). */
+export function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string }
+  return manifest.version ?? 'unknown'
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined) {
+    // No command is a usage error: the help goes to stderr so scripts do not parse it as output.
+    process.stderr.write(usage())
+    return 2
+  }
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`${version()}\n`)
+    return 0
+  }
+  if (name === 'help' && rest[0] !== undefined) return main([rest[0], '--help'])
+  if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage())
-    return name === undefined ? 2 : 0
+    return 0
   }
   const command = COMMANDS.find((c) => c.name === name)
   if (!command) {

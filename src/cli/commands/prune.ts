@@ -1,12 +1,143 @@
-// Owned by issue 9.
+import { parseArgs } from 'node:util'
+import postgres from 'postgres'
+import type { Sql } from '../../../sinks/postgres/connect.js'
+import { parseDuration } from '../../../sinks/postgres/partition-options.js'
+import { applyRetention, planRetention, type RetentionPlan } from '../../../sinks/postgres/retention.js'
+import { tableNames } from '../../../sinks/postgres/table-names.js'
 import type { Command } from '../command.js'
+
+const USAGE = `Usage: sluice prune --retention <14d|48h|90m> [options]
+
+Drops the time partitions of the logs and spans tables whose every row is
+older than the retention (the partition's upper bound is at or before now -
+retention). Whole partitions only, never row by row; the partition that
+straddles the cutoff is kept. Rows with stray timestamps in the DEFAULT
+partition older than the cutoff are deleted with one statement. Writers with
+postgres.retention do the same on their own every hour (10 min for hourly
+partitions); this command is for a one-off look or a cron job.
+
+Options:
+  --retention <d>    keep this much: a number and m, h or d (required)
+  --dry-run          only show what would go
+  --url <url>        Postgres connection string (default: DATABASE_URL)
+  --table <name>     logs table; spans are <name>_spans (default: logs)
+  --schema <name>    schema (default: public)
+  --json             one JSON object instead of text
+`
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,47}$/
+
+interface Sizes {
+  [name: string]: { rows: number; bytes: number }
+}
+
+/** Estimates from the catalog: counting rows of big partitions would be the slow thing this command avoids. */
+async function partitionSizes(sql: Sql, schema: string, names: readonly string[]): Promise<Sizes> {
+  if (names.length === 0) return {}
+  const rows = await sql<{ name: string; rows: number; bytes: string }[]>`
+    select c.relname as name, greatest(c.reltuples, 0)::float8 as rows, pg_total_relation_size(c.oid)::text as bytes
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = ${schema} and c.relname in ${sql(names as string[])}`
+  return Object.fromEntries(rows.map((r) => [r.name, { rows: Number(r.rows), bytes: Number(r.bytes) }]))
+}
+
+function day(date: Date | null): string {
+  return date ? date.toISOString().replace('.000Z', 'Z') : '-'
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`
+}
+
+function planText(plan: RetentionPlan, sizes: Sizes, dryRun: boolean): string {
+  const verb = dryRun ? 'would drop' : 'drop'
+  const lines = [`${plan.schema}.${plan.table}: cutoff ${day(plan.cutoff)}`]
+  for (const p of plan.expired) {
+    const size = sizes[p.name]
+    lines.push(`  ${verb} ${p.name}  [${day(p.from)}, ${day(p.to)})  ~${size?.rows ?? 0} rows  ${mb(size?.bytes ?? 0)}`)
+  }
+  if (plan.expired.length === 0) lines.push('  no partition is entirely older than the cutoff')
+  const first = plan.kept[0]
+  const last = plan.kept[plan.kept.length - 1]
+  lines.push(`  keep ${plan.kept.length} partition(s)${first && last ? ` from ${day(first.from)} to ${day(last.to)}` : ''}`)
+  if (plan.defaultPartition !== undefined) {
+    lines.push(`  ${plan.defaultPartition} (DEFAULT, stray timestamps): ${plan.defaultExpiredRows} row(s) older than the cutoff${plan.defaultExpiredRows > 0 ? (dryRun ? ' would be deleted' : ' deleted') : ''}`)
+  }
+  return `${lines.join('\n')}\n`
+}
+
+export async function runPrune(options: { url: string; schema: string; table: string; retentionMs: number; dryRun: boolean; json: boolean }, write: (text: string) => void): Promise<number> {
+  const sql = postgres(options.url, { onnotice: () => {}, max: 1, connection: { application_name: 'sluice prune' } }) as unknown as Sql
+  try {
+    const names = tableNames(options.schema, options.table)
+    const report: unknown[] = []
+    for (const [table, column] of [[names.logs, 'time'], [names.spans, 'start_time']] as const) {
+      const plan = await planRetention(sql, options.schema, table, column, options.retentionMs)
+      if (!plan) {
+        if (!options.json) write(`${options.schema}.${table}: not a partitioned table (missing, or created with postgres.partition false); nothing to prune\n`)
+        report.push({ table, partitioned: false })
+        continue
+      }
+      const sizes = await partitionSizes(sql, options.schema, plan.expired.map((p) => p.name))
+      if (!options.json) write(planText(plan, sizes, options.dryRun))
+      const result = options.dryRun ? undefined : await applyRetention(sql, plan, 'wait')
+      report.push({
+        table,
+        partitioned: true,
+        cutoff: plan.cutoff.toISOString(),
+        expired: plan.expired.map((p) => ({ name: p.name, from: p.from?.toISOString() ?? null, to: p.to?.toISOString() ?? null, ...sizes[p.name] })),
+        kept: plan.kept.length,
+        defaultPartition: plan.defaultPartition ?? null,
+        defaultExpiredRows: plan.defaultExpiredRows,
+        dropped: result?.dropped ?? [],
+        defaultRowsDeleted: result?.defaultRowsDeleted ?? 0,
+      })
+    }
+    if (options.json) write(`${JSON.stringify({ dryRun: options.dryRun, retentionMs: options.retentionMs, tables: report })}\n`)
+    else if (options.dryRun) write('dry run: nothing was dropped\n')
+    return 0
+  } finally {
+    await sql.end({ timeout: 1 })
+  }
+}
 
 export const pruneCommand: Command = {
   name: 'prune',
-  summary: 'Drop expired partitions (--dry-run shows what would go)',
-  usage: 'Usage: sluice prune\n\nNot available yet.\n',
-  async run() {
-    process.stderr.write('sluice prune: not available yet\n')
-    return 1
+  summary: 'Drop expired time partitions (--dry-run shows what would go)',
+  usage: USAGE,
+  async run(argv) {
+    let values
+    try {
+      ;({ values } = parseArgs({
+        args: [...argv],
+        options: {
+          url: { type: 'string' },
+          table: { type: 'string' },
+          schema: { type: 'string' },
+          retention: { type: 'string' },
+          'dry-run': { type: 'boolean', default: false },
+          json: { type: 'boolean', default: false },
+        },
+      }))
+    } catch (error) {
+      process.stderr.write(`sluice prune: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`)
+      return 2
+    }
+    const url = values.url ?? process.env.DATABASE_URL
+    const table = values.table ?? 'logs'
+    const schema = values.schema ?? 'public'
+    const retentionMs = values.retention === undefined ? undefined : parseDuration(values.retention)
+    const problem =
+      values.retention === undefined ? 'give --retention, e.g. --retention 14d'
+      : retentionMs === undefined ? `--retention must be a number followed by m, h or d (e.g. 14d, 48h), got "${values.retention.slice(0, 40)}"`
+      : !url ? 'give --url or set DATABASE_URL'
+      : !IDENTIFIER.test(table) ? `--table must be a plain lower-case SQL identifier, got "${table.slice(0, 60)}"`
+      : !IDENTIFIER.test(schema) ? `--schema must be a plain lower-case SQL identifier, got "${schema.slice(0, 60)}"`
+      : undefined
+    if (problem) {
+      process.stderr.write(`sluice prune: ${problem}\n\n${USAGE}`)
+      return 2
+    }
+    return runPrune({ url: url as string, schema, table, retentionMs: retentionMs as number, dryRun: values['dry-run'] === true, json: values.json === true }, (text) => void process.stdout.write(text))
   },
 }

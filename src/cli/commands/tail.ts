@@ -1,4 +1,5 @@
 import type { Command } from '../command.js'
+import { DB_USAGE, parseDbTailArgs, runDbTail } from '../tail/db-source.js'
 import { parseTailArgs, TailUsageError, type TailArgs } from '../tail/tail-args.js'
 import { readSnapshot } from '../tail/read-snapshot.js'
 import { renderJson, renderLine, renderScreen } from '../tail/render-tail.js'
@@ -6,7 +7,7 @@ import { sameWriter, staleForMs, tailUpdate, type TailUpdate } from '../tail/tai
 import type { StatsSnapshot } from '../../stats/stats-snapshot.js'
 
 const USAGE = `Usage: sluice tail (--file <path> | --url <http://127.0.0.1:port>) [--interval <ms>] [--json] [--count <n>]
-
+${DB_USAGE}
 Shows the counters a pino-sluice worker publishes (options.stats) live: totals,
 per-second rates, queue depth, and a red DROPPING mark when records are dropped.
 
@@ -121,6 +122,16 @@ export const tailCommand: Command = {
   summary: 'Show the worker counters live (file or HTTP)',
   usage: USAGE,
   async run(argv) {
+    // Many processes: the per-writer rows in the database (issue 9), see tail/db-source.ts.
+    if (argv.includes('--db')) {
+      try {
+        return await runDbTail(parseDbTailArgs(argv))
+      } catch (error) {
+        if (!(error instanceof TailUsageError)) throw error
+        process.stderr.write(`sluice tail: ${error.message}\n\n${USAGE}`)
+        return 2
+      }
+    }
     let args: TailArgs
     try {
       args = parseTailArgs(argv)
