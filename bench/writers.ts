@@ -19,7 +19,7 @@ import postgres from 'postgres'
 import { startLocalPostgres } from '../dev/local-postgres.js'
 import { createStats } from '../src/index.js'
 import type { Sql } from '../sinks/postgres/connect.js'
-import { insertLogRows } from '../sinks/postgres/logs-schema.js'
+import { copyLogRows } from '../sinks/postgres/copy-log-rows.js'
 import type { LogRow } from '../sinks/postgres/log-row.js'
 import { migrate } from '../sinks/postgres/migrations.js'
 import type { PartitionPeriod } from '../sinks/postgres/partition-options.js'
@@ -120,7 +120,7 @@ async function insertCost(url: string, table: string, partition: Partition, batc
     await keeper.ensure(rows.map((r) => r.t))
     await sql.begin(async (tx) => {
       await tx`set local synchronous_commit = off`
-      await insertLogRows(tx as unknown as Sql, names, rows)
+      await copyLogRows(tx as unknown as Sql, names, rows)
     })
     times.push(performance.now() - started)
   }

@@ -4,7 +4,8 @@ import type { BatchOutcome, Deadline, PrimarySink } from '../sink.js'
 import { Backoff, sleep } from './backoff.js'
 import { describeError, isTransient } from './classify-error.js'
 import { connect, type Sql } from './connect.js'
-import { insertLogRows, logsMigrations } from './logs-schema.js'
+import { copyLogRows } from './copy-log-rows.js'
+import { logsMigrations } from './logs-schema.js'
 import { toLogRow, type LogRow } from './log-row.js'
 import { migrate, type Migration } from './migrations.js'
 import { partitionedTableMigrations, spansCitusMigration } from './partitioned-tables.js'
@@ -180,7 +181,7 @@ export class PostgresSink implements PrimarySink {
     await this.maintenance.beforeInsert(rows)
     await this.sql.begin(async (tx) => {
       if (this.options.synchronousCommit === 'off') await tx`set local synchronous_commit = off`
-      if (rows.logs.length > 0) await insertLogRows(tx as unknown as Sql, this.names, rows.logs)
+      if (rows.logs.length > 0) await copyLogRows(tx as unknown as Sql, this.names, rows.logs)
       if (rows.spans.length > 0) await insertSpanRows(tx as unknown as Sql, this.names, rows.spans)
     })
   }

@@ -1,0 +1,57 @@
+import type { Sql } from './connect.js'
+import type { LogRow } from './log-row.js'
+import type { TableNames } from './table-names.js'
+
+const LOG_COLUMNS = ['time', 'level', 'msg', 'hostname', 'pid', 'writer_id', 'seq', 'trace_id', 'span_id', 'data']
+const COPY_NULL = '\\N'
+const TEXT_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+
+/** A value in COPY's text format: backslash, newline, CR and tab escaped. */
+function copyText(value: string | null): string {
+  if (value === null) return COPY_NULL
+  return /[\\\n\r\t]/.test(value) ? value.replace(/[\\\n\r\t]/g, (c) => TEXT_ESCAPES[c] as string) : value
+}
+
+/** JSON text holds no raw newline or tab; only its backslashes need doubling. */
+function copyJson(value: unknown): string {
+  const json = JSON.stringify(value)
+  return json.includes('\\') ? json.replaceAll('\\', '\\\\') : json
+}
+
+export function encodeCopyRow(row: LogRow): string {
+  return `${new Date(row.t).toISOString()}\t${row.level}\t${copyText(row.msg)}\t${copyText(row.hostname)}\t${row.pid ?? COPY_NULL}\t${copyText(row.writer_id)}\t${row.seq}\t${copyText(row.trace_id)}\t${copyText(row.span_id)}\t${copyJson(row.data)}\n`
+}
+
+interface RejectableQuery {
+  reject(error: unknown): void
+  writable(): Promise<NodeJS.WritableStream & NodeJS.EventEmitter>
+}
+
+/**
+ * Sends log rows with COPY: measured 1.7–4× faster into the same indexed
+ * table than a single-statement insert from jsonb. postgres.js never settles
+ * a COPY stream that the server rejects (the error arrives after CopyDone and
+ * goes to the query's `reject`, which is already spent), so we wrap that
+ * `reject` to learn the error, and a bad record fails its batch fast instead
+ * of hanging it.
+ */
+export async function copyLogRows(tx: Sql, { schema, logs }: TableNames, rows: readonly LogRow[]): Promise<void> {
+  let text = ''
+  for (const row of rows) text += encodeCopyRow(row)
+  const query = tx`copy ${tx(schema)}.${tx(logs)} (${tx(LOG_COLUMNS)}) from stdin` as unknown as RejectableQuery
+  const serverRejected = new Promise<never>((_, reject) => {
+    const original = query.reject.bind(query)
+    query.reject = (error: unknown) => {
+      original(error)
+      reject(error)
+    }
+  })
+  serverRejected.catch(() => {})
+  const writable = await query.writable()
+  const committedCopy = new Promise<void>((resolve, reject) => {
+    writable.once('error', reject)
+    writable.once('finish', resolve)
+  })
+  writable.end(text)
+  await Promise.race([committedCopy, serverRejected])
+}
