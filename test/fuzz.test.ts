@@ -8,6 +8,7 @@ import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseLine } from '../src/records/parse-line.js'
 import { LineSplitter } from '../src/transport/line-splitter.js'
+import { encodeCopyRow } from '../sinks/postgres/copy-log-rows.js'
 import { toLogRow } from '../sinks/postgres/log-row.js'
 import { appRowCount, expectBalanced, sqlClient, startTransport } from './support/transport.js'
 
@@ -65,6 +66,22 @@ describe('line path fuzz (property)', () => {
       }),
       { numRuns: 2000 },
     )
+  })
+})
+
+describe('COPY row encoding (property)', () => {
+  it('writes the same time text as toISOString, with or without the per-second cache', () => {
+    const row = { level: 30, msg: 'm', hostname: 'h', pid: 1, writer_id: 'w', seq: 1, trace_id: null, span_id: null, data: {} }
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.integer({ min: -62135596800000, max: 8.64e15 }), fc.integer({ min: 1.7e12, max: 1.7e12 + 5000 }), fc.double({ min: 0, max: 2e12, noNaN: true })), { maxLength: 20 }), (times) => {
+        for (const t of times) expect(encodeCopyRow({ ...row, t }).split('\t')[0]).toBe(new Date(t).toISOString())
+      }),
+    )
+  })
+
+  it('escapes what COPY text format treats specially, and nothing else', () => {
+    const row = { t: 0, level: 30, msg: 'a\tb\nc\\d\re', hostname: null, pid: null, writer_id: 'w', seq: 1, trace_id: null, span_id: null, data: { s: 'x\\y' } }
+    expect(encodeCopyRow(row)).toBe('1970-01-01T00:00:00.000Z\t30\ta\\tb\\nc\\\\d\\re\t\\N\t\\N\tw\t1\t\\N\t\\N\t{"s":"x\\\\\\\\y"}\n')
   })
 })
 
