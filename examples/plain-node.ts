@@ -4,6 +4,7 @@
  *
  *   node dist/examples/plain-node.js     (DATABASE_URL, or an embedded Postgres)
  */
+import { once } from 'node:events'
 import pino from 'pino'
 import postgres from 'postgres'
 import { createStats } from 'pino-sluice'
@@ -33,11 +34,10 @@ try {
   for (const row of rows) process.stdout.write(`  ${row.level}  ${row.msg}  ${JSON.stringify(row.data)}\n`)
   await sql.end()
 
-  // end() drains and stops the worker; 'close' comes once it is gone.
-  await new Promise((resolve) => {
-    transport.once('close', resolve)
-    transport.end()
-  })
+  // At exit pino ends the transport for you. Here the embedded database stops
+  // next, so end it first: end() blocks until the worker has drained, then 'finish'.
+  transport.end()
+  await once(transport, 'finish')
   if (s.received !== s.written + s.dropped + s.failed || s.written < 3) process.exitCode = 1
 } finally {
   await database.stop()

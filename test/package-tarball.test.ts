@@ -1,0 +1,236 @@
+/**
+ * The package as users get it: `npm pack` must be lean, and the packed
+ * tarball, installed into a fresh app, must work the way the README says:
+ * `target: 'pino-sluice'` from ESM, `require('pino-sluice')` from CommonJS,
+ * types for TypeScript, and the `sluice` bin with its help and exit codes.
+ * Run after `npm run build` (npm test does): it packs the current dist/.
+ */
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { databaseUrl, sqlClient, uniqueTable } from './support/transport.js'
+
+const run = promisify(execFile)
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+interface PackedFile {
+  path: string
+  size: number
+}
+interface PackResult {
+  filename: string
+  size: number
+  unpackedSize: number
+  entryCount: number
+  files: PackedFile[]
+}
+
+async function npm(args: string[], cwd: string): Promise<string> {
+  const { stdout } = await run('npm', args, { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, npm_config_update_notifier: 'false' } })
+  return stdout
+}
+
+/** npm may print lifecycle noise before the JSON; the JSON array is the last thing on stdout. */
+function parsePack(stdout: string): PackResult {
+  const [result] = JSON.parse(stdout.slice(stdout.indexOf('[\n'))) as PackResult[]
+  if (!result) throw new Error(`npm pack printed no result: ${stdout.slice(0, 500)}`)
+  return result
+}
+
+interface Outcome {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+async function node(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Outcome> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, args, { cwd, env: { ...process.env, ...env }, timeout: 60_000 })
+    return { code: 0, stdout, stderr }
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string }
+    return { code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' }
+  }
+}
+
+describe('npm pack --dry-run', () => {
+  let pack: PackResult
+  beforeAll(async () => {
+    pack = parsePack(await npm(['pack', '--dry-run', '--json', '--ignore-scripts'], ROOT))
+    console.info(`npm pack: ${pack.entryCount} files, ${(pack.size / 1024).toFixed(1)} KiB packed, ${(pack.unpackedSize / 1024).toFixed(1)} KiB unpacked`)
+  })
+
+  it('ships only the built library, its types, README, LICENSE and package.json', () => {
+    const paths = pack.files.map((f) => f.path)
+    const outside = paths.filter((p) => !/^(dist\/src\/|dist\/sinks\/|README\.md$|LICENSE$|package\.json$)/.test(p))
+    expect(outside).toEqual([])
+    expect(paths.filter((p) => /(^|\/)(test|bench|dev|examples)\//.test(p))).toEqual([])
+    expect(paths.filter((p) => p.endsWith('.map') || (p.endsWith('.ts') && !p.endsWith('.d.ts')) || p.endsWith('.tsbuildinfo'))).toEqual([])
+    expect(paths).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js']))
+    // A lean tarball: the whole library is a few hundred KiB of JS and .d.ts.
+    expect(pack.unpackedSize).toBeLessThan(1024 * 1024)
+  })
+
+  it('contains every file the manifest points at', async () => {
+    const manifest = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+      main: string
+      types: string
+      bin: Record<string, string>
+      exports: Record<string, string | Record<string, string>>
+    }
+    const targets = [manifest.main, manifest.types, ...Object.values(manifest.bin)]
+    for (const entry of Object.values(manifest.exports)) targets.push(...(typeof entry === 'string' ? [entry] : Object.values(entry)))
+    const paths = new Set(pack.files.map((f) => f.path))
+    expect(targets.map((t) => t.replace(/^\.\//, '')).filter((t) => !paths.has(t))).toEqual([])
+  })
+
+  it('holds no output whose source is gone (a stale dist/ is cleaned by prepack)', () => {
+    const stale = pack.files
+      .map((f) => f.path)
+      .filter((p) => p.startsWith('dist/') && p.endsWith('.js'))
+      .filter((p) => !existsSync(join(ROOT, p.slice('dist/'.length).replace(/\.js$/, '.ts'))))
+    // `npm pack`/`npm publish` run prepack (clean + build), so a published tarball never has these.
+    // CI builds a fresh clone: none allowed. A developer's dist/ may hold some after a rename: say so.
+    if (process.env.CI) expect(stale).toEqual([])
+    else if (stale.length > 0) console.warn(`stale files in dist/ (\`npm run clean && npm run build\` removes them): ${stale.join(', ')}`)
+  })
+})
+
+describe('the packed tarball installed into a fresh app', () => {
+  let work: string
+  let app: string
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'pino-sluice-pack-'))
+    app = join(work, 'app')
+    await mkdir(app)
+    const packed = parsePack(await npm(['pack', '--json', '--ignore-scripts', '--pack-destination', work], ROOT))
+    const pinoVersion = (JSON.parse(await readFile(join(ROOT, 'node_modules/pino/package.json'), 'utf8')) as { version: string }).version
+    await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'sluice-user-app', private: true, type: 'module' }))
+    // From npm's cache (filled by the repo's own install); the registry only for what the cache lacks.
+    await npm(['install', join(work, packed.filename), `pino@${pinoVersion}`, '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock'], app)
+  }, 180_000)
+  afterAll(async () => {
+    if (work) await rm(work, { recursive: true, force: true })
+  })
+
+  it('resolves to the installed copy, not to this checkout', async () => {
+    const result = await node(['--input-type=module', '-e', "process.stdout.write(import.meta.resolve('pino-sluice'))"], app)
+    expect(result.stdout).toContain(join(app, 'node_modules/pino-sluice/dist/src/index.js'))
+  })
+
+  it("pino.transport({ target: 'pino-sluice' }) from an ESM app writes rows, and so does target 'pino-sluice/worker'", async () => {
+    // The plainest use: log and let the process end; pino's exit hook drains the transport.
+    const table = uniqueTable('pkg_esm')
+    await writeFile(
+      join(app, 'esm-app.js'),
+      `import pino from 'pino'
+for (const target of ['pino-sluice', 'pino-sluice/worker']) {
+  const log = pino(pino.transport({ target, options: { postgres: { url: process.env.DATABASE_URL, table: process.env.TABLE } } }))
+  for (let i = 0; i < 5; i++) log.info({ i, target }, 'from the installed package')
+}
+`,
+    )
+    const result = await node(['esm-app.js'], app, { DATABASE_URL: databaseUrl(), TABLE: table })
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    const sql = sqlClient()
+    try {
+      const rows = await sql`select data->>'target' as target, count(*)::int as n from ${sql(table)} group by 1 order by 1`
+      expect(rows.map((r) => [r.target, r.n])).toEqual([
+        ['pino-sluice', 5],
+        ['pino-sluice/worker', 5],
+      ])
+    } finally {
+      await sql.end()
+    }
+  })
+
+  it("require('pino-sluice') from a CommonJS app gives the whole API", async () => {
+    const table = uniqueTable('pkg_cjs')
+    await writeFile(
+      join(app, 'cjs-app.cjs'),
+      `const pino = require('pino')
+const { createSluice, createTracer, OptionsError } = require('pino-sluice')
+const sluice = createSluice({ postgres: { url: process.env.DATABASE_URL, table: process.env.TABLE } })
+const log = pino(sluice.transport)
+log.info('from require()')
+createTracer(log).span('a span', async () => 1).then(() => sluice.close()).then(() => {
+  const s = sluice.stats.read()
+  console.log(JSON.stringify({ written: s.written, spans: s.spans, optionsError: typeof OptionsError }))
+})
+`,
+    )
+    const result = await node(['cjs-app.cjs'], app, { DATABASE_URL: databaseUrl(), TABLE: table })
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(JSON.parse(result.stdout)).toEqual({ written: 2, spans: 1, optionsError: 'function' })
+  })
+
+  it('gives TypeScript users types for the options and exports, from ESM and CommonJS', async () => {
+    await mkdir(join(app, 'node_modules/@types'), { recursive: true })
+    await symlink(join(ROOT, 'node_modules/@types/node'), join(app, 'node_modules/@types/node'), 'dir')
+    await writeFile(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, types: ['node'] }, files: ['typed.ts', 'typed.cts'] }),
+    )
+    const body = `
+const ok: SluiceOptions = { postgres: { table: 'app_logs' }, channel: { maxRecords: 10_000, overflow: 'drop-oldest' }, exit: { budgetMs: 3000 } }
+// @ts-expect-error overflow is 'drop-newest' | 'drop-oldest'
+const typo: SluiceOptions = { channel: { overflow: 'drop-newer' } }
+// @ts-expect-error budgetMs is a number of milliseconds
+const wrongUnit: SluiceOptions = { exit: { budgetMs: '5s' } }
+const sluice = createSluice(ok)
+const stats: SluiceStats = sluice.stats.read()
+const received: number = stats.received
+export { typo, wrongUnit, received, createStats }
+`
+    await writeFile(join(app, 'typed.ts'), `import { createSluice, createStats, type SluiceOptions, type SluiceStats } from 'pino-sluice'\n${body}`)
+    await writeFile(
+      join(app, 'typed.cts'),
+      `import pinoSluice = require('pino-sluice')\ntype SluiceOptions = pinoSluice.SluiceOptions\ntype SluiceStats = pinoSluice.SluiceStats\nconst { createSluice, createStats } = pinoSluice\n${body}`,
+    )
+    const result = await node([join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], app)
+    expect(result.stdout + result.stderr).toBe('')
+    expect(result.code).toBe(0)
+  })
+
+  describe('the sluice bin', () => {
+    const sluice = (...args: string[]): Promise<Outcome> => node([join(app, 'node_modules/.bin/sluice'), ...args], app)
+
+    it('--help lists every command and the exit codes (exit 0)', async () => {
+      const result = await sluice('--help')
+      expect(result.code).toBe(0)
+      for (const command of ['tail', 'trace', 'materialize', 'prune']) expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'))
+      expect(result.stdout).toContain('Exit codes: 0 ok, 1 runtime error, 2 usage error.')
+    })
+
+    it.each(['tail', 'trace', 'materialize', 'prune'])('%s --help prints its usage (exit 0)', async (command) => {
+      for (const args of [[command, '--help'], ['help', command]]) {
+        const result = await sluice(...args)
+        expect(result.code).toBe(0)
+        expect(result.stdout).toMatch(new RegExp(`^Usage: sluice ${command}\\b`))
+      }
+    })
+
+    it('an unknown command or none at all is a usage error (exit 2, help on stderr)', async () => {
+      const unknown = await sluice('tial')
+      expect(unknown.code).toBe(2)
+      expect(unknown.stdout).toBe('')
+      expect(unknown.stderr).toContain('sluice: unknown command "tial"')
+      const none = await sluice()
+      expect(none.code).toBe(2)
+      expect(none.stderr).toContain('Usage: sluice <command>')
+    })
+
+    it('--version prints the package version', async () => {
+      const result = await sluice('--version')
+      expect(result.code).toBe(0)
+      expect(result.stdout.trim()).toBe((JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version)
+    })
+  })
+})
