@@ -39,6 +39,8 @@ interface ChildResult {
 
 /** One writer process: waits for the common start time, emits, flushes, reports. */
 async function child(url: string, table: string, partition: Partition, records: number, startAt: number): Promise<void> {
+  // pino's worker thread is unref'd: while we await a flush nothing else would keep the process alive.
+  const keepAlive = setInterval(() => {}, 1000)
   const stats = createStats()
   const transport = pino.transport({
     target: WORKER_ENTRY,
@@ -58,8 +60,6 @@ async function child(url: string, table: string, partition: Partition, records: 
   }
   await flush()
   const endedMs = Date.now()
-  // Nothing else keeps the event loop alive while the worker drains.
-  const keepAlive = setInterval(() => {}, 1000)
   const closed = once(transport, 'close')
   transport.end()
   await closed
@@ -75,7 +75,7 @@ async function runWriters(url: string, table: string, partition: Partition, writ
     let out = ''
     proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
     return once(proc, 'exit').then(([code]) => {
-      if (code !== 0) throw new Error(`writer exited with ${String(code)}`)
+      if (code !== 0 || !out.trim()) throw new Error(`writer exited with ${String(code)} and ${out.trim() ? 'a report' : 'no report'}`)
       return JSON.parse(out.trim().split('\n').pop() ?? '{}') as ChildResult
     })
   })

@@ -33,6 +33,6 @@ export async function upsertStatsRow(sql: Sql, names: TableNames, row: { writerI
   const { schema, stats } = names
   await sql`
     insert into ${sql(schema)}.${sql(stats)} (writer_id, hostname, pid, started_at, updated_at, final, counters)
-    values (${row.writerId}, ${hostname()}, ${process.pid}, ${row.startedAt}, now(), ${row.final}, ${JSON.stringify(row.counters)}::jsonb)
+    values (${row.writerId}, ${hostname()}, ${process.pid}, ${row.startedAt}, now(), ${row.final}, ${JSON.stringify(row.counters)}::text::jsonb)
     on conflict (writer_id) do update set updated_at = excluded.updated_at, final = excluded.final, counters = excluded.counters`
 }

@@ -16,6 +16,18 @@ export interface SluiceOptions {
     connectTimeoutMs?: number
     /** 'off' (default) commits without waiting for the WAL flush: a Postgres crash may lose the last few hundred ms of batches. 'on' waits. */
     synchronousCommit?: 'off' | 'on'
+    /**
+     * Range-partition the logs table on `time` and the spans table on `start_time`, one partition per UTC
+     * day or hour, created ahead (current and next period) and on demand; stray timestamps (more than a day
+     * ahead, or older than the retention / 7 days) go to a DEFAULT partition. Applies when pino-sluice
+     * creates the tables; an existing plain table is kept as it is. Default 'day' (no measurable insert cost,
+     * see README "Running at scale"); false: one plain table.
+     */
+    partition?: 'day' | 'hour' | false
+    /** Keep this much, e.g. '14d', '48h': the writer drops whole partitions that are entirely older, hourly. Needs `partition`. Default: keep everything. */
+    retention?: string
+    /** How often each worker upserts its counters into `<table>_stats` (read by `sluice tail --db`), in ms; 0 turns it off. Default 10000. */
+    statsIntervalMs?: number
     retry?: {
       /** First backoff delay in ms. Default 100. */
       initialDelayMs?: number
