@@ -31,7 +31,9 @@ export function resolvePostgresOptions(root: Record<string, unknown>, env: NodeJ
     throw new OptionsError('options.postgres.url is missing. Pass a connection string such as postgres://user:pass@host:5432/db, or set DATABASE_URL.')
   }
   if (!/^postgres(ql)?:\/\//.test(url)) {
-    throw new OptionsError('options.postgres.url must start with postgres:// or postgresql:// (the value is not shown, it may hold a password).')
+    throw new OptionsError(
+      'options.postgres.url must start with postgres:// or postgresql:// (the value is not shown, it may hold a password). Pass a connection string such as postgres://user:pass@host:5432/db.',
+    )
   }
   const retry = readSection(section, 'retry', 'postgres.retry') ?? {}
   rejectUnknownKeys(retry, RETRY_KEYS, 'postgres.retry')

@@ -35,7 +35,7 @@ export function readSection(parent: Section, key: string, path: string): Section
   const value = parent[key]
   if (value === undefined) return undefined
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new OptionsError(`options.${path} must be an object, got ${describe(value)}`)
+    throw new OptionsError(`options.${path} must be an object, got ${describe(value)}. Pass { ... } with its keys, or omit it to use the defaults.`)
   }
   return value as Section
 }
@@ -72,7 +72,7 @@ export function readString(section: Section, key: string, path: string): string 
   const value = section[key]
   if (value === undefined) return undefined
   if (typeof value !== 'string' || value.length === 0) {
-    throw new OptionsError(`options.${path}.${key} must be a non-empty string, got ${describe(value)}`)
+    throw new OptionsError(`options.${path}.${key} must be a non-empty string, got ${describe(value)}. Pass a string or omit the key.`)
   }
   return value
 }
@@ -80,7 +80,9 @@ export function readString(section: Section, key: string, path: string): string 
 export function readBoolean(section: Section, key: string, path: string, fallback: boolean): boolean {
   const value = section[key]
   if (value === undefined) return fallback
-  if (typeof value !== 'boolean') throw new OptionsError(`options.${path}.${key} must be true or false, got ${describe(value)}`)
+  if (typeof value !== 'boolean') {
+    throw new OptionsError(`options.${path}.${key} must be true or false, got ${describe(value)}. Omit it to use the default ${fallback}.`)
+  }
   return value
 }
 
@@ -88,7 +90,11 @@ export function readEnum<T extends string>(section: Section, key: string, path: 
   const value = section[key]
   if (value === undefined) return fallback
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new OptionsError(`options.${path}.${key} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`)
+    const close = typeof value === 'string' ? allowed.filter((a) => editDistance(a.toLowerCase(), value.toLowerCase()) <= 2) : []
+    const hint = close.length > 0 ? ` Did you mean ${close.map((a) => `'${a}'`).join(' or ')}?` : ''
+    throw new OptionsError(
+      `options.${path}.${key} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}.${hint} Omit it to use the default '${fallback}'.`,
+    )
   }
   return value as T
 }

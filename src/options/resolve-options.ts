@@ -72,7 +72,7 @@ function resolveExit(root: Record<string, unknown>): ExitOptions {
   const section = readSection(root, 'exit', 'exit') ?? {}
   rejectUnknownKeys(section, ['budgetMs', 'report'], 'exit')
   const report = section.report ?? true
-  if (typeof report !== 'boolean') throw new OptionsError(`options.exit.report must be true or false, got ${describe(report)}`)
+  if (typeof report !== 'boolean') throw new OptionsError(`options.exit.report must be true or false, got ${describe(report)}. Omit it to use the default true.`)
   return {
     budgetMs: readInt(section, 'budgetMs', 'exit', 5000, { min: 0, max: 9000, unit: 'ms, pino kills the worker at 10 s' }),
     report,
@@ -91,7 +91,7 @@ function resolveCounters(root: Record<string, unknown>): SharedArrayBuffer | und
 /** Validates user options once and returns a frozen config; throws OptionsError naming the option and the fix. */
 export function resolveOptions(input: unknown, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
   if (input === undefined || input === null) input = {}
-  if (typeof input !== 'object' || Array.isArray(input)) throw new OptionsError(`options must be an object, got ${describe(input)}`)
+  if (typeof input !== 'object' || Array.isArray(input)) throw new OptionsError(`options must be an object such as { postgres: { url, table } }, got ${describe(input)}`)
   // pino adds `$context` and `pinoWillSendConfig` to every transport's options.
   const { $context: _context, pinoWillSendConfig: _willSend, ...root } = input as Record<string, unknown>
   rejectUnknownKeys(root, ROOT_KEYS, '')

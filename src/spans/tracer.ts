@@ -44,7 +44,7 @@ export interface Tracer {
 function readLevel(value: unknown): LevelName {
   if (value === undefined) return 'info'
   if (typeof value !== 'string' || !(LEVELS as readonly string[]).includes(value)) {
-    throw new OptionsError(`createTracer: level must be one of ${LEVELS.map((l) => `'${l}'`).join(', ')}, got ${describe(value)}`)
+    throw new OptionsError(`createTracer: level must be one of ${LEVELS.map((l) => `'${l}'`).join(', ')}, got ${describe(value)}. Omit it to use the default 'info'.`)
   }
   return value as LevelName
 }
