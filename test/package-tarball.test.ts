@@ -189,7 +189,14 @@ const stats: SluiceStats = sluice.stats.read()
 const received: number = stats.received
 export { typo, wrongUnit, received, createStats }
 `
-    await writeFile(join(app, 'typed.ts'), `import { createSluice, createStats, type SluiceOptions, type SluiceStats } from 'pino-sluice'\n${body}`)
+    const viaPino = `
+import pino from 'pino'
+// pino.transport's type parameter checks the options of a target.
+export const transport = pino.transport<SluiceOptions>({ target: 'pino-sluice', options: { batch: { intervalMs: 500 } } })
+// @ts-expect-error unknown option
+export const misspelt = pino.transport<SluiceOptions>({ target: 'pino-sluice', options: { chanel: {} } })
+`
+    await writeFile(join(app, 'typed.ts'), `import { createSluice, createStats, type SluiceOptions, type SluiceStats } from 'pino-sluice'\n${body}${viaPino}`)
     await writeFile(
       join(app, 'typed.cts'),
       `import pinoSluice = require('pino-sluice')\ntype SluiceOptions = pinoSluice.SluiceOptions\ntype SluiceStats = pinoSluice.SluiceStats\nconst { createSluice, createStats } = pinoSluice\n${body}`,
