@@ -39,7 +39,7 @@ function dayName(table: string, ms: number): string {
 
 describe('time partitions', () => {
   it('stores records around midnight UTC, with skewed clocks and dated far away, without failing a batch', async () => {
-    const h = await startTransport({ postgres: { partition: 'day' } as never, batch: { intervalMs: 60_000, maxRecords: 100_000 } })
+    const h = await startTransport({ postgres: { partition: 'day' }, batch: { intervalMs: 60_000, maxRecords: 100_000 } })
     let time = 0
     const logger = pino({ timestamp: () => `,"time":${time}` }, h.transport)
     const midnight = Math.floor(Date.now() / DAY) * DAY
