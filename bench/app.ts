@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs'
 import type { AppResult, AppSpec, SystemName } from './bench-spec.js'
 import { runPinoFile } from './systems/pino-file.js'
 import { runPinoPostgresApp } from './systems/pino-postgres.js'
-import { runPinoSluice } from './systems/pino-sluice.js'
+import { BIG_CHANNEL, runPinoSluice } from './systems/pino-sluice.js'
 import { runPinoSync } from './systems/pino-sync.js'
 import { runRawCopy } from './systems/raw-copy.js'
 
@@ -15,6 +15,7 @@ const RUNNERS: Record<SystemName, (spec: AppSpec) => Promise<AppResult>> = {
   'pino-file': runPinoFile,
   'pino-sluice': (spec) => runPinoSluice(spec),
   'pino-sluice-sync': (spec) => runPinoSluice(spec, true),
+  'pino-sluice-big': (spec) => runPinoSluice({ ...spec, sluiceOptions: { ...spec.sluiceOptions, channel: BIG_CHANNEL } }),
   'pino-postgres': runPinoPostgresApp,
   'raw-copy': runRawCopy,
 }

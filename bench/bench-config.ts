@@ -22,7 +22,7 @@ export interface BenchConfig {
 
 export const BENCH_USAGE = `Usage: npm run bench -- [--quick] [--records n] [--repeats n] [--rate n] [--seconds n]
        [--slow-records n] [--slow-delay-ms n] [--scenarios burst,sustained,slow-db]
-       [--systems pino-sync,pino-file,pino-sluice,pino-sluice-sync,pino-postgres,raw-copy]
+       [--systems pino-sync,pino-file,pino-sluice,pino-sluice-sync,pino-sluice-big,pino-postgres,raw-copy]
        [--sluice '<json options>'] [--no-micro]
 
 Defaults: 1,000,000-record burst, 50,000 rec/s for 10 s, 200,000-record burst into a database

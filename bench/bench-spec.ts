@@ -1,5 +1,5 @@
 /** What the parent (run.ts) asks one child process (app.ts) to do, and what the child reports back. */
-export const SYSTEMS = ['pino-sync', 'pino-file', 'pino-sluice', 'pino-sluice-sync', 'pino-postgres', 'raw-copy'] as const
+export const SYSTEMS = ['pino-sync', 'pino-file', 'pino-sluice', 'pino-sluice-sync', 'pino-sluice-big', 'pino-postgres', 'raw-copy'] as const
 export type SystemName = (typeof SYSTEMS)[number]
 
 export const SCENARIOS = ['burst', 'sustained', 'slow-db'] as const
@@ -10,6 +10,7 @@ export const SYSTEM_LABELS: Record<SystemName, string> = {
   'pino-file': 'pino/file transport → /dev/null',
   'pino-sluice': 'pino-sluice → Postgres',
   'pino-sluice-sync': 'pino-sluice, transport sync: true',
+  'pino-sluice-big': 'pino-sluice, channel 2M records / 1 GiB',
   'pino-postgres': 'pino-postgres (stdin) → Postgres',
   'raw-copy': 'raw postgres.js COPY',
 }

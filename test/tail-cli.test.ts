@@ -1,10 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { freePort } from '../dev/local-postgres.js'
+import { COUNTER_NAMES } from '../src/index.js'
 import { expectBalanced, startTransport, type Harness } from './support/transport.js'
 
 const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url))
@@ -101,6 +102,24 @@ describe('sluice tail', () => {
     expect(updates[2].counters.received).toBeLessThanOrEqual(1000)
     await h.close()
     expectBalanced(h.stats, expect)
+  })
+
+  it('says when the snapshot is stale or not a pino-sluice snapshot, and keeps watching', async () => {
+    const file = join(dir, 'stale.json')
+    const old = Date.now() - 60_000
+    const counters = Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0]))
+    const snapshot = { schema: 1, timeMs: old, time: new Date(old).toISOString(), intervalMs: 1000, writer: { hostname: 'h', pid: 4242, threadId: 1, startedMs: old }, http: null, final: false, counters: { ...counters, received: 7, written: 7 } }
+    writeFileSync(file, JSON.stringify(snapshot))
+    const tail = startTail(['--file', file, '--interval', '100'])
+    // The last totals are shown once, then the warning.
+    await tail.waitFor((l) => l.includes('received=7 (-) written=7 (-)'), 'the last totals')
+    const stale = await tail.waitFor((l) => l.startsWith('# stale:'), 'a stale warning')
+    expect(stale).toMatch(/^# stale: last update \d+\.\d s ago from h:4242 \(publishes every 1000 ms\); has the app stopped\? Still watching/)
+    writeFileSync(file, JSON.stringify({ ...snapshot, schema: 99 }))
+    const wrong = await tail.waitFor((l) => l.includes('not a pino-sluice stats snapshot'), 'a wrong-schema warning')
+    expect(wrong).toContain('unknown schema version 99')
+    tail.child.kill('SIGINT')
+    expect(await tail.exited).toBe(0)
   })
 
   it('refuses bad arguments with exit code 2 and says what to give', () => {

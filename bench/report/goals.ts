@@ -21,7 +21,7 @@ export function judgeGoals(summaries: readonly Summary[], burstRecords: number):
   const copy = find(summaries, 'burst', 'raw-copy')
   const peer = find(summaries, 'burst', 'pino-postgres')
   const goals: Goal[] = []
-  const variants: SystemName[] = ['pino-sluice', 'pino-sluice-sync']
+  const variants: SystemName[] = ['pino-sluice', 'pino-sluice-sync', 'pino-sluice-big']
   for (const variant of variants) {
     const sluice = find(summaries, 'burst', variant)
     if (!sluice) continue

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 
@@ -15,10 +16,19 @@ export interface MachineInfo {
   commit: string | undefined
 }
 
+/** Walks up from the package's entry file: not every package exports its package.json. */
 function packageVersion(name: string): string {
   try {
-    const require = createRequire(import.meta.url)
-    return (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version
+    let dir = dirname(createRequire(import.meta.url).resolve(name))
+    for (;;) {
+      const file = join(dir, 'package.json')
+      if (existsSync(file)) {
+        const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version: string }
+        if (pkg.name === name) return pkg.version
+      }
+      if (dirname(dir) === dir) return 'unknown'
+      dir = dirname(dir)
+    }
   } catch {
     return 'unknown'
   }

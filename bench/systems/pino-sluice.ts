@@ -5,6 +5,9 @@ import { createStats } from '../../src/index.js'
 import type { AppResult, AppSpec } from '../bench-spec.js'
 import { runLogger } from './run-logger.js'
 
+/** A channel that holds a whole default burst: measures the database path without drops (and what holding it costs in RSS). */
+export const BIG_CHANNEL = { maxRecords: 2_000_000, maxBytes: 1024 * 2 ** 20 }
+
 const WORKER_ENTRY = fileURLToPath(new URL('../../src/index.js', import.meta.url))
 
 /**
