@@ -1,7 +1,6 @@
 /**
- * pino-sluice public API. The transport itself is the default export of
- * `pino-sluice/worker`, which `target: 'pino-sluice'` resolves to through the
- * package's `exports`.
+ * pino-sluice public API. Its default export is the transport itself, so
+ * `target: 'pino-sluice'` works; `pino-sluice/worker` is the transport alone.
  */
 export { createStats, statsFromCounters, type SluiceStats, type StatsHandle, type FlatCounters } from './counters/stats.js'
 export { COUNTER_NAMES, DROP_REASONS, FAIL_REASONS, type CounterName, type DropReason, type FailReason } from './counters/counter-names.js'
