@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { delimiter, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -49,8 +49,12 @@ interface Outcome {
 }
 
 async function node(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Outcome> {
+  return exec(process.execPath, args, cwd, env)
+}
+
+async function exec(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Outcome> {
   try {
-    const { stdout, stderr } = await run(process.execPath, args, { cwd, env: { ...process.env, ...env }, timeout: 60_000 })
+    const { stdout, stderr } = await run(file, args, { cwd, env: { ...process.env, ...env }, timeout: 60_000 })
     return { code: 0, stdout, stderr }
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string }
@@ -207,7 +211,9 @@ export const misspelt = pino.transport<SluiceOptions>({ target: 'pino-sluice', o
   })
 
   describe('the sluice bin', () => {
-    const sluice = (...args: string[]): Promise<Outcome> => node([join(app, 'node_modules/.bin/sluice'), ...args], app)
+    // Run as a shell runs it: the bin symlink, its shebang and exec bit, with this node first on PATH.
+    const sluice = (...args: string[]): Promise<Outcome> =>
+      exec(join(app, 'node_modules/.bin/sluice'), args, app, { PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` })
 
     it('--help lists every command and the exit codes (exit 0)', async () => {
       const result = await sluice('--help')
