@@ -3,6 +3,8 @@ import { describeParent, listPartitions, partitionLockKey } from './partition-ca
 import type { PartitionPeriod } from './partition-options.js'
 import { defaultPartitionName, missingPeriods, partitionName, PERIOD_MS, type PartitionWindow } from './partition-periods.js'
 
+const CREATE_LOCK_TIMEOUT = '2s'
+
 /** Spans of more periods than this (a hand-made yearly partition in an hourly table) are not expanded into the cache. */
 const MAX_CACHED_PERIODS_PER_PARTITION = 10_000
 
@@ -43,7 +45,11 @@ export class PartitionKeeper {
     return this.period
   }
 
-  /** Creates the partitions these record times need (within the window). Cheap when they exist: a Set lookup per time. */
+  /**
+   * Creates the partitions these record times need (within the window); returns how many
+   * periods were missing here (made by us, or meanwhile by another writer). Cheap when they
+   * exist: a Set lookup per time.
+   */
   async ensure(times: Iterable<number>, now = Date.now()): Promise<number> {
     if (!this.loaded) await this.load()
     const period = this.period
@@ -86,6 +92,10 @@ export class PartitionKeeper {
     const fallback = defaultPartitionName(parent)
     await sql.begin(async (tx) => {
       await tx`select pg_advisory_xact_lock(hashtext(${partitionLockKey(schema, parent)}))`
+      // Creating a partition needs an exclusive lock on the parent. Queued behind a long
+      // query, it would stall every writer's inserts queued behind it: give up instead,
+      // the records go to DEFAULT and a later batch or tick tries again.
+      await tx`select set_config('lock_timeout', ${CREATE_LOCK_TIMEOUT}, true)`
       // Another writer may have made it while we waited for the lock.
       const covered = (await listPartitions(tx as unknown as Sql, schema, parent)).some(
         (p) => p.from !== null && p.to !== null && p.from.getTime() <= start && start < p.to.getTime(),

@@ -52,10 +52,14 @@ export async function applyRetention(sql: Sql, plan: RetentionPlan, lock: 'try' 
   const takeLock = async (tx: Sql): Promise<boolean> => {
     if (lock === 'wait') {
       await tx`select pg_advisory_xact_lock(hashtext(${key}))`
-      return true
+    } else {
+      const [row] = await tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(hashtext(${key})) as ok`
+      if (row?.ok !== true) return false
     }
-    const [row] = await tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(hashtext(${key})) as ok`
-    return row?.ok === true
+    // DROP waits for an exclusive lock on the parent, and inserts queue behind a waiting
+    // DROP: behind a long query, give up (the next round retries) rather than stall writers.
+    await tx`select set_config('lock_timeout', ${lock === 'try' ? '2s' : '30s'}, true)`
+    return true
   }
   for (const partition of plan.expired) {
     const got = await sql.begin(async (tx) => {

@@ -36,3 +36,7 @@ export async function upsertStatsRow(sql: Sql, names: TableNames, row: { writerI
     values (${row.writerId}, ${hostname()}, ${process.pid}, ${row.startedAt}, now(), ${row.final}, ${JSON.stringify(row.counters)}::text::jsonb)
     on conflict (writer_id) do update set updated_at = excluded.updated_at, final = excluded.final, counters = excluded.counters`
 }
+
+export async function deleteStaleStatsRows(sql: Sql, { schema, stats }: TableNames, olderThanMs: number): Promise<void> {
+  await sql`delete from ${sql(schema)}.${sql(stats)} where updated_at < now() - ${`${Math.round(olderThanMs / 1000)} seconds`}::interval`
+}

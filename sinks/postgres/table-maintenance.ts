@@ -5,7 +5,7 @@ import type { PostgresOptions } from './postgres-options.js'
 import { PartitionKeeper } from './partitions.js'
 import { applyRetention, planRetention } from './retention.js'
 import type { SpanRow } from './span-row.js'
-import { upsertStatsRow } from './stats-rows.js'
+import { deleteStaleStatsRows, upsertStatsRow } from './stats-rows.js'
 import type { TableNames } from './table-names.js'
 
 /** Without retention, on-demand partitions reach this far back; older records go to the DEFAULT partition. */
@@ -97,6 +97,8 @@ export class TableMaintenance {
         if (plan) await applyRetention(this.sql, plan, 'try')
       })
     }
+    // One row per process ever started: rows of writers gone longer than the retention go too (a small table).
+    await this.guard('retention on the stats table failed', () => deleteStaleStatsRows(this.sql, this.names, retentionMs))
   }
 
   private async writeStats(final: boolean): Promise<void> {
