@@ -23,10 +23,17 @@ export function usage(): string {
   )
 }
 
-/** The installed package's version (main.js sits in dist/src/cli/). */
+/** The package's version: built, this file is dist/src/cli/main.js; run from source, src/cli/main.ts. */
 export function version(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string }
-  return manifest.version ?? 'unknown'
+  for (const relative of ['../../../package.json', '../../package.json']) {
+    try {
+      const manifest = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version?: string }
+      if (manifest.name === 'pino-sluice' && manifest.version) return manifest.version
+    } catch {
+      // not at this level
+    }
+  }
+  return 'unknown'
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
