@@ -230,6 +230,12 @@ export const misspelt = pino.transport<SluiceOptions>({ target: 'pino-sluice', o
       }
     })
 
+    it.each(['tail', 'trace', 'materialize', 'prune'])('%s with an unknown flag is a usage error (exit 2)', async (command) => {
+      const result = await sluice(command, '--no-such-flag')
+      expect(result.code).toBe(2)
+      expect(result.stderr).toContain(`sluice ${command}:`)
+    })
+
     it('an unknown command or none at all is a usage error (exit 2, help on stderr)', async () => {
       const unknown = await sluice('tial')
       expect(unknown.code).toBe(2)
