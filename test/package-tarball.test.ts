@@ -122,9 +122,18 @@ describe('the packed tarball installed into a fresh app', () => {
     if (work) await rm(work, { recursive: true, force: true })
   })
 
-  it('resolves to the installed copy, not to this checkout', async () => {
-    const result = await node(['--input-type=module', '-e', "process.stdout.write(import.meta.resolve('pino-sluice'))"], app)
-    expect(result.stdout).toContain(join(app, 'node_modules/pino-sluice/dist/src/index.js'))
+  it('resolves to the installed copy, not to this checkout, with the worker and cli entries', async () => {
+    const script = `const cli = await import('pino-sluice/cli')
+const worker = await import('pino-sluice/worker')
+console.log(JSON.stringify({ main: import.meta.resolve('pino-sluice'), worker: typeof worker.default, cli: typeof cli.main, version: cli.version() }))`
+    const result = await node(['--input-type=module', '-e', script], app)
+    expect(result.stderr).toBe('')
+    expect(JSON.parse(result.stdout)).toEqual({
+      main: `file://${join(app, 'node_modules/pino-sluice/dist/src/index.js')}`,
+      worker: 'function',
+      cli: 'function',
+      version: (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version,
+    })
   })
 
   it("pino.transport({ target: 'pino-sluice' }) from an ESM app writes rows, and so does target 'pino-sluice/worker'", async () => {
