@@ -68,19 +68,33 @@ async function runBurst(databaseUrl: string, table: string, s3: SluiceOptions['s
       exit: { report: false },
     } satisfies SluiceOptions,
   })
+  progress(`${table}: starting the transport`)
+  transport.on('error', (error: Error) => progress(`${table}: transport error: ${error.stack ?? error.message}`))
+  const worker = (transport as unknown as { worker?: import('node:worker_threads').Worker }).worker
+  worker?.on('exit', (code) => progress(`${table}: worker exited with code ${code}`))
   await once(transport, 'ready')
   const log = pino(transport)
+  progress(`${table}: emitting`)
   const started = performance.now()
   for (let i = 0; i < RECORDS; i++) {
     if (withPayloads && i % EVERY === 0) log.info({ i, user: i % 1000, route: '/chat', output: `${i} ${payloadBase}` }, 'llm call')
     else log.info({ i, user: i % 1000, route: '/chat' }, 'request handled')
   }
-  await new Promise<void>((resolve, reject) => transport.flush((error?: Error) => (error ? reject(error) : resolve())))
+  progress(`${table}: emitted, flushing`)
+  // A run that takes this long is stuck: say where, from the counters the worker publishes.
+  const watchdog = setInterval(() => progress(`${table}: still flushing, counters ${JSON.stringify(stats.readFlat())}`), 30_000)
+  await new Promise<void>((resolve, reject) => transport.flush((error?: Error) => (error ? reject(error) : resolve()))).finally(() => clearInterval(watchdog))
   const ms = performance.now() - started
+  progress(`${table}: flushed, closing`)
   const closed = once(transport, 'close')
   transport.end()
   await closed
   return { ms, stats: stats.read() }
+}
+
+/** Where a run is, on stderr: a stuck run should say where it stopped. */
+function progress(message: string): void {
+  process.stderr.write(`  [${new Date().toISOString().slice(11, 23)}] ${message}\n`)
 }
 
 function median(values: number[]): number {
