@@ -6,6 +6,7 @@
  */
 import pino from 'pino'
 import { afterAll, describe, expect, it } from 'vitest'
+import { createTracer, sluiceMixin } from '../src/index.js'
 import type { Sql } from '../sinks/postgres/connect.js'
 import { migrate } from '../sinks/postgres/migrations.js'
 import { listPartitions } from '../sinks/postgres/partition-catalog.js'
@@ -143,6 +144,26 @@ describe('time partitions', () => {
     } finally {
       await Promise.all(clients.map((c) => c.end()))
     }
+  })
+
+  it('stores spans across midnight and dated far away in the spans partitions or DEFAULT', async () => {
+    // A real span line from the tracer, re-dated.
+    const lines: string[] = []
+    const capture = pino({ mixin: sluiceMixin }, { write: (line: string) => void lines.push(line) })
+    await createTracer(capture).span('job', async () => {})
+    const span = JSON.parse(lines.find((l) => l.includes('"span_id"') && l.includes('"duration_ms"')) ?? '{}') as Record<string, unknown>
+    expect(span.name).toBe('job')
+    const midnight = Math.floor(Date.now() / DAY) * DAY
+    const dated = (start: number): string => `${JSON.stringify({ ...span, start_time: start, end_time: start + 1, duration_ms: 1 })}\n`
+    const h = await startTransport({ postgres: { partition: 'day' } })
+    h.transport.write(dated(midnight - 1) + dated(midnight) + dated(Date.UTC(2999, 0, 1)))
+    await h.flush()
+    await h.close()
+    expect(h.stats.read()).toMatchObject({ received: 3, written: 3, failed: 0, spans: 3 })
+    expectBalanced(h.stats, expect)
+    const spans = `${h.table}_spans`
+    const rows = await sql`select tableoid::regclass::text as part from ${sql(spans)} order by start_time`
+    expect(rows.map((r) => r.part)).toEqual([dayName(spans, midnight - DAY), dayName(spans, midnight), `${spans}_pdefault`])
   })
 
   it('partitions spans by start_time the same way', async () => {
