@@ -32,7 +32,8 @@ export class CloudWatchSender {
       region: options.region,
       endpoint: options.endpoint,
       maxAttempts: MAX_ATTEMPTS,
-      requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: Math.min(options.requestTimeoutMs, 5000) },
+      // Without throwOnRequestTimeout the SDK only warns when requestTimeout passes and the request hangs on.
+      requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: Math.min(options.requestTimeoutMs, 5000), throwOnRequestTimeout: true },
     })
   }
 

@@ -47,6 +47,8 @@ export class MetricsStage implements Stage {
   private queued = 0
   private readonly maxQueued: number
   private draining: Promise<void> | undefined
+  /** The last send round had a request fail: CloudWatch is down, slow or throttling. */
+  private lastRoundFailed = false
   private timer: NodeJS.Timeout | undefined
   private readonly stop = new AbortController()
   private stopTimer: NodeJS.Timeout | undefined
@@ -60,7 +62,7 @@ export class MetricsStage implements Stage {
   ) {
     this.aggregator = new MetricAggregator(options.storageResolution * 1000, options.maxSeries, counters, (batch) => {
       this.enqueue(batch)
-      void this.drain()
+      void this.round()
     })
     this.intake = new MetricIntake(options.defaultDimensions, this.aggregator, counters, (message) => this.notify(message))
     this.self = options.selfMetrics ? new SelfMetrics(counters, this.intake) : undefined
@@ -97,7 +99,14 @@ export class MetricsStage implements Stage {
   async flush(deadline: Deadline): Promise<void> {
     this.armDeadline(deadline)
     this.cut()
-    await this.drain()
+    // transport.flush() means "committed to Postgres"; metrics are best effort. A
+    // flush waits for the send at most one request timeout, and not at all while
+    // CloudWatch is failing, so a dead endpoint cannot hold it for the SDK's retries.
+    const sent = this.roundAfterCut()
+    if (this.lastRoundFailed) return
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([sent, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.requestTimeoutMs)))])
+    clearTimeout(timer)
   }
 
   async close(deadline: Deadline): Promise<void> {
@@ -106,7 +115,7 @@ export class MetricsStage implements Stage {
     // A second round sends what a failed send merged back, if the budget allows.
     for (let round = 0; round <= MAX_RETURNS && !this.stop.signal.aborted && !this.disabled; round++) {
       this.cut()
-      await this.drain()
+      await this.roundAfterCut()
       if (this.aggregator.size === 0) break
     }
     this.lose(this.aggregator.take())
@@ -119,7 +128,8 @@ export class MetricsStage implements Stage {
   private flushInBackground(): void {
     if (this.disabled) return
     this.cut()
-    void this.drain()
+    // A round already running leaves the new batch for the next tick; nobody waits here.
+    void this.round()
   }
 
   /** Moves pending aggregates (and the self-metrics of the moment) to the send queue. */
@@ -142,22 +152,36 @@ export class MetricsStage implements Stage {
     }
   }
 
+  /** One sender at a time: starts a send round of what is queued now, or joins the one running. */
+  private round(): Promise<void> {
+    if (!this.draining && this.queue.length > 0 && !this.disabled) {
+      this.draining = this.sendQueued().finally(() => (this.draining = undefined))
+    }
+    return this.draining ?? Promise.resolve()
+  }
+
   /**
-   * One sender at a time. A caller waits for the running drain, then starts
-   * another if something is still queued, so `flush` never returns early.
+   * Waits for one complete round that started after the caller's cut, so what
+   * was pending is attempted once. Bounded: a round sends only the batches
+   * queued when it started (a failing endpoint cannot keep a round, or a
+   * flush, going forever).
    */
-  private async drain(): Promise<void> {
-    while (this.draining) await this.draining
-    if (this.queue.length === 0 || this.disabled) return
-    this.draining = this.sendQueued().finally(() => (this.draining = undefined))
-    await this.draining
+  private async roundAfterCut(): Promise<void> {
+    if (this.draining) await this.draining
+    await this.round()
   }
 
   private async sendQueued(): Promise<void> {
     const why = await Promise.race([this.sender.unusable(), this.aborted()])
     if (why) return this.disable(why)
-    while (this.queue.length > 0 && !this.disabled) {
-      const batch = this.queue.shift() as Aggregate[]
+    const batches = this.queue.splice(0)
+    this.lastRoundFailed = false
+    for (const [i, batch] of batches.entries()) {
+      if (this.disabled) {
+        // disable() already counted what was queued; these left the queue with this round.
+        this.counters.add('metrics_dropped', batches.slice(i).reduce((n, b) => n + datapoints(b), 0))
+        break
+      }
       this.queued -= batch.length
       for (const request of buildRequests(batch, this.options.storageResolution, this.options.namespace)) {
         const result = await this.sender.put(request.datums, this.stop.signal)
@@ -165,6 +189,7 @@ export class MetricsStage implements Stage {
           this.counters.add('metrics_sent', datapoints(request.aggregates))
           continue
         }
+        this.lastRoundFailed = true
         const retry = result.transient && !this.stop.signal.aborted
         this.notify(`PutMetricData failed, ${retry ? 'will retry at the next flush' : 'datapoints counted in metrics_lost'}: ${result.problem}`)
         for (const aggregate of request.aggregates) {

@@ -24,7 +24,8 @@ export async function createS3Client(options: S3ClientOptions): Promise<S3Client
     requestChecksumCalculation: options.requestChecksumCalculation,
     responseChecksumValidation: options.responseChecksumValidation,
     maxAttempts: options.maxAttempts,
-    requestHandler: { connectionTimeout: options.connectTimeoutMs, requestTimeout: options.requestTimeoutMs },
+    // Without throwOnRequestTimeout the SDK only warns when requestTimeout passes and the request hangs on.
+    requestHandler: { connectionTimeout: options.connectTimeoutMs, requestTimeout: options.requestTimeoutMs, throwOnRequestTimeout: true },
     // A copy: the SDK annotates the credentials object it is given, and ours is frozen.
     ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
   })
