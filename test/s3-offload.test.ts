@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib'
 import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, describe, expect, it } from 'vitest'
 import { freePort } from '../dev/local-postgres.js'
-import { materialize } from '../src/index.js'
+import { createTracer, materialize } from '../src/index.js'
 import { localS3Client, localS3Options, listKeys, s3Endpoint, S3_TEST_BUCKET, uniquePrefix } from './support/s3.js'
 import { databaseUrl, expectBalanced, sqlClient, startTransport, type Harness } from './support/transport.js'
 
@@ -236,6 +236,23 @@ describe.skipIf(!s3Endpoint)('large payloads → S3 (real s3rver on loopback)', 
     await h.close()
     expect((await rows(h)).map((r) => r.msg)).toEqual(['big but allowed'])
     expect(h.stats.read()).toMatchObject({ received: 2, written: 1, droppedBy: { too_large: 1 }, offloaded: 1 })
+    expectBalanced(h.stats, expect)
+  })
+
+  it('offloads a span payload and the span stays a span row, pointer in its payload column', async () => {
+    const h = await startTransport({ s3: localS3Options({ prefix: uniquePrefix(), thresholdBytes: 4096 }) })
+    const tracer = createTracer(h.logger)
+    const output = 'o'.repeat(50_000)
+    await tracer.span('llm call', async (span) => {
+      span.setPayload({ input: { prompt: 'summarize' }, output })
+    })
+    await h.close()
+    const [span] = await sql`select * from ${sql(`${h.table}_spans`)}`
+    expect(span).toMatchObject({ name: 'llm call', status: 'ok', payload: { $ref: expect.stringMatching(/^s3:\/\//), encoding: 'gzip' } })
+    const { text } = await objectText((span?.payload as { $ref: string }).$ref)
+    expect(JSON.parse(text)).toEqual({ input: { prompt: 'summarize' }, output })
+    expect(await materialize(span as never, { s3: localS3Options() })).toMatchObject({ name: 'llm call', payload: { input: { prompt: 'summarize' }, output } })
+    expect(h.stats.read()).toMatchObject({ received: 1, written: 1, spans: 1, offloaded: 1 })
     expectBalanced(h.stats, expect)
   })
 

@@ -25,6 +25,12 @@ describe('pickPayloads', () => {
     expect(pickPayloads(value, 30_000, 1000)).toEqual([])
   })
 
+  it('keeps what makes a span a span, and moves its payload', () => {
+    const span = { sluice: 'span', trace_id: 't', span_id: 's', name: 'n'.repeat(2000), usage: { x: 'u'.repeat(2000) }, payload: { output: 'p'.repeat(5000) } }
+    expect(pickPayloads(span, 10_000, 1000).map((p) => p.field)).toEqual(['payload'])
+    expect(pickPayloads({ ...span, sluice: 'not a span' }, 10_000, 1000).map((p) => p.field)).toEqual(['payload', 'usage', 'name'])
+  })
+
   it('measures UTF-8 bytes of the JSON, and serializes nested values', () => {
     const value = { emoji: '🚀'.repeat(100), nested: { deep: ['x'.repeat(300)] } }
     const picked = pickPayloads(value, 10_000, 300)

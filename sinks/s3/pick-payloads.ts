@@ -1,3 +1,5 @@
+import { isSpanValue, SPAN_MARKER_FIELD } from '../../src/spans/span-record.js'
+
 /** One top-level field of a record chosen for offloading, serialized once. */
 export interface Payload {
   readonly field: string
@@ -14,6 +16,25 @@ export const POINTER_BYTES = 256
 const KEPT_IN_ROW: ReadonlySet<string> = new Set(['time', 'level'])
 
 /**
+ * What makes a span record a span row (identity, timing, status, token
+ * usage): moving one would turn the span into a plain log row. Its big
+ * parts are `payload`, `attributes`, `events` and `error`.
+ */
+const KEPT_IN_SPAN: ReadonlySet<string> = new Set([
+  ...KEPT_IN_ROW,
+  SPAN_MARKER_FIELD,
+  'trace_id',
+  'span_id',
+  'parent_span_id',
+  'name',
+  'start_time',
+  'end_time',
+  'duration_ms',
+  'status',
+  'usage',
+])
+
+/**
  * Picks the biggest top-level fields of a record until what stays in the row
  * is at or under `thresholdBytes` (the caller only asks for records above
  * it). Sizes are UTF-8 bytes of each field's JSON; the row's size is
@@ -21,8 +42,9 @@ const KEPT_IN_ROW: ReadonlySet<string> = new Set(['time', 'level'])
  */
 export function pickPayloads(value: Record<string, unknown>, recordBytes: number, thresholdBytes: number): Payload[] {
   const candidates: { field: string; json: Buffer }[] = []
+  const kept = isSpanValue(value) ? KEPT_IN_SPAN : KEPT_IN_ROW
   for (const field of Object.keys(value)) {
-    if (KEPT_IN_ROW.has(field)) continue
+    if (kept.has(field)) continue
     const text = JSON.stringify(value[field])
     // UTF-8 takes at most three bytes per UTF-16 unit, so short text cannot be big enough: skip the copy.
     if (text === undefined || text.length * 3 <= POINTER_BYTES) continue

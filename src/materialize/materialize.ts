@@ -28,7 +28,7 @@ export interface MaterializeOptions {
   concurrency?: number
 }
 
-/** A logs-table row as `select *` returns it (only `data` is required). */
+/** A row as `select *` returns it from the logs table (or the spans table); only `data` is required. */
 export interface LogRow {
   time?: Date | string | number | null
   level?: number | null
@@ -47,19 +47,25 @@ function isRowId(value: unknown): value is RowId {
   return (typeof value === 'number' && Number.isSafeInteger(value)) || typeof value === 'bigint' || (typeof value === 'string' && /^\d{1,19}$/.test(value))
 }
 
-/** The record as pino emitted it: columns back in their fields, then everything from `data`. */
+/** Bookkeeping columns of ours, not part of what the app logged. */
+const NOT_RECORD_FIELDS: ReadonlySet<string> = new Set(['data', 'id', 'writer_id', 'seq'])
+
+/**
+ * The record as pino emitted it: columns back in their fields, then
+ * everything from `data`. Works for any of our tables' rows, so a spans-table
+ * row gets its `payload` column fetched too.
+ */
 function recordFromRow(row: LogRow): Record<string, unknown> {
   const data = typeof row.data === 'string' ? (JSON.parse(row.data) as Record<string, unknown>) : row.data
   const record: Record<string, unknown> = {}
-  if (row.level !== undefined && row.level !== null) record.level = row.level
-  if (row.time !== undefined && row.time !== null) record.time = row.time instanceof Date ? row.time.getTime() : row.time
-  for (const column of ['pid', 'hostname', 'msg', 'trace_id', 'span_id'] as const) {
-    const value = row[column]
-    if (value !== undefined && value !== null) record[column] = value
-  }
-  for (const [field, value] of Object.entries(data)) {
+  const put = (field: string, value: unknown): void => {
     Object.defineProperty(record, field, { value, writable: true, enumerable: true, configurable: true })
   }
+  for (const [column, value] of Object.entries(row)) {
+    if (NOT_RECORD_FIELDS.has(column) || value === undefined || value === null) continue
+    put(column, column === 'time' && value instanceof Date ? value.getTime() : value)
+  }
+  for (const [field, value] of Object.entries(data ?? {})) put(field, value)
   return record
 }
 
@@ -69,9 +75,8 @@ async function loadRow(id: RowId, options: MaterializeOptions): Promise<LogRow |
   const holder = { table: options.table, schema: options.schema }
   const table = readIdentifier(holder, 'table', 'materialize', 'logs')
   const schema = readIdentifier(holder, 'schema', 'materialize', 'public')
-  const rows = await sql<LogRow[]>`
-    select time, level, msg, hostname, pid, trace_id, span_id, data
-    from ${sql(schema)}.${sql(table)} where id = ${String(id)}`
+  // No index on id by default: on a big table this scans; see the README for one.
+  const rows = await sql<LogRow[]>`select * from ${sql(schema)}.${sql(table)} where id = ${String(id)} limit 1`
   return rows[0]
 }
 
