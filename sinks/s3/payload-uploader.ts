@@ -11,8 +11,13 @@ import type { S3Options } from './s3-options.js'
 
 const gzipAsync = promisify(gzip)
 
-/** After a failed upload, later ones fall back at once for this long instead of each waiting on a dead S3. */
+/**
+ * After a failed upload, later ones fall back at once for this long instead
+ * of each waiting on a dead S3; it doubles while S3 keeps failing, up to
+ * COOLDOWN_MAX_MS, and resets on the first success.
+ */
 export const COOLDOWN_MS = 3000
+export const COOLDOWN_MAX_MS = 60_000
 /**
  * Fastest zlib level: about 5x less CPU than the default 6 for ~40% larger
  * objects on text. The worker shares the app's cores, and S3 bytes are cheap.
@@ -46,6 +51,7 @@ export class PayloadUploader {
   private readonly stored = new Map<string, true>()
   private readonly inFlight = new Map<string, Promise<void>>()
   private unavailableUntil = 0
+  private failuresInARow = 0
   private lastError = ''
 
   constructor(
@@ -71,7 +77,7 @@ export class PayloadUploader {
 
   private async put(key: string, json: Buffer, deadline: Deadline): Promise<void> {
     const now = Date.now()
-    if (now < this.unavailableUntil) throw new Error(`S3 unavailable for ${COOLDOWN_MS} ms after: ${this.lastError}`)
+    if (now < this.unavailableUntil) throw new Error(`not tried, S3 failed just before: ${this.lastError}`)
     // While closing, uploads get half of what is left so the rows can still be committed in the other half.
     const left = Math.floor((deadline.at - now) / 2)
     if (left < 50) throw new Error('exit budget spent')
@@ -90,9 +96,15 @@ export class PayloadUploader {
       )
     } catch (error) {
       this.lastError = describeS3Error(error)
-      this.unavailableUntil = Date.now() + COOLDOWN_MS
+      const failedAt = Date.now()
+      // Uploads in flight together fail together: that is one failure, not `concurrency` of them.
+      if (failedAt >= this.unavailableUntil) {
+        this.failuresInARow++
+        this.unavailableUntil = failedAt + Math.min(COOLDOWN_MAX_MS, COOLDOWN_MS * 2 ** (this.failuresInARow - 1))
+      }
       throw error
     }
+    this.failuresInARow = 0
     this.remember(key)
   }
 
