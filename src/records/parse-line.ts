@@ -4,9 +4,9 @@ import { mayNeedSanitizing, sanitizeValue } from './sanitize.js'
 
 export type ParseResult = { ok: true; record: LogRecord; sanitized: boolean } | { ok: false }
 
-/** Year 1 to the end of what Date can represent; Postgres accepts all of it. */
 const MIN_TIME = -62135596800000
-const MAX_TIME = 8.64e15
+/** Years 1 to 9999: ISO text beyond that ("+275760-…") is not something Postgres parses. */
+const MAX_TIME = 253402300799999
 
 function timeFromValue(value: unknown): number | undefined {
   const ms = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : Number.NaN
