@@ -54,6 +54,8 @@ export const materializeCommand: Command = {
       id === undefined || extra.length > 0 || !/^\d{1,19}$/.test(id) ? 'give exactly one row id (a positive integer)'
       : !url ? 'give --url or set DATABASE_URL'
       : !values.bucket ? 'give --bucket, the bucket the payloads were offloaded to'
+      : values.checksums !== undefined && values.checksums !== 'WHEN_SUPPORTED' && values.checksums !== 'WHEN_REQUIRED'
+        ? `--checksums must be WHEN_SUPPORTED or WHEN_REQUIRED, got "${values.checksums}"`
       : undefined
     if (problem) {
       process.stderr.write(`sluice materialize: ${problem}\n\n${USAGE}`)
