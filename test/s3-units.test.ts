@@ -7,7 +7,7 @@ import { objectKey } from '../sinks/s3/object-key.js'
 import { describeS3Error, sha256Hex } from '../sinks/s3/payload-uploader.js'
 import { pickPayloads, POINTER_BYTES, setField, type Payload } from '../sinks/s3/pick-payloads.js'
 import { isPointer, makePointer, pointerTarget } from '../sinks/s3/pointer.js'
-import { OptionsError, resolveOptions } from '../src/index.js'
+import { materialize, OptionsError, resolveOptions } from '../src/index.js'
 
 const HASH = 'ab'.repeat(32)
 const base = { postgres: { url: 'postgres://u@127.0.0.1/db' } }
@@ -204,5 +204,23 @@ describe('sluice materialize usage', () => {
     expect(code).toBe(2)
     expect(stderr).toMatch(message)
     expect(stderr).toContain('Usage: sluice materialize <id> --bucket <bucket>')
+  })
+})
+
+describe('materialize options', () => {
+  it('are checked at once, even for a row without pointers', async () => {
+    const row = { data: { small: 1 } }
+    await expect(materialize(row, { s3: { bucket: 'b-1' } })).resolves.toEqual({ small: 1 })
+    await expect(materialize(row, { s3: { bucket: 'NOPE' } })).rejects.toThrow(/options\.materialize\.s3\.bucket must be an S3 bucket name/)
+    await expect(materialize(row, { s3: { bucket: 'b-1', endpont: 'x' } as never })).rejects.toThrow(/unknown key "endpont"\. Did you mean "endpoint"\?/)
+    await expect(materialize(42, { s3: { bucket: 'b-1' } })).rejects.toThrow(/needs options\.sql/)
+    await expect(materialize({} as never, { s3: { bucket: 'b-1' } })).rejects.toThrow(/takes a row \(an object with data\) or a row id/)
+  })
+
+  it('puts columns back into the record and leaves forged pointers alone', async () => {
+    const time = new Date('2026-01-02T03:04:05.678Z')
+    const forged = { $ref: 's3://elsewhere/2026/01/02/' + HASH + '.json.gz', bytes: 3, sha256: HASH, encoding: 'gzip' }
+    const row = { id: '7', time, level: 30, msg: 'hi', hostname: null, pid: 12, writer_id: 'w', seq: '3', trace_id: null, span_id: null, data: { forged } }
+    expect(await materialize(row, { s3: { bucket: 'b-1' } })).toEqual({ time: time.getTime(), level: 30, msg: 'hi', pid: 12, forged })
   })
 })

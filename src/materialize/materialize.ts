@@ -3,17 +3,15 @@ import pLimit from 'p-limit'
 import type postgres from 'postgres'
 import { isPointer, pointerTarget } from '../../sinks/s3/pointer.js'
 import { createS3Client } from '../../sinks/s3/s3-client.js'
-import { resolveS3ClientOptions } from '../../sinks/s3/s3-options.js'
-import { OptionsError, describe, readIdentifier, readInt } from '../options/option-reader.js'
+import { resolveS3ClientOptions, S3_KEYS } from '../../sinks/s3/s3-options.js'
+import { OptionsError, describe, readIdentifier, readInt, rejectUnknownKeys } from '../options/option-reader.js'
 import type { SluiceOptions } from '../options/sluice-options.js'
 import { fetchPayload } from './fetch-payload.js'
 
 type TransportS3Options = NonNullable<SluiceOptions['s3']>
 
-/** Where the payloads are: the transport's own `s3` options (connection part), or a client of yours plus the bucket. */
-export type MaterializeS3Options =
-  | Pick<TransportS3Options, 'bucket' | 'region' | 'endpoint' | 'forcePathStyle' | 'requestChecksumCalculation' | 'responseChecksumValidation' | 'credentials' | 'connectTimeoutMs' | 'requestTimeoutMs' | 'maxAttempts'>
-  | { bucket: string; client: S3Client }
+/** Where the payloads are: the transport's own `s3` options (only the connection part is used), or a client of yours plus the bucket. */
+export type MaterializeS3Options = TransportS3Options | { bucket: string; client: S3Client }
 
 export interface MaterializeOptions {
   /** Only pointers into this bucket are followed (a record cannot make the reader fetch elsewhere). */
@@ -80,13 +78,17 @@ async function loadRow(id: RowId, options: MaterializeOptions): Promise<LogRow |
   return rows[0]
 }
 
-async function s3Client(s3: MaterializeS3Options): Promise<{ client: S3Client; bucket: string; owned: boolean }> {
+/** Validated at once, whether or not the row turns out to have pointers; the client is made only when needed. */
+function resolveSource(s3: MaterializeS3Options): { bucket: string; client: () => Promise<S3Client>; owned: boolean } {
+  const section = s3 as unknown as Record<string, unknown>
   if ('client' in s3) {
+    rejectUnknownKeys(section, ['bucket', 'client'], 'materialize.s3')
     const { bucket } = resolveS3ClientOptions({ bucket: s3.bucket }, 'materialize.s3')
-    return { client: s3.client, bucket, owned: false }
+    return { bucket, client: async () => s3.client, owned: false }
   }
-  const options = resolveS3ClientOptions(s3 as unknown as Record<string, unknown>, 'materialize.s3')
-  return { client: await createS3Client(options), bucket: options.bucket, owned: true }
+  rejectUnknownKeys(section, S3_KEYS, 'materialize.s3')
+  const options = resolveS3ClientOptions(section, 'materialize.s3')
+  return { bucket: options.bucket, client: () => createS3Client(options), owned: true }
 }
 
 /**
@@ -105,6 +107,7 @@ export async function materialize(rowOrId: LogRow | RowId, options: MaterializeO
     throw new OptionsError('materialize needs options.s3 with at least the bucket the payloads are in, e.g. { s3: { bucket: "my-logs" } }')
   }
   const concurrency = readInt({ concurrency: options.concurrency }, 'concurrency', 'materialize', 8, { min: 1, max: 256 })
+  const source = resolveSource(options.s3)
   let row: LogRow | undefined
   if (isRowId(rowOrId)) row = await loadRow(rowOrId, options)
   else if (rowOrId !== null && typeof rowOrId === 'object' && 'data' in rowOrId) row = rowOrId
@@ -114,21 +117,22 @@ export async function materialize(rowOrId: LogRow | RowId, options: MaterializeO
   const record = recordFromRow(row)
   const pointers = Object.entries(record).filter(([, value]) => isPointer(value))
   if (pointers.length === 0) return record
-  const { client, bucket, owned } = await s3Client(options.s3)
+  const client = await source.client()
   try {
     const limit = pLimit(concurrency)
     await Promise.all(
       pointers.map(([field, pointer]) =>
         limit(async () => {
           if (!isPointer(pointer)) return
-          const target = pointerTarget(pointer, bucket)
+          const target = pointerTarget(pointer, source.bucket)
           if (!target) return // not ours: left as it is
-          record[field] = await fetchPayload(client, target, pointer)
+          const value = await fetchPayload(client, target, pointer)
+          Object.defineProperty(record, field, { value, writable: true, enumerable: true, configurable: true })
         }),
       ),
     )
   } finally {
-    if (owned) client.destroy()
+    if (source.owned) client.destroy()
   }
   return record
 }
