@@ -5,12 +5,19 @@ import { BoundedChannel } from '../src/channel/bounded-channel.js'
 
 const options = { maxRecords: 3, maxBytes: 1_000_000, intervalMs: 1000, flushLevel: 50 }
 
-function setup(overrides: Partial<typeof options> = {}, channelRecords = 100) {
+function setup(overrides: Partial<typeof options> = {}, channelRecords = 100, maxInFlight = 1) {
   const channel = new BoundedChannel({ maxRecords: channelRecords, maxBytes: 1_000_000, overflow: 'drop-newest' })
   const batches: string[][] = []
-  const batcher = new Batcher(channel, { ...options, ...overrides }, async (lines) => {
-    batches.push(lines)
-  })
+  const batcher = new Batcher(
+    channel,
+    { ...options, ...overrides },
+    async (lines) => {
+      // Batches may finish in another order than they started.
+      for (let i = 0; i < lines.length % 3; i++) await Promise.resolve()
+      batches.push(lines)
+    },
+    maxInFlight,
+  )
   const offer = (line: string, level = 30): void => {
     channel.push(line, line.length)
     batcher.queued(level)
@@ -50,11 +57,13 @@ describe('Batcher', () => {
     expect(batches).toEqual([['a', 'boom']])
   })
 
-  it('splits by maxBytes', async () => {
+  it('splits by maxBytes; a remainder below the thresholds waits for more lines or the interval', async () => {
     const { batches, offer } = setup({ maxRecords: 100, maxBytes: 5 })
     offer('aaa')
     offer('bbb')
     await vi.advanceTimersByTimeAsync(0)
+    expect(batches).toEqual([['aaa']])
+    await vi.advanceTimersByTimeAsync(1000)
     expect(batches).toEqual([['aaa'], ['bbb']])
   })
 
@@ -69,31 +78,36 @@ describe('Batcher', () => {
     expect(channel.length).toBe(0)
   })
 
-  it('keeps one batch in flight; lines queued meanwhile wait in the channel', async () => {
+  it.each([1, 2])('keeps at most %i batches in flight; lines queued meanwhile wait in the channel', async (limit) => {
     const channel = new BoundedChannel({ maxRecords: 100, maxBytes: 1_000_000, overflow: 'drop-newest' })
-    let release: () => void = () => {}
+    const releases: (() => void)[] = []
     let inFlight = 0
     let maxInFlight = 0
     const written: string[] = []
-    const batcher = new Batcher(channel, options, async (lines) => {
-      inFlight++
-      maxInFlight = Math.max(maxInFlight, inFlight)
-      await new Promise<void>((resolve) => (release = resolve))
-      written.push(...lines)
-      inFlight--
-    })
-    for (const l of 'abcdef') {
+    const batcher = new Batcher(
+      channel,
+      options,
+      async (lines) => {
+        inFlight++
+        maxInFlight = Math.max(maxInFlight, inFlight)
+        await new Promise<void>((resolve) => releases.push(resolve))
+        written.push(...lines)
+        inFlight--
+      },
+      limit,
+    )
+    for (const l of 'abcdefghi') {
       channel.push(l, 1)
       batcher.queued(30)
     }
     await vi.advanceTimersByTimeAsync(0)
-    expect(channel.length).toBe(3)
-    release()
-    await vi.advanceTimersByTimeAsync(0)
-    release()
-    await vi.advanceTimersByTimeAsync(0)
-    expect(written).toEqual([...'abcdef'])
-    expect(maxInFlight).toBe(1)
+    expect(channel.length).toBe(9 - 3 * limit)
+    while (written.length < 9) {
+      releases.shift()?.()
+      await vi.advanceTimersByTimeAsync(0)
+    }
+    expect(written).toEqual([...'abcdefghi'])
+    expect(maxInFlight).toBe(limit)
   })
 })
 
@@ -107,8 +121,8 @@ describe('Batcher with random schedules (property)', () => {
 
   it('delivers every accepted line exactly once, in order, in batches within bounds', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 8 }), fc.array(step, { maxLength: 80 }), async (maxRecords, capacity, steps) => {
-        const { channel, batches, batcher } = setup({ maxRecords }, capacity)
+      fc.asyncProperty(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 3 }), fc.array(step, { maxLength: 80 }), async (maxRecords, capacity, maxInFlight, steps) => {
+        const { channel, batches, batcher } = setup({ maxRecords }, capacity, maxInFlight)
         let next = 0
         const accepted: string[] = []
         let dropped = 0
@@ -129,7 +143,7 @@ describe('Batcher with random schedules (property)', () => {
           expect(channel.length).toBeLessThanOrEqual(capacity)
         }
         await vi.advanceTimersByTimeAsync(options.intervalMs)
-        expect(batches.flat()).toEqual(accepted)
+        expect(batches.flat().sort((a, b) => Number(a) - Number(b))).toEqual(accepted)
         expect(batches.every((b) => b.length >= 1 && b.length <= maxRecords)).toBe(true)
         expect(accepted.length + dropped).toBe(next)
         batcher.stop()

@@ -28,6 +28,7 @@ export class Pipeline {
   private nextSeq = 1
   private closed = false
   private announced: DropTally | undefined
+  private announcing = false
   private heapSampledAt = 0
 
   constructor(
@@ -37,7 +38,8 @@ export class Pipeline {
     private readonly stages: readonly Stage[] = [],
   ) {
     this.channel = new BoundedChannel(options.channel)
-    this.batcher = new Batcher(this.channel, options.batch, (lines) => this.writeBatch(lines))
+    // One batch more than connections: the next one is parsed while the others wait on Postgres.
+    this.batcher = new Batcher(this.channel, options.batch, (lines) => this.writeBatch(lines), options.postgres.connections + 1)
   }
 
   start(): void {
@@ -169,11 +171,18 @@ export class Pipeline {
 
   /** After a successful batch, one row tells readers of the table how many records were dropped or failed since the last notice. */
   private async announceDrops(): Promise<void> {
+    // Batches run side by side; one notice at a time keeps each loss announced once.
+    if (this.announcing) return
     const notice = dropNotice(this.counters, this.announced, this.nextSeq)
     if (!notice) return
     this.nextSeq++
-    const outcome = await this.sink.write([notice.record], this.deadline)
-    if (outcome.written === 1) this.announced = notice.tally
+    this.announcing = true
+    try {
+      const outcome = await this.sink.write([notice.record], this.deadline)
+      if (outcome.written === 1) this.announced = notice.tally
+    } finally {
+      this.announcing = false
+    }
   }
 
   private publishQueue(): void {
