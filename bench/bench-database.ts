@@ -1,7 +1,7 @@
 import postgres from 'postgres'
 import type { Sql } from '../sinks/postgres/connect.js'
-import { logsMigrations } from '../sinks/postgres/logs-schema.js'
 import { migrate } from '../sinks/postgres/migrations.js'
+import { postgresMigrations } from '../sinks/postgres/postgres-sink.js'
 import { tableNames } from '../sinks/postgres/table-names.js'
 import type { ScenarioName, SystemName } from './bench-spec.js'
 
@@ -20,7 +20,8 @@ export function benchSql(url: string): BenchSql {
  */
 export async function prepareTable(sql: BenchSql, system: SystemName, scenario: ScenarioName, table: string, slowDelayMs: number): Promise<void> {
   if (system === 'pino-postgres') await sql`create table ${sql(table)} (content jsonb)`
-  else await migrate(sql as unknown as Sql, tableNames('public', table), logsMigrations)
+  // The schema pino-sluice creates with its defaults (daily partitions), shared by the raw COPY ceiling.
+  else await migrate(sql as unknown as Sql, tableNames('public', table), postgresMigrations({ partition: 'day' }))
   if (scenario === 'slow-db') {
     await sql.unsafe(`create or replace function bench_slow_statement() returns trigger language plpgsql as $$
       begin perform pg_sleep(${Math.round(slowDelayMs) / 1000}); return null; end $$`)
@@ -34,7 +35,8 @@ export async function countAndDrop(sql: BenchSql, system: SystemName, table: str
     system.startsWith('pino-sluice')
       ? await sql`select count(*)::int as n from ${sql(table)} where not (data ? 'pino_sluice')`
       : await sql`select count(*)::int as n from ${sql(table)}`
-  await sql`drop table ${sql(table)}`
+  const names = tableNames('public', table)
+  await sql`drop table if exists ${sql(names.logs)}, ${sql(names.spans)}, ${sql(names.stats)} cascade`
   await sql`delete from pino_sluice_migrations where target = ${table}`.catch(() => {})
   return row?.n as number
 }

@@ -1,14 +1,18 @@
+import type { CounterName } from '../counters/counter-names.js'
 import type { Counters } from '../counters/counters.js'
+
+/** Losses outside the record accounting: a payload kept inline or truncated, metrics that never reached CloudWatch. */
+const SIDE_LOSSES: readonly CounterName[] = ['offload_failed', 'metrics_invalid', 'metrics_cardinality', 'metrics_lost', 'metrics_dropped']
 
 /** One stderr line with the totals, printed on close only when something was lost. */
 export function exitReport(counters: Counters): string | undefined {
   const dropped = counters.dropped()
   const failed = counters.failed()
-  if (dropped + failed === 0) return undefined
-  const reasons = Object.entries(counters.values)
-    .filter(([name, value]) => value > 0 && (name.startsWith('dropped_') || name.startsWith('failed_')))
-    .map(([name, value]) => `${name}=${value}`)
-    .join(' ')
+  const losses = Object.entries(counters.values).filter(
+    ([name, value]) => value > 0 && (name.startsWith('dropped_') || name.startsWith('failed_') || SIDE_LOSSES.includes(name as CounterName)),
+  )
+  if (losses.length === 0) return undefined
+  const reasons = losses.map(([name, value]) => `${name}=${value}`).join(' ')
   const { received, written } = counters.values
   return `pino-sluice: received=${received} written=${written} dropped=${dropped} failed=${failed} (${reasons})\n`
 }
