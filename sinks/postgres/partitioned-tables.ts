@@ -1,7 +1,9 @@
 import type { Sql } from './connect.js'
+import { LOG_COLUMNS_SQL } from './logs-schema.js'
 import type { Migration } from './migrations.js'
 import type { PartitionPeriod } from './partition-options.js'
 import { defaultPartitionName } from './partition-periods.js'
+import { SPAN_COLUMNS_SQL } from './spans-schema.js'
 
 /** Written on the parent so every writer uses the table's period, whatever its own option says. */
 export const PERIOD_COMMENT_PREFIX = 'pino-sluice: partitioned by '
@@ -17,7 +19,6 @@ async function tableExists(tx: Sql, schema: string, table: string): Promise<bool
  * whose `create table if not exists` then finds the parent and only adds the
  * indexes (Postgres puts them on every partition). An existing plain table
  * is left as it is; README "Running at scale" shows the manual conversion.
- * The columns repeat version 1's; test/scale-partitions checks they match.
  */
 async function createPartitionedParent(tx: Sql, schema: string, table: string, columns: string, column: string, period: PartitionPeriod): Promise<void> {
   if (await tableExists(tx, schema, table)) return
@@ -26,46 +27,6 @@ async function createPartitionedParent(tx: Sql, schema: string, table: string, c
   await tx.unsafe(`comment on table "${schema}"."${table}" is '${PERIOD_COMMENT_PREFIX}${period}'`)
 }
 
-const LOG_COLUMNS = `
-  id bigint generated always as identity,
-  time timestamptz not null,
-  level smallint not null,
-  msg text,
-  hostname text,
-  pid integer,
-  writer_id text not null,
-  seq bigint not null,
-  trace_id text,
-  span_id text,
-  data jsonb not null default '{}'::jsonb`
-
-const SPAN_COLUMNS = `
-  id bigint generated always as identity,
-  trace_id text not null,
-  span_id text not null,
-  parent_span_id text,
-  name text not null,
-  start_time timestamptz not null,
-  end_time timestamptz not null,
-  duration_ms double precision not null,
-  status text not null,
-  error_type text,
-  error_message text,
-  attributes jsonb not null default '{}'::jsonb,
-  events jsonb not null default '[]'::jsonb,
-  input_tokens bigint not null default 0,
-  output_tokens bigint not null default 0,
-  cache_read_tokens bigint not null default 0,
-  cache_creation_tokens bigint not null default 0,
-  cost_usd numeric,
-  model_usage jsonb not null default '{}'::jsonb,
-  payload jsonb,
-  hostname text,
-  pid integer,
-  writer_id text not null,
-  seq bigint not null,
-  data jsonb not null default '{}'::jsonb`
-
 /** Version 0 of logs and spans: partitioned parents on a fresh database (only when `postgres.partition` is on). */
 export function partitionedTableMigrations(period: PartitionPeriod): Migration[] {
   return [
@@ -73,13 +34,13 @@ export function partitionedTableMigrations(period: PartitionPeriod): Migration[]
       component: 'logs',
       version: 0,
       description: `logs table range-partitioned by time (${period}) when created fresh; an existing plain table is kept`,
-      up: (tx, { schema, logs }) => createPartitionedParent(tx, schema, logs, LOG_COLUMNS, 'time', period),
+      up: (tx, { schema, logs }) => createPartitionedParent(tx, schema, logs, LOG_COLUMNS_SQL, 'time', period),
     },
     {
       component: 'spans',
       version: 0,
       description: `spans table range-partitioned by start_time (${period}) when created fresh; an existing plain table is kept`,
-      up: (tx, { schema, spans }) => createPartitionedParent(tx, schema, spans, SPAN_COLUMNS, 'start_time', period),
+      up: (tx, { schema, spans }) => createPartitionedParent(tx, schema, spans, SPAN_COLUMNS_SQL, 'start_time', period),
     },
   ]
 }

@@ -30,39 +30,41 @@ export async function insertSpanRows(tx: Sql, { schema, spans }: TableNames, row
  * (`<logs>_spans_traces`). Index and view names use short suffixes so they
  * stay within Postgres's 63-character identifiers for a 48-character logs table.
  */
+/** Column definitions of the spans table, shared by the plain (v1) and partitioned (v0) creations. */
+export const SPAN_COLUMNS_SQL = `
+  id bigint generated always as identity,
+  trace_id text not null,
+  span_id text not null,
+  parent_span_id text,
+  name text not null,
+  start_time timestamptz not null,
+  end_time timestamptz not null,
+  duration_ms double precision not null,
+  status text not null,
+  error_type text,
+  error_message text,
+  attributes jsonb not null default '{}'::jsonb,
+  events jsonb not null default '[]'::jsonb,
+  input_tokens bigint not null default 0,
+  output_tokens bigint not null default 0,
+  cache_read_tokens bigint not null default 0,
+  cache_creation_tokens bigint not null default 0,
+  cost_usd numeric,
+  model_usage jsonb not null default '{}'::jsonb,
+  payload jsonb,
+  hostname text,
+  pid integer,
+  writer_id text not null,
+  seq bigint not null,
+  data jsonb not null default '{}'::jsonb`
+
 export const spansMigrations: readonly Migration[] = [
   {
     component: 'spans',
     version: 1,
     description: 'spans table with token usage and cost, per-trace rollup view',
     async up(tx, { schema, spans }) {
-      await tx`create table if not exists ${tx(schema)}.${tx(spans)} (
-        id bigint generated always as identity,
-        trace_id text not null,
-        span_id text not null,
-        parent_span_id text,
-        name text not null,
-        start_time timestamptz not null,
-        end_time timestamptz not null,
-        duration_ms double precision not null,
-        status text not null,
-        error_type text,
-        error_message text,
-        attributes jsonb not null default '{}'::jsonb,
-        events jsonb not null default '[]'::jsonb,
-        input_tokens bigint not null default 0,
-        output_tokens bigint not null default 0,
-        cache_read_tokens bigint not null default 0,
-        cache_creation_tokens bigint not null default 0,
-        cost_usd numeric,
-        model_usage jsonb not null default '{}'::jsonb,
-        payload jsonb,
-        hostname text,
-        pid integer,
-        writer_id text not null,
-        seq bigint not null,
-        data jsonb not null default '{}'::jsonb
-      )`
+      await tx`create table if not exists ${tx(schema)}.${tx(spans)} (${tx.unsafe(SPAN_COLUMNS_SQL)})`
       // Same idempotency key as the logs table: one batch's seq range covers both tables.
       await tx`create unique index if not exists ${tx(`${spans}_wseq`)} on ${tx(schema)}.${tx(spans)} (writer_id, seq, start_time)`
       await tx`create index if not exists ${tx(`${spans}_trace`)} on ${tx(schema)}.${tx(spans)} (trace_id, start_time)`
