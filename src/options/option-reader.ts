@@ -100,9 +100,11 @@ export function readEnum<T extends string>(section: Section, key: string, path: 
 }
 
 /** SQL identifiers we accept: plain lower-case names, so no quoting or escaping is ever needed. */
+export const IDENTIFIER_PATTERN = /^[a-z_][a-z0-9_]{0,47}$/
+
 export function readIdentifier(section: Section, key: string, path: string, fallback: string): string {
   const value = section[key] ?? fallback
-  if (typeof value !== 'string' || !/^[a-z_][a-z0-9_]{0,47}$/.test(value)) {
+  if (typeof value !== 'string' || !IDENTIFIER_PATTERN.test(value)) {
     throw new OptionsError(
       `options.${path}.${key} must be a plain SQL identifier (lower-case letters, digits and _, starting with a letter or _, at most 48 characters), got ${describe(value)}`,
     )

@@ -3,6 +3,7 @@ import postgres from 'postgres'
 import { materialize } from '../../materialize/materialize.js'
 import { OptionsError } from '../../options/option-reader.js'
 import type { Command } from '../command.js'
+import { DATABASE_ARG_OPTIONS, databaseArgs } from '../database-args.js'
 
 const USAGE = `Usage: sluice materialize <id> --bucket <bucket> [options]
 
@@ -33,9 +34,7 @@ export const materializeCommand: Command = {
         args: [...argv],
         allowPositionals: true,
         options: {
-          url: { type: 'string' },
-          table: { type: 'string' },
-          schema: { type: 'string' },
+          ...DATABASE_ARG_OPTIONS,
           bucket: { type: 'string' },
           endpoint: { type: 'string' },
           region: { type: 'string' },
@@ -49,25 +48,25 @@ export const materializeCommand: Command = {
     }
     const { values, positionals } = parsed
     const [id, ...extra] = positionals
-    const url = values.url ?? process.env.DATABASE_URL
+    const database = databaseArgs(values)
     const problem =
       id === undefined || extra.length > 0 || !/^\d{1,19}$/.test(id) ? 'give exactly one row id (a positive integer)'
-      : !url ? 'give --url or set DATABASE_URL'
+      : typeof database === 'string' ? database
       : !values.bucket ? 'give --bucket, the bucket the payloads were offloaded to'
       : values.checksums !== undefined && values.checksums !== 'WHEN_SUPPORTED' && values.checksums !== 'WHEN_REQUIRED'
         ? `--checksums must be WHEN_SUPPORTED or WHEN_REQUIRED, got "${values.checksums}"`
       : undefined
-    if (problem) {
+    if (problem || typeof database === 'string') {
       process.stderr.write(`sluice materialize: ${problem}\n\n${USAGE}`)
       return 2
     }
     const checksums = values.checksums as 'WHEN_SUPPORTED' | 'WHEN_REQUIRED' | undefined
-    const sql = postgres(url as string, { onnotice: () => {}, max: 1 })
+    const sql = postgres(database.url, { onnotice: () => {}, max: 1 })
     try {
       const record = await materialize(id as string, {
         sql,
-        table: values.table,
-        schema: values.schema,
+        table: database.table,
+        schema: database.schema,
         s3: {
           bucket: values.bucket as string,
           endpoint: values.endpoint,
@@ -78,7 +77,7 @@ export const materializeCommand: Command = {
         },
       })
       if (record === undefined) {
-        process.stderr.write(`sluice materialize: no row with id ${id} in ${values.schema ?? 'public'}.${values.table ?? 'logs'}\n`)
+        process.stderr.write(`sluice materialize: no row with id ${id} in ${database.schema}.${database.table}\n`)
         return 1
       }
       process.stdout.write(`${JSON.stringify(record, null, 2)}\n`)

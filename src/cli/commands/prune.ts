@@ -5,6 +5,7 @@ import { parseDuration } from '../../../sinks/postgres/partition-options.js'
 import { applyRetention, planRetention, type RetentionPlan } from '../../../sinks/postgres/retention.js'
 import { tableNames } from '../../../sinks/postgres/table-names.js'
 import type { Command } from '../command.js'
+import { DATABASE_ARG_OPTIONS, databaseArgs } from '../database-args.js'
 
 const USAGE = `Usage: sluice prune --retention <14d|48h|90m> [options]
 
@@ -25,7 +26,6 @@ Options:
   --json             one JSON object instead of text
 `
 
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,47}$/
 
 interface Sizes {
   [name: string]: { rows: number; bytes: number }
@@ -111,9 +111,7 @@ export const pruneCommand: Command = {
       ;({ values } = parseArgs({
         args: [...argv],
         options: {
-          url: { type: 'string' },
-          table: { type: 'string' },
-          schema: { type: 'string' },
+          ...DATABASE_ARG_OPTIONS,
           retention: { type: 'string' },
           'dry-run': { type: 'boolean', default: false },
           json: { type: 'boolean', default: false },
@@ -123,21 +121,17 @@ export const pruneCommand: Command = {
       process.stderr.write(`sluice prune: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`)
       return 2
     }
-    const url = values.url ?? process.env.DATABASE_URL
-    const table = values.table ?? 'logs'
-    const schema = values.schema ?? 'public'
+    const database = databaseArgs(values)
     const retentionMs = values.retention === undefined ? undefined : parseDuration(values.retention)
     const problem =
       values.retention === undefined ? 'give --retention, e.g. --retention 14d'
       : retentionMs === undefined ? `--retention must be a number followed by m, h or d (e.g. 14d, 48h), got "${values.retention.slice(0, 40)}"`
-      : !url ? 'give --url or set DATABASE_URL'
-      : !IDENTIFIER.test(table) ? `--table must be a plain lower-case SQL identifier, got "${table.slice(0, 60)}"`
-      : !IDENTIFIER.test(schema) ? `--schema must be a plain lower-case SQL identifier, got "${schema.slice(0, 60)}"`
+      : typeof database === 'string' ? database
       : undefined
-    if (problem) {
+    if (problem || typeof database === 'string' || retentionMs === undefined) {
       process.stderr.write(`sluice prune: ${problem}\n\n${USAGE}`)
       return 2
     }
-    return runPrune({ url: url as string, schema, table, retentionMs: retentionMs as number, dryRun: values['dry-run'] === true, json: values.json === true }, (text) => void process.stdout.write(text))
+    return runPrune({ ...database, retentionMs, dryRun: values['dry-run'] === true, json: values.json === true }, (text) => void process.stdout.write(text))
   },
 }

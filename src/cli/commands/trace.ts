@@ -5,6 +5,7 @@ import { isTraceId } from '../../spans/ids.js'
 import { loadTrace } from '../../spans/load-trace.js'
 import { buildTraceTree, renderTraceTree, traceTreeJson } from '../../spans/trace-tree.js'
 import type { Command } from '../command.js'
+import { DATABASE_ARG_OPTIONS, databaseArgs } from '../database-args.js'
 
 const USAGE = `Usage: sluice trace <trace_id> [options]
 
@@ -19,8 +20,6 @@ Options:
   --json             print the tree as JSON instead (counts beyond 2^53 as strings)
 `
 
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,47}$/
-
 export const traceCommand: Command = {
   name: 'trace',
   summary: 'Print the span tree of one trace with tokens, cost and logs',
@@ -31,7 +30,7 @@ export const traceCommand: Command = {
       parsed = parseArgs({
         args: [...argv],
         allowPositionals: true,
-        options: { url: { type: 'string' }, table: { type: 'string' }, schema: { type: 'string' }, json: { type: 'boolean' } },
+        options: { ...DATABASE_ARG_OPTIONS, json: { type: 'boolean' } },
       })
     } catch (error) {
       process.stderr.write(`sluice trace: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`)
@@ -39,23 +38,19 @@ export const traceCommand: Command = {
     }
     const { values, positionals } = parsed
     const [traceId, ...extra] = positionals
-    const url = values.url ?? process.env.DATABASE_URL
-    const table = values.table ?? 'logs'
-    const schema = values.schema ?? 'public'
+    const database = databaseArgs(values)
     const problem =
       traceId === undefined || extra.length > 0 ? 'give exactly one trace id'
       : !isTraceId(traceId) ? `"${String(traceId).slice(0, 40)}" is not a trace id (32 lower-case hex characters, not all zero)`
-      : !url ? 'give --url or set DATABASE_URL'
-      : !IDENTIFIER.test(table) ? `--table must be a plain lower-case SQL identifier, got "${table.slice(0, 60)}"`
-      : !IDENTIFIER.test(schema) ? `--schema must be a plain lower-case SQL identifier, got "${schema.slice(0, 60)}"`
+      : typeof database === 'string' ? database
       : undefined
-    if (problem) {
+    if (problem || typeof database === 'string') {
       process.stderr.write(`sluice trace: ${problem}\n\n${USAGE}`)
       return 2
     }
-    const sql = postgres(url as string, { onnotice: () => {}, max: 1, connection: { application_name: 'sluice trace' } })
+    const sql = postgres(database.url, { onnotice: () => {}, max: 1, connection: { application_name: 'sluice trace' } })
     try {
-      const tree = buildTraceTree(await loadTrace(sql, tableNames(schema, table), traceId as string))
+      const tree = buildTraceTree(await loadTrace(sql, tableNames(database.schema, database.table), traceId as string))
       if (values.json) {
         process.stdout.write(`${traceTreeJson(tree)}\n`)
       } else {
@@ -63,7 +58,7 @@ export const traceCommand: Command = {
         process.stdout.write(renderTraceTree(tree, { color }))
       }
       if (tree.roots.length === 0 && tree.looseLogs.length === 0) {
-        process.stderr.write(`sluice trace: nothing stored for trace ${traceId} in ${schema}.${table} / ${schema}.${table}_spans\n`)
+        process.stderr.write(`sluice trace: nothing stored for trace ${traceId} in ${database.schema}.${database.table} / ${database.schema}.${database.table}_spans\n`)
         return 1
       }
       return 0

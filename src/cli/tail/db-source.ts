@@ -3,6 +3,7 @@ import postgres from 'postgres'
 import { COUNTER_NAMES, DROP_REASONS, FAIL_REASONS, type CounterName } from '../../counters/counter-names.js'
 import { parseDuration } from '../../../sinks/postgres/partition-options.js'
 import { tableNames } from '../../../sinks/postgres/table-names.js'
+import { databaseArgs } from '../database-args.js'
 import { TailUsageError } from './tail-args.js'
 
 /**
@@ -28,8 +29,6 @@ export interface DbTailArgs {
   count: number | undefined
 }
 
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,47}$/
-
 export function parseDbTailArgs(argv: readonly string[]): DbTailArgs {
   let values: Record<string, string | boolean | undefined>
   try {
@@ -52,9 +51,9 @@ export function parseDbTailArgs(argv: readonly string[]): DbTailArgs {
   }
   const url = values.db as string | undefined
   if (!url || !/^postgres(ql)?:\/\//.test(url)) throw new TailUsageError('--db must be a postgres:// connection string')
-  const table = (values.table as string | undefined) ?? 'logs'
-  const schema = (values.schema as string | undefined) ?? 'public'
-  if (!IDENTIFIER.test(table) || !IDENTIFIER.test(schema)) throw new TailUsageError('--table and --schema must be plain lower-case SQL identifiers')
+  const database = databaseArgs({ url, table: values.table as string | undefined, schema: values.schema as string | undefined }, '--db')
+  if (typeof database === 'string') throw new TailUsageError(database)
+  const { table, schema } = database
   const since = (values.since as string | undefined) ?? '1h'
   const sinceMs = parseDuration(since)
   if (sinceMs === undefined) throw new TailUsageError(`--since must be a number followed by m, h or d, got ${JSON.stringify(since)}`)
