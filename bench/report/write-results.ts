@@ -4,6 +4,7 @@ import { SCENARIOS, SYSTEMS, SYSTEM_LABELS } from '../bench-spec.js'
 import type { BenchConfig } from '../bench-config.js'
 import type { MicroResult } from '../micro/line-parsing.js'
 import type { RunResult } from '../run-one.js'
+import { chartSvg } from './chart-svg.js'
 import { markdownTable, tableRows } from './format-table.js'
 import type { Goal } from './goals.js'
 import type { MachineInfo } from './machine.js'
@@ -41,7 +42,7 @@ export function markdownReport(report: BenchReport): string {
   return `${out.join('\n')}\n`
 }
 
-/** Writes `<stamp>.json` and `<stamp>.md` plus `latest.*` into bench/results/. */
+/** Writes `<stamp>.json`, `<stamp>.md` and `<stamp>.svg` (a chart) plus `latest.*` into bench/results/. */
 export function writeResults(dir: string, report: BenchReport): { json: string; markdown: string } {
   mkdirSync(dir, { recursive: true })
   const { config } = report
@@ -54,5 +55,8 @@ export function writeResults(dir: string, report: BenchReport): { json: string; 
   writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`)
   writeFileSync(markdown, md)
   writeFileSync(join(dir, `latest${kind}.md`), md)
+  const svg = chartSvg(report)
+  writeFileSync(join(dir, `${stamp}.svg`), svg)
+  writeFileSync(join(dir, `latest${kind}.svg`), svg)
   return { json, markdown }
 }
