@@ -35,9 +35,9 @@ function periodStart(): number {
 }
 const T = periodStart()
 
-function record(fields: Record<string, unknown>, time = T): LogRecord {
+function record(fields: object, time = T): LogRecord {
   seq++
-  return { seq, time, level: 30, bytes: 100, value: fields }
+  return { seq, time, level: 30, bytes: 100, value: { ...fields } }
 }
 
 function stageFor(proxy: RecordingProxy, namespace: string, extra: Record<string, unknown> = {}): { stage: MetricsStage; counters: Counters } {
