@@ -1,4 +1,5 @@
 import type { Command } from '../command.js'
+import { stopOnSignal } from '../tail/stop-on-signal.js'
 import { DB_USAGE, parseDbTailArgs, runDbTail } from '../tail/db-source.js'
 import { parseTailArgs, TailUsageError, type TailArgs } from '../tail/tail-args.js'
 import { readSnapshot } from '../tail/read-snapshot.js'
@@ -73,11 +74,7 @@ export async function runTail(args: TailArgs, stdout: NodeJS.WriteStream = proce
   const output = stdout.isTTY && !args.json ? screenOutput(where, write) : lineOutput(args, write)
   let previous: StatsSnapshot | undefined
   let updates = 0
-  let stop: (() => void) | undefined
-  const stopped = new Promise<void>((resolve) => (stop = resolve))
-  const onSignal = (): void => stop?.()
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
+  const { stopped, dispose } = stopOnSignal()
   let timer: NodeJS.Timeout | undefined
   try {
     for (;;) {
@@ -110,8 +107,7 @@ export async function runTail(args: TailArgs, stdout: NodeJS.WriteStream = proce
     }
   } finally {
     clearTimeout(timer)
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    dispose()
     output.finish()
   }
   return 0

@@ -1,10 +1,10 @@
-import { parseArgs } from 'node:util'
 import postgres from 'postgres'
 import { COUNTER_NAMES, DROP_REASONS, FAIL_REASONS, type CounterName } from '../../counters/counter-names.js'
 import { parseDuration } from '../../../sinks/postgres/partition-options.js'
 import { tableNames } from '../../../sinks/postgres/table-names.js'
 import { databaseArgs } from '../database-args.js'
-import { TailUsageError } from './tail-args.js'
+import { stopOnSignal } from './stop-on-signal.js'
+import { parseTailFlags, TailUsageError } from './tail-args.js'
 
 /**
  * `sluice tail --db <url>`: the counters of every process writing into one
@@ -30,25 +30,7 @@ export interface DbTailArgs {
 }
 
 export function parseDbTailArgs(argv: readonly string[]): DbTailArgs {
-  let values: Record<string, string | boolean | undefined>
-  try {
-    ;({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        db: { type: 'string' },
-        table: { type: 'string' },
-        schema: { type: 'string' },
-        since: { type: 'string' },
-        interval: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        count: { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }))
-  } catch (error) {
-    throw new TailUsageError(error instanceof Error ? error.message : String(error))
-  }
+  const { values, common } = parseTailFlags(argv, { db: { type: 'string' }, table: { type: 'string' }, schema: { type: 'string' }, since: { type: 'string' } })
   const url = values.db as string | undefined
   if (!url || !/^postgres(ql)?:\/\//.test(url)) throw new TailUsageError('--db must be a postgres:// connection string')
   const database = databaseArgs({ url, table: values.table as string | undefined, schema: values.schema as string | undefined }, '--db')
@@ -57,14 +39,7 @@ export function parseDbTailArgs(argv: readonly string[]): DbTailArgs {
   const since = (values.since as string | undefined) ?? '1h'
   const sinceMs = parseDuration(since)
   if (sinceMs === undefined) throw new TailUsageError(`--since must be a number followed by m, h or d, got ${JSON.stringify(since)}`)
-  const int = (name: string, min: number): number | undefined => {
-    const text = values[name] as string | undefined
-    if (text === undefined) return undefined
-    const value = Number(text)
-    if (!Number.isInteger(value) || value < min) throw new TailUsageError(`--${name} must be an integer >= ${min}, got ${JSON.stringify(text)}`)
-    return value
-  }
-  return { url, schema, table, sinceMs, intervalMs: int('interval', 50) ?? 1000, json: values.json === true, count: int('count', 1) }
+  return { url, schema, table, sinceMs, ...common }
 }
 
 export interface WriterRow {
@@ -152,11 +127,7 @@ export async function runDbTail(args: DbTailArgs, stdout: NodeJS.WriteStream = p
   const sql = postgres(args.url, { onnotice: () => {}, max: 1, connection: { application_name: 'sluice tail' } })
   const write = (text: string): void => void stdout.write(text)
   const screen = stdout.isTTY && !args.json
-  let stop: (() => void) | undefined
-  const stopped = new Promise<void>((resolve) => (stop = resolve))
-  const onSignal = (): void => stop?.()
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
+  const { stopped, dispose } = stopOnSignal()
   let timer: NodeJS.Timeout | undefined
   let previous: DbTotals | undefined
   let updates = 0
@@ -182,8 +153,7 @@ export async function runDbTail(args: DbTailArgs, stdout: NodeJS.WriteStream = p
     }
   } finally {
     clearTimeout(timer)
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    dispose()
     await sql.end({ timeout: 1 })
   }
   return 0

@@ -12,6 +12,37 @@ export interface TailArgs {
 
 export class TailUsageError extends Error {}
 
+type ParseOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options']
+type FlagValues = Record<string, string | boolean | undefined>
+
+/** Flags every tail mode has, read the same way: `--interval`, `--json`, `--count`. */
+export interface CommonTailFlags {
+  intervalMs: number
+  json: boolean
+  count: number | undefined
+}
+
+/** Parses argv with the common flags plus a mode's own; a usage problem becomes a TailUsageError. */
+export function parseTailFlags(argv: readonly string[], modeOptions: ParseOptions): { values: FlagValues; common: CommonTailFlags } {
+  let values: FlagValues
+  try {
+    ;({ values } = parseArgs({
+      args: [...argv],
+      options: { ...modeOptions, interval: { type: 'string' }, json: { type: 'boolean', default: false }, count: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }))
+  } catch (error) {
+    throw new TailUsageError(error instanceof Error ? error.message : String(error))
+  }
+  const common = {
+    intervalMs: positiveInt('interval', values.interval as string | undefined, 1000, 50) as number,
+    json: values.json === true,
+    count: positiveInt('count', values.count as string | undefined, undefined, 1),
+  }
+  return { values, common }
+}
+
 function positiveInt(name: string, text: string | undefined, fallback: number | undefined, min: number): number | undefined {
   if (text === undefined) return fallback
   const value = Number(text)
@@ -33,32 +64,11 @@ function statsUrl(text: string): string {
 }
 
 export function parseTailArgs(argv: readonly string[]): TailArgs {
-  let values: Record<string, string | boolean | undefined>
-  try {
-    ;({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        file: { type: 'string' },
-        url: { type: 'string' },
-        interval: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        count: { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }))
-  } catch (error) {
-    throw new TailUsageError(error instanceof Error ? error.message : String(error))
-  }
+  const { values, common } = parseTailFlags(argv, { file: { type: 'string' }, url: { type: 'string' } })
   const file = values.file as string | undefined
   const url = values.url as string | undefined
   if ((file === undefined) === (url === undefined)) {
     throw new TailUsageError('give exactly one of --file <path> (the transport\'s stats.file) or --url <http://127.0.0.1:port> (its stats.port)')
   }
-  return {
-    source: file !== undefined ? { kind: 'file', path: file } : { kind: 'url', url: statsUrl(url as string) },
-    intervalMs: positiveInt('interval', values.interval as string | undefined, 1000, 50) as number,
-    json: values.json === true,
-    count: positiveInt('count', values.count as string | undefined, undefined, 1),
-  }
+  return { source: file !== undefined ? { kind: 'file', path: file } : { kind: 'url', url: statsUrl(url as string) }, ...common }
 }
