@@ -41,7 +41,8 @@ function add(a: BatchOutcome, b: BatchOutcome): BatchOutcome {
 
 /**
  * Writes batches into Postgres: one transaction per batch with
- * `synchronous_commit = off`, all rows in one jsonb parameter. Transient failures are
+ * `synchronous_commit = off`, log rows by COPY and span rows (few, wide) in
+ * one jsonb parameter. Transient failures are
  * retried with backoff; before a retry we ask the database whether the
  * previous attempt committed after all (by writer id and sequence range), so
  * a retry never duplicates rows. A batch the server refuses for its data is
