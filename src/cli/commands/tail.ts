@@ -115,7 +115,7 @@ export async function runTail(args: TailArgs, stdout: NodeJS.WriteStream = proce
 
 export const tailCommand: Command = {
   name: 'tail',
-  summary: 'Show the worker counters live (file or HTTP)',
+  summary: 'Show the worker counters live (stats file, HTTP, or every writer from the database)',
   usage: USAGE,
   async run(argv) {
     // Many processes: the per-writer rows in the database (issue 9), see tail/db-source.ts.
