@@ -5,6 +5,7 @@
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startLocalPostgres, type LocalPostgres } from '../dev/local-postgres.js'
+import { crashPostgresDuring } from './support/crash-postgres.js'
 import { appRowCount, expectBalanced, startTransport, uniqueTable, type HarnessOptions } from './support/transport.js'
 
 let server: LocalPostgres
@@ -54,20 +55,10 @@ describe('database faults', () => {
     h.logger.info('create the table')
     await h.flush()
     let emitted = 1
-    let running = true
-    const producer = (async () => {
-      while (running) {
-        for (let i = 0; i < 50; i++) h.logger.info({ n: emitted++ }, 'burst')
-        await sleep(2)
-      }
-    })()
-    await sleep(300)
-    await server.kill()
-    await sleep(500)
-    await server.restart()
-    await sleep(300)
-    running = false
-    await producer
+    await crashPostgresDuring(server, async () => {
+      for (let i = 0; i < 50; i++) h.logger.info({ n: emitted++ }, 'burst')
+      await sleep(2)
+    })
     await h.close()
     const s = h.stats.read()
     expect(s.received).toBe(emitted)

@@ -13,6 +13,7 @@ import { applyRetention, planRetention } from '../sinks/postgres/retention.js'
 import { tableNames } from '../sinks/postgres/table-names.js'
 import { main } from '../src/cli/main.js'
 import { databaseUrl, expectBalanced, sqlClient, startTransport, uniqueTable } from './support/transport.js'
+import { captureStdout } from './support/capture-stdout.js'
 
 const sql = sqlClient()
 const db = sql as unknown as Sql
@@ -36,20 +37,6 @@ async function tableWithHistory(days: number): Promise<string> {
 
 async function rangePartitions(table: string) {
   return (await listPartitions(db, 'public', table)).filter((p) => !p.isDefault)
-}
-
-async function captureStdout(run: () => Promise<number>): Promise<{ code: number; text: string }> {
-  let text = ''
-  const original = process.stdout.write.bind(process.stdout)
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    text += chunk.toString()
-    return true
-  }) as typeof process.stdout.write
-  try {
-    return { code: await run(), text }
-  } finally {
-    process.stdout.write = original
-  }
 }
 
 describe('retention', () => {

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { main } from '../src/cli/main.js'
 import { databaseUrl, sqlClient, uniqueTable } from './support/transport.js'
+import { captureStdout } from './support/capture-stdout.js'
 
 const APP = fileURLToPath(new URL('./fixtures/scale-writer.mjs', import.meta.url))
 const sql = sqlClient()
@@ -29,20 +30,6 @@ async function runWriter(table: string, count: number): Promise<{ report: Writer
   const [code] = await once(child, 'exit')
   expect(code, err).toBe(0)
   return { report: JSON.parse(out.trim()) as WriterReport, stderr: err }
-}
-
-async function captureStdout(run: () => Promise<number>): Promise<{ code: number; text: string }> {
-  let text = ''
-  const original = process.stdout.write.bind(process.stdout)
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    text += chunk.toString()
-    return true
-  }) as typeof process.stdout.write
-  try {
-    return { code: await run(), text }
-  } finally {
-    process.stdout.write = original
-  }
 }
 
 describe('many writer processes into one table', () => {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startLocalPostgres, type LocalPostgres } from '../dev/local-postgres.js'
 import { createTracer, sluiceMixin } from '../src/index.js'
 import { startTransport, uniqueTable } from './support/transport.js'
+import { crashPostgresDuring } from './support/crash-postgres.js'
 
 let server: LocalPostgres
 let sql: postgres.Sql
@@ -34,28 +35,18 @@ describe('spans and database faults', () => {
     logger.info('create the tables')
     await h.flush()
     let emitted = 1
-    let running = true
-    const producer = (async () => {
-      while (running) {
-        await Promise.all(
-          Array.from({ length: 20 }, (_, i) =>
-            tracer.span('job', async (span) => {
-              logger.info({ i }, 'step')
-              span.recordUsage({ model: 'm', inputTokens: i, outputTokens: 1 })
-            }),
-          ),
-        )
-        emitted += 40
-        await sleep(2)
-      }
-    })()
-    await sleep(300)
-    await server.kill()
-    await sleep(500)
-    await server.restart()
-    await sleep(300)
-    running = false
-    await producer
+    await crashPostgresDuring(server, async () => {
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          tracer.span('job', async (span) => {
+            logger.info({ i }, 'step')
+            span.recordUsage({ model: 'm', inputTokens: i, outputTokens: 1 })
+          }),
+        ),
+      )
+      emitted += 40
+      await sleep(2)
+    })
     await h.close()
 
     const s = h.stats.read()

@@ -39,9 +39,57 @@ export function encodeCopyRow(row: LogRow): string {
   return `${copyTime(row.t)}\t${row.level}\t${copyText(row.msg)}\t${copyText(row.hostname)}\t${row.pid ?? COPY_NULL}\t${copyText(row.writer_id)}\t${row.seq}\t${copyText(row.trace_id)}\t${copyText(row.span_id)}\t${copyJson(row.data)}\n`
 }
 
+type Callback = (error?: Error | null) => void
+
+/** The parts of postgres.js's COPY stream we guard (Node's Writable keeps the constructor's hooks as these). */
+interface CopyStream extends NodeJS.WritableStream, NodeJS.EventEmitter {
+  _write(chunk: unknown, encoding: BufferEncoding, callback: Callback): void
+  _final(callback: Callback): void
+  _destroy(error: Error | null, callback: Callback): void
+}
+
 interface RejectableQuery {
   reject(error: unknown): void
-  writable(): Promise<NodeJS.WritableStream & NodeJS.EventEmitter>
+  writable(): Promise<CopyStream>
+}
+
+function connectionLost(error: unknown): Error {
+  return Object.assign(new Error(`connection lost during COPY (${error instanceof Error ? error.message : String(error)})`), { code: 'CONNECTION_CLOSED' })
+}
+
+/**
+ * postgres.js's COPY stream writes to its connection's socket, which it sets
+ * to null once the server goes away; a write, CopyDone or CopyFail issued
+ * after that throws a TypeError from a callback and would take the worker
+ * thread down (seen when Postgres is SIGKILLed mid-COPY). Each hook turns
+ * such a throw into a stream error with a connection code, so the batch is
+ * retried like any lost connection.
+ */
+function guardAgainstLostSocket(stream: CopyStream): void {
+  const write = stream._write.bind(stream)
+  const final = stream._final.bind(stream)
+  const destroy = stream._destroy.bind(stream)
+  stream._write = (chunk, encoding, callback) => {
+    try {
+      write(chunk, encoding, callback)
+    } catch (error) {
+      callback(connectionLost(error))
+    }
+  }
+  stream._final = (callback) => {
+    try {
+      final(callback)
+    } catch (error) {
+      callback(connectionLost(error))
+    }
+  }
+  stream._destroy = (error, callback) => {
+    try {
+      destroy(error, callback)
+    } catch {
+      // postgres.js called back before its CopyFail write threw; the stream already has its error.
+    }
+  }
 }
 
 /**
@@ -65,6 +113,7 @@ export async function copyLogRows(tx: Sql, { schema, logs }: TableNames, rows: r
   })
   serverRejected.catch(() => {})
   const writable = await query.writable()
+  guardAgainstLostSocket(writable)
   const committedCopy = new Promise<void>((resolve, reject) => {
     writable.once('error', reject)
     writable.once('finish', resolve)

@@ -19,6 +19,7 @@ import type { Stage } from '../../sinks/sink.js'
 import { createOffloadStage } from '../../sinks/s3/create-offload-stage.js'
 import { startStatsPublisher } from '../stats/start-stats-publisher.js'
 import { exitReport } from './exit-report.js'
+import { tolerateLostSocketWrites } from './tolerate-lost-socket-writes.js'
 import { SluiceStream } from './sluice-stream.js'
 
 export default async function sluiceTransport(rawOptions: unknown): Promise<SluiceStream> {
@@ -28,6 +29,7 @@ export default async function sluiceTransport(rawOptions: unknown): Promise<Slui
 /** The transport with extra stages after the built-in ones (used by fault tests to make a stage throw). */
 export function buildSluiceStream(rawOptions: unknown, extraStages: readonly Stage[] = []): SluiceStream {
   const options = resolveOptions(rawOptions)
+  tolerateLostSocketWrites()
   const counters = new Counters(options.counters)
   const problems = new Set<string>()
   const sink = new PostgresSink(options.postgres, newWriterId(), {
