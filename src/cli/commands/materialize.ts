@@ -1,8 +1,7 @@
-import { parseArgs } from 'node:util'
 import postgres from 'postgres'
 import { materialize } from '../../materialize/materialize.js'
 import { OptionsError } from '../../options/option-reader.js'
-import type { Command } from '../command.js'
+import { parseCommandArgs, type Command } from '../command.js'
 import { DATABASE_ARG_OPTIONS, databaseArgs } from '../database-args.js'
 
 const USAGE = `Usage: sluice materialize <id> --bucket <bucket> [options]
@@ -28,24 +27,19 @@ export const materializeCommand: Command = {
   summary: 'Print one row with its offloaded payloads fetched',
   usage: USAGE,
   async run(argv) {
-    let parsed
-    try {
-      parsed = parseArgs({
-        args: [...argv],
-        allowPositionals: true,
-        options: {
-          ...DATABASE_ARG_OPTIONS,
-          bucket: { type: 'string' },
-          endpoint: { type: 'string' },
-          region: { type: 'string' },
-          'force-path-style': { type: 'boolean' },
-          checksums: { type: 'string' },
-        },
-      })
-    } catch (error) {
-      process.stderr.write(`sluice materialize: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`)
-      return 2
-    }
+    const parsed = parseCommandArgs('materialize', USAGE, {
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        ...DATABASE_ARG_OPTIONS,
+        bucket: { type: 'string' },
+        endpoint: { type: 'string' },
+        region: { type: 'string' },
+        'force-path-style': { type: 'boolean' },
+        checksums: { type: 'string' },
+      },
+    })
+    if (!parsed) return 2
     const { values, positionals } = parsed
     const [id, ...extra] = positionals
     const database = databaseArgs(values)

@@ -1,10 +1,9 @@
-import { parseArgs } from 'node:util'
 import postgres from 'postgres'
 import type { Sql } from '../../../sinks/postgres/connect.js'
 import { parseDuration } from '../../../sinks/postgres/partition-options.js'
 import { applyRetention, planRetention, type RetentionPlan } from '../../../sinks/postgres/retention.js'
 import { tableNames } from '../../../sinks/postgres/table-names.js'
-import type { Command } from '../command.js'
+import { parseCommandArgs, type Command } from '../command.js'
 import { DATABASE_ARG_OPTIONS, databaseArgs } from '../database-args.js'
 
 const USAGE = `Usage: sluice prune --retention <14d|48h|90m> [options]
@@ -106,21 +105,17 @@ export const pruneCommand: Command = {
   summary: 'Drop expired time partitions (--dry-run shows what would go)',
   usage: USAGE,
   async run(argv) {
-    let values
-    try {
-      ;({ values } = parseArgs({
-        args: [...argv],
-        options: {
-          ...DATABASE_ARG_OPTIONS,
-          retention: { type: 'string' },
-          'dry-run': { type: 'boolean', default: false },
-          json: { type: 'boolean', default: false },
-        },
-      }))
-    } catch (error) {
-      process.stderr.write(`sluice prune: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`)
-      return 2
-    }
+    const parsed = parseCommandArgs('prune', USAGE, {
+      args: [...argv],
+      options: {
+        ...DATABASE_ARG_OPTIONS,
+        retention: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+      },
+    })
+    if (!parsed) return 2
+    const { values } = parsed
     const database = databaseArgs(values)
     const retentionMs = values.retention === undefined ? undefined : parseDuration(values.retention)
     const problem =

@@ -1,10 +1,9 @@
-import { parseArgs } from 'node:util'
 import postgres from 'postgres'
 import { tableNames } from '../../../sinks/postgres/table-names.js'
 import { isTraceId } from '../../spans/ids.js'
 import { loadTrace } from '../../spans/load-trace.js'
 import { buildTraceTree, renderTraceTree, traceTreeJson } from '../../spans/trace-tree.js'
-import type { Command } from '../command.js'
+import { parseCommandArgs, type Command } from '../command.js'
 import { DATABASE_ARG_OPTIONS, databaseArgs } from '../database-args.js'
 
 const USAGE = `Usage: sluice trace <trace_id> [options]
@@ -25,17 +24,12 @@ export const traceCommand: Command = {
   summary: 'Print the span tree of one trace with tokens, cost and logs',
   usage: USAGE,
   async run(argv) {
-    let parsed
-    try {
-      parsed = parseArgs({
-        args: [...argv],
-        allowPositionals: true,
-        options: { ...DATABASE_ARG_OPTIONS, json: { type: 'boolean' } },
-      })
-    } catch (error) {
-      process.stderr.write(`sluice trace: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`)
-      return 2
-    }
+    const parsed = parseCommandArgs('trace', USAGE, {
+      args: [...argv],
+      allowPositionals: true,
+      options: { ...DATABASE_ARG_OPTIONS, json: { type: 'boolean' } },
+    })
+    if (!parsed) return 2
     const { values, positionals } = parsed
     const [traceId, ...extra] = positionals
     const database = databaseArgs(values)
