@@ -1,4 +1,4 @@
-import { COUNTER_INDEX, COUNTER_NAMES, COUNTER_SLOTS, type CounterName, type DropReason, type FailReason } from './counter-names.js'
+import { COUNTER_INDEX, COUNTER_NAMES, COUNTER_SLOTS, DROP_REASONS, FAIL_REASONS, type CounterName, type DropReason, type FailReason } from './counter-names.js'
 
 export type CounterValues = Record<CounterName, number>
 
@@ -33,18 +33,13 @@ export class Counters {
     this.values[`failed_${reason}`] += amount
   }
 
+  /** Sums over the reason lists, so a reason added there is counted here too. */
   dropped(): number {
-    const v = this.values
-    return v.dropped_overflow + v.dropped_invalid_json + v.dropped_too_large + v.dropped_closed + v.dropped_exit_timeout
+    return DROP_REASONS.reduce((sum, reason) => sum + this.values[`dropped_${reason}`], 0)
   }
 
   failed(): number {
-    return this.values.failed_db_rejected + this.values.failed_db_unavailable
-  }
-
-  /** Records that reached a final state: written, dropped or failed. */
-  settled(): number {
-    return this.values.written + this.dropped() + this.failed()
+    return FAIL_REASONS.reduce((sum, reason) => sum + this.values[`failed_${reason}`], 0)
   }
 
   publish(): void {
