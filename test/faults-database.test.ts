@@ -2,30 +2,19 @@
  * Database faults against a Postgres of this file's own, so it can be
  * stopped, SIGKILLed and restarted without disturbing other test files.
  */
-import postgres from 'postgres'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startLocalPostgres, type LocalPostgres } from '../dev/local-postgres.js'
+import { describe, expect, it } from 'vitest'
 import { crashPostgresDuring } from './support/crash-postgres.js'
+import { useOwnPostgres } from './support/own-postgres.js'
 import { appRowCount, expectBalanced, startTransport, uniqueTable, type HarnessOptions } from './support/transport.js'
 
-let server: LocalPostgres
-let sql: postgres.Sql
-
-beforeAll(async () => {
-  server = await startLocalPostgres()
-  sql = postgres(server.url, { onnotice: () => {}, max: 2 })
-})
-afterAll(async () => {
-  await sql.end({ timeout: 1 })
-  await server.stop()
-})
+const db = useOwnPostgres()
 
 const fastRetry = { initialDelayMs: 20, maxDelayMs: 200, budgetMs: 20_000 }
 const start = (options: HarnessOptions = {}) =>
-  startTransport({ ...options, postgres: { url: server.url, table: uniqueTable('fault'), retry: fastRetry, ...options.postgres } })
+  startTransport({ ...options, postgres: { url: db.server.url, table: uniqueTable('fault'), retry: fastRetry, ...options.postgres } })
 
 async function noDuplicates(table: string): Promise<void> {
-  const [row] = await sql`select count(*)::int as n, count(distinct (writer_id, seq))::int as d from ${sql(table)}`
+  const [row] = await db.sql`select count(*)::int as n, count(distinct (writer_id, seq))::int as d from ${db.sql(table)}`
   expect(row?.n).toBe(row?.d)
 }
 
@@ -36,13 +25,13 @@ describe('database faults', () => {
     const h = await start()
     for (let i = 0; i < 100; i++) h.logger.info({ i }, 'before')
     await h.flush()
-    await server.pause()
+    await db.server.pause()
     for (let i = 0; i < 200; i++) h.logger.info({ i }, 'while down')
     await expect.poll(() => h.stats.read().retries, { timeout: 5000 }).toBeGreaterThan(0)
-    await server.restart()
-    await sql`select 1`
+    await db.server.restart()
+    await db.sql`select 1`
     await h.flush()
-    expect(await appRowCount(sql, h.table)).toBe(300)
+    expect(await appRowCount(db.sql, h.table)).toBe(300)
     await h.close()
     expect(h.stats.read()).toMatchObject({ received: 300, written: 300, dropped: 0, failed: 0 })
     await noDuplicates(h.table)
@@ -55,7 +44,7 @@ describe('database faults', () => {
     h.logger.info('create the table')
     await h.flush()
     let emitted = 1
-    await crashPostgresDuring(server, async () => {
+    await crashPostgresDuring(db.server, async () => {
       for (let i = 0; i < 50; i++) h.logger.info({ n: emitted++ }, 'burst')
       await sleep(2)
     })
@@ -63,7 +52,7 @@ describe('database faults', () => {
     const s = h.stats.read()
     expect(s.received).toBe(emitted)
     expect(s.received).toBe(s.written + s.dropped + s.failed)
-    expect(await appRowCount(sql, h.table)).toBe(s.written)
+    expect(await appRowCount(db.sql, h.table)).toBe(s.written)
     expect(s.retries).toBeGreaterThan(0)
     await noDuplicates(h.table)
   })
@@ -72,29 +61,29 @@ describe('database faults', () => {
     const h = await start({ batch: { maxRecords: 200, intervalMs: 20 } })
     for (let i = 0; i < 2000; i++) h.logger.info({ i }, 'before the crash')
     await h.flush()
-    await server.kill()
-    await server.restart()
+    await db.server.kill()
+    await db.server.restart()
     for (let i = 0; i < 500; i++) h.logger.info({ i }, 'after the crash')
     await h.close()
     const s = h.stats.read()
     expect(s.received).toBe(2500)
     expect(s.received).toBe(s.written + s.dropped + s.failed)
-    const rows = await appRowCount(sql, h.table)
+    const rows = await appRowCount(db.sql, h.table)
     expect(rows).toBeLessThanOrEqual(s.written)
     await noDuplicates(h.table)
   })
 
   it('starts while the database is unreachable (connection refused) and catches up when it appears', async () => {
-    await server.pause()
+    await db.server.pause()
     const h = await start()
     for (let i = 0; i < 50; i++) h.logger.info({ i }, 'early')
     await sleep(700)
     expect(h.stats.read()).toMatchObject({ received: 50, written: 0 })
-    await server.restart()
+    await db.server.restart()
     await h.flush()
     await h.close()
     expect(h.stats.read()).toMatchObject({ received: 50, written: 50, failed: 0 })
-    expect(await appRowCount(sql, h.table)).toBe(50)
+    expect(await appRowCount(db.sql, h.table)).toBe(50)
     expectBalanced(h.stats, expect)
   })
 
@@ -102,11 +91,11 @@ describe('database faults', () => {
     const h = await start({ postgres: { retry: { initialDelayMs: 20, maxDelayMs: 50, budgetMs: 300 } } })
     h.logger.info('first')
     await h.flush()
-    await server.pause()
+    await db.server.pause()
     for (let i = 0; i < 20; i++) h.logger.info({ i }, 'lost')
     await h.flush()
     expect(h.stats.read().failedBy.db_unavailable).toBe(20)
-    await server.restart()
+    await db.server.restart()
     h.logger.info('after')
     await h.flush()
     await h.close()
@@ -118,13 +107,13 @@ describe('database faults', () => {
     const h = await start({ postgres: { retry: { initialDelayMs: 20, maxDelayMs: 50, budgetMs: 300 } } })
     h.logger.info('create the table')
     await h.flush()
-    await sql.unsafe(`
+    await db.sql.unsafe(`
       create function ${h.table}_full() returns trigger language plpgsql as $$
       begin raise exception 'could not extend file: No space left on device' using errcode = 'disk_full'; end $$;
       create trigger ${h.table}_full before insert on ${h.table} for each row execute function ${h.table}_full();`)
     for (let i = 0; i < 30; i++) h.logger.info({ i }, 'disk is full')
     await h.flush()
-    await sql.unsafe(`drop trigger ${h.table}_full on ${h.table}`)
+    await db.sql.unsafe(`drop trigger ${h.table}_full on ${h.table}`)
     h.logger.info('space freed')
     await h.flush()
     await h.close()
@@ -136,7 +125,7 @@ describe('database faults', () => {
     const h = await start({ channel: { maxRecords: 100 }, batch: { maxRecords: 50, intervalMs: 10 } })
     h.logger.info('create the table')
     await h.flush()
-    await sql.unsafe(`
+    await db.sql.unsafe(`
       create function ${h.table}_slow() returns trigger language plpgsql as $$
       begin perform pg_sleep(0.2); return null; end $$;
       create trigger ${h.table}_slow before insert on ${h.table} for each statement execute function ${h.table}_slow();`)
@@ -149,7 +138,7 @@ describe('database faults', () => {
     const s = h.stats.read()
     expect(s.received).toBe(5001)
     expect(s.droppedBy.overflow).toBeGreaterThan(0)
-    expect(await appRowCount(sql, h.table)).toBe(s.written)
+    expect(await appRowCount(db.sql, h.table)).toBe(s.written)
     expectBalanced(h.stats, expect)
   })
 })
