@@ -50,8 +50,8 @@ describe('BoundedChannel', () => {
     const channel = new BoundedChannel({ maxRecords: 10, maxBytes: 1000, overflow: 'drop-newest' })
     channel.push('a', 60)
     channel.push('b', 60)
-    expect(channel.take(10, 50)).toEqual({ lines: ['a'], bytes: 60 })
-    expect(channel.take(10, 100)).toEqual({ lines: ['b'], bytes: 60 })
+    expect(channel.take(10, 50)).toEqual({ lines: ['a'], sizes: [60] })
+    expect(channel.take(10, 100)).toEqual({ lines: ['b'], sizes: [60] })
   })
 })
 

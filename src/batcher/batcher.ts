@@ -2,8 +2,8 @@ import type { BoundedChannel } from '../channel/bounded-channel.js'
 import type { BatchOptions } from '../options/resolve-options.js'
 
 export interface BatchSink {
-  /** Handles one batch of raw lines; resolves when every line in it is settled. */
-  (lines: string[]): Promise<void>
+  /** Handles one batch of raw lines (and their UTF-8 sizes); resolves when every line in it is settled. */
+  (lines: string[], sizes: number[]): Promise<void>
 }
 
 /**
@@ -67,10 +67,10 @@ export class Batcher {
   /** Starts batches while they are due and there is room in flight; otherwise waits for the timer. */
   private kick(): void {
     while (this.inFlight.size < this.maxInFlight && this.isDue()) {
-      const { lines } = this.channel.take(this.options.maxRecords, this.options.maxBytes)
+      const { lines, sizes } = this.channel.take(this.options.maxRecords, this.options.maxBytes)
       if (lines.length === 0) break
       this.forced = Math.max(0, this.forced - lines.length)
-      const batch: Promise<void> = this.sink(lines).finally(() => {
+      const batch: Promise<void> = this.sink(lines, sizes).finally(() => {
         this.inFlight.delete(batch)
         this.kick()
       })

@@ -58,17 +58,22 @@ export class BoundedChannel {
     return dropped
   }
 
-  /** Removes up to `maxRecords` lines, stopping before `maxBytes` is passed (at least one line is taken). */
-  take(maxRecords: number, maxBytes: number): { lines: string[]; bytes: number } {
+  /**
+   * Removes up to `maxRecords` lines, stopping before `maxBytes` is passed (at
+   * least one line is taken), with the size each line was queued with.
+   */
+  take(maxRecords: number, maxBytes: number): { lines: string[]; sizes: number[] } {
     const lines: string[] = []
+    const sizes: number[] = []
     let bytes = 0
     while (this.count > 0 && lines.length < maxRecords) {
       const size = this.sizes[this.head] as number
       if (lines.length > 0 && bytes + size > maxBytes) break
       bytes += size
+      sizes.push(size)
       lines.push(this.shiftOne())
     }
-    return { lines, bytes }
+    return { lines, sizes }
   }
 
   private shiftOne(): string {

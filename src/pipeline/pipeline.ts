@@ -39,7 +39,7 @@ export class Pipeline {
   ) {
     this.channel = new BoundedChannel(options.channel)
     // One batch more than connections: the next one is parsed while the others wait on Postgres.
-    this.batcher = new Batcher(this.channel, options.batch, (lines) => this.writeBatch(lines), options.postgres.connections + 1)
+    this.batcher = new Batcher(this.channel, options.batch, (lines, sizes) => this.writeBatch(lines, sizes), options.postgres.connections + 1)
   }
 
   start(): void {
@@ -140,13 +140,13 @@ export class Pipeline {
     this.publishQueue()
   }
 
-  private async writeBatch(lines: string[]): Promise<void> {
+  private async writeBatch(lines: string[], sizes: number[]): Promise<void> {
     const counters = this.counters
     const now = Date.now()
     const records: LogRecord[] = []
     let bytes = 0
-    for (const line of lines) {
-      const parsed = parseLine(line, Buffer.byteLength(line), this.nextSeq, now)
+    for (const [i, line] of lines.entries()) {
+      const parsed = parseLine(line, sizes[i] as number, this.nextSeq, now)
       if (!parsed.ok) {
         counters.drop('invalid_json')
         continue
