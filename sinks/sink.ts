@@ -24,7 +24,10 @@ export interface PrimarySink {
   /** Starts connecting and migrating in the background (retrying until `deadline`); never throws. */
   start(deadline: Deadline): void
   write(records: LogRecord[], deadline: Deadline): Promise<BatchOutcome>
-  close(): Promise<void>
+  /** Ends by `deadline` (epoch ms) at the latest, whatever the destination does. */
+  close(deadline?: Deadline): Promise<void>
+  /** Stops at once on exit: writes in flight settle now (their records as unavailable), no retry starts. */
+  cutOff?(): void
 }
 
 /**

@@ -19,3 +19,7 @@ export type { SpanRecordFields, ModelUsage, TokenCount } from './spans/span-reco
 export { metric, METRIC_UNITS, type MetricFields, type MetricUnit } from './metrics/metric.js'
 export { default } from './transport/worker.js'
 export { createSluice, closeOnSignals, WORKER_ENTRY, type Sluice, type SluiceTransportOptions } from './sluice.js'
+
+import { retainFlushingStreams } from './transport/retain-flushing-streams.js'
+// An app that imports pino-sluice gets `transport.flush(cb)` that survives a GC (see the file).
+retainFlushingStreams()

@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import pino from 'pino'
-import { createStats, type StatsHandle } from './counters/stats.js'
+import { createStats, type SluiceStats, type StatsHandle } from './counters/stats.js'
 import type { SluiceOptions } from './options/sluice-options.js'
 
 /** The package's own worker entry, so apps need not know where `dist/` is. */
@@ -24,13 +24,39 @@ export interface Sluice {
   readonly transport: ReturnType<typeof pino.transport>
   /** Live counters of the worker. */
   readonly stats: StatsHandle
-  /** Resolves once everything logged so far is committed (or counted as dropped/failed). */
-  flush(): Promise<void>
+  /**
+   * Resolves with the counters once everything logged so far is committed or
+   * counted as dropped/failed. Never rejects for database trouble: while the
+   * database cannot be reached it resolves within `postgres.retry.budgetMs`
+   * (plus one connect timeout), and the counters say what happened
+   * (`failedBy.db_unavailable`, or `received` above written + dropped + failed
+   * for records still pending). Rejects only when the worker is gone.
+   */
+  flush(): Promise<SluiceStats>
   /**
    * Drains, commits and stops the worker (within `exit.budgetMs`), then
    * resolves. Safe to call more than once.
    */
   close(): Promise<void>
+}
+
+/**
+ * Transports with a flush or close pending. thread-stream holds its stream
+ * only weakly once the worker is ready, and a collected stream has its worker
+ * terminated: an app that awaits `flush()` without keeping the sluice would
+ * lose the worker (and every pending record, silently) at the next GC.
+ */
+const pending = new Map<object, number>()
+
+function holdWhile<T>(transport: object, work: Promise<T>): Promise<T> {
+  pending.set(transport, (pending.get(transport) ?? 0) + 1)
+  const release = (): void => {
+    const left = (pending.get(transport) ?? 1) - 1
+    if (left > 0) pending.set(transport, left)
+    else pending.delete(transport)
+  }
+  work.then(release, release)
+  return work
 }
 
 /**
@@ -52,16 +78,20 @@ export function createSluice(options: Omit<SluiceOptions, 'counters'> = {}, { sy
   return {
     transport,
     stats,
-    flush: () => new Promise((resolve, reject) => transport.flush((error?: Error) => (error ? reject(error) : resolve()))),
+    flush: () =>
+      holdWhile(
+        transport,
+        new Promise<SluiceStats>((resolve, reject) => transport.flush((error?: Error) => (error ? reject(error) : resolve(stats.read())))),
+      ),
     close() {
-      closing ??= (async () => {
+      closing ??= holdWhile(transport, (async () => {
         // pino unrefs the worker; without a ref the app could exit before the worker reports back.
         ;(transport as unknown as { ref(): void }).ref()
         // 'finish' comes once the worker has drained and closed; 'close' also when it died.
         const done = Promise.race([once(transport, 'finish'), once(transport, 'close')])
         transport.end()
         await done
-      })()
+      })())
       return closing
     },
   }

@@ -34,17 +34,21 @@ describe('line path fuzz (property)', () => {
         const text = lines.map((l) => `${l}\n`).join('')
         const splitter = new LineSplitter()
         const counter = new LineSplitter()
+        const measurer = new LineSplitter()
         const got: string[] = []
         const lengths: number[] = []
+        const sizes: number[] = []
         let at = 0
         for (let i = 0; at < text.length; i++) {
           const size = cuts[i % cuts.length] as number
           got.push(...splitter.split(text.slice(at, at + size)))
-          lengths.push(...counter.lineLengths(text.slice(at, at + size)))
+          lengths.push(...counter.lineSizes(text.slice(at, at + size), Number.MAX_SAFE_INTEGER))
+          sizes.push(...measurer.lineSizes(text.slice(at, at + size), 0))
           at += size
         }
         expect(got).toEqual(lines.filter((l) => l.length > 0))
         expect(lengths).toEqual(got.map((l) => l.length))
+        expect(sizes).toEqual(got.map((l) => Buffer.byteLength(l)))
         expect(splitter.rest()).toBe('')
       }),
       { numRuns: 300 },

@@ -4,6 +4,17 @@ import type { PostgresOptions } from './postgres-options.js'
 
 export type Sql = postgres.Sql<Record<string, never>>
 
+/** A pool and the sockets under it, so a hung attempt can be cut off (postgres.js has no per-query timeout). */
+export interface Connections {
+  readonly sql: Sql
+  /**
+   * Destroys every socket now: queries waiting on a silent server fail at once
+   * (CONNECTION_CLOSED), and the pool reconnects for the next query. On a
+   * stalled network path this is the only way to get them back.
+   */
+  dropAll(): void
+}
+
 interface SocketTarget {
   host: string[]
   port: number[]
@@ -17,18 +28,26 @@ interface SocketTarget {
  * until then) so a refused connection surfaces through postgres.js's own
  * error/close handling: a factory that rejects leaves its pool stuck.
  */
-function socketWithNoDelay(target: SocketTarget): net.Socket {
+function socketWithNoDelay(target: SocketTarget, sockets: Set<net.Socket>): net.Socket {
   const socket = target.path
     ? net.connect({ path: target.path })
     : net.connect({ host: target.host[0] ?? 'localhost', port: target.port[0] ?? 5432, noDelay: true })
   socket.setNoDelay(true)
+  sockets.add(socket)
+  socket.once('close', () => sockets.delete(socket))
   return socket
 }
 
 export function connect(options: PostgresOptions): Sql {
+  return connectDroppable(options).sql
+}
+
+/** `connect`, plus a way to destroy every socket of the pool at once. */
+export function connectDroppable(options: PostgresOptions): Connections {
+  const sockets = new Set<net.Socket>()
   // `socket` is a documented postgres.js option missing from its type definitions.
-  const socketOption = { socket: socketWithNoDelay } as Record<string, unknown>
-  return postgres(options.url, {
+  const socketOption = { socket: (target: SocketTarget) => socketWithNoDelay(target, sockets) } as Record<string, unknown>
+  const sql: Sql = postgres(options.url, {
     ...socketOption,
     max: options.connections,
     connect_timeout: Math.ceil(options.connectTimeoutMs / 1000),
@@ -39,4 +58,11 @@ export function connect(options: PostgresOptions): Sql {
     fetch_types: false,
     connection: { application_name: 'pino-sluice' },
   })
+  return {
+    sql,
+    dropAll() {
+      for (const socket of sockets) socket.destroy()
+      sockets.clear()
+    },
+  }
 }

@@ -1,9 +1,10 @@
 import type { LogRecord } from '../../src/records/log-record.js'
+import { settleBy } from '../../src/pipeline/settle-by.js'
 import { isSpanValue } from '../../src/spans/span-record.js'
 import type { BatchOutcome, Deadline, PrimarySink } from '../sink.js'
-import { Backoff, sleep } from './backoff.js'
-import { describeError, isTransient } from './classify-error.js'
-import { connect, type Sql } from './connect.js'
+import { RetryWindow, sleep } from './backoff.js'
+import { classifyError, describeError, errorCode, isTransient, isUnreachable } from './classify-error.js'
+import { connectDroppable, type Connections, type Sql } from './connect.js'
 import { copyLogRows } from './copy-log-rows.js'
 import { logsMigrations } from './logs-schema.js'
 import { toLogRow, type LogRow } from './log-row.js'
@@ -19,7 +20,7 @@ import { tableNames, type TableNames } from './table-names.js'
 export interface PostgresSinkHooks {
   /** Called once per retry of a batch (for the `retries` counter). */
   onRetry(): void
-  /** Called with a one-line description of a problem worth telling the operator. */
+  /** Called with a one-line description of a problem worth telling the operator (the caller prints each distinct line once). */
   onProblem(message: string): void
   /** Called with the number of span rows each committed batch put in the spans table (for the `spans` counter). */
   onSpansWritten?(count: number): void
@@ -39,21 +40,51 @@ function add(a: BatchOutcome, b: BatchOutcome): BatchOutcome {
   return { written: a.written + b.written, rejected: a.rejected + b.rejected, unavailable: a.unavailable + b.unavailable }
 }
 
+/** A statement limit reaches the server this much before the client gives up, so a live server's own timeout error comes first. */
+const CLIENT_GRACE_MS = 250
+/** Ending connections gracefully on close takes at most this long (then they are destroyed). */
+const END_TIMEOUT_MS = 500
+
+/** What an attempt that got no answer in time fails with (classified `retry`). */
+function attemptTimeout(limitMs: number): Error {
+  return Object.assign(new Error(`no answer from the database within ${limitMs} ms`), { code: 'ATTEMPT_TIMEOUT' })
+}
+
+/** `host:port` of the first host in a connection string, for messages (never the credentials). */
+function serverOf(url: string): string {
+  const match = /@([^/?]+)/.exec(url) ?? /^postgres(?:ql)?:\/\/([^/?]+)/.exec(url)
+  return match?.[1]?.split(',')[0] ?? 'the configured server'
+}
+
 /**
  * Writes batches into Postgres: one transaction per batch with
  * `synchronous_commit = off`, log rows by COPY and span rows (few, wide) in
- * one jsonb parameter. Transient failures are
- * retried with backoff; before a retry we ask the database whether the
- * previous attempt committed after all (by writer id and sequence range), so
- * a retry never duplicates rows. A batch the server refuses for its data is
- * split in halves until the records at fault are isolated and counted.
+ * one jsonb parameter.
+ *
+ * Failures follow classify-error.ts. A transient failure is retried with
+ * backoff within the batch's retry window (`postgres.retry.budgetMs`, shared
+ * with the halves of a split batch and with the batches of the same outage).
+ * Every attempt is bounded by that window twice: on the server
+ * (`statement_timeout` and `lock_timeout` set in the transaction) and on the
+ * client (the sockets are destroyed when no answer came, since a stalled
+ * network path never answers at all). Before a retry we ask the database which
+ * of the batch's `(writer_id, seq)` keys it holds already (an earlier attempt
+ * may have committed after its connection died) and write only the others; a
+ * `23505` on that key during a retry means the same thing. A batch refused for
+ * its data is split in halves until the records at fault are isolated.
  */
 export class PostgresSink implements PrimarySink {
   readonly name = 'postgres'
   readonly names: TableNames
   readonly sql: Sql
+  private readonly connections: Connections
   private ready: Promise<void> | undefined
   private readonly maintenance: TableMaintenance
+  /** Aborted on exit: backoff waits end and no attempt starts any more. */
+  private readonly stopping = new AbortController()
+  /** Since when the database has been failing (undefined while it answers): one budget per outage, not per batch. */
+  private failingSince: number | undefined
+  private toldUnreachable = false
 
   constructor(
     private readonly options: PostgresOptions,
@@ -62,94 +93,152 @@ export class PostgresSink implements PrimarySink {
     private readonly migrations: readonly Migration[] = postgresMigrations(options),
   ) {
     this.names = tableNames(options.schema, options.table)
-    this.sql = connect(options)
+    this.connections = connectDroppable(options)
+    this.sql = this.connections.sql
     this.maintenance = new TableMaintenance(this.sql, this.names, options, writerId, hooks)
   }
 
   start(deadline: Deadline): void {
     // Connection errors at start are retried by the first write; never crash the app.
-    this.ensureReady(deadline).catch(() => {})
+    this.ensureReady(this.retryWindow(deadline)).catch(() => {})
   }
 
   async write(records: LogRecord[], deadline: Deadline): Promise<BatchOutcome> {
     if (records.length === 0) return EMPTY
+    const window = this.retryWindow(deadline)
     try {
-      await this.ensureReady(deadline)
+      await this.ensureReady(window)
     } catch (error) {
       this.hooks.onProblem(`cannot prepare tables: ${describeError(error)}`)
       return { ...EMPTY, unavailable: records.length }
     }
-    return this.writeWithRetry(records, deadline)
+    return this.writeWithRetry(records, window)
   }
 
-  async close(): Promise<void> {
-    await this.maintenance.close()
-    await this.sql.end({ timeout: 1 })
+  /**
+   * Ends within `deadline` (1 s when none is given): the final stats row only
+   * while the database answers, then the connections, destroyed if they do not
+   * end in time.
+   */
+  async close(deadline?: Deadline): Promise<void> {
+    const end = Number.isFinite(deadline?.at) ? (deadline as Deadline).at : Date.now() + 1000
+    const answering = this.failingSince === undefined
+    await this.maintenance.close(answering ? end - Date.now() - END_TIMEOUT_MS : 0)
+    this.stopping.abort()
+    const endMs = answering ? Math.min(END_TIMEOUT_MS, end - Date.now()) : 0
+    await settleBy(this.sql.end({ timeout: Math.max(0, endMs) / 1000 }), end)
+    this.connections.dropAll()
   }
 
-  /** Runs migrations once; a transient failure is retried within the backoff budget, then reported to the caller. */
-  private async ensureReady(deadline: Deadline): Promise<void> {
-    this.ready ??= this.migrateWithRetry(deadline).catch((error: unknown) => {
+  /** Stops at once: waits end, statements in flight fail now (their records count as unavailable). */
+  cutOff(): void {
+    this.stopping.abort()
+    this.connections.dropAll()
+  }
+
+  private retryWindow(deadline: Deadline): RetryWindow {
+    const now = Date.now()
+    return new RetryWindow(this.options.retry, deadline, this.options.connectTimeoutMs, Math.min(now, this.failingSince ?? now))
+  }
+
+  /** Runs migrations once; a transient failure is retried within the window, then reported to the caller. */
+  private async ensureReady(window: RetryWindow): Promise<void> {
+    this.ready ??= this.migrateWithRetry(window).catch((error: unknown) => {
       this.ready = undefined
       throw error
     })
     return this.ready
   }
 
-  private async migrateWithRetry(deadline: Deadline): Promise<void> {
-    const backoff = new Backoff(this.options.retry, deadline)
+  private async migrateWithRetry(window: RetryWindow): Promise<void> {
     for (;;) {
       try {
-        await migrate(this.sql, this.names, this.migrations)
+        await this.bounded(window, () => migrate(this.sql, this.names, this.migrations))
+        this.answered()
         await this.maintenance.afterMigrate()
         return
       } catch (error) {
-        const wait = isTransient(error) ? backoff.next() : undefined
-        if (wait === undefined) throw error
+        if (!isTransient(error)) throw error
+        this.failed(error)
+        const wait = window.next()
+        if (wait === undefined || this.stopping.signal.aborted) throw error
         this.hooks.onRetry()
-        await sleep(wait)
+        await sleep(wait, this.stopping.signal)
       }
     }
   }
 
-  private async writeWithRetry(records: LogRecord[], deadline: Deadline): Promise<BatchOutcome> {
-    const backoff = new Backoff(this.options.retry, deadline)
-    const rows = this.toRows(records)
+  private async writeWithRetry(records: LogRecord[], window: RetryWindow): Promise<BatchOutcome> {
+    let pending = records
+    let written = 0
     let attempted = false
     for (;;) {
+      if (this.stopping.signal.aborted) return { ...EMPTY, written, unavailable: pending.length }
       try {
-        if (!attempted || !(await this.alreadyCommitted(records))) {
-          attempted = true
-          await this.insert(rows)
-        }
+        // The previous attempt may have committed although its answer never came.
+        if (attempted) pending = await this.withoutCommitted(pending, window, (n) => (written += n))
+        if (pending.length === 0) return { ...EMPTY, written }
+        attempted = true
+        const rows = this.toRows(pending)
+        await this.bounded(window, (limitMs) => this.insert(rows, limitMs))
+        this.answered()
         this.hooks.onSpansWritten?.(rows.spans.length)
-        return { ...EMPTY, written: records.length }
+        return { ...EMPTY, written: written + pending.length }
       } catch (error) {
-        if (!isTransient(error)) return this.isolateRejected(records, deadline, error)
-        const wait = backoff.next()
-        if (wait === undefined) {
-          this.hooks.onProblem(`gave up on ${records.length} records after retries: ${describeError(error)}`)
-          return { ...EMPTY, unavailable: records.length }
+        const verdict = classifyError(error)
+        if (verdict === 'record') {
+          this.answered()
+          // 23505 on our own key: the rows of an earlier attempt, committed while we retried. Not bad data.
+          if (errorCode(error) === '23505') {
+            const before = pending.length
+            try {
+              pending = await this.withoutCommitted(pending, window, (n) => (written += n))
+            } catch {
+              // The check itself failed: treat the duplicate as data, as before.
+            }
+            if (pending.length === 0) return { ...EMPTY, written }
+            if (pending.length < before) continue
+          }
+          return add({ ...EMPTY, written }, await this.isolateRejected(pending, window, error))
+        }
+        if (verdict === 'setup') {
+          this.hooks.onProblem(`Postgres refuses the writes (${describeError(error)}); ${pending.length} records counted failed_db_unavailable. Check the connection string, permissions and tables.`)
+          // A dropped table is re-created by the migrations of the next batch.
+          this.ready = undefined
+          return { ...EMPTY, written, unavailable: pending.length }
+        }
+        this.failed(error)
+        const wait = window.next()
+        if (wait === undefined || this.stopping.signal.aborted) {
+          this.hooks.onProblem(`gave up on a batch after retries (postgres.retry.budgetMs): ${describeError(error)}`)
+          return { ...EMPTY, written, unavailable: pending.length }
         }
         this.hooks.onRetry()
-        await sleep(wait)
+        await sleep(wait, this.stopping.signal)
       }
     }
   }
 
-  private async isolateRejected(records: LogRecord[], deadline: Deadline, error: unknown): Promise<BatchOutcome> {
+  /** Halves share the window: one batch never retries for longer than one budget. */
+  private async isolateRejected(records: LogRecord[], window: RetryWindow, error: unknown): Promise<BatchOutcome> {
     if (records.length === 1) {
       this.hooks.onProblem(`record rejected by Postgres: ${describeError(error)}`)
       return { ...EMPTY, rejected: 1 }
     }
     const middle = Math.ceil(records.length / 2)
-    const first = await this.writeWithRetry(records.slice(0, middle), deadline)
-    const second = await this.writeWithRetry(records.slice(middle), deadline)
+    const first = await this.writeHalf(records.slice(0, middle), window)
+    const second = await this.writeHalf(records.slice(middle), window)
     return add(first, second)
   }
 
-  /** Sequence numbers within a batch are unique, so a full count means the earlier attempt committed. */
-  private async alreadyCommitted(records: LogRecord[]): Promise<boolean> {
+  private async writeHalf(records: LogRecord[], window: RetryWindow): Promise<BatchOutcome> {
+    // Once the window ran out on a transient failure, the rest of the batch is not attempted.
+    if (window.exhausted) return { ...EMPTY, unavailable: records.length }
+    return this.writeWithRetry(records, window)
+  }
+
+  /** The records whose (writer_id, seq) is not in the tables yet; `onCommitted` gets the number of the others. */
+  private async withoutCommitted(records: LogRecord[], window: RetryWindow, onCommitted: (count: number) => void): Promise<LogRecord[]> {
     let low = Number.POSITIVE_INFINITY
     let high = Number.NEGATIVE_INFINITY
     for (const record of records) {
@@ -158,12 +247,61 @@ export class PostgresSink implements PrimarySink {
     }
     // A batch's seq range covers both tables: span records go to the spans table.
     const { schema, logs, spans } = this.names
-    const [row] = await this.sql<{ n: string }[]>`
-      select (select count(*) from ${this.sql(schema)}.${this.sql(logs)}
-                where writer_id = ${this.writerId} and seq between ${low} and ${high})
-           + (select count(*) from ${this.sql(schema)}.${this.sql(spans)}
-                where writer_id = ${this.writerId} and seq between ${low} and ${high}) as n`
-    return Number(row?.n ?? 0) >= records.length
+    const sql = this.sql
+    const rows = await this.bounded(window, () => sql<{ seq: string }[]>`
+      select seq from ${sql(schema)}.${sql(logs)} where writer_id = ${this.writerId} and seq between ${low} and ${high}
+      union all
+      select seq from ${sql(schema)}.${sql(spans)} where writer_id = ${this.writerId} and seq between ${low} and ${high}`)
+    if (rows.length === 0) return records
+    const present = new Set(rows.map((row) => Number(row.seq)))
+    const rest = records.filter((record) => !present.has(record.seq))
+    onCommitted(records.length - rest.length)
+    return rest
+  }
+
+  /**
+   * Runs one attempt within the window's limit. Past the limit (plus a grace
+   * for the server's own timeout to arrive) the sockets are destroyed: on a
+   * stalled path nothing else ends a query that will never be answered.
+   */
+  private async bounded<T>(window: RetryWindow, work: (limitMs: number) => Promise<T>): Promise<T> {
+    const limitMs = Math.floor(window.attemptLimitMs())
+    if (limitMs <= 0) throw attemptTimeout(0)
+    const attempt = work(limitMs)
+    let timer: NodeJS.Timeout | undefined
+    const cut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.connections.dropAll()
+        reject(attemptTimeout(limitMs))
+      }, limitMs + CLIENT_GRACE_MS)
+    })
+    try {
+      return await Promise.race([attempt, cut])
+    } finally {
+      clearTimeout(timer)
+      attempt.catch(() => {})
+    }
+  }
+
+  /** The database failed with a transient error: an outage starts (or goes on). */
+  private failed(error: unknown): void {
+    this.failingSince ??= Date.now()
+    if (!this.toldUnreachable && isUnreachable(error)) {
+      this.toldUnreachable = true
+      const budget = Math.round(this.options.retry.budgetMs / 1000)
+      this.hooks.onProblem(
+        `cannot reach the database at ${serverOf(this.options.url)} (${describeError(error)}); records are held and retried for up to ${budget} s (postgres.retry.budgetMs), then counted failed_db_unavailable`,
+      )
+    }
+  }
+
+  /** The database answered: the outage, if any, is over. */
+  private answered(): void {
+    this.failingSince = undefined
+    if (this.toldUnreachable) {
+      this.toldUnreachable = false
+      this.hooks.onProblem(`the database at ${serverOf(this.options.url)} answers again; writing resumed`)
+    }
   }
 
   /** Span records become span rows; anything else (including malformed spans) becomes a log row. */
@@ -178,10 +316,16 @@ export class PostgresSink implements PrimarySink {
     return { logs, spans }
   }
 
-  private async insert(rows: { logs: LogRow[]; spans: SpanRow[] }): Promise<void> {
+  /** One transaction; its statements may run `limitMs` at most, waiting on a lock included (one round trip sets both and synchronous_commit). */
+  private async insert(rows: { logs: LogRow[]; spans: SpanRow[] }, limitMs: number): Promise<void> {
     await this.maintenance.beforeInsert(rows)
+    const limit = String(limitMs)
     await this.sql.begin(async (tx) => {
-      if (this.options.synchronousCommit === 'off') await tx`set local synchronous_commit = off`
+      if (this.options.synchronousCommit === 'off') {
+        await tx`select set_config('statement_timeout', ${limit}, true), set_config('lock_timeout', ${limit}, true), set_config('synchronous_commit', 'off', true)`
+      } else {
+        await tx`select set_config('statement_timeout', ${limit}, true), set_config('lock_timeout', ${limit}, true)`
+      }
       if (rows.logs.length > 0) await copyLogRows(tx as unknown as Sql, this.names, rows.logs)
       if (rows.spans.length > 0) await insertSpanRows(tx as unknown as Sql, this.names, rows.spans)
     })

@@ -1,3 +1,4 @@
+import { settleBy } from '../../src/pipeline/settle-by.js'
 import type { Sql } from './connect.js'
 import type { LogRow } from './log-row.js'
 import { PERIOD_MS } from './partition-periods.js'
@@ -32,6 +33,8 @@ export class TableMaintenance {
   private statsTimer: NodeJS.Timeout | undefined
   private started = false
   private closed = false
+  /** The periodic stats write in flight: a hung database must not queue one per interval. */
+  private statsWriting: Promise<void> | undefined
 
   constructor(
     private readonly sql: Sql,
@@ -63,8 +66,8 @@ export class TableMaintenance {
       this.maintenanceTimer = setInterval(() => void this.tick(), every).unref()
     }
     if (this.hooks.readCounters && this.options.statsIntervalMs > 0) {
-      await this.writeStats(false)
-      this.statsTimer = setInterval(() => void this.writeStats(false), this.options.statsIntervalMs).unref()
+      await this.writeStatsOnce()
+      this.statsTimer = setInterval(() => void this.writeStatsOnce(), this.options.statsIntervalMs).unref()
     }
   }
 
@@ -74,16 +77,21 @@ export class TableMaintenance {
     if (rows.spans.length > 0) await this.guard('cannot create a spans partition (records go to the DEFAULT partition)', () => this.spans.ensure(rows.spans.map((r) => r.start)))
   }
 
-  async close(): Promise<void> {
+  /** Stops the timers and writes the final stats row, waiting `limitMs` at most for it (none when 0 or less). */
+  async close(limitMs = FINAL_STATS_TIMEOUT_MS): Promise<void> {
     if (this.closed) return
     this.closed = true
     clearInterval(this.maintenanceTimer)
     clearInterval(this.statsTimer)
-    if (this.started && this.hooks.readCounters && this.options.statsIntervalMs > 0) {
-      let timer: NodeJS.Timeout | undefined
-      await Promise.race([this.writeStats(true), new Promise((resolve) => (timer = setTimeout(resolve, FINAL_STATS_TIMEOUT_MS)))])
-      clearTimeout(timer)
+    const waitMs = Math.min(limitMs, FINAL_STATS_TIMEOUT_MS)
+    if (this.started && this.hooks.readCounters && this.options.statsIntervalMs > 0 && waitMs > 0) {
+      await settleBy(this.writeStats(true), Date.now() + waitMs)
     }
+  }
+
+  private writeStatsOnce(): Promise<void> {
+    this.statsWriting ??= this.writeStats(false).finally(() => (this.statsWriting = undefined))
+    return this.statsWriting
   }
 
   /** Partitions ahead, then retention. Retention uses a try-lock: with many writers, one does the work per round. */

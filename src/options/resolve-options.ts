@@ -24,8 +24,17 @@ export interface BatchOptions {
   readonly flushLevel: number
 }
 
+/**
+ * The longest exit budget. thread-stream's end() waits for the worker in ten
+ * 1 s waits and then gives up ("end() took too long (10s)"); the last read of
+ * the ring can use up one of them early, so about 9 s are certain. Close fits
+ * everything inside the budget, and the worker needs a few hundred ms after it
+ * (the exit report, thread teardown): 8 s leaves a second of margin.
+ */
+export const MAX_EXIT_BUDGET_MS = 8000
+
 export interface ExitOptions {
-  /** Time allowed to drain and commit on close; pino kills the worker at 10 s. */
+  /** Time allowed for everything close does (drain, commit, final rows, flushes, ending connections). */
   readonly budgetMs: number
   /** Print one stderr line with the totals when anything was dropped or failed. */
   readonly report: boolean
@@ -74,7 +83,7 @@ function resolveExit(root: Record<string, unknown>): ExitOptions {
   const report = section.report ?? true
   if (typeof report !== 'boolean') throw new OptionsError(`options.exit.report must be true or false, got ${describe(report)}. Omit it to use the default true.`)
   return {
-    budgetMs: readInt(section, 'budgetMs', 'exit', 5000, { min: 0, max: 9000, unit: 'ms, pino kills the worker at 10 s' }),
+    budgetMs: readInt(section, 'budgetMs', 'exit', 5000, { min: 0, max: MAX_EXIT_BUDGET_MS, unit: 'ms; pino gives the worker 10 s to end, and close needs a margin' }),
     report,
   }
 }

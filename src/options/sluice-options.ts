@@ -58,7 +58,7 @@ export interface SluiceOptions {
     flushLevel?: number
   }
   exit?: {
-    /** Time to drain and commit on close, in ms (pino kills the worker at 10 s). Default 5000. */
+    /** Time for everything close does (drain, commit, final rows, flushes, ending connections), in ms; at most 8000 (pino gives the worker 10 s). Default 5000. */
     budgetMs?: number
     /** Print one stderr line with the totals on close when anything was dropped or failed. Default true. */
     report?: boolean

@@ -10,6 +10,20 @@ import type { LogRecord } from '../records/log-record.js'
 import { parseLine } from '../records/parse-line.js'
 import { peekLevel } from '../records/peek-level.js'
 import { dropNotice, type DropTally } from './drop-notice.js'
+import { settleBy } from './settle-by.js'
+
+/**
+ * The end of the exit budget kept for what follows the drain (a last drop
+ * notice, the final stats row, CloudWatch's last send, ending connections):
+ * this much, or a quarter of a smaller budget.
+ */
+const FINISH_RESERVE_MS = 1000
+
+/** A batch between leaving the channel and being counted. */
+interface OpenBatch {
+  readonly records: number
+  settled: boolean
+}
 
 /** Identifies this process's writer in every row: host, pid and a random part. */
 export function newWriterId(): string {
@@ -30,6 +44,9 @@ export class Pipeline {
   private announced: DropTally | undefined
   private announcing = false
   private heapSampledAt = 0
+  private readonly openBatches = new Set<OpenBatch>()
+  /** The last batch was written: the database answers, so a final drop notice is worth trying on close. */
+  private lastBatchWrote = false
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -93,51 +110,77 @@ export class Pipeline {
     return !this.closed && this.options.channel.overflow === 'drop-newest' && this.channel.length >= this.options.channel.maxRecords
   }
 
-  /** Counts lines refused while `refusesNewLines()`, given their lengths: too large or overflow, as `accept` would. */
-  refuse(lineLengths: readonly number[]): void {
+  /** Counts lines refused while `refusesNewLines()`, given their UTF-8 sizes (LineSplitter.lineSizes): too large or overflow, as `accept` would. */
+  refuse(lineSizes: readonly number[]): void {
     const maxRecordBytes = this.options.s3?.maxRecordBytes ?? this.options.channel.maxRecordBytes
     let tooLarge = 0
-    for (const length of lineLengths) if (length > maxRecordBytes) tooLarge++
-    this.counters.add('received', lineLengths.length)
+    for (const size of lineSizes) if (size > maxRecordBytes) tooLarge++
+    this.counters.add('received', lineSizes.length)
     this.counters.drop('too_large', tooLarge)
-    this.counters.drop('overflow', lineLengths.length - tooLarge)
+    this.counters.drop('overflow', lineSizes.length - tooLarge)
     this.counters.publish()
   }
 
-  /** Resolves when every line accepted so far is settled (committed, dropped or failed). */
+  /**
+   * Resolves when every line accepted so far is settled (committed, dropped or
+   * failed), or once the retry budget (plus one attempt's connect timeout) has
+   * passed while the database does not answer: what is still pending then shows
+   * in the counters as queued or not yet settled.
+   */
   async flush(): Promise<void> {
+    const { retry, connectTimeoutMs } = this.options.postgres
+    await settleBy(this.flushStages(), Date.now() + retry.budgetMs + connectTimeoutMs + 1000)
+  }
+
+  private async flushStages(): Promise<void> {
     await this.batcher.drain()
     await Promise.all(this.stages.map((stage) => stage.flush?.(this.deadline)))
   }
 
   /**
-   * Drains and commits within the exit budget. Retries stop at the deadline;
-   * lines still queued then are counted as dropped `exit_timeout`, and a batch
-   * still in flight is cut off by closing the connections (its records are
-   * counted as failed `db_unavailable`).
+   * Drains and commits within `exit.budgetMs`, everything included. The drain
+   * gets the budget minus a reserve; lines still queued then are counted as
+   * dropped `exit_timeout`, and batches still in flight are cut off (the
+   * connections are destroyed) and counted as failed `db_unavailable`. The
+   * reserve covers a last drop notice (only while the database answers), the
+   * stages' last flush and the sink's close (final stats row, connections),
+   * each bounded by the end of the budget.
    */
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
     const { budgetMs } = this.options.exit
-    this.deadline.at = Date.now() + budgetMs
-    const flushing = this.flush()
-    let timer: NodeJS.Timeout | undefined
-    const inTime = await Promise.race([
-      flushing.then(() => true),
-      new Promise<boolean>((resolve) => (timer = setTimeout(resolve, budgetMs, false))),
-    ])
-    clearTimeout(timer)
-    if (!inTime) {
+    const hardEnd = Date.now() + budgetMs
+    const reserve = Math.min(FINISH_RESERVE_MS, budgetMs / 4)
+    this.deadline.at = hardEnd - reserve
+    if (!(await settleBy(this.flushStages(), this.deadline.at))) {
       const left = this.channel.take(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER).lines.length
       if (left > 0) this.counters.drop('exit_timeout', left)
-      await this.sink.close()
-      await flushing.catch(() => {})
+      this.sink.cutOff?.()
+      await settleBy(this.batcher.drain(), hardEnd - reserve / 2)
+      this.abandonOpenBatches()
     }
     this.batcher.stop()
-    await Promise.all(this.stages.map((stage) => stage.close?.(this.deadline)))
-    await this.sink.close()
     this.publishQueue()
+    this.deadline.at = hardEnd - reserve / 2
+    if (this.lastBatchWrote) await settleBy(this.announceDrops(), this.deadline.at)
+    this.deadline.at = hardEnd
+    const stagesEnd = { at: hardEnd - Math.min(200, reserve / 4) }
+    await Promise.all([
+      settleBy(Promise.all(this.stages.map((stage) => stage.close?.(stagesEnd))), stagesEnd.at),
+      settleBy(this.sink.close(this.deadline), hardEnd),
+    ])
+    this.sink.cutOff?.()
+    this.publishQueue()
+  }
+
+  /** Batches that did not settle by the end of the budget: their records count as failed db_unavailable (a late answer is ignored). */
+  private abandonOpenBatches(): void {
+    for (const batch of this.openBatches) {
+      batch.settled = true
+      this.counters.fail('db_unavailable', batch.records)
+    }
+    this.openBatches.clear()
   }
 
   private async writeBatch(lines: string[], sizes: number[]): Promise<void> {
@@ -157,9 +200,21 @@ export class Pipeline {
       records.push(parsed.record)
     }
     this.publishQueue()
-    for (const stage of this.stages) await stage.process(records, this.deadline)
-    const writeStarted = performance.now()
-    const outcome = await this.sink.write(records, this.deadline)
+    const batch: OpenBatch = { records: records.length, settled: false }
+    this.openBatches.add(batch)
+    let outcome
+    let writeStarted = 0
+    try {
+      for (const stage of this.stages) await stage.process(records, this.deadline)
+      writeStarted = performance.now()
+      outcome = await this.sink.write(records, this.deadline)
+    } finally {
+      this.openBatches.delete(batch)
+    }
+    // Counted already when the exit budget ran out before this batch settled.
+    if (batch.settled) return
+    batch.settled = true
+    this.lastBatchWrote = outcome.written > 0
     for (const stage of this.stages) stage.settled?.(outcome, performance.now() - writeStarted)
     counters.add('written', outcome.written)
     counters.fail('db_rejected', outcome.rejected)

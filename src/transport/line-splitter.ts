@@ -14,13 +14,20 @@ export class LineSplitter {
   }
 
   /**
-   * The lengths of the complete lines in `chunk`, without making a string of
-   * each: for a burst that is refused anyway, counting is all we need.
+   * The sizes of the complete lines in `chunk`, without making a string of
+   * each: for a burst that is refused anyway, counting is all we need. A line
+   * of up to `exactAbove / 3` UTF-16 units cannot exceed `exactAbove` UTF-8
+   * bytes and gets its length as its size; a longer one is measured in bytes,
+   * so a multi-byte line over the limit is told apart as too large.
    */
-  lineLengths(chunk: string): number[] {
-    const lengths: number[] = []
-    this.scan(chunk, (start, end, prefix) => lengths.push(prefix.length + end - start))
-    return lengths
+  lineSizes(chunk: string, exactAbove: number): number[] {
+    const sizes: number[] = []
+    const measureFrom = Math.floor(exactAbove / 3)
+    this.scan(chunk, (start, end, prefix) => {
+      const length = prefix.length + end - start
+      sizes.push(length <= measureFrom ? length : Buffer.byteLength(prefix + chunk.slice(start, end)))
+    })
+    return sizes
   }
 
   /** What is left after the last newline (a final line without one). */

@@ -28,7 +28,7 @@ export class SluiceStream extends Writable {
     const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8')
     if (this.pipeline.refusesNewLines()) {
       // The channel is full and refuses new lines: count them without building them.
-      this.pipeline.refuse(this.splitter.lineLengths(text))
+      this.pipeline.refuse(this.splitter.lineSizes(text, this.maxLineLength))
     } else {
       const lines = this.splitter.split(text)
       if (lines.length > 0) this.pipeline.accept(lines)

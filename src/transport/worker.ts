@@ -13,6 +13,7 @@ import { writeSync } from 'node:fs'
 import { Counters } from '../counters/counters.js'
 import { resolveOptions } from '../options/resolve-options.js'
 import { Pipeline, newWriterId } from '../pipeline/pipeline.js'
+import { settleBy } from '../pipeline/settle-by.js'
 import { createMetricsStage } from '../../sinks/cloudwatch/create-metrics-stage.js'
 import { PostgresSink } from '../../sinks/postgres/postgres-sink.js'
 import type { Stage } from '../../sinks/sink.js'
@@ -21,6 +22,8 @@ import { startStatsPublisher } from '../stats/start-stats-publisher.js'
 import { exitReport } from './exit-report.js'
 import { tolerateLostSocketWrites } from './tolerate-lost-socket-writes.js'
 import { SluiceStream } from './sluice-stream.js'
+
+const PUBLISHER_CLOSE_MS = 200
 
 export default async function sluiceTransport(rawOptions: unknown): Promise<SluiceStream> {
   return buildSluiceStream(rawOptions)
@@ -59,7 +62,8 @@ export function buildSluiceStream(rawOptions: unknown, extraStages: readonly Sta
   return new SluiceStream(pipeline, counters, options.s3?.maxRecordBytes ?? options.channel.maxRecordBytes, async () => {
     await pipeline.close()
     counters.publish()
-    await publisher?.close()
+    // A local file and a loopback port: quick, but never worth missing the exit report for.
+    if (publisher) await settleBy(publisher.close(), Date.now() + PUBLISHER_CLOSE_MS)
     const report = options.exit.report ? exitReport(counters) : undefined
     // Straight to fd 2: at process exit the app thread is blocked waiting for us,
     // so the worker's piped process.stderr would never be delivered.
