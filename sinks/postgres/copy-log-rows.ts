@@ -112,7 +112,10 @@ export async function copyLogRows(tx: Sql, { schema, logs }: TableNames, rows: r
     }
   })
   serverRejected.catch(() => {})
-  const writable = await query.writable()
+  // Refused before any data (a permission check, a statement trigger): the query itself rejects and
+  // writable() never settles. Nobody awaits the query, so its rejection would end the worker.
+  ;(query as unknown as Promise<unknown>).catch(() => {})
+  const writable = await Promise.race([query.writable(), serverRejected])
   guardAgainstLostSocket(writable)
   const committedCopy = new Promise<void>((resolve, reject) => {
     writable.once('error', reject)

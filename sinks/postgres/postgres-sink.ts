@@ -50,6 +50,11 @@ function attemptTimeout(limitMs: number): Error {
   return Object.assign(new Error(`no answer from the database within ${limitMs} ms`), { code: 'ATTEMPT_TIMEOUT' })
 }
 
+/** When an attempt starting now must end. */
+function attemptEnd(window: RetryWindow): number {
+  return Date.now() + window.attemptLimitMs()
+}
+
 /** `host:port` of the first host in a connection string, for messages (never the credentials). */
 function serverOf(url: string): string {
   const match = /@([^/?]+)/.exec(url) ?? /^postgres(?:ql)?:\/\/([^/?]+)/.exec(url)
@@ -153,7 +158,7 @@ export class PostgresSink implements PrimarySink {
   private async migrateWithRetry(window: RetryWindow): Promise<void> {
     for (;;) {
       try {
-        await this.bounded(window, () => migrate(this.sql, this.names, this.migrations))
+        await this.bounded(attemptEnd(window), () => migrate(this.sql, this.names, this.migrations))
         this.answered()
         await this.maintenance.afterMigrate()
         return
@@ -174,13 +179,15 @@ export class PostgresSink implements PrimarySink {
     let attempted = false
     for (;;) {
       if (this.stopping.signal.aborted) return { ...EMPTY, written, unavailable: pending.length }
+      // One limit for the whole attempt (the check and the transaction), so the last one ends near the window's end.
+      const end = attemptEnd(window)
       try {
         // The previous attempt may have committed although its answer never came.
-        if (attempted) pending = await this.withoutCommitted(pending, window, (n) => (written += n))
+        if (attempted) pending = await this.withoutCommitted(pending, end, (n) => (written += n))
         if (pending.length === 0) return { ...EMPTY, written }
         attempted = true
         const rows = this.toRows(pending)
-        await this.bounded(window, (limitMs) => this.insert(rows, limitMs))
+        await this.bounded(end, (limitMs) => this.insert(rows, limitMs))
         this.answered()
         this.hooks.onSpansWritten?.(rows.spans.length)
         return { ...EMPTY, written: written + pending.length }
@@ -192,7 +199,7 @@ export class PostgresSink implements PrimarySink {
           if (errorCode(error) === '23505') {
             const before = pending.length
             try {
-              pending = await this.withoutCommitted(pending, window, (n) => (written += n))
+              pending = await this.withoutCommitted(pending, attemptEnd(window), (n) => (written += n))
             } catch {
               // The check itself failed: treat the duplicate as data, as before.
             }
@@ -238,7 +245,7 @@ export class PostgresSink implements PrimarySink {
   }
 
   /** The records whose (writer_id, seq) is not in the tables yet; `onCommitted` gets the number of the others. */
-  private async withoutCommitted(records: LogRecord[], window: RetryWindow, onCommitted: (count: number) => void): Promise<LogRecord[]> {
+  private async withoutCommitted(records: LogRecord[], end: number, onCommitted: (count: number) => void): Promise<LogRecord[]> {
     let low = Number.POSITIVE_INFINITY
     let high = Number.NEGATIVE_INFINITY
     for (const record of records) {
@@ -248,7 +255,7 @@ export class PostgresSink implements PrimarySink {
     // A batch's seq range covers both tables: span records go to the spans table.
     const { schema, logs, spans } = this.names
     const sql = this.sql
-    const rows = await this.bounded(window, () => sql<{ seq: string }[]>`
+    const rows = await this.bounded(end, () => sql<{ seq: string }[]>`
       select seq from ${sql(schema)}.${sql(logs)} where writer_id = ${this.writerId} and seq between ${low} and ${high}
       union all
       select seq from ${sql(schema)}.${sql(spans)} where writer_id = ${this.writerId} and seq between ${low} and ${high}`)
@@ -260,12 +267,14 @@ export class PostgresSink implements PrimarySink {
   }
 
   /**
-   * Runs one attempt within the window's limit. Past the limit (plus a grace
-   * for the server's own timeout to arrive) the sockets are destroyed: on a
-   * stalled path nothing else ends a query that will never be answered.
+   * Runs one step of an attempt, which must end by `attemptEnd` (epoch ms; the
+   * server gets the same limit as statement_timeout/lock_timeout). Past it,
+   * plus a grace for the server's own timeout error to arrive, the sockets are
+   * destroyed: on a stalled path nothing else ends a query that will never be
+   * answered.
    */
-  private async bounded<T>(window: RetryWindow, work: (limitMs: number) => Promise<T>): Promise<T> {
-    const limitMs = Math.floor(window.attemptLimitMs())
+  private async bounded<T>(attemptEnd: number, work: (limitMs: number) => Promise<T>): Promise<T> {
+    const limitMs = Math.floor(attemptEnd - Date.now())
     if (limitMs <= 0) throw attemptTimeout(0)
     const attempt = work(limitMs)
     let timer: NodeJS.Timeout | undefined

@@ -214,14 +214,15 @@ export class Pipeline {
     // Counted already when the exit budget ran out before this batch settled.
     if (batch.settled) return
     batch.settled = true
-    this.lastBatchWrote = outcome.written > 0
+    this.lastBatchWrote = outcome.written > 0 && outcome.unavailable === 0
     for (const stage of this.stages) stage.settled?.(outcome, performance.now() - writeStarted)
     counters.add('written', outcome.written)
     counters.fail('db_rejected', outcome.rejected)
     counters.fail('db_unavailable', outcome.unavailable)
     counters.add('batches')
     counters.publish()
-    if (outcome.written > 0 && bytes > 0) await this.announceDrops()
+    // Not while the database is failing (part of the batch could not be written): the notice would only wait too.
+    if (outcome.written > 0 && outcome.unavailable === 0 && bytes > 0) await this.announceDrops()
   }
 
   /** After a successful batch, one row tells readers of the table how many records were dropped or failed since the last notice. */

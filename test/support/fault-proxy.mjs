@@ -4,7 +4,8 @@
 //
 //   forward   pass bytes both ways (the default)
 //   stall     accept connections and never answer; open connections stop passing bytes either way
-//             (a stalled network path: the client sees no error, only silence)
+//             (a stalled network path: the client sees no error, only silence); what was sent
+//             meanwhile is held and delivered on `forward`, as TCP would once the path recovers
 //   reset     RST every open connection; new ones are reset as soon as they connect
 //   fail      answer every new connection, and the next message on an open one, with a FATAL
 //             ErrorResponse carrying the given SQLSTATE (57P03 "starting up", 53300 "too many clients", ...)
@@ -63,6 +64,11 @@ function closeConnection(conn, how) {
 
 /** Splits client bytes into protocol messages; a COMMIT may be cut off there. */
 function fromClient(conn, chunk) {
+  if (!conn.server) {
+    // Accepted while failing or stalling: it never had a server side; the client will connect again.
+    closeConnection(conn, 'destroy')
+    return
+  }
   if (conn.intercepted) {
     conn.heldBytes.push(chunk)
     return
@@ -130,7 +136,7 @@ function releaseSession(conn, commit) {
 
 const proxy = net.createServer((client) => {
   stats.connections++
-  const conn = { client, server: undefined, buffer: Buffer.alloc(0), startup: true, statements: new Map(), intercepted: false, heldBytes: [] }
+  const conn = { client, server: undefined, buffer: Buffer.alloc(0), startup: true, statements: new Map(), intercepted: false, heldBytes: [], pausedFromClient: [], pausedFromServer: [] }
   client.on('error', () => {})
   if (mode === 'reset') {
     client.resetAndDestroy()
@@ -139,13 +145,15 @@ const proxy = net.createServer((client) => {
   connections.add(conn)
   if (mode === 'stall') {
     conn.stalled = true
+    client.on('close', () => connections.delete(conn))
     return
   }
   if (mode !== 'fail') {
     conn.server = net.connect({ host: targetHost, port: targetPort, noDelay: true })
     conn.server.on('error', () => closeConnection(conn, 'destroy'))
     conn.server.on('data', (data) => {
-      if (!conn.stalled && !conn.client.destroyed) conn.client.write(data)
+      if (conn.stalled) conn.pausedFromServer.push(data)
+      else if (!conn.client.destroyed) conn.client.write(data)
     })
     conn.server.on('close', () => {
       if (!held.has(conn) && connections.has(conn)) closeConnection(conn, 'destroy')
@@ -153,7 +161,10 @@ const proxy = net.createServer((client) => {
   }
   client.setNoDelay(true)
   client.on('data', (chunk) => {
-    if (conn.stalled) return
+    if (conn.stalled) {
+      conn.pausedFromClient.push(chunk)
+      return
+    }
     if (mode === 'fail' && !conn.startup) {
       client.end(errorResponse(failure.code, failure.message))
       connections.delete(conn)
@@ -170,7 +181,14 @@ const proxy = net.createServer((client) => {
 const commands = {
   forward() {
     mode = 'forward'
-    for (const conn of connections) conn.stalled = false
+    for (const conn of [...connections]) {
+      if (!conn.stalled) continue
+      conn.stalled = false
+      // Accepted while stalling: it has no server side; the client gives up on it by itself.
+      if (!conn.server) continue
+      for (const data of conn.pausedFromServer.splice(0)) conn.client.write(data)
+      for (const chunk of conn.pausedFromClient.splice(0)) fromClient(conn, chunk)
+    }
   },
   stall() {
     mode = 'stall'
