@@ -160,7 +160,8 @@ export class PostgresSink implements PrimarySink {
       try {
         await this.bounded(attemptEnd(window), () => migrate(this.sql, this.names, this.migrations))
         this.answered()
-        await this.maintenance.afterMigrate()
+        // Partitions ahead and the first stats row: best effort, and never longer than this attempt may take.
+        await settleBy(this.maintenance.afterMigrate(), attemptEnd(window))
         return
       } catch (error) {
         if (!isTransient(error)) throw error

@@ -66,7 +66,8 @@ export class TableMaintenance {
       this.maintenanceTimer = setInterval(() => void this.tick(), every).unref()
     }
     if (this.hooks.readCounters && this.options.statsIntervalMs > 0) {
-      await this.writeStatsOnce()
+      // Not awaited: a database that hangs right now must not hold the first batch (the guard keeps it to one write).
+      void this.writeStatsOnce()
       this.statsTimer = setInterval(() => void this.writeStatsOnce(), this.options.statsIntervalMs).unref()
     }
   }
