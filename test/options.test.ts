@@ -38,7 +38,10 @@ describe('options are validated once, with messages that name the option and the
     expect(attempt({ postgres: { url }, channel: { overflow: 'block' } })).toThrow(`options.channel.overflow must be one of 'drop-newest', 'drop-oldest', got "block"`)
     expect(attempt({ postgres: { url }, channel: { maxBytes: 4096, maxRecordBytes: 8192 } })).toThrow(/options\.channel\.maxRecordBytes .*at most channel\.maxBytes/)
     expect(attempt({ postgres: { url }, batch: [] })).toThrow('options.batch must be an object, got an array')
-    expect(attempt({ postgres: { url }, exit: { budgetMs: 20_000 } })).toThrow(/pino kills the worker at 10 s/)
+    expect(attempt({ postgres: { url }, exit: { budgetMs: 20_000 } })).toThrow(/between 0 and 8000 \(ms; pino gives the worker 10 s to end/)
+    // 9000 was the old maximum: thread-stream's end() could give up before a close that used it all.
+    expect(attempt({ postgres: { url }, exit: { budgetMs: 9000 } })).toThrow(/options\.exit\.budgetMs must be an integer between 0 and 8000/)
+    expect(resolveOptions({ postgres: { url }, exit: { budgetMs: 8000 } }).exit.budgetMs).toBe(8000)
     expect(attempt({ postgres: { url }, counters: new ArrayBuffer(8) })).toThrow(/options\.counters must be the buffer of createStats\(\)/)
   })
 
