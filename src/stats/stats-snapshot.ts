@@ -1,13 +1,19 @@
 import { hostname } from 'node:os'
 import { threadId } from 'node:worker_threads'
 import { COUNTER_NAMES, type CounterName } from '../counters/counter-names.js'
+import { counterTotals, type CounterTotals } from '../counters/stats.js'
+
+/** Every counter under its one name plus the `dropped`/`failed` totals: the same keys as `stats.read()`. */
+export type SnapshotCounters = Record<CounterName, number> & CounterTotals
 
 /** Bumped when a field changes meaning; readers refuse versions they do not know. */
 export const STATS_SCHEMA_VERSION = 1
 
 /**
  * What the stats file holds and `GET /stats` returns: the counters under their
- * flat names (the same names as everywhere else), when they were read and by whom.
+ * flat names (the same names as everywhere else, plus the `dropped`/`failed`
+ * totals), when they were read and by whom. The fields besides `counters` are
+ * documented in docs/cli-and-counters.md ("The stats file").
  */
 export interface StatsSnapshot {
   schema: number
@@ -21,7 +27,7 @@ export interface StatsSnapshot {
   http: { port: number; url: string } | null
   /** True in the snapshot written by close(): the writer is gone, the totals are final. */
   final: boolean
-  counters: Record<CounterName, number>
+  counters: SnapshotCounters
 }
 
 export interface SnapshotSource {
@@ -29,6 +35,10 @@ export interface SnapshotSource {
   readonly startedMs: number
   http: StatsSnapshot['http']
   read(): Record<CounterName, number>
+}
+
+function withTotals(flat: Record<CounterName, number>): SnapshotCounters {
+  return { ...flat, ...counterTotals(flat) }
 }
 
 export function takeSnapshot(source: SnapshotSource, final = false): StatsSnapshot {
@@ -41,7 +51,7 @@ export function takeSnapshot(source: SnapshotSource, final = false): StatsSnapsh
     writer: { hostname: hostname(), pid: process.pid, threadId, startedMs: source.startedMs },
     http: source.http,
     final,
-    counters: source.read(),
+    counters: withTotals(source.read()),
   }
 }
 
@@ -59,6 +69,7 @@ export function parseSnapshot(text: string): { ok: true; snapshot: StatsSnapshot
   if (typeof v.timeMs !== 'number' || typeof v.counters !== 'object' || v.counters === null || typeof v.writer !== 'object' || v.writer === null) {
     return { ok: false, reason: 'missing timeMs, writer or counters' }
   }
-  const counters = Object.fromEntries(COUNTER_NAMES.map((name) => [name, Number((v.counters as Record<string, unknown>)[name] ?? 0)])) as Record<CounterName, number>
+  const flat = Object.fromEntries(COUNTER_NAMES.map((name) => [name, Number((v.counters as Record<string, unknown>)[name] ?? 0)])) as Record<CounterName, number>
+  const counters = withTotals(flat)
   return { ok: true, snapshot: { ...(v as StatsSnapshot), counters } }
 }
