@@ -77,7 +77,7 @@ describe('sluice tail', () => {
     expect(final).toContain(`received=${emitted} `)
     expect(final).toContain(`written=${s.written} `)
     expect(final).toContain(`dropped=${s.dropped} `)
-    expect(final).toContain('queued=0 ')
+    expect(final).toContain('queued_records=0 ')
     await tail.waitFor((l) => l.startsWith('# the transport closed'), 'the closed status')
     // Every non-status line is one update: time, then key=value pairs.
     for (const line of tail.lines.filter((l) => l && !l.startsWith('#'))) expect(line).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z received=\d+ \((-|\d+\/s)\) written=\d+ /)

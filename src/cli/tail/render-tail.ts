@@ -30,7 +30,7 @@ export function renderLine(update: TailUpdate): string {
     `written=${c.written} (${rate(update, 'written')})`,
     `dropped=${update.dropped}`,
     `failed=${update.failed}`,
-    `queued=${c.queued_records}`,
+    `queued_records=${c.queued_records}`,
     `queued_bytes=${c.queued_bytes}`,
     `batches=${c.batches}`,
     `retries=${c.retries}`,
