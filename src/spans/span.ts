@@ -105,7 +105,7 @@ export class Span implements SpanContext {
   recordUsage(usage: UsageInput): this {
     this.checkOpen('recordUsage')
     const reading = readUsage(usage)
-    const problems = [...reading.problems]
+    let problems = reading.problems
     if (problems.length > 0 && this.sink.strict) throw new UsageError((problems[0] as UsageProblem).message)
     const valid = reading.usage
     if (valid !== undefined) {
@@ -114,7 +114,7 @@ export class Span implements SpanContext {
       const overflow = (this.usage ??= new UsageTotals()).add(valid, cost)
       if (overflow !== undefined) {
         if (this.sink.strict) throw new UsageError(overflow.message)
-        problems.push(overflow)
+        problems = [...problems, overflow]
       }
     }
     if (problems.length > 0) {

@@ -14,6 +14,9 @@ import { WaitLimit } from './wait-limit.js'
  */
 export type { DbTailArgs }
 
+/** Errors that mean the server was not reached at all (postgres.js passes node's codes through). */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'ECONNRESET'])
+
 export interface WriterRow {
   writerId: string
   hostname: string
@@ -96,7 +99,9 @@ export function renderDbJson(now: DbTotals): string {
 }
 
 export async function runDbTail(args: DbTailArgs, stdout: NodeJS.WriteStream = process.stdout): Promise<number> {
-  const sql = postgres(args.url, { onnotice: () => {}, max: 1, connection: { application_name: 'sluice tail' } })
+  // An unreachable server must not hold a read past --timeout (postgres.js waits 30 s by default).
+  const connectTimeout = Math.min(10, Math.max(1, Math.ceil((args.timeoutMs ?? 10_000) / 1000)))
+  const sql = postgres(args.url, { onnotice: () => {}, max: 1, connect_timeout: connectTimeout, connection: { application_name: 'sluice tail' } })
   const write = (text: string): void => void stdout.write(text)
   const screen = stdout.isTTY && !args.json
   const { stopped, dispose } = stopOnSignal()
@@ -127,7 +132,9 @@ export async function runDbTail(args: DbTailArgs, stdout: NodeJS.WriteStream = p
           lastStatus =
             code === '42P01'
               ? `no ${args.schema}.${args.table}_stats table; ${tablesHint(await findTables(sql, 'stats').catch(() => []), 'stats')}`
-              : `cannot read the stats table: ${text}`
+              : code !== undefined && NETWORK_CODES.has(code)
+                ? `cannot reach the database: ${text}`
+                : `cannot read the stats table: ${text}`
           write(args.json ? `${JSON.stringify({ status: lastStatus })}\n` : `# waiting: ${lastStatus}\n`)
         }
       }
