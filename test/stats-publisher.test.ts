@@ -44,7 +44,9 @@ describe('stats publishing under a burst', () => {
     const h = await startTransport({ stats: { file, port: 0, intervalMs: 100 }, channel: { maxRecords: 200 }, exit: { report: false } })
     await expect.poll(() => existsSync(file) && readStatsFile(file).http !== null, { timeout: 5000 }).toBe(true)
     const first = readStatsFile(file)
-    expect(first).toMatchObject({ schema: 1, intervalMs: 100, final: false, writer: { pid: process.pid } })
+    expect(first).toMatchObject({ schema: 2, interval_ms: 100, final: false, writer: { pid: process.pid } })
+    expect(Object.keys(first)).toEqual(['schema', 'time', 'time_ms', 'interval_ms', 'writer', 'http', 'final', 'counters'])
+    expect(Object.keys(first.writer)).toEqual(['hostname', 'pid', 'thread_id', 'started_ms'])
     expect(Object.keys(first.counters)).toEqual([...COUNTER_NAMES, 'dropped', 'failed'])
     const url = first.http?.url as string
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)

@@ -108,7 +108,7 @@ export async function runTail(args: TailArgs, stdout: NodeJS.WriteStream = proce
       } else {
         lastWaiting = undefined
         const { snapshot } = read
-        const fresh = previous === undefined || !sameWriter(previous, snapshot) || snapshot.timeMs > previous.timeMs
+        const fresh = previous === undefined || !sameWriter(previous, snapshot) || snapshot.time_ms > previous.time_ms
         const staleMs = snapshot.final ? undefined : staleForMs(snapshot, Date.now())
         if (fresh && staleMs === undefined) {
           if (previous !== undefined && !sameWriter(previous, snapshot)) output.status(`new writer ${snapshot.writer.hostname}:${snapshot.writer.pid}; rates restart`)
@@ -125,7 +125,7 @@ export async function runTail(args: TailArgs, stdout: NodeJS.WriteStream = proce
             output.update(tailUpdate(undefined, snapshot))
             previous = snapshot
           }
-          lastStatus = `stale: last update ${(staleMs / 1000).toFixed(1)} s ago from ${snapshot.writer.hostname}:${snapshot.writer.pid} (publishes every ${snapshot.intervalMs} ms); has the app stopped? Still watching...`
+          lastStatus = `stale: last update ${(staleMs / 1000).toFixed(1)} s ago from ${snapshot.writer.hostname}:${snapshot.writer.pid} (publishes every ${snapshot.interval_ms} ms); has the app stopped? Still watching...`
           output.status(lastStatus)
         }
       }

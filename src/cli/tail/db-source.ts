@@ -94,7 +94,7 @@ export function renderDbJson(now: DbTotals): string {
   return `${JSON.stringify({
     time: now.time,
     total: now.total,
-    writers: now.writers.map((w) => ({ writerId: w.writerId, hostname: w.hostname, pid: w.pid, updatedAt: w.updatedAt.toISOString(), final: w.final, dropped: w.dropped, failed: w.failed, counters: w.counters })),
+    writers: now.writers.map((w) => ({ writer_id: w.writerId, hostname: w.hostname, pid: w.pid, updated_at: w.updatedAt.toISOString(), final: w.final, dropped: w.dropped, failed: w.failed, counters: w.counters })),
   })}\n`
 }
 
