@@ -40,6 +40,7 @@ function checkObject(value: unknown, what: string): Record<string, unknown> {
  * and on `end()` emits exactly one span record through the tracer's logger.
  */
 export class Span implements SpanContext {
+  /** 16 hex characters: the `span_id` column and log lines' `span_id`. */
   readonly spanId = newSpanId()
   private readonly startMark = performance.now()
   /** Epoch ms with microseconds, on the wall clock like pino's `time` (see clock.ts). */
@@ -55,6 +56,7 @@ export class Span implements SpanContext {
   constructor(
     private readonly sink: SpanSink,
     readonly name: string,
+    /** 32 hex characters: the `trace_id` column, what `sluice trace <id>` takes (e.g. return it in a response header). */
     readonly traceId: string,
     readonly parentSpanId: string | undefined,
     attributes: Record<string, unknown> | undefined,
