@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import pino from 'pino'
+import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTracer, sluiceMixin } from '../src/index.js'
 import { databaseUrl, expectBalanced, startTransport, type Harness } from './support/transport.js'
@@ -88,10 +89,18 @@ describe('sluice trace', () => {
     expect(unknown.stderr).toContain(`nothing stored for trace ${'f'.repeat(32)}`)
   })
   it('with the wrong --table (or the default logs): names the missing spans table, lists the spans tables there are and suggests --table', async () => {
-    const wrong = await sluice(['trace', traceId, '--url', databaseUrl(), '--table', 'nope'])
+    // A schema of its own, so the list (those in the schema asked for come first) is predictable in a shared database.
+    const schema = `hint_${process.pid}`
+    const sql = postgres(databaseUrl(), { onnotice: () => {}, max: 1 })
+    await sql`create schema if not exists ${sql(schema)}`
+    await sql.end()
+    const other = await startTransport({ postgres: { schema } })
+    await createTracer(pino({ mixin: sluiceMixin }, other.transport)).span('elsewhere', () => undefined)
+    await other.close()
+    const wrong = await sluice(['trace', traceId, '--url', databaseUrl(), '--schema', schema, '--table', 'nope'])
     expect(wrong.code).toBe(1)
-    expect(wrong.stderr).toMatch(/^sluice trace: no table public\.nope_spans; spans tables here: .*pass --table with the logs table name\n$/)
-    expect(wrong.stderr).toContain(`public.${h.table}_spans (--table ${h.table})`)
+    expect(wrong.stderr).toMatch(new RegExp(`^sluice trace: no table ${schema}\\.nope_spans; spans tables here: ${schema}\\.${other.table}_spans \\(--table ${other.table} --schema ${schema}\\)(, | and \\d+ more;)`))
+    expect(wrong.stderr).toMatch(/; pass --table with the logs table name\n$/)
     expect(wrong.stderr).not.toContain('does not exist')
     const byDefault = await sluice(['trace', traceId], { DATABASE_URL: databaseUrl() })
     expect(byDefault.stderr).toMatch(/^sluice trace: (no table public\.logs_spans \(--table defaults to logs\); spans tables here: |nothing stored for trace)/)

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import postgres from 'postgres'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../dev/local-postgres.js'
 import { parseTail } from '../src/cli/tail/tail-args.js'
@@ -210,29 +211,34 @@ describe('sluice tail on the database', () => {
       child.once('exit', (code) => resolve({ code, stdout, stderr }))
     })
   let table = ''
+  // A schema of its own, so the list of stats tables (those in the schema asked for come first) is predictable.
+  const schema = `tail_${process.pid}`
   beforeAll(async () => {
+    const sql = postgres(databaseUrl(), { onnotice: () => {}, max: 1 })
+    await sql`create schema if not exists ${sql(schema)}`
+    await sql.end()
     table = uniqueTable('app_logs')
-    const h = await startTransport({ postgres: { statsIntervalMs: 100 } }, table)
+    const h = await startTransport({ postgres: { schema } }, table)
     h.logger.info('one')
     await h.close()
   })
 
   it('with the wrong --table: says which stats tables exist, hints --table, and gives up at --timeout (exit 1)', async () => {
     const started = Date.now()
-    const wrong = await run(['--url', databaseUrl(), '--table', 'nope', '--count', '1', '--timeout', '1s', '--interval', '100'])
+    const wrong = await run(['--url', databaseUrl(), '--schema', schema, '--table', 'nope', '--count', '1', '--timeout', '1s', '--interval', '100'])
     expect(wrong.code).toBe(1)
     expect(Date.now() - started).toBeLessThan(8000)
-    expect(wrong.stdout).toMatch(/^# waiting: no public\.nope_stats table; stats tables here: .*pass --table with the logs table name\n$/)
-    expect(wrong.stdout).toContain(`public.${table}_stats (--table ${table})`)
+    expect(wrong.stdout).toMatch(new RegExp(`^# waiting: no ${schema}\\.nope_stats table; stats tables here: ${schema}\\.${table}_stats \\(--table ${table} --schema ${schema}\\)`))
+    expect(wrong.stdout).toMatch(/; pass --table with the logs table name\n$/)
     expect(wrong.stderr).toMatch(/sluice tail: gave up after 1 s without an update/)
   })
 
   it('reads DATABASE_URL when no source is given, and --db still works as the old name of --url', async () => {
-    const fromEnv = await run(['--table', table, '--count', '1'], { ...process.env, DATABASE_URL: databaseUrl() })
+    const fromEnv = await run(['--schema', schema, '--table', table, '--count', '1'], { ...process.env, DATABASE_URL: databaseUrl() })
     expect(fromEnv.code).toBe(0)
     expect(fromEnv.stdout).toMatch(/writers=1 received=1 written=1 dropped=0 failed=0/)
     expect(fromEnv.stderr).toBe('')
-    const old = await run(['--db', databaseUrl(), '--table', table, '--count', '1', '--json'])
+    const old = await run(['--db', databaseUrl(), '--schema', schema, '--table', table, '--count', '1', '--json'])
     expect(old.code).toBe(0)
     expect(JSON.parse(old.stdout).total).toMatchObject({ received: 1, written: 1 })
     expect(old.stderr).toBe('sluice: --db is the old name of --url; use --url, or better DATABASE_URL\n')

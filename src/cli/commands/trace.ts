@@ -58,7 +58,7 @@ export const traceCommand: Command = {
     } catch (error) {
       if ((error as { code?: string }).code === '42P01') {
         // The app wrote into another table than the default "logs": say which spans tables there are.
-        const hint = tablesHint(await findTables(sql, 'spans').catch(() => []), 'spans')
+        const hint = tablesHint(await findTables(sql, 'spans', database.schema).catch(() => ({ tables: [], total: 0 })), 'spans')
         const missing = error instanceof Error && !error.message.includes('_spans"') ? error.message : `no table ${database.schema}.${database.table}_spans`
         const flag = values.table === undefined ? ' (--table defaults to logs)' : ''
         process.stderr.write(`sluice trace: ${missing}${flag}; ${hint}\n`)

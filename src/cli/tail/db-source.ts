@@ -131,7 +131,7 @@ export async function runDbTail(args: DbTailArgs, stdout: NodeJS.WriteStream = p
           lastError = text
           lastStatus =
             code === '42P01'
-              ? `no ${args.schema}.${args.table}_stats table; ${tablesHint(await findTables(sql, 'stats').catch(() => []), 'stats')}`
+              ? `no ${args.schema}.${args.table}_stats table; ${tablesHint(await findTables(sql, 'stats', args.schema).catch(() => ({ tables: [], total: 0 })), 'stats')}`
               : code !== undefined && NETWORK_CODES.has(code)
                 ? `cannot reach the database: ${text}`
                 : `cannot read the stats table: ${text}`
