@@ -18,8 +18,9 @@ export type { ModelPrice, PriceTable } from './spans/prices.js'
 export type { SpanRecordFields, ModelUsage, TokenCount } from './spans/span-record.js'
 export { metric, METRIC_UNITS, type MetricFields, type MetricUnit } from './metrics/metric.js'
 export { default } from './transport/worker.js'
-export { createSluice, closeOnSignals, WORKER_ENTRY, type Sluice, type SluiceTransportOptions } from './sluice.js'
+export { createSluice, closeOnSignals, WORKER_ENTRY, type Sluice } from './sluice.js'
+export type { SluiceDestination } from './transport/sluice-destination.js'
 
 import { retainFlushingStreams } from './transport/retain-flushing-streams.js'
-// An app that imports pino-sluice gets `transport.flush(cb)` that survives a GC (see the file).
+// An app that imports pino-sluice gets a `transport.flush(cb)` of pino.transport() that survives a GC (see the file).
 retainFlushingStreams()

@@ -130,7 +130,7 @@ describe('transient server states are retried, never bisected', () => {
     const h = await start({ postgres: { retry: { initialDelayMs: 50, maxDelayMs: 500, budgetMs: 10_000 } } })
     await warmUp(h)
     // A session of its own that stays writable: the setting applies to every other session on reload.
-    const admin = postgres(db.server.url, { max: 1, onnotice: () => {}, connection: { default_transaction_read_only: 'off' } })
+    const admin = postgres(db.server.url, { max: 1, onnotice: () => {}, connection: { default_transaction_read_only: false } })
     try {
       await admin`alter system set default_transaction_read_only = on`
       await admin`select pg_reload_conf()`
