@@ -70,7 +70,7 @@ describe('close() keeps the exit budget when the database hangs', () => {
     expect(run.stderr).not.toContain('took too long')
     const s = run.stats
     expect(s).toMatchObject({ received: 600, written: 100 })
-    expect(s.failedBy.db_unavailable + s.droppedBy.exit_timeout).toBe(500)
+    expect(s.failed_db_unavailable + s.dropped_exit_timeout).toBe(500)
     expect(s.received).toBe(s.written + s.dropped + s.failed)
     expect(run.stderr).toMatch(new RegExp(`pino-sluice: received=600 written=100 dropped=${s.dropped} failed=${s.failed} `))
     expect(await appRowCount(db.sql, run.table)).toBe(100)
@@ -110,7 +110,7 @@ describe('an uncertain commit', () => {
     const started = Date.now()
     await h.flush()
     const took = Date.now() - started
-    expect(h.stats.read()).toMatchObject({ received: 66, written: 1, failedBy: { db_unavailable: 65, db_rejected: 0 } })
+    expect(h.stats.read()).toMatchObject({ received: 66, written: 1, failed_db_unavailable: 65, failed_db_rejected: 0 })
     // Each retry waits on the held rows at most until the window ends (lock_timeout), never past it.
     expect(took).toBeLessThan(retry.budgetMs + 1000 + 500)
     expect((await proxy.stats()).held).toBe(1)
@@ -213,7 +213,7 @@ describe('record-caused and setup errors', () => {
     for (let i = 0; i < 100; i++) h.logger.info({ i }, i % 40 === 7 ? 'bad' : 'good')
     await h.flush()
     await h.close()
-    expect(h.stats.read()).toMatchObject({ received: 101, written: 98, failedBy: { db_rejected: 3, db_unavailable: 0 } })
+    expect(h.stats.read()).toMatchObject({ received: 101, written: 98, failed_db_rejected: 3, failed_db_unavailable: 0 })
     expect(await appRowCount(db.sql, h.table)).toBe(98)
   })
 
@@ -231,7 +231,7 @@ describe('record-caused and setup errors', () => {
     expect(after.begins - before.begins).toBe(1)
     await db.sql.unsafe(`drop trigger ${h.table}_deny on ${h.table}`)
     await h.close()
-    expect(h.stats.read()).toMatchObject({ received: 65, written: 1, failedBy: { db_unavailable: 64, db_rejected: 0 } })
+    expect(h.stats.read()).toMatchObject({ received: 65, written: 1, failed_db_unavailable: 64, failed_db_rejected: 0 })
     expect(h.stderr()).toContain('Postgres refuses the writes (42501')
   })
 })
@@ -257,8 +257,8 @@ describe('one budget per batch', () => {
     await h.close()
     const s = h.stats.read()
     expect(s.received).toBe(65)
-    expect(s.written + s.failedBy.db_rejected + s.failedBy.db_unavailable).toBe(65)
-    expect(s.failedBy.db_unavailable).toBeGreaterThan(0)
+    expect(s.written + s.failed_db_rejected + s.failed_db_unavailable).toBe(65)
+    expect(s.failed_db_unavailable).toBeGreaterThan(0)
     // One window of 2 s, plus at most the last attempt's floor (connectTimeoutMs) and the client's 250 ms grace;
     // a fresh budget per half would take several windows.
     expect(took).toBeLessThan(retry.budgetMs + 500 + 250 + 500)

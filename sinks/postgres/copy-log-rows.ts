@@ -49,6 +49,7 @@ interface CopyStream extends NodeJS.WritableStream, NodeJS.EventEmitter {
 }
 
 interface RejectableQuery {
+  resolve(value: unknown): void
   reject(error: unknown): void
   writable(): Promise<CopyStream>
 }
@@ -112,13 +113,22 @@ export async function copyLogRows(tx: Sql, { schema, logs }: TableNames, rows: r
     }
   })
   serverRejected.catch(() => {})
+  // postgres.js creates the COPY stream and resolves it while handling CopyInResponse; an ErrorResponse in
+  // the same packet (a statement trigger refusing the COPY) destroys it before our await resumes, and the
+  // 'error' it emits next tick would find no listener and end the worker. Listen from the moment it exists.
+  const resolve = query.resolve.bind(query)
+  query.resolve = (value: unknown) => {
+    if (value && typeof (value as CopyStream).on === 'function') (value as CopyStream).on('error', () => {})
+    resolve(value)
+  }
   // Refused before any data (a permission check, a statement trigger): the query itself rejects and
   // writable() never settles. Nobody awaits the query, so its rejection would end the worker.
   ;(query as unknown as Promise<unknown>).catch(() => {})
   const writable = await Promise.race([query.writable(), serverRejected])
   guardAgainstLostSocket(writable)
   const committedCopy = new Promise<void>((resolve, reject) => {
-    writable.once('error', reject)
+    // `on`, not `once`: postgres.js may destroy the stream with the server's error after another one.
+    writable.on('error', reject)
     writable.once('finish', resolve)
   })
   writable.end(text)
