@@ -69,13 +69,14 @@ describe('npm pack --dry-run', () => {
     console.info(`npm pack: ${pack.entryCount} files, ${(pack.size / 1024).toFixed(1)} KiB packed, ${(pack.unpackedSize / 1024).toFixed(1)} KiB unpacked`)
   })
 
-  it('ships only the built library, its types, README, LICENSE and package.json', () => {
+  it('ships only the built library, its types, the README and docs/, LICENSE and package.json', () => {
     const paths = pack.files.map((f) => f.path)
-    const outside = paths.filter((p) => !/^(dist\/src\/|dist\/sinks\/|README\.md$|LICENSE$|package\.json$)/.test(p))
+    const outside = paths.filter((p) => !/^(dist\/src\/|dist\/sinks\/|docs\/[a-z-]+\.md$|README\.md$|LICENSE$|package\.json$)/.test(p))
     expect(outside).toEqual([])
     expect(paths.filter((p) => /(^|\/)(test|bench|dev|examples)\//.test(p))).toEqual([])
     expect(paths.filter((p) => p.endsWith('.map') || (p.endsWith('.ts') && !p.endsWith('.d.ts')) || p.endsWith('.tsbuildinfo'))).toEqual([])
-    expect(paths).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js']))
+    // docs/ ships so the README's links resolve in node_modules/pino-sluice and on the registry's file view.
+    expect(paths).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'docs/configuration.md', 'package.json', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js']))
     // A lean tarball: the whole library is a few hundred KiB of JS and .d.ts.
     expect(pack.unpackedSize).toBeLessThan(1024 * 1024)
   })
