@@ -11,12 +11,12 @@ export interface StatsOptions {
   readonly intervalMs: number
 }
 
-const KEYS = ['file', 'port', 'intervalMs'] as const
+export const STATS_KEYS = ['file', 'port', 'intervalMs'] as const
 
 export function resolveStatsOptions(root: Record<string, unknown>): StatsOptions | undefined {
   const section = readSection(root, 'stats', 'stats')
   if (section === undefined) return undefined
-  rejectUnknownKeys(section, KEYS, 'stats')
+  rejectUnknownKeys(section, STATS_KEYS, 'stats')
   const rawFile = readString(section, 'file', 'stats')
   const port = section.port === undefined ? undefined : readInt(section, 'port', 'stats', 0, { min: 0, max: 65535, unit: '0 picks a free port' })
   const intervalMs = readInt(section, 'intervalMs', 'stats', 1000, { min: 50, max: 3_600_000, unit: 'ms' })
