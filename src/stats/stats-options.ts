@@ -1,6 +1,5 @@
 // Resolves `options.stats` (issue 7); undefined when absent.
-import { existsSync, statSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { OptionsError, describe, readInt, readSection, readString, rejectUnknownKeys } from '../options/option-reader.js'
 
 export interface StatsOptions {
@@ -23,12 +22,8 @@ export function resolveStatsOptions(root: Record<string, unknown>): StatsOptions
   if (rawFile === undefined && port === undefined) {
     throw new OptionsError(`options.stats needs a file, a port or both, got ${describe(section)} with neither. Set stats.file to a path (e.g. "/tmp/app.sluice.json") and/or stats.port (0 picks a free port).`)
   }
+  // A directory that does not exist (yet) is not a config mistake worth stopping the app for: the
+  // publisher reports it once on stderr, keeps logging, and starts writing once the directory appears.
   const file = rawFile === undefined ? undefined : resolve(rawFile)
-  if (file !== undefined) {
-    const dir = dirname(file)
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-      throw new OptionsError(`options.stats.file must be in an existing directory, got ${describe(rawFile)} (directory ${describe(dir)} does not exist). Create the directory or choose another path.`)
-    }
-  }
   return { file, port, intervalMs }
 }
