@@ -22,6 +22,13 @@ describe('options are validated once, with messages that name the option and the
     expect(attempt({})).toThrow(/options\.postgres\.url is missing.*DATABASE_URL/)
   })
 
+  it('treats an option set to undefined as absent (the types allow it, for `url: process.env.DATABASE_URL`)', () => {
+    const resolved = resolveOptions({ postgres: { url: undefined, table: undefined, retry: undefined }, channel: undefined, s3: undefined, cloudwatch: undefined, stats: undefined, counters: undefined }, { DATABASE_URL: url })
+    expect(resolved.postgres).toMatchObject({ url, table: 'logs' })
+    expect(resolved.channel.maxRecords).toBe(8192)
+    expect([resolved.s3, resolved.cloudwatch, resolved.stats, resolved.counters]).toEqual([undefined, undefined, undefined, undefined])
+  })
+
   it('never repeats a URL (it may hold a password) in an error', () => {
     expect(attempt({ postgres: { url: 'mysql://u:secret@h/db' } })).toThrow(/must start with postgres:\/\//)
     expect(attempt({ postgres: { url: 'mysql://u:secret@h/db' } })).not.toThrow(/secret/)
