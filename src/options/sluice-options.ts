@@ -21,7 +21,7 @@ export interface SluiceOptions {
      * day or hour, created ahead (current and next period) and on demand; stray timestamps (more than a day
      * ahead, or older than the retention / 7 days) go to a DEFAULT partition. Applies when pino-sluice
      * creates the tables; an existing plain table is kept as it is. Default 'day' (no measurable insert cost,
-     * see README "Running at scale"); false: one plain table.
+     * see docs/scale.md); false: one plain table.
      */
     partition?: 'day' | 'hour' | false | undefined
     /** Keep this much, e.g. '14d', '48h': the writer drops whole partitions that are entirely older, hourly. Needs `partition`. Default: keep everything. */
