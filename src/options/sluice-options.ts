@@ -130,7 +130,7 @@ export interface SluiceOptions {
   } | undefined
   /** Publishes the counters for other processes (`sluice tail`, Prometheus). Set a file, a port or both. */
   stats?: {
-    /** Path of a JSON snapshot replaced atomically (temp file + rename) every interval. */
+    /** Path of a JSON snapshot replaced atomically (temp file + rename) every interval. If it cannot be written (missing directory, no permission) the worker says so once on stderr, keeps logging and retries every interval. */
     file?: string | undefined
     /** Loopback HTTP port serving `/metrics` (Prometheus) and `/stats` (JSON); 0 picks a free port (see `http.port` in the file). */
     port?: number | undefined
