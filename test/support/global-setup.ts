@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs'
 import type { TestProject } from 'vitest/node'
+import { orExitWithReason } from '../../dev/local-postgres-failure.js'
 import { startLocalPostgres, type LocalPostgres } from '../../dev/local-postgres.js'
 
 let server: LocalPostgres | undefined
@@ -16,7 +17,9 @@ export async function setup(project: TestProject): Promise<void> {
   }
   let url = process.env.DATABASE_URL
   if (!url) {
-    server = await startLocalPostgres()
+    // Failing to start ends the run with one line that says why and what to do (vitest would
+    // otherwise print "No test files found" above it).
+    server = await orExitWithReason(() => startLocalPostgres())
     url = server.url
   }
   project.provide('databaseUrl', url)
