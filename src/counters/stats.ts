@@ -1,4 +1,4 @@
-import { COUNTER_INDEX, COUNTER_NAMES, COUNTER_SLOTS, DROP_REASONS, FAIL_REASONS, type CounterName, type DropReason, type FailReason } from './counter-names.js'
+import { APP_REGION_OFFSET, COUNTER_INDEX, COUNTER_NAMES, SHARED_COUNTER_SLOTS, DROP_REASONS, FAIL_REASONS, type CounterName, type DropReason, type FailReason } from './counter-names.js'
 
 /** The counters in the shape people read: totals plus per-reason maps. */
 export interface SluiceStats {
@@ -71,9 +71,10 @@ export interface StatsHandle {
  * ```
  */
 export function createStats(): StatsHandle {
-  const buffer = new SharedArrayBuffer(COUNTER_SLOTS * BigInt64Array.BYTES_PER_ELEMENT)
+  const buffer = new SharedArrayBuffer(SHARED_COUNTER_SLOTS * BigInt64Array.BYTES_PER_ELEMENT)
   const view = new BigInt64Array(buffer)
+  const slot = (index: number): number => Number(Atomics.load(view, index))
   const readFlat = (): FlatCounters =>
-    Object.fromEntries(COUNTER_NAMES.map((name) => [name, Number(Atomics.load(view, COUNTER_INDEX[name]))])) as FlatCounters
+    Object.fromEntries(COUNTER_NAMES.map((name) => [name, slot(COUNTER_INDEX[name]) + slot(APP_REGION_OFFSET + COUNTER_INDEX[name])])) as FlatCounters
   return { buffer, readFlat, read: () => statsFromCounters(readFlat()) }
 }
