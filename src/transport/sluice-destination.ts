@@ -112,7 +112,6 @@ export class SluiceDestination extends EventEmitter {
   private stopAccepting(): void {
     this.open = false
     this.counters.publish()
-    process.off('exit', this.onProcessExit)
   }
 
   private requestClose(): void {
@@ -161,6 +160,8 @@ export class SluiceDestination extends EventEmitter {
 
   private onWorkerExit(): void {
     this.workerGone = true
+    // Kept until now so that a process.exit() during close() still waits for the drain.
+    process.off('exit', this.onProcessExit)
     this.stopAccepting()
     const error = new Error('pino-sluice: the worker stopped before the flush completed')
     for (const callback of this.pendingFlushes.values()) callback(error)
