@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest'
 import { COUNTER_NAMES, resolveOptions, OptionsError } from '../src/index.js'
 import type { StatsSnapshot } from '../src/stats/stats-snapshot.js'
 import { appRowCount, databaseUrl, expectBalanced, sqlClient, startTransport, uniqueTable } from './support/transport.js'
@@ -116,8 +116,9 @@ describe('a stats file that cannot be written', () => {
     const table = uniqueTable('stats_missing_dir')
     const app = `
 import { mkdirSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
 import pino from 'pino'
-const { createSluice } = await import(process.env.INDEX)
+const { createSluice } = await import(pathToFileURL(process.env.INDEX).href)
 const sluice = createSluice({ postgres: { url: process.env.DATABASE_URL, table: process.env.TABLE }, stats: { file: process.env.FILE, intervalMs: 50 } })
 const log = pino(sluice.transport)
 for (let i = 0; i < 100; i++) log.info({ i }, 'still logging')
@@ -130,7 +131,13 @@ await sluice.close()
 const { received, written, dropped, failed } = sluice.stats.read()
 console.log(JSON.stringify({ received, written, dropped, failed }))
 `
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', app], {
+    // A file, not `node -e`: the worker thread inherits the process's execArgv. In the checkout, so `pino` resolves.
+    const scripts = join(fileURLToPath(new URL('..', import.meta.url)), '.tmp')
+    mkdirSync(scripts, { recursive: true })
+    const script = join(scripts, `missing-dir-app-${process.pid}.mjs`)
+    writeFileSync(script, app)
+    onTestFinished(() => rmSync(script, { force: true }))
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [script], {
       cwd: fileURLToPath(new URL('..', import.meta.url)),
       env: { ...process.env, INDEX, DATABASE_URL: databaseUrl(), TABLE: table, FILE: file, MISSING: missing },
       timeout: 30_000,
