@@ -67,7 +67,7 @@ export class RingPump {
     pipeline.stopRetryingAt(retriesEnd)
     for (;;) {
       this.moveWhatFits()
-      const left = deadline - Date.now()
+      const left = retriesEnd - Date.now()
       if (this.reader.isEmpty() || left <= 0) break
       await withTimeout(Promise.race([pipeline.untilRoom(), pipeline.drainQueued()]), left)
     }
