@@ -25,7 +25,7 @@ interface Run {
 }
 
 async function runQuickStart(url: string, mode: 'transport' | 'sluice', connectTimeoutMs?: number): Promise<Run> {
-  const args = ['--expose-gc', APP, mode, String(BUDGET_MS), ...(connectTimeoutMs ? [String(connectTimeoutMs)] : [])]
+  const args = [APP, mode, String(BUDGET_MS), ...(connectTimeoutMs ? [String(connectTimeoutMs)] : [])]
   const started = Date.now()
   const child = spawn(process.execPath, args, { env: { ...process.env, DATABASE_URL: url }, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''

@@ -51,9 +51,11 @@ describe('PostgresSink with spans', () => {
       { name: 's2', seq: 4, input_tokens: '9223372036854775807' },
     ])
     // What a retry asks after a lost commit acknowledgement: the seq range 1..4 is complete only across both tables.
-    const check = sink as unknown as { alreadyCommitted(records: LogRecord[]): Promise<boolean> }
-    expect(await check.alreadyCommitted(batch)).toBe(true)
-    expect(await check.alreadyCommitted([...batch, span(5, 'never written')])).toBe(false)
+    const check = sink as unknown as { withoutCommitted(records: LogRecord[], end: number, onCommitted: (n: number) => void): Promise<LogRecord[]> }
+    let committed = 0
+    const missing = await check.withoutCommitted([...batch, span(5, 'never written')], Date.now() + 5000, (n) => (committed += n))
+    expect(committed).toBe(4)
+    expect(missing.map((r) => r.seq)).toEqual([5])
     await sink.close()
   })
 })
