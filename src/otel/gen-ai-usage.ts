@@ -1,0 +1,141 @@
+import { priceUsage, type ModelPrice } from '../spans/prices.js'
+import { BIGINT_MAX, type Usage } from '../spans/usage-input.js'
+import type { AttributeValue, Attributes } from './readable-span.js'
+
+/**
+ * Token usage from the OpenTelemetry GenAI semantic conventions
+ * (https://opentelemetry.io/docs/specs/semconv/gen-ai/gen-ai-spans/).
+ *
+ * The one conversion: OTel's `gen_ai.usage.input_tokens` INCLUDES the tokens
+ * read from and written to the prompt cache, while our `input_tokens` column
+ * is the uncached input (as Anthropic's API reports it, and as the built-in
+ * tracer's `recordUsage` takes it). So input 1000, cache_read 600,
+ * cache_creation 100 is stored as input 300, cache_read 600, cache_creation 100:
+ * hit ratio 600 / (300 + 600 + 100) = 0.6.
+ */
+export const GEN_AI = {
+  responseModel: 'gen_ai.response.model',
+  requestModel: 'gen_ai.request.model',
+  operation: 'gen_ai.operation.name',
+  input: ['gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens'],
+  output: ['gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens'],
+  cacheRead: ['gen_ai.usage.cache_read.input_tokens', 'gen_ai.usage.cache_read_input_tokens'],
+  cacheCreation: ['gen_ai.usage.cache_creation.input_tokens', 'gen_ai.usage.cache_creation_input_tokens'],
+} as const
+
+/** The model name recorded when a span has usage but names no model. */
+export const UNKNOWN_MODEL = 'unknown'
+
+/**
+ * What can be wrong with a span's usage attributes. Each is counted by the
+ * processor and reported once on stderr; none throws into the app.
+ * - invalid: a count that is no non-negative integer <= 2^63 - 1, or a cost that is no finite number >= 0
+ * - inconsistent: input_tokens below cache_read + cache_creation (the instrumentation reports uncached input)
+ * - incomplete: no input_tokens, no output_tokens (other than for embeddings) or no model
+ */
+export type UsageProblemKind = 'invalid' | 'inconsistent' | 'incomplete'
+
+export interface UsageProblem {
+  kind: UsageProblemKind
+  detail: string
+}
+
+export interface GenAiReading {
+  /** Undefined when the span carries no usage, or an invalid count (then nothing is stored in the token columns). */
+  usage?: Usage
+  /** Cost from the cost attribute or the price table; undefined when neither gives one. */
+  cost?: number
+  problems?: UsageProblem[]
+}
+
+const DIGITS = /^[0-9]+$/
+const MAX_MODEL_LENGTH = 200
+
+type Count = bigint | undefined | 'invalid'
+
+/** Safe integers and decimal strings (instrumentations differ) up to the BIGINT column's maximum. */
+function readCount(value: AttributeValue | undefined): Count {
+  if (value === undefined) return undefined
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? BigInt(value) : 'invalid'
+  if (typeof value === 'string' && DIGITS.test(value)) {
+    const count = BigInt(value)
+    return count <= BIGINT_MAX ? count : 'invalid'
+  }
+  return 'invalid'
+}
+
+function firstPresent(attributes: Attributes, names: readonly string[]): [string, AttributeValue | undefined] {
+  for (const name of names) if (attributes[name] !== undefined) return [name, attributes[name]]
+  return [names[0] as string, undefined]
+}
+
+function modelOf(attributes: Attributes): string | undefined {
+  for (const name of [GEN_AI.responseModel, GEN_AI.requestModel]) {
+    const value = attributes[name]
+    if (typeof value === 'string' && value.length > 0 && value.length <= MAX_MODEL_LENGTH) return value
+  }
+  return undefined
+}
+
+function hasUsage(attributes: Attributes): boolean {
+  for (const names of [GEN_AI.input, GEN_AI.output, GEN_AI.cacheRead, GEN_AI.cacheCreation]) {
+    for (const name of names) if (attributes[name] !== undefined) return true
+  }
+  return false
+}
+
+/**
+ * Reads one span's GenAI usage. Returns an empty reading (no allocation
+ * beyond it) for the common span that has no `gen_ai.usage.*` attribute.
+ */
+export function readGenAiUsage(
+  attributes: Attributes,
+  prices: ReadonlyMap<string, ModelPrice>,
+  costAttribute: string | undefined,
+): GenAiReading | undefined {
+  if (!hasUsage(attributes)) return undefined
+  const problems: UsageProblem[] = []
+  const counts: Record<'input' | 'output' | 'cacheRead' | 'cacheCreation', bigint> = { input: 0n, output: 0n, cacheRead: 0n, cacheCreation: 0n }
+  for (const key of ['input', 'output', 'cacheRead', 'cacheCreation'] as const) {
+    const [name, raw] = firstPresent(attributes, GEN_AI[key])
+    const count = readCount(raw)
+    if (count === 'invalid') {
+      problems.push({ kind: 'invalid', detail: `${name} is ${JSON.stringify(raw)}, not a non-negative integer up to 2^63 - 1` })
+    } else if (count === undefined) {
+      const optional = key === 'cacheRead' || key === 'cacheCreation' || (key === 'output' && attributes[GEN_AI.operation] === 'embeddings')
+      if (!optional) problems.push({ kind: 'incomplete', detail: `${name} is missing (stored as 0)` })
+    } else {
+      counts[key] = count
+    }
+  }
+  if (problems.some((p) => p.kind === 'invalid')) return { problems }
+
+  let model = modelOf(attributes)
+  if (model === undefined) {
+    problems.push({ kind: 'incomplete', detail: `neither ${GEN_AI.responseModel} nor ${GEN_AI.requestModel} names the model (stored as "${UNKNOWN_MODEL}")` })
+    model = UNKNOWN_MODEL
+  }
+  const cached = counts.cacheRead + counts.cacheCreation
+  let uncached = counts.input - cached
+  if (uncached < 0n) {
+    // Only an input that leaves out the cached tokens can be below them: keep it as the uncached input.
+    problems.push({
+      kind: 'inconsistent',
+      detail: `gen_ai.usage.input_tokens ${counts.input} is below cache_read + cache_creation ${cached}; OTel's input_tokens includes cached tokens, this instrumentation's evidently does not, so it is stored as the uncached input`,
+    })
+    uncached = counts.input
+  }
+  const usage: Usage = { model, input: uncached, output: counts.output, cacheRead: counts.cacheRead, cacheCreation: counts.cacheCreation, costUsd: undefined }
+
+  let cost: number | undefined
+  const rawCost = costAttribute === undefined ? undefined : attributes[costAttribute]
+  if (rawCost !== undefined) {
+    if (typeof rawCost === 'number' && Number.isFinite(rawCost) && rawCost >= 0) cost = rawCost
+    else problems.push({ kind: 'invalid', detail: `${costAttribute} is ${JSON.stringify(rawCost)}, not a finite number >= 0 (USD); priced from the price table instead` })
+  }
+  if (cost === undefined) {
+    const price = prices.get(model)
+    if (price !== undefined) cost = priceUsage(price, usage)
+  }
+  return problems.length > 0 ? { usage, cost, problems } : { usage, cost }
+}
