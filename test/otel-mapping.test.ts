@@ -207,6 +207,17 @@ describe('SluiceSpanProcessor: GenAI usage', () => {
     expect(usage.models['gpt-x'].cost_usd).toBeCloseTo(0.002, 12)
   })
 
+  it('counts beyond 2^53 given as decimal strings stay exact through the conversion', () => {
+    const { tracer, spans } = capture()
+    genAi(tracer, {
+      'gen_ai.response.model': 'big',
+      'gen_ai.usage.input_tokens': '9007199254741993',
+      'gen_ai.usage.output_tokens': 1,
+      'gen_ai.usage.cache_read.input_tokens': 1000,
+    })
+    expect(spans()[0]?.usage).toMatchObject({ input_tokens: 9007199254740993n.toString(), cache_read_tokens: 1000, models: { big: { input_tokens: '9007199254740993' } } })
+  })
+
   it('a cost attribute wins over the price table; costAttribute renames it, null ignores it', () => {
     const prices = { m: { inputPerMTok: 1, outputPerMTok: 1, cacheReadPerMTok: 1, cacheCreationPerMTok: 1 } }
     const attributes = { 'gen_ai.request.model': 'm', 'gen_ai.usage.input_tokens': 10, 'gen_ai.usage.output_tokens': 10, 'gen_ai.usage.cost': 0.5, 'llm.cost': 0.25 }

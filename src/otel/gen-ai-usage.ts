@@ -1,5 +1,7 @@
-import { priceUsage, type ModelPrice } from '../spans/prices.js'
-import { BIGINT_MAX, type Usage } from '../spans/usage-input.js'
+import type { ModelPrice } from '../spans/prices.js'
+import type { ModelUsage, SpanRecordFields } from '../spans/span-record.js'
+import { BIGINT_MAX } from '../spans/usage-input.js'
+import { tokenCount } from '../spans/usage-totals.js'
 import type { AttributeValue, Attributes } from './readable-span.js'
 
 /**
@@ -41,27 +43,49 @@ export interface UsageProblem {
 }
 
 export interface GenAiReading {
-  /** Undefined when the span carries no usage, or an invalid count (then nothing is stored in the token columns). */
-  usage?: Usage
-  /** Cost from the cost attribute or the price table; undefined when neither gives one. */
-  cost?: number
+  /**
+   * The record's `usage` field, as the built-in tracer writes it (totals plus
+   * the one model); undefined for an invalid count (then nothing is stored in
+   * the token columns). Its cost is from the cost attribute, else the price table.
+   */
+  usage?: NonNullable<SpanRecordFields['usage']>
   problems?: UsageProblem[]
 }
 
 const DIGITS = /^[0-9]+$/
 const MAX_MODEL_LENGTH = 200
 
-type Count = bigint | undefined | 'invalid'
+/** A count: a safe integer as a number (the common case, no BigInt cost), a larger one as a bigint. */
+type Count = number | bigint | undefined | 'invalid'
 
 /** Safe integers and decimal strings (instrumentations differ) up to the BIGINT column's maximum. */
 function readCount(value: AttributeValue | undefined): Count {
   if (value === undefined) return undefined
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? BigInt(value) : 'invalid'
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : 'invalid'
   if (typeof value === 'string' && DIGITS.test(value)) {
     const count = BigInt(value)
-    return count <= BIGINT_MAX ? count : 'invalid'
+    if (count > BIGINT_MAX) return 'invalid'
+    return count <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(count) : count
   }
   return 'invalid'
+}
+
+/** input - cached, exact for any size (numbers while every operand is a number, whose results stay safe). */
+function uncachedInput(input: number | bigint, cacheRead: number | bigint, cacheCreation: number | bigint): number | bigint {
+  if (typeof input === 'number' && typeof cacheRead === 'number' && typeof cacheCreation === 'number') return input - cacheRead - cacheCreation
+  return BigInt(input) - BigInt(cacheRead) - BigInt(cacheCreation)
+}
+
+const asTokenCount = (count: number | bigint) => (typeof count === 'number' ? count : tokenCount(count))
+
+function price(p: ModelPrice, usage: ModelUsage): number {
+  return (
+    (Number(usage.input_tokens) * p.inputPerMTok +
+      Number(usage.output_tokens) * p.outputPerMTok +
+      Number(usage.cache_read_tokens) * p.cacheReadPerMTok +
+      Number(usage.cache_creation_tokens) * p.cacheCreationPerMTok) /
+    1e6
+  )
 }
 
 function firstPresent(attributes: Attributes, names: readonly string[]): [string, AttributeValue | undefined] {
@@ -95,7 +119,7 @@ export function readGenAiUsage(
 ): GenAiReading | undefined {
   if (!hasUsage(attributes)) return undefined
   const problems: UsageProblem[] = []
-  const counts: Record<'input' | 'output' | 'cacheRead' | 'cacheCreation', bigint> = { input: 0n, output: 0n, cacheRead: 0n, cacheCreation: 0n }
+  const counts: Record<'input' | 'output' | 'cacheRead' | 'cacheCreation', number | bigint> = { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 }
   for (const key of ['input', 'output', 'cacheRead', 'cacheCreation'] as const) {
     const [name, raw] = firstPresent(attributes, GEN_AI[key])
     const count = readCount(raw)
@@ -115,27 +139,32 @@ export function readGenAiUsage(
     problems.push({ kind: 'incomplete', detail: `neither ${GEN_AI.responseModel} nor ${GEN_AI.requestModel} names the model (stored as "${UNKNOWN_MODEL}")` })
     model = UNKNOWN_MODEL
   }
-  const cached = counts.cacheRead + counts.cacheCreation
-  let uncached = counts.input - cached
-  if (uncached < 0n) {
+  let uncached = uncachedInput(counts.input, counts.cacheRead, counts.cacheCreation)
+  if (uncached < 0) {
     // Only an input that leaves out the cached tokens can be below them: keep it as the uncached input.
     problems.push({
       kind: 'inconsistent',
-      detail: `gen_ai.usage.input_tokens ${counts.input} is below cache_read + cache_creation ${cached}; OTel's input_tokens includes cached tokens, this instrumentation's evidently does not, so it is stored as the uncached input`,
+      detail: `gen_ai.usage.input_tokens ${counts.input} is below cache_read + cache_creation (${counts.cacheRead} + ${counts.cacheCreation}); OTel's input_tokens includes cached tokens, this instrumentation's evidently does not, so it is stored as the uncached input`,
     })
     uncached = counts.input
   }
-  const usage: Usage = { model, input: uncached, output: counts.output, cacheRead: counts.cacheRead, cacheCreation: counts.cacheCreation, costUsd: undefined }
+  const usage: ModelUsage = {
+    input_tokens: asTokenCount(uncached),
+    output_tokens: asTokenCount(counts.output),
+    cache_read_tokens: asTokenCount(counts.cacheRead),
+    cache_creation_tokens: asTokenCount(counts.cacheCreation),
+  }
 
-  let cost: number | undefined
   const rawCost = costAttribute === undefined ? undefined : attributes[costAttribute]
   if (rawCost !== undefined) {
-    if (typeof rawCost === 'number' && Number.isFinite(rawCost) && rawCost >= 0) cost = rawCost
+    if (typeof rawCost === 'number' && Number.isFinite(rawCost) && rawCost >= 0) usage.cost_usd = rawCost
     else problems.push({ kind: 'invalid', detail: `${costAttribute} is ${JSON.stringify(rawCost)}, not a finite number >= 0 (USD); priced from the price table instead` })
   }
-  if (cost === undefined) {
-    const price = prices.get(model)
-    if (price !== undefined) cost = priceUsage(price, usage)
+  if (usage.cost_usd === undefined) {
+    const modelPrice = prices.get(model)
+    if (modelPrice !== undefined) usage.cost_usd = price(modelPrice, usage)
   }
-  return problems.length > 0 ? { usage, cost, problems } : { usage, cost }
+  // One span, one model: the totals are that model's usage. A computed key keeps "__proto__" a plain key.
+  const record = { ...usage, models: { [model]: usage } }
+  return problems.length > 0 ? { usage: record, problems } : { usage: record }
 }

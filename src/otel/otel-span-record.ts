@@ -1,6 +1,5 @@
 import type { ModelPrice } from '../spans/prices.js'
 import type { SpanEvent, SpanRecordFields } from '../spans/span-record.js'
-import { UsageTotals } from '../spans/usage-totals.js'
 import { readGenAiUsage, type UsageProblem } from './gen-ai-usage.js'
 import type { Attributes, HrTime, OtelLink, OtelScope, ReadableSpanLike } from './readable-span.js'
 
@@ -158,11 +157,7 @@ export function toOtelSpanRecord(span: ReadableSpanLike, context: MappingContext
   if (span.events.length > 0) record.events = span.events.map(toEvent)
 
   const reading = readGenAiUsage(attributes, context.prices, context.costAttribute)
-  if (reading?.usage !== undefined) {
-    const totals = new UsageTotals()
-    totals.add(reading.usage, reading.cost)
-    record.usage = totals.toRecord()
-  }
+  if (reading?.usage !== undefined) record.usage = reading.usage
   if (reading?.problems !== undefined) {
     otel.usage_problems = reading.problems.map((p) => `${p.kind}: ${p.detail}`)
     return { record, problems: reading.problems }
