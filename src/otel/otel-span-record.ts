@@ -45,12 +45,21 @@ export function hrTimeToMs([seconds, nanos]: HrTime): number {
 }
 
 export function traceFlagsHex(flags: number): string {
+  // Sampled or not: the only flags in use today, without a string built per span.
+  if (flags === 1) return '01'
+  if (flags === 0) return '00'
   return (flags & 0xff).toString(16).padStart(2, '0')
+}
+
+/** Whether an object has an own key, without building the key array. */
+function hasKeys(object: object): boolean {
+  for (const key in object) if (Object.hasOwn(object, key)) return true
+  return false
 }
 
 function toEvent(event: { name: string; time: HrTime; attributes?: Attributes; droppedAttributesCount?: number }): SpanEvent {
   const out: SpanEvent & { dropped_attributes_count?: number } = { name: event.name, time: hrTimeToMs(event.time) }
-  if (event.attributes !== undefined && Object.keys(event.attributes).length > 0) out.attributes = event.attributes
+  if (event.attributes !== undefined && hasKeys(event.attributes)) out.attributes = event.attributes
   if (event.droppedAttributesCount) out.dropped_attributes_count = event.droppedAttributesCount
   return out
 }
@@ -60,7 +69,7 @@ function toLink(link: OtelLink): NonNullable<OtelFields['links']>[number] {
   const out: NonNullable<OtelFields['links']>[number] = { trace_id: ctx.traceId, span_id: ctx.spanId, trace_flags: traceFlagsHex(ctx.traceFlags) }
   const state = ctx.traceState?.serialize()
   if (state) out.trace_state = state
-  if (link.attributes !== undefined && Object.keys(link.attributes).length > 0) out.attributes = link.attributes
+  if (link.attributes !== undefined && hasKeys(link.attributes)) out.attributes = link.attributes
   return out
 }
 
@@ -150,7 +159,7 @@ export function toOtelSpanRecord(span: ReadableSpanLike, context: MappingContext
     if (input !== undefined) record.payload.input = input
     if (output !== undefined) record.payload.output = output
     record.attributes = withoutPayload(attributes)
-  } else if (Object.keys(attributes).length > 0) {
+  } else if (hasKeys(attributes)) {
     // The SDK does not change a span's attributes after it ended: no copy needed.
     record.attributes = attributes
   }
