@@ -115,5 +115,6 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(`otel-span-cost failed: ${error instanceof Error ? error.stack : String(error)}\n`)
-  process.exitCode = 1
+  // The transport and the database would keep the process alive.
+  process.exit(1)
 })

@@ -219,6 +219,40 @@ export const misspelt = pino.transport<SluiceOptions>({ target: 'pino-sluice', o
     expect(result.code).toBe(0)
   })
 
+  it("'pino-sluice/otel' with the app's own OpenTelemetry SDK: spans into Postgres, with types", async () => {
+    // The optional peers, as an app that traces has them (linked from this checkout's devDependencies).
+    await symlink(join(ROOT, 'node_modules/@opentelemetry'), join(app, 'node_modules/@opentelemetry'), 'dir')
+    if (!existsSync(join(app, 'node_modules/@types/node'))) {
+      await mkdir(join(app, 'node_modules/@types'), { recursive: true })
+      await symlink(join(ROOT, 'node_modules/@types/node'), join(app, 'node_modules/@types/node'), 'dir')
+    }
+    const table = uniqueTable('pkg_otel')
+    const source = `import pino from 'pino'
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
+import { createSluice } from 'pino-sluice'
+import { SluiceSpanProcessor, otelMixin, type SluiceSpanProcessorStats } from 'pino-sluice/otel'
+const sluice = createSluice({ postgres: { url: process.env.DATABASE_URL, table: process.env.TABLE } })
+const processor = new SluiceSpanProcessor(pino({ mixin: otelMixin }, sluice.transport), { prices: {} })
+const provider = new NodeTracerProvider({ spanProcessors: [processor] })
+provider.getTracer('app').startSpan('from the installed package', { attributes: { 'gen_ai.request.model': 'm', 'gen_ai.usage.input_tokens': 10, 'gen_ai.usage.output_tokens': 2 } }).end()
+await provider.shutdown()
+await sluice.close()
+const stats: SluiceSpanProcessorStats = processor.stats()
+console.log(JSON.stringify({ usageSpans: stats.usageSpans, spans: sluice.stats.read().spans }))
+`
+    await writeFile(join(app, 'otel-app.ts'), source)
+    await writeFile(join(app, 'otel-app.mjs'), source.replace(', type SluiceSpanProcessorStats', '').replace('const stats: SluiceSpanProcessorStats =', 'const stats ='))
+    await writeFile(
+      join(app, 'tsconfig.otel.json'),
+      JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] }, files: ['otel-app.ts'] }),
+    )
+    const typed = await node([join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.otel.json'], app)
+    expect(typed.stdout + typed.stderr).toBe('')
+    const result = await node(['otel-app.mjs'], app, { DATABASE_URL: databaseUrl(), TABLE: table })
+    expect(result.stderr).toBe('')
+    expect(JSON.parse(result.stdout)).toEqual({ usageSpans: 1, spans: 1 })
+  })
+
   describe('the sluice bin', () => {
     // Run as a shell runs it: the bin symlink, its shebang and exec bit, with this node first on PATH.
     const sluice = (...args: string[]): Promise<Outcome> =>
