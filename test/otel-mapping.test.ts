@@ -311,6 +311,20 @@ describe('SluiceSpanProcessor: lifecycle and options', () => {
     expect(calls).toEqual(['a', 'custom'])
   })
 
+  it('spans below the logger level are counted and reported once instead of vanishing in pino', () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
+    const { tracer, spans, processor, logger } = capture()
+    logger.level = 'warn'
+    tracer.startSpan('filtered').end()
+    tracer.startSpan('filtered too').end()
+    const failed = tracer.startSpan('failed')
+    failed.setStatus({ code: SpanStatusCode.ERROR })
+    failed.end()
+    expect(spans().map((s) => s.name)).toEqual(['failed'])
+    expect(processor.stats()).toMatchObject({ spans: 1, levelFiltered: 2 })
+    expect(stderr.mock.calls.filter(([t]) => String(t).includes("below the logger's level"))).toHaveLength(1)
+  })
+
   it('a logger that throws never throws into the app: counted and reported once', () => {
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
     const logger = { info: () => { throw new Error('stream destroyed') }, error: () => {} }

@@ -36,7 +36,7 @@ export interface MappingContext {
   readonly prices: ReadonlyMap<string, ModelPrice>
   readonly costAttribute: string | undefined
   /** The resource as stored; the processor keeps one per resource object. */
-  resourceOf(resource: { readonly attributes: Attributes }): Record<string, unknown>
+  resourceOf(resource: { readonly attributes: Attributes; readonly asyncAttributesPending?: boolean }): Record<string, unknown>
 }
 
 /** Epoch ms with microseconds, like the built-in tracer's times (rounded, not truncated, at the µs). */

@@ -56,7 +56,8 @@ export interface ReadableSpanLike {
   readonly attributes: Attributes
   readonly links: readonly OtelLink[]
   readonly events: readonly OtelEvent[]
-  readonly resource: { readonly attributes: Attributes }
+  /** `asyncAttributesPending` is true while async resource detectors have not settled. */
+  readonly resource: { readonly attributes: Attributes; readonly asyncAttributesPending?: boolean }
   readonly instrumentationScope?: OtelScope
   /** SDK 1.x. */
   readonly instrumentationLibrary?: OtelScope

@@ -6,7 +6,7 @@ import { resolveProcessorOptions, type LevelName, type ResolvedProcessorOptions,
 import type { Attributes, ReadableSpanLike } from './readable-span.js'
 
 /** The part of a pino logger the processor uses (a pino `Logger` or child fits), like `createTracer`'s. */
-export type ProcessorLogger = Record<LevelName, (object: object) => void> & FlushableLogger
+export type ProcessorLogger = Record<LevelName, (object: object) => void> & FlushableLogger & { isLevelEnabled?: (level: string) => boolean }
 
 /** What the processor did on the app thread; what the transport did with the records is in its own counters. */
 export interface SluiceSpanProcessorStats {
@@ -18,6 +18,8 @@ export interface SluiceSpanProcessorStats {
   usageInvalid: number
   usageInconsistent: number
   usageIncomplete: number
+  /** Spans ended while the logger's level was above the processor's `level`: pino filtered their records out. */
+  levelFiltered: number
   /** Spans that ended after shutdown(): not recorded. */
   afterShutdown: number
   /** Spans the logger threw on (e.g. its stream was destroyed): not recorded. */
@@ -55,6 +57,7 @@ export class SluiceSpanProcessor {
     usageInvalid: 0,
     usageInconsistent: 0,
     usageIncomplete: 0,
+    levelFiltered: 0,
     afterShutdown: 0,
     emitErrors: 0,
   }
@@ -109,6 +112,13 @@ export class SluiceSpanProcessor {
           this.counts[STAT_OF_PROBLEM[problem.kind]]++
           this.reportOnce(`usage-${problem.kind}`, `span "${span.name}": ${problem.detail} (reported once per kind; counted in stats())`)
         }
+      }
+      const level = record.status === 'ok' ? this.options.level : 'error'
+      // pino drops a record below the logger's level without a word: say so once, count each.
+      if (this.logger.isLevelEnabled !== undefined && !this.logger.isLevelEnabled(level)) {
+        this.counts.levelFiltered++
+        this.reportOnce('level', `span records are written at level '${level}', below the logger's level, so pino filters them out; lower the logger's level or set the processor's level option`)
+        return
       }
       if (record.status === 'ok') this.okLog(record)
       else this.errorLog(record)
