@@ -244,6 +244,7 @@ describe('SluiceSpanProcessor: GenAI usage', () => {
     expect(spans()).toHaveLength(bad.length + 1)
     for (const span of spans().slice(0, bad.length)) {
       expect(span.usage).toBeUndefined()
+      expect(span.usage_invalid).toBe(1)
       expect(span.otel.usage_problems[0]).toMatch(/^invalid: gen_ai\.usage\.input_tokens is .*, not a non-negative integer/)
     }
     // A decimal string count is read; a bad cost is ignored (no price table here: no cost).

@@ -137,6 +137,7 @@ describe('OpenTelemetry spans → Postgres', () => {
       await sleep(1)
       call('claude-a', { 'gen_ai.usage.input_tokens': 500, 'gen_ai.usage.output_tokens': 100, 'gen_ai.usage.cache_read_input_tokens': 400 })
       call('gpt-b', { 'gen_ai.usage.input_tokens': 50, 'gen_ai.usage.output_tokens': 5, 'gen_ai.usage.cost': 0.001 })
+      call('gpt-b', { 'gen_ai.usage.input_tokens': -5, 'gen_ai.usage.output_tokens': 5 })
       root.end()
     })
     await provider.forceFlush()
@@ -161,9 +162,13 @@ describe('OpenTelemetry spans → Postgres', () => {
     ])
     const [view] = await sql`select spans::int, input_tokens::int, cache_read_tokens::int, cache_creation_tokens::int, cache_hit_ratio::float8
       from ${sql(`${h.table}_spans_traces`)} where trace_id = ${traceId}`
-    expect(view).toEqual({ spans: 4, input_tokens: 450, cache_read_tokens: 1000, cache_creation_tokens: 100, cache_hit_ratio: 1000 / 1550 })
+    expect(view).toEqual({ spans: 5, input_tokens: 450, cache_read_tokens: 1000, cache_creation_tokens: 100, cache_hit_ratio: 1000 / 1550 })
+    // The span with a negative count is stored without usage, and counted by the transport like a bad recordUsage call.
+    const [invalid] = await sql`select input_tokens::int, model_usage, data from ${sql(`${h.table}_spans`)} where trace_id = ${traceId} and attributes->>'gen_ai.usage.input_tokens' = '-5'`
+    expect(invalid).toMatchObject({ input_tokens: 0, model_usage: {}, data: { usage_invalid: 1, otel: { usage_problems: [expect.stringMatching(/^invalid: gen_ai\.usage\.input_tokens is -5/)] } } })
     await h.close()
-    expect(processor.stats()).toMatchObject({ spans: 4, usageSpans: 3, usageInvalid: 0 })
+    expect(processor.stats()).toMatchObject({ spans: 5, usageSpans: 3, usageInvalid: 1 })
+    expect(h.stats.read()).toMatchObject({ spans: 5, usage_invalid: 1 })
     expectBalanced(h.stats, expect)
   })
 
@@ -214,7 +219,7 @@ describe('OpenTelemetry spans → Postgres', () => {
     expect(processor.stats()).toMatchObject({ spans: total, usageSpans: total, emitErrors: 0 })
     expect(s.received).toBe(total)
     expect(s.failed).toBe(0)
-    expect(s.droppedBy.overflow).toBeGreaterThan(0)
+    expect(s.dropped_overflow).toBeGreaterThan(0)
     expect(s.written + s.dropped).toBe(total)
     const [stored] = await sql`select count(*)::int as n, count(distinct span_id)::int as ids, sum(output_tokens)::int as output,
         count(*) filter (where name = 'burst ' || (attributes->>'i') and input_tokens = 10 and output_tokens = (attributes->>'i')::int % 7

@@ -16,6 +16,11 @@ export interface ChannelOptions {
   readonly overflow: OverflowPolicy
 }
 
+export interface RingOptions {
+  /** A power of two. */
+  readonly bytes: number
+}
+
 export interface BatchOptions {
   readonly maxRecords: number
   readonly maxBytes: number
@@ -34,6 +39,7 @@ export interface ExitOptions {
 export interface ResolvedOptions {
   readonly postgres: PostgresOptions
   readonly channel: ChannelOptions
+  readonly ring: RingOptions
   readonly batch: BatchOptions
   readonly exit: ExitOptions
   readonly counters: SharedArrayBuffer | undefined
@@ -42,7 +48,7 @@ export interface ResolvedOptions {
   readonly stats: StatsOptions | undefined
 }
 
-const ROOT_KEYS = ['postgres', 'channel', 'batch', 'exit', 'counters', 's3', 'cloudwatch', 'stats'] as const
+const ROOT_KEYS = ['postgres', 'channel', 'ring', 'batch', 'exit', 'counters', 's3', 'cloudwatch', 'stats'] as const
 
 function resolveChannel(root: Record<string, unknown>): ChannelOptions {
   const section = readSection(root, 'channel', 'channel') ?? {}
@@ -55,6 +61,14 @@ function resolveChannel(root: Record<string, unknown>): ChannelOptions {
     maxRecordBytes,
     overflow: readEnum(section, 'overflow', 'channel', ['drop-newest', 'drop-oldest'] as const, 'drop-newest'),
   }
+}
+
+function resolveRing(root: Record<string, unknown>): RingOptions {
+  const section = readSection(root, 'ring', 'ring') ?? {}
+  rejectUnknownKeys(section, ['bytes'], 'ring')
+  const bytes = readInt(section, 'bytes', 'ring', 4 * MiB, { min: 64 * 1024, max: 1024 * MiB, unit: 'bytes' })
+  // A power of two turns the ring's position arithmetic into masks.
+  return { bytes: 2 ** Math.ceil(Math.log2(bytes)) }
 }
 
 function resolveBatch(root: Record<string, unknown>): BatchOptions {
@@ -99,6 +113,7 @@ export function resolveOptions(input: unknown, env: NodeJS.ProcessEnv = process.
   return Object.freeze({
     postgres: Object.freeze(resolvePostgresOptions(root, env)),
     channel,
+    ring: Object.freeze(resolveRing(root)),
     batch: Object.freeze(resolveBatch(root)),
     exit: Object.freeze(resolveExit(root)),
     counters: resolveCounters(root),

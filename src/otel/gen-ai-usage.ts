@@ -1,4 +1,4 @@
-import type { ModelPrice } from '../spans/prices.js'
+import type { ResolvedPrice } from '../spans/prices.js'
 import type { ModelUsage, SpanRecordFields } from '../spans/span-record.js'
 import { BIGINT_MAX } from '../spans/usage-input.js'
 import { tokenCount } from '../spans/usage-totals.js'
@@ -78,7 +78,7 @@ function uncachedInput(input: number | bigint, cacheRead: number | bigint, cache
 
 const asTokenCount = (count: number | bigint) => (typeof count === 'number' ? count : tokenCount(count))
 
-function price(p: ModelPrice, usage: ModelUsage): number {
+function price(p: ResolvedPrice, usage: ModelUsage): number {
   return (
     (Number(usage.input_tokens) * p.inputPerMTok +
       Number(usage.output_tokens) * p.outputPerMTok +
@@ -114,7 +114,7 @@ function hasUsage(attributes: Attributes): boolean {
  */
 export function readGenAiUsage(
   attributes: Attributes,
-  prices: ReadonlyMap<string, ModelPrice>,
+  prices: ReadonlyMap<string, ResolvedPrice>,
   costAttribute: string | undefined,
 ): GenAiReading | undefined {
   if (!hasUsage(attributes)) return undefined

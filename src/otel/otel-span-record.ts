@@ -1,4 +1,4 @@
-import type { ModelPrice } from '../spans/prices.js'
+import type { ResolvedPrice } from '../spans/prices.js'
 import type { SpanEvent, SpanRecordFields } from '../spans/span-record.js'
 import { readGenAiUsage, type UsageProblem } from './gen-ai-usage.js'
 import type { Attributes, HrTime, OtelLink, OtelScope, ReadableSpanLike } from './readable-span.js'
@@ -33,7 +33,7 @@ export type OtelSpanRecord = SpanRecordFields & {
 }
 
 export interface MappingContext {
-  readonly prices: ReadonlyMap<string, ModelPrice>
+  readonly prices: ReadonlyMap<string, ResolvedPrice>
   readonly costAttribute: string | undefined
   /** The resource as stored; the processor keeps one per resource object. */
   resourceOf(resource: { readonly attributes: Attributes; readonly asyncAttributesPending?: boolean }): Record<string, unknown>
@@ -169,6 +169,8 @@ export function toOtelSpanRecord(span: ReadableSpanLike, context: MappingContext
   if (reading?.usage !== undefined) record.usage = reading.usage
   if (reading?.problems !== undefined) {
     otel.usage_problems = reading.problems.map((p) => `${p.kind}: ${p.detail}`)
+    // Like a lenient recordUsage call with problems: the worker adds it to the transport's usage_invalid counter.
+    record.usage_invalid = 1
     return { record, problems: reading.problems }
   }
   return { record }

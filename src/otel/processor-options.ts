@@ -1,5 +1,5 @@
 import { describe, OptionsError } from '../options/option-reader.js'
-import { readPrices, type ModelPrice, type PriceTable } from '../spans/prices.js'
+import { readPrices, type PriceTable, type ResolvedPrice } from '../spans/prices.js'
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const
 export type LevelName = (typeof LEVELS)[number]
@@ -32,7 +32,7 @@ export interface SluiceSpanProcessorOptions {
 }
 
 export interface ResolvedProcessorOptions {
-  readonly prices: ReadonlyMap<string, ModelPrice>
+  readonly prices: ReadonlyMap<string, ResolvedPrice>
   readonly costAttribute: string | undefined
   readonly level: LevelName
   readonly resourceAttributes: 'all' | ReadonlySet<string>
@@ -50,7 +50,7 @@ export function resolveProcessorOptions(raw: unknown): ResolvedProcessorOptions 
   for (const key of Object.keys(options)) {
     if (!KEYS.includes(key)) throw new OptionsError(`${WHERE}: unknown option "${key}". Known options: ${KEYS.join(', ')}.`)
   }
-  let prices: ReadonlyMap<string, ModelPrice>
+  let prices: ReadonlyMap<string, ResolvedPrice>
   try {
     prices = readPrices(options.prices)
   } catch (error) {
