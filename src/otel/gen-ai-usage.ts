@@ -93,8 +93,11 @@ function firstPresent(attributes: Attributes, names: readonly string[]): [string
   return [names[0] as string, undefined]
 }
 
+const MODEL_ATTRIBUTES = [GEN_AI.responseModel, GEN_AI.requestModel] as const
+const USAGE_ATTRIBUTES = [...GEN_AI.input, ...GEN_AI.output, ...GEN_AI.cacheRead, ...GEN_AI.cacheCreation]
+
 function modelOf(attributes: Attributes): string | undefined {
-  for (const name of [GEN_AI.responseModel, GEN_AI.requestModel]) {
+  for (const name of MODEL_ATTRIBUTES) {
     const value = attributes[name]
     if (typeof value === 'string' && value.length > 0 && value.length <= MAX_MODEL_LENGTH) return value
   }
@@ -102,15 +105,13 @@ function modelOf(attributes: Attributes): string | undefined {
 }
 
 function hasUsage(attributes: Attributes): boolean {
-  for (const names of [GEN_AI.input, GEN_AI.output, GEN_AI.cacheRead, GEN_AI.cacheCreation]) {
-    for (const name of names) if (attributes[name] !== undefined) return true
-  }
+  for (const name of USAGE_ATTRIBUTES) if (attributes[name] !== undefined) return true
   return false
 }
 
 /**
- * Reads one span's GenAI usage. Returns an empty reading (no allocation
- * beyond it) for the common span that has no `gen_ai.usage.*` attribute.
+ * Reads one span's GenAI usage. Returns undefined, having allocated nothing,
+ * for the common span without any `gen_ai.usage.*` token attribute.
  */
 export function readGenAiUsage(
   attributes: Attributes,
