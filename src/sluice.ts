@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import pino from 'pino'
 import { createStats, type StatsHandle } from './counters/stats.js'
 import type { SluiceOptions } from './options/sluice-options.js'
+import { callerFiles, withResolvedSinkTargets } from './options/sink-targets.js'
 
 /** The package's own worker entry, so apps need not know where `dist/` is. */
 export const WORKER_ENTRY = fileURLToPath(new URL('./index.js', import.meta.url))
@@ -47,7 +48,9 @@ export function createSluice(options: Omit<SluiceOptions, 'counters'> = {}, { sy
   const stats = createStats()
   // pino.transport() honours `sync` (it hands it to thread-stream) but its types omit it.
   const modeOption = { sync } as unknown as Record<string, never>
-  const transport = pino.transport({ target: WORKER_ENTRY, ...modeOption, options: { ...options, counters: stats.buffer } })
+  // Sink targets resolve from the caller, as pino resolves its own target.
+  const resolved = withResolvedSinkTargets(options, callerFiles())
+  const transport = pino.transport({ target: WORKER_ENTRY, ...modeOption, options: { ...resolved, counters: stats.buffer } })
   let closing: Promise<void> | undefined
   return {
     transport,

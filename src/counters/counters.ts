@@ -1,3 +1,4 @@
+import { SinkCounters } from './sink-counters.js'
 import { COUNTER_INDEX, COUNTER_NAMES, COUNTER_SLOTS, DROP_REASONS, FAIL_REASONS, type CounterName, type DropReason, type FailReason } from './counter-names.js'
 
 export type CounterValues = Record<CounterName, number>
@@ -10,11 +11,14 @@ export type CounterValues = Record<CounterName, number>
  */
 export class Counters {
   readonly values: CounterValues
+  /** Per-sink delivered/failed, published in the buffer's sink region. */
+  readonly sinks: SinkCounters
   private readonly shared: BigInt64Array | undefined
 
   constructor(sharedBuffer?: SharedArrayBuffer) {
     this.values = Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as CounterValues
     this.shared = sharedBuffer ? new BigInt64Array(sharedBuffer, 0, COUNTER_SLOTS) : undefined
+    this.sinks = new SinkCounters(sharedBuffer)
   }
 
   add(name: CounterName, amount = 1): void {
@@ -43,6 +47,7 @@ export class Counters {
   }
 
   publish(): void {
+    this.sinks.publish()
     if (!this.shared) return
     for (const name of COUNTER_NAMES) {
       Atomics.store(this.shared, COUNTER_INDEX[name], BigInt(this.values[name]))

@@ -1,3 +1,4 @@
+import { markSinkRegion, readSinkRegion, SINK_REGION_SLOTS, type SinkStatsMap } from './sink-counters.js'
 import { COUNTER_INDEX, COUNTER_NAMES, COUNTER_SLOTS, DROP_REASONS, FAIL_REASONS, type CounterName, type DropReason, type FailReason } from './counter-names.js'
 
 /** The counters in the shape people read: totals plus per-reason maps. */
@@ -21,12 +22,14 @@ export interface SluiceStats {
   spans: number
   /** V8 heap in use by the worker thread, sampled at most every 100 ms. */
   workerHeapBytes: number
+  /** Per sink (store of record, stages, fan-out sinks): records delivered, and failed by reason. */
+  sinks: SinkStatsMap
 }
 
 export type FlatCounters = Record<CounterName, number>
 
 /** Builds the readable stats shape from the flat counter names. */
-export function statsFromCounters(flat: FlatCounters): SluiceStats {
+export function statsFromCounters(flat: FlatCounters, sinks: SinkStatsMap = {}): SluiceStats {
   const droppedBy = Object.fromEntries(DROP_REASONS.map((r) => [r, flat[`dropped_${r}`] ?? 0])) as Record<DropReason, number>
   const failedBy = Object.fromEntries(FAIL_REASONS.map((r) => [r, flat[`failed_${r}`] ?? 0])) as Record<FailReason, number>
   const sum = (o: Record<string, number>): number => Object.values(o).reduce((a, b) => a + b, 0)
@@ -49,6 +52,7 @@ export function statsFromCounters(flat: FlatCounters): SluiceStats {
     metricsDropped: flat.metrics_dropped,
     spans: flat.spans,
     workerHeapBytes: flat.worker_heap_bytes,
+    sinks,
   }
 }
 
@@ -71,9 +75,11 @@ export interface StatsHandle {
  * ```
  */
 export function createStats(): StatsHandle {
-  const buffer = new SharedArrayBuffer(COUNTER_SLOTS * BigInt64Array.BYTES_PER_ELEMENT)
-  const view = new BigInt64Array(buffer)
+  // The sink region goes last (see sink-counters.ts).
+  const buffer = new SharedArrayBuffer((COUNTER_SLOTS + SINK_REGION_SLOTS) * BigInt64Array.BYTES_PER_ELEMENT)
+  markSinkRegion(buffer)
+  const view = new BigInt64Array(buffer, 0, COUNTER_SLOTS)
   const readFlat = (): FlatCounters =>
     Object.fromEntries(COUNTER_NAMES.map((name) => [name, Number(Atomics.load(view, COUNTER_INDEX[name]))])) as FlatCounters
-  return { buffer, readFlat, read: () => statsFromCounters(readFlat()) }
+  return { buffer, readFlat, read: () => statsFromCounters(readFlat(), readSinkRegion(buffer)) }
 }

@@ -1,6 +1,8 @@
 import { resolveCloudWatchOptions, type CloudWatchOptions } from '../../sinks/cloudwatch/cloudwatch-options.js'
 import { resolvePostgresOptions, type PostgresOptions } from '../../sinks/postgres/postgres-options.js'
 import { resolveS3Options, type S3Options } from '../../sinks/s3/s3-options.js'
+import { resolveFileOptions, type FileSinkOptions } from '../../sinks/file/file-options.js'
+import { chooseStore, resolveSinks, type SinkEntry, type StoreChoice } from './sinks-options.js'
 import { resolveStatsOptions, type StatsOptions } from '../stats/stats-options.js'
 import type { OverflowPolicy } from '../channel/bounded-channel.js'
 import { COUNTER_SLOTS } from '../counters/counter-names.js'
@@ -32,7 +34,14 @@ export interface ExitOptions {
 }
 
 export interface ResolvedOptions {
-  readonly postgres: PostgresOptions
+  /** Undefined when Postgres is not the store of record (`postgres: false`, `file`, or a sink with role 'store'). */
+  readonly postgres: PostgresOptions | undefined
+  /** The built-in NDJSON file store of record. */
+  readonly file: FileSinkOptions | undefined
+  /** Custom sinks, in the order given. */
+  readonly sinks: readonly SinkEntry[]
+  /** Which sink is the store of record. */
+  readonly store: StoreChoice
   readonly channel: ChannelOptions
   readonly batch: BatchOptions
   readonly exit: ExitOptions
@@ -42,7 +51,7 @@ export interface ResolvedOptions {
   readonly stats: StatsOptions | undefined
 }
 
-const ROOT_KEYS = ['postgres', 'channel', 'batch', 'exit', 'counters', 's3', 'cloudwatch', 'stats'] as const
+const ROOT_KEYS = ['postgres', 'channel', 'batch', 'exit', 'counters', 's3', 'cloudwatch', 'stats', 'file', 'sinks'] as const
 
 function resolveChannel(root: Record<string, unknown>): ChannelOptions {
   const section = readSection(root, 'channel', 'channel') ?? {}
@@ -96,8 +105,13 @@ export function resolveOptions(input: unknown, env: NodeJS.ProcessEnv = process.
   const { $context: _context, pinoWillSendConfig: _willSend, ...root } = input as Record<string, unknown>
   rejectUnknownKeys(root, ROOT_KEYS, '')
   const channel = Object.freeze(resolveChannel(root))
+  const sinks = resolveSinks(root)
+  const store = Object.freeze(chooseStore(root, sinks))
   return Object.freeze({
-    postgres: Object.freeze(resolvePostgresOptions(root, env)),
+    postgres: store.kind === 'postgres' ? Object.freeze(resolvePostgresOptions(root, env)) : undefined,
+    file: resolveFileOptions(root),
+    sinks,
+    store,
     channel,
     batch: Object.freeze(resolveBatch(root)),
     exit: Object.freeze(resolveExit(root)),

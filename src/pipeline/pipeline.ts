@@ -10,6 +10,7 @@ import type { LogRecord } from '../records/log-record.js'
 import { parseLine } from '../records/parse-line.js'
 import { peekLevel } from '../records/peek-level.js'
 import { dropNotice, type DropTally } from './drop-notice.js'
+import type { FanOut } from './fan-out.js'
 
 /** Identifies this process's writer in every row: host, pid and a random part. */
 export function newWriterId(): string {
@@ -36,15 +37,17 @@ export class Pipeline {
     private readonly counters: Counters,
     private readonly sink: PrimarySink,
     private readonly stages: readonly Stage[] = [],
+    private readonly fanout?: FanOut,
   ) {
     this.channel = new BoundedChannel(options.channel)
     // One batch more than connections: the next one is parsed while the others wait on Postgres.
-    this.batcher = new Batcher(this.channel, options.batch, (lines, sizes) => this.writeBatch(lines, sizes), options.postgres.connections + 1)
+    this.batcher = new Batcher(this.channel, options.batch, (lines, sizes) => this.writeBatch(lines, sizes), (options.postgres?.connections ?? 1) + 1)
   }
 
   start(): void {
     this.sink.start(this.deadline)
     for (const stage of this.stages) stage.start?.()
+    this.fanout?.start(this.deadline)
   }
 
   /** Takes the complete lines of one chunk. Never blocks: lines that do not fit are dropped and counted. */
@@ -108,6 +111,7 @@ export class Pipeline {
   async flush(): Promise<void> {
     await this.batcher.drain()
     await Promise.all(this.stages.map((stage) => stage.flush?.(this.deadline)))
+    await this.fanout?.flush(this.deadline)
   }
 
   /**
@@ -136,6 +140,7 @@ export class Pipeline {
     }
     this.batcher.stop()
     await Promise.all(this.stages.map((stage) => stage.close?.(this.deadline)))
+    await this.fanout?.close(this.deadline)
     await this.sink.close()
     this.publishQueue()
   }
@@ -158,12 +163,14 @@ export class Pipeline {
     }
     this.publishQueue()
     for (const stage of this.stages) await stage.process(records, this.deadline)
+    this.fanout?.give(records, this.deadline)
     const writeStarted = performance.now()
     const outcome = await this.sink.write(records, this.deadline)
     for (const stage of this.stages) stage.settled?.(outcome, performance.now() - writeStarted)
     counters.add('written', outcome.written)
-    counters.fail('db_rejected', outcome.rejected)
-    counters.fail('db_unavailable', outcome.unavailable)
+    const reasons = this.sink.failReasons
+    counters.fail(reasons?.rejected ?? 'db_rejected', outcome.rejected)
+    counters.fail(reasons?.unavailable ?? 'db_unavailable', outcome.unavailable)
     counters.add('batches')
     counters.publish()
     if (outcome.written > 0 && bytes > 0) await this.announceDrops()

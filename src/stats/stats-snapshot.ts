@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import { threadId } from 'node:worker_threads'
 import { COUNTER_NAMES, type CounterName } from '../counters/counter-names.js'
+import type { SinkStatsMap } from '../counters/sink-counters.js'
 
 /** Bumped when a field changes meaning; readers refuse versions they do not know. */
 export const STATS_SCHEMA_VERSION = 1
@@ -22,6 +23,8 @@ export interface StatsSnapshot {
   /** True in the snapshot written by close(): the writer is gone, the totals are final. */
   final: boolean
   counters: Record<CounterName, number>
+  /** Per sink: delivered, failed and failedBy (absent in snapshots of writers before sinks were counted). */
+  sinks?: SinkStatsMap
 }
 
 export interface SnapshotSource {
@@ -29,6 +32,7 @@ export interface SnapshotSource {
   readonly startedMs: number
   http: StatsSnapshot['http']
   read(): Record<CounterName, number>
+  readSinks?(): SinkStatsMap
 }
 
 export function takeSnapshot(source: SnapshotSource, final = false): StatsSnapshot {
@@ -42,6 +46,7 @@ export function takeSnapshot(source: SnapshotSource, final = false): StatsSnapsh
     http: source.http,
     final,
     counters: source.read(),
+    sinks: source.readSinks?.() ?? {},
   }
 }
 
@@ -60,5 +65,6 @@ export function parseSnapshot(text: string): { ok: true; snapshot: StatsSnapshot
     return { ok: false, reason: 'missing timeMs, writer or counters' }
   }
   const counters = Object.fromEntries(COUNTER_NAMES.map((name) => [name, Number((v.counters as Record<string, unknown>)[name] ?? 0)])) as Record<CounterName, number>
-  return { ok: true, snapshot: { ...(v as StatsSnapshot), counters } }
+  const sinks = typeof v.sinks === 'object' && v.sinks !== null ? v.sinks : {}
+  return { ok: true, snapshot: { ...(v as StatsSnapshot), counters, sinks } }
 }

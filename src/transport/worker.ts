@@ -3,20 +3,20 @@
  *
  *   app thread                      worker thread (this file)
  *   ──────────                      ────────────────────────────────────────────────────────────────
- *   pino ─► thread-stream ring ─►  SluiceStream ─► BoundedChannel ─► Batcher ─► stages ─► PostgresSink
- *            (4 MiB, shared)        split lines     drop + count      flush by   S3 offload,  COPY, one tx
- *                                   never waits     on overflow       size/time  CloudWatch   per batch
+ *   pino ─► thread-stream ring ─►  SluiceStream ─► BoundedChannel ─► Batcher ─► stages ─► store of record
+ *            (4 MiB, shared)        split lines     drop + count      flush by   S3 offload,  Postgres (COPY, one tx
+ *                                   never waits     on overflow       size/time  CloudWatch,  per batch), file or custom
+ *                                                                                custom    └► fan-out sinks (own counts)
  *
  *   counters ─► SharedArrayBuffer (app reads live with createStats()) and stderr totals on close.
+ *   Which sinks: src/pipeline/build-sinks.ts.
  */
 import { writeSync } from 'node:fs'
 import { Counters } from '../counters/counters.js'
 import { resolveOptions } from '../options/resolve-options.js'
+import { buildSinks } from '../pipeline/build-sinks.js'
 import { Pipeline, newWriterId } from '../pipeline/pipeline.js'
-import { createMetricsStage } from '../../sinks/cloudwatch/create-metrics-stage.js'
-import { PostgresSink } from '../../sinks/postgres/postgres-sink.js'
 import type { Stage } from '../../sinks/sink.js'
-import { createOffloadStage } from '../../sinks/s3/create-offload-stage.js'
 import { startStatsPublisher } from '../stats/start-stats-publisher.js'
 import { exitReport } from './exit-report.js'
 import { tolerateLostSocketWrites } from './tolerate-lost-socket-writes.js'
@@ -27,31 +27,12 @@ export default async function sluiceTransport(rawOptions: unknown): Promise<Slui
 }
 
 /** The transport with extra stages after the built-in ones (used by fault tests to make a stage throw). */
-export function buildSluiceStream(rawOptions: unknown, extraStages: readonly Stage[] = []): SluiceStream {
+export async function buildSluiceStream(rawOptions: unknown, extraStages: readonly Stage[] = []): Promise<SluiceStream> {
   const options = resolveOptions(rawOptions)
   tolerateLostSocketWrites()
   const counters = new Counters(options.counters)
-  const problems = new Set<string>()
-  const sink = new PostgresSink(options.postgres, newWriterId(), {
-    onRetry: () => {
-      counters.add('retries')
-      counters.publish()
-    },
-    onSpansWritten: (count) => counters.add('spans', count),
-    readCounters: () => counters.snapshot(),
-    onProblem: (message) => {
-      // One line per distinct problem: a dead database must not flood stderr.
-      if (problems.size < 20 && !problems.has(message)) {
-        problems.add(message)
-        process.stderr.write(`pino-sluice: ${message}\n`)
-      }
-    },
-  })
-  // Offloading runs first so metrics and Postgres see the slim record.
-  const stages = [createOffloadStage(options.s3, counters), createMetricsStage(options.cloudwatch, counters), ...extraStages].filter(
-    (stage): stage is Stage => stage !== undefined,
-  )
-  const pipeline = new Pipeline(options, counters, sink, stages)
+  const { store, stages, fanout } = await buildSinks(options, { counters, writerId: newWriterId() })
+  const pipeline = new Pipeline(options, counters, store, [...stages, ...extraStages], fanout)
   pipeline.start()
   counters.publish()
   const publisher = startStatsPublisher(options.stats, counters)

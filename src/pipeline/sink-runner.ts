@@ -1,0 +1,208 @@
+import type { Deadline, Sink, SinkCallContext, SinkResult, SinkRole } from '../../sinks/sink.js'
+import type { SinkCounters, SinkFailReason } from '../counters/sink-counters.js'
+import type { LogRecord } from '../records/log-record.js'
+
+/** What one batch became at one sink. Sums to the batch size. */
+export interface SinkTally {
+  delivered: number
+  rejected: number
+  unavailable: number
+  /** Threw, rejected, passed its deadline, answered nonsense, or found its queue full. */
+  broken: number
+}
+
+export interface RunnerSettings {
+  readonly name: string
+  readonly role: SinkRole
+  /**
+   * Custom sinks run isolated: one call at a time in batch order, each
+   * abandoned at `timeoutMs`, at most `maxQueued` batches waiting. Built-in
+   * sinks (undefined) keep their own concurrency and deadlines.
+   */
+  readonly isolated: { readonly timeoutMs: number; readonly maxQueued: number } | undefined
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; why: 'timeout' | 'error'; message: string }
+
+const TIMED_OUT = Symbol('timed out')
+
+/**
+ * Drives one Sink for the pipeline and counts what it did with every batch
+ * (`sinks.<name>.delivered/failed`). Nothing a sink does (throw, reject,
+ * hang, answer nonsense) escapes this class: it becomes a count and one
+ * stderr line.
+ */
+export class SinkRunner {
+  private queue: Promise<unknown> = Promise.resolve()
+  private queued = 0
+  private readonly inFlight = new Set<() => void>()
+  private started: Promise<void> | undefined
+
+  constructor(
+    readonly sink: Sink,
+    readonly settings: RunnerSettings,
+    private readonly counters: SinkCounters,
+    private readonly report: (message: string) => void,
+  ) {
+    counters.register(settings.name)
+  }
+
+  get name(): string {
+    return this.settings.name
+  }
+
+  /** Starts the sink in the background (isolated sinks: as the first job of their queue). Never throws. */
+  start(exit: Deadline): void {
+    if (!this.sink.start) return
+    const run = (): Promise<void> =>
+      this.call(exit, (context) => this.sink.start?.(context)).then((outcome) => {
+        if (!outcome.ok) this.report(`sink ${this.name}: start ${outcome.why === 'timeout' ? 'timed out' : `failed: ${outcome.message}`}`)
+      })
+    this.started = this.settings.isolated ? this.enqueue(run) : run()
+  }
+
+  /**
+   * Hands one batch to the sink and counts the answer. `count: false` for
+   * rows that are not app records (the store's drop notices).
+   */
+  async write(records: readonly LogRecord[], exit: Deadline, count = true): Promise<SinkTally> {
+    const n = records.length
+    if (n === 0) return { delivered: 0, rejected: 0, unavailable: 0, broken: 0 }
+    const isolated = this.settings.isolated
+    if (!isolated) return this.tally(await this.writeNow(records, exit), n, count)
+    if (this.queued >= isolated.maxQueued) {
+      this.report(`sink ${this.name}: ${isolated.maxQueued} batches already waiting; failing new ones as overflow until it catches up`)
+      return this.tally({ fail: 'overflow' }, n, count)
+    }
+    return this.tally(await this.enqueue(() => (Date.now() >= exit.at ? { fail: 'exit_timeout' as const } : this.writeNow(records, exit))), n, count)
+  }
+
+  async flush(exit: Deadline): Promise<void> {
+    this.rearm()
+    await this.afterQueue(exit)
+    if (!this.sink.flush) return
+    const outcome = await this.call(exit, (context) => this.sink.flush?.(context))
+    if (!outcome.ok) this.report(`sink ${this.name}: flush ${outcome.why === 'timeout' ? 'timed out' : `failed: ${outcome.message}`}`)
+  }
+
+  async close(exit: Deadline): Promise<void> {
+    this.rearm()
+    await this.afterQueue(exit)
+    if (!this.sink.close) return
+    const outcome = await this.call(exit, (context) => this.sink.close?.(context))
+    if (!outcome.ok) this.report(`sink ${this.name}: close ${outcome.why === 'timeout' ? 'timed out' : `failed: ${outcome.message}`}`)
+  }
+
+  /** Runs `job` after the ones before it; a job that hangs is abandoned by its own deadline, so the queue moves on. */
+  private enqueue<T>(job: () => T | Promise<T>): Promise<T> {
+    this.queued++
+    const run = this.queue.then(job).finally(() => this.queued--)
+    this.queue = run.catch(() => {})
+    return run
+  }
+
+  /** Waits for the queued writes, but never past the exit deadline. */
+  private async afterQueue(exit: Deadline): Promise<void> {
+    await (this.started ?? Promise.resolve())
+    if (!this.settings.isolated) return
+    let timer: NodeJS.Timeout | undefined
+    const late = Number.isFinite(exit.at) ? new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, exit.at - Date.now())))) : new Promise<void>(() => {})
+    await Promise.race([this.queue, late])
+    clearTimeout(timer)
+  }
+
+  private async writeNow(records: readonly LogRecord[], exit: Deadline): Promise<Judged> {
+    const outcome = await this.call(exit, (context) => this.sink.write(records, context))
+    if (!outcome.ok) {
+      this.report(`sink ${this.name}: write ${outcome.why === 'timeout' ? 'passed its deadline; batch counted as failed (timeout)' : `failed: ${outcome.message}`}`)
+      return { fail: outcome.why }
+    }
+    const judged = judge(outcome.value, records.length)
+    if ('fail' in judged) this.report(`sink ${this.name}: write answered ${describeAnswer(outcome.value)} for ${records.length} records; expected { delivered, rejected?, unavailable? } summing to the batch size`)
+    else if (judged.reason && judged.delivered < records.length) this.report(`sink ${this.name}: ${judged.reason}`)
+    return judged
+  }
+
+  /** One call into the sink with a deadline and an abort signal; a sync throw, a rejection and a hang all come back as an Outcome. */
+  private async call<T>(exit: Deadline, fn: (context: SinkCallContext) => T | Promise<T>): Promise<Outcome<T>> {
+    const limit = this.settings.isolated ? Date.now() + this.settings.isolated.timeoutMs : Number.POSITIVE_INFINITY
+    const controller = new AbortController()
+    const context: SinkCallContext = {
+      get deadline() {
+        return Math.min(limit, exit.at)
+      },
+      signal: controller.signal,
+    }
+    let timer: NodeJS.Timeout | undefined
+    // (Re)schedules the abort for the current deadline: the exit deadline moves when the pipeline closes.
+    const arm = (): void => {
+      clearTimeout(timer)
+      const at = context.deadline
+      if (!Number.isFinite(at)) return
+      timer = setTimeout(() => (Date.now() >= context.deadline ? controller.abort(new Error('deadline passed')) : arm()), Math.max(0, at - Date.now()))
+      timer.unref()
+    }
+    this.inFlight.add(arm)
+    arm()
+    const expired = new Promise<typeof TIMED_OUT>((resolve) => controller.signal.addEventListener('abort', () => resolve(TIMED_OUT), { once: true }))
+    try {
+      const work = Promise.resolve().then(() => fn(context))
+      // Built-in sinks end their own work at the deadline; only isolated ones are raced.
+      const value = this.settings.isolated ? await Promise.race([work, expired]) : await work
+      if (value === TIMED_OUT) {
+        work.catch(() => {}) // abandoned: whatever it does later is ignored
+        return { ok: false, why: 'timeout', message: 'deadline passed' }
+      }
+      return { ok: true, value: value as T }
+    } catch (error) {
+      return { ok: false, why: 'error', message: error instanceof Error ? error.message : String(error) }
+    } finally {
+      clearTimeout(timer)
+      this.inFlight.delete(arm)
+    }
+  }
+
+  private rearm(): void {
+    for (const arm of this.inFlight) arm()
+  }
+
+  private tally(judged: Judged, n: number, count: boolean): SinkTally {
+    const name = this.name
+    if ('fail' in judged) {
+      if (count) this.counters.fail(name, judged.fail, n)
+      return { delivered: 0, rejected: 0, unavailable: 0, broken: n }
+    }
+    if (count) {
+      this.counters.delivered(name, judged.delivered)
+      this.counters.fail(name, 'rejected', judged.rejected)
+      this.counters.fail(name, 'unavailable', judged.unavailable)
+    }
+    return { delivered: judged.delivered, rejected: judged.rejected, unavailable: judged.unavailable, broken: 0 }
+  }
+}
+
+type Judged = { delivered: number; rejected: number; unavailable: number; reason: string | undefined } | { fail: SinkFailReason }
+
+const isCount = (value: unknown, max: number): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max
+
+/** Checks a sink's answer: nothing means all delivered; a result must sum to the batch size (the rest is unavailable when neither failure count is given). */
+export function judge(value: unknown, n: number): Judged {
+  if (value === undefined) return { delivered: n, rejected: 0, unavailable: 0, reason: undefined }
+  if (value === null || typeof value !== 'object') return { fail: 'invalid_result' }
+  const { delivered, rejected, unavailable, reason } = value as SinkResult
+  if (!isCount(delivered, n)) return { fail: 'invalid_result' }
+  if (rejected === undefined && unavailable === undefined) return { delivered, rejected: 0, unavailable: n - delivered, reason: typeof reason === 'string' ? reason : undefined }
+  const r = rejected ?? 0
+  const u = unavailable ?? 0
+  if (!isCount(r, n) || !isCount(u, n) || delivered + r + u !== n) return { fail: 'invalid_result' }
+  return { delivered, rejected: r, unavailable: u, reason: typeof reason === 'string' ? reason : undefined }
+}
+
+function describeAnswer(value: unknown): string {
+  try {
+    const text = JSON.stringify(value)
+    return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}...` : text
+  } catch {
+    return typeof value
+  }
+}
