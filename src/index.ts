@@ -7,7 +7,7 @@ export { COUNTER_NAMES, DROP_REASONS, FAIL_REASONS, type CounterName, type DropR
 export { resolveOptions, type ResolvedOptions } from './options/resolve-options.js'
 export { OptionsError } from './options/option-reader.js'
 export type { SluiceOptions } from './options/sluice-options.js'
-export { materialize, type LogRow, type MaterializeOptions, type MaterializeS3Options, type RowId } from './materialize/materialize.js'
+export { materialize, type LogRow, type MaterializeOptions, type MaterializeS3Options, type S3ClientLike, type RowId } from './materialize/materialize.js'
 export { createTracer, type Tracer, type TracerOptions, type TracerLogger, type SpanOptions } from './spans/tracer.js'
 export { Span, type SpanPayload } from './spans/span.js'
 export { sluiceMixin, type SpanContext } from './spans/span-context.js'
