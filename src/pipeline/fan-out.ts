@@ -8,8 +8,6 @@ import type { SinkRunner } from './sink-runner.js'
  * (in its SinkRunner), so a slow or broken one costs only its own records.
  */
 export class FanOut {
-  private readonly pending = new Set<Promise<unknown>>()
-
   constructor(private readonly runners: readonly SinkRunner[]) {}
 
   get size(): number {
@@ -20,17 +18,13 @@ export class FanOut {
     for (const runner of this.runners) runner.start(exit)
   }
 
-  /** Hands the batch to every fan-out sink without waiting. */
+  /** Hands the batch to every fan-out sink without waiting (each runner queues it and counts the outcome). */
   give(records: readonly LogRecord[], exit: Deadline): void {
-    for (const runner of this.runners) {
-      const write = runner.write(records, exit).finally(() => this.pending.delete(write))
-      this.pending.add(write)
-    }
+    for (const runner of this.runners) void runner.write(records, exit)
   }
 
   /** Resolves once every batch given so far is settled at every fan-out sink (each call is bounded by its deadline). */
   async flush(exit: Deadline): Promise<void> {
-    await Promise.all([...this.pending])
     await Promise.all(this.runners.map((runner) => runner.flush(exit)))
   }
 

@@ -47,17 +47,21 @@ function isNotice(records: readonly LogRecord[]): boolean {
 
 /** The runner of the store of record as the pipeline's PrimarySink: its tally decides written/failed. */
 export function runnerAsStore(runner: SinkRunner, failReasons: PrimarySink['failReasons']): PrimarySink {
+  // The pipeline's own deadline, moved to the end of the exit budget when it closes.
+  let exit: Deadline = { at: Number.POSITIVE_INFINITY }
   return {
     name: runner.name,
     failReasons,
-    start: (deadline) => runner.start(deadline),
+    start: (deadline) => {
+      exit = deadline
+      runner.start(deadline)
+    },
     async write(records, deadline): Promise<BatchOutcome> {
       const tally = await runner.write(records, deadline, !isNotice(records))
       // A store that broke (threw, hung, answered nonsense) left the batch unwritten: unavailable.
       return { written: tally.delivered, rejected: tally.rejected, unavailable: tally.unavailable + tally.broken }
     },
-    // PrimarySink.close() has no deadline: the pipeline calls it after the flush, at or past the exit deadline.
-    close: () => runner.close({ at: Date.now() }),
+    close: () => runner.close(exit),
   }
 }
 

@@ -37,6 +37,7 @@ export class SinkRunner {
   private queued = 0
   private readonly inFlight = new Set<() => void>()
   private started: Promise<void> | undefined
+  private closing: Promise<void> | undefined
 
   constructor(
     readonly sink: Sink,
@@ -79,15 +80,20 @@ export class SinkRunner {
 
   async flush(exit: Deadline): Promise<void> {
     this.rearm()
-    await this.afterQueue(exit)
+    await this.afterQueue()
     if (!this.sink.flush) return
     const outcome = await this.call(exit, (context) => this.sink.flush?.(context))
     if (!outcome.ok) this.report(`sink ${this.name}: flush ${outcome.why === 'timeout' ? 'timed out' : `failed: ${outcome.message}`}`)
   }
 
-  async close(exit: Deadline): Promise<void> {
+  close(exit: Deadline): Promise<void> {
+    this.closing ??= this.closeOnce(exit)
+    return this.closing
+  }
+
+  private async closeOnce(exit: Deadline): Promise<void> {
     this.rearm()
-    await this.afterQueue(exit)
+    await this.afterQueue()
     if (!this.sink.close) return
     const outcome = await this.call(exit, (context) => this.sink.close?.(context))
     if (!outcome.ok) this.report(`sink ${this.name}: close ${outcome.why === 'timeout' ? 'timed out' : `failed: ${outcome.message}`}`)
@@ -101,14 +107,15 @@ export class SinkRunner {
     return run
   }
 
-  /** Waits for the queued writes, but never past the exit deadline. */
-  private async afterQueue(exit: Deadline): Promise<void> {
+  /**
+   * Waits for the queued writes. Bounded: each call ends by its deadline (the
+   * exit deadline once closing, after rearm()), and a job that starts past the
+   * exit deadline settles at once as exit_timeout, so every batch is counted
+   * before close() returns.
+   */
+  private async afterQueue(): Promise<void> {
     await (this.started ?? Promise.resolve())
-    if (!this.settings.isolated) return
-    let timer: NodeJS.Timeout | undefined
-    const late = Number.isFinite(exit.at) ? new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, exit.at - Date.now())))) : new Promise<void>(() => {})
-    await Promise.race([this.queue, late])
-    clearTimeout(timer)
+    await this.queue
   }
 
   private async writeNow(records: readonly LogRecord[], exit: Deadline): Promise<Judged> {
@@ -170,13 +177,14 @@ export class SinkRunner {
     const name = this.name
     if ('fail' in judged) {
       if (count) this.counters.fail(name, judged.fail, n)
-      return { delivered: 0, rejected: 0, unavailable: 0, broken: n }
-    }
-    if (count) {
+    } else if (count) {
       this.counters.delivered(name, judged.delivered)
       this.counters.fail(name, 'rejected', judged.rejected)
       this.counters.fail(name, 'unavailable', judged.unavailable)
     }
+    // Fan-out sinks settle after the batch was published: publish their counts themselves.
+    if (count) this.counters.publish()
+    if ('fail' in judged) return { delivered: 0, rejected: 0, unavailable: 0, broken: n }
     return { delivered: judged.delivered, rejected: judged.rejected, unavailable: judged.unavailable, broken: 0 }
   }
 }
