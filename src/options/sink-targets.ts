@@ -14,7 +14,8 @@ export function callerFiles(): string[] {
   Error.prepareStackTrace = (_, stack) => stack
   const stack = new Error().stack as unknown as NodeJS.CallSite[] | undefined
   Error.prepareStackTrace = original
-  const own = fileURLToPath(new URL('../../', import.meta.url))
+  // pino-sluice's own code (src/), not the package root: examples and tests beside it are callers.
+  const own = fileURLToPath(new URL('../', import.meta.url))
   const files: string[] = []
   for (const site of Array.isArray(stack) ? stack : []) {
     let file = site.getFileName() ?? undefined

@@ -37,6 +37,7 @@ export function resolveTarget(target: string, bases: readonly string[]): string 
       // not from here; try the next base
     }
   }
+  if (target.startsWith('.')) return undefined
   try {
     // ESM-only packages (no "require" condition), and pino-sluice's own sinks (`pino-sluice/file`).
     return import.meta.resolve(target)
@@ -63,9 +64,10 @@ export async function loadSink(entry: SinkEntry, setup: Omit<SinkSetup, 'name' |
   const label = `${where} (target ${JSON.stringify(entry.target)})`
   const url = resolveTarget(entry.target, bases)
   if (!url) {
-    throw new OptionsError(
-      `${label}: cannot find the module from ${bases.join(' or ')}. Install the package in the app (npm install ${entry.target.startsWith('.') ? '<package>' : entry.target}), or give an absolute path or a file:// URL.`,
-    )
+    const fix = entry.target.startsWith('.')
+      ? 'Check the path: a relative target resolves from the file that called createSluice(), or with pino.transport() from the app\'s entry script; an absolute path or a file:// URL is unambiguous.'
+      : `Install the package in the app (npm install ${entry.target}), or give an absolute path or a file:// URL.`
+    throw new OptionsError(`${label}: cannot find the module from ${bases.join(' or ')}. ${fix}`)
   }
   let module: Record<string, unknown>
   try {
