@@ -18,9 +18,16 @@ export class FanOut {
     for (const runner of this.runners) runner.start(exit)
   }
 
-  /** Hands the batch to every fan-out sink without waiting (each runner queues it and counts the outcome). */
-  give(records: readonly LogRecord[], exit: Deadline): void {
-    for (const runner of this.runners) void runner.write(records, exit)
+  /**
+   * Takes the next place in every fan-out sink's queue, in the order batches
+   * are formed; the returned function hands the batch over once the stages
+   * are done with it, without waiting (each runner counts the outcome).
+   */
+  reserve(exit: Deadline): (records: readonly LogRecord[]) => void {
+    const hands = this.runners.map((runner) => runner.reserve(exit))
+    return (records) => {
+      for (const hand of hands) void hand(records)
+    }
   }
 
   /** Resolves once every batch given so far is settled at every fan-out sink (each call is bounded by its deadline). */

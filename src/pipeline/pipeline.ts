@@ -162,8 +162,14 @@ export class Pipeline {
       records.push(parsed.record)
     }
     this.publishQueue()
-    for (const stage of this.stages) await stage.process(records, this.deadline)
-    this.fanout?.give(records, this.deadline)
+    const handToFanout = this.fanout?.reserve(this.deadline)
+    try {
+      for (const stage of this.stages) await stage.process(records, this.deadline)
+    } catch (error) {
+      handToFanout?.([]) // frees the places this batch held
+      throw error
+    }
+    handToFanout?.(records)
     const writeStarted = performance.now()
     const outcome = await this.sink.write(records, this.deadline)
     for (const stage of this.stages) stage.settled?.(outcome, performance.now() - writeStarted)

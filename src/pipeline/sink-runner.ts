@@ -22,6 +22,8 @@ export interface RunnerSettings {
   readonly isolated: { readonly timeoutMs: number; readonly maxQueued: number } | undefined
 }
 
+const EMPTY_TALLY: SinkTally = Object.freeze({ delivered: 0, rejected: 0, unavailable: 0, broken: 0 })
+
 type Outcome<T> = { ok: true; value: T } | { ok: false; why: 'timeout' | 'error'; message: string }
 
 const TIMED_OUT = Symbol('timed out')
@@ -66,16 +68,39 @@ export class SinkRunner {
    * Hands one batch to the sink and counts the answer. `count: false` for
    * rows that are not app records (the store's drop notices).
    */
-  async write(records: readonly LogRecord[], exit: Deadline, count = true): Promise<SinkTally> {
-    const n = records.length
-    if (n === 0) return { delivered: 0, rejected: 0, unavailable: 0, broken: 0 }
+  write(records: readonly LogRecord[], exit: Deadline, count = true): Promise<SinkTally> {
+    return this.reserve(exit, count)(records)
+  }
+
+  /**
+   * Takes a batch's place in this sink's queue now, before its records are
+   * ready (a fan-out sink gets them after the stages), so batches reach the
+   * sink in the order they were formed even when stages finish out of order.
+   * The returned function hands the records over; call it exactly once.
+   */
+  reserve(exit: Deadline, count = true): (records: readonly LogRecord[]) => Promise<SinkTally> {
     const isolated = this.settings.isolated
-    if (!isolated) return this.tally(await this.writeNow(records, exit), n, count)
+    if (!isolated) {
+      return async (records) => (records.length === 0 ? EMPTY_TALLY : this.tally(await this.writeNow(records, exit), records.length, count))
+    }
+    let hand: (records: readonly LogRecord[]) => void = () => {}
+    const ready = new Promise<readonly LogRecord[]>((resolve) => (hand = resolve))
+    let settled: Promise<SinkTally>
     if (this.queued >= isolated.maxQueued) {
       this.report(`sink ${this.name}: ${isolated.maxQueued} batches already waiting; failing new ones as overflow until it catches up`)
-      return this.tally({ fail: 'overflow' }, n, count)
+      settled = ready.then((records) => (records.length === 0 ? EMPTY_TALLY : this.tally({ fail: 'overflow' }, records.length, count)))
+    } else {
+      settled = this.enqueue(async () => {
+        const records = await ready
+        if (records.length === 0) return EMPTY_TALLY
+        const judged: Judged = Date.now() >= exit.at ? { fail: 'exit_timeout' } : await this.writeNow(records, exit)
+        return this.tally(judged, records.length, count)
+      })
     }
-    return this.tally(await this.enqueue(() => (Date.now() >= exit.at ? { fail: 'exit_timeout' as const } : this.writeNow(records, exit))), n, count)
+    return (records) => {
+      hand(records)
+      return settled
+    }
   }
 
   async flush(exit: Deadline): Promise<void> {
