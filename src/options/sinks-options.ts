@@ -29,8 +29,6 @@ export type StoreChoice = { kind: 'postgres' } | { kind: 'file' } | { kind: 'sin
 const ENTRY_KEYS = ['target', 'options', 'role', 'name', 'timeoutMs', 'maxQueued'] as const
 const ROLES: readonly SinkRole[] = ['store', 'stage', 'fanout']
 const NAME_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/
-/** Names the built-in sinks use in the counters. */
-export const BUILT_IN_NAMES = ['postgres', 'file', 's3', 'cloudwatch', 'none'] as const
 
 /** A counter-friendly name from the target: `@acme/pino-webhook` → `pino-webhook`, `/x/my_sink.mjs` → `my_sink`. */
 export function nameFromTarget(target: string): string {
@@ -81,9 +79,11 @@ export function resolveSinks(root: Record<string, unknown>): readonly SinkEntry[
   if (!Array.isArray(value)) throw new OptionsError(`options.sinks must be an array such as [{ target: 'my-sink-package', options: {} }], got ${describe(value)}.`)
   const entries = value.map(readEntry)
   const seen = new Set<string>()
+  // The built-in sinks this configuration runs: a custom sink may not share their counters.
+  const builtIns = [root.postgres !== false && root.file === undefined && !entries.some((e) => e.role === 'store') ? 'postgres' : '', root.file !== undefined ? 'file' : '', root.s3 !== undefined ? 's3' : '', root.cloudwatch !== undefined ? 'cloudwatch' : '']
   for (const entry of entries) {
-    if ((BUILT_IN_NAMES as readonly string[]).includes(entry.name) && entry.target !== 'pino-sluice/file') {
-      throw new OptionsError(`options.sinks[${entry.index}].name "${entry.name}" is taken by a built-in sink (${BUILT_IN_NAMES.join(', ')}). Pass another name.`)
+    if (builtIns.includes(entry.name)) {
+      throw new OptionsError(`options.sinks[${entry.index}] is named "${entry.name}" like the built-in ${entry.name} sink of this configuration (their counters would mix). Give it another name (options.sinks[${entry.index}].name).`)
     }
     if (seen.has(entry.name)) {
       throw new OptionsError(`options.sinks[${entry.index}] is named "${entry.name}" like an earlier sink. Give each sink its own name (options.sinks[${entry.index}].name).`)

@@ -50,18 +50,20 @@ export function problemReporter(limit = 20): (message: string) => void {
 
 export async function buildSinks(options: ResolvedOptions, context: BuildContext): Promise<BuiltSinks> {
   const { counters } = context
-  const report = problemReporter()
+  // Each sink its own stderr allowance: a chatty sink cannot hide another's problems.
+  const report = (): ((message: string) => void) => problemReporter()
   // Checked before anything connects: a missing optional package is a start-up error, not a runtime one.
   if (options.s3) await requireOptionalPackage('@aws-sdk/client-s3', 's3')
   if (options.cloudwatch) await requireOptionalPackage('@aws-sdk/client-cloudwatch', 'cloudwatch')
 
   const custom = new Map<SinkEntry, Sink>()
   for (const entry of options.sinks) {
-    custom.set(entry, await loadSink(entry, { exitBudgetMs: options.exit.budgetMs, report: (m) => report(`sink ${entry.name}: ${m}`) }, context.resolveBases))
+    const reportOwn = report()
+    custom.set(entry, await loadSink(entry, { exitBudgetMs: options.exit.budgetMs, report: (m) => reportOwn(`sink ${entry.name}: ${m}`) }, context.resolveBases))
   }
-  const builtIn = (sink: Sink, name: string, role: SinkRole): SinkRunner => new SinkRunner(sink, { name, role, isolated: undefined }, counters.sinks, report)
+  const builtIn = (sink: Sink, name: string, role: SinkRole): SinkRunner => new SinkRunner(sink, { name, role, isolated: undefined }, counters.sinks, report())
   const isolated = (entry: SinkEntry, maxQueued = entry.maxQueued): SinkRunner =>
-    new SinkRunner(custom.get(entry) as Sink, { name: entry.name, role: entry.role, isolated: { timeoutMs: entry.timeoutMs, maxQueued } }, counters.sinks, report)
+    new SinkRunner(custom.get(entry) as Sink, { name: entry.name, role: entry.role, isolated: { timeoutMs: entry.timeoutMs, maxQueued } }, counters.sinks, report())
 
   // Offloading runs first so metrics and the store see the slim record.
   const stages: Stage[] = []
@@ -70,7 +72,7 @@ export async function buildSinks(options: ResolvedOptions, context: BuildContext
   // Stages run before the store in every batch, so a custom one may hold a queue of at most the batches in flight.
   for (const entry of options.sinks) if (entry.role === 'stage') stages.push(runnerAsStage(isolated(entry, Number.MAX_SAFE_INTEGER)))
 
-  const store = await buildStore(options, context, report, (entry) => isolated(entry, Number.MAX_SAFE_INTEGER), builtIn)
+  const store = await buildStore(options, context, report(), (entry) => isolated(entry, Number.MAX_SAFE_INTEGER), builtIn)
   const fanouts = options.sinks.filter((entry) => entry.role === 'fanout').map((entry) => isolated(entry))
   return { store, stages, fanout: fanouts.length > 0 ? new FanOut(fanouts) : undefined }
 }
