@@ -82,6 +82,8 @@ export function readSinkRegion(buffer: SharedArrayBuffer): SinkStatsMap {
 /** Worker side: plain numbers bumped by the sink runners, copied to the region on publish(). */
 export class SinkCounters {
   private readonly entries = new Map<string, SinkStats>()
+  /** The store of record: its failures are already the `failed_*` counters. */
+  private readonly stores = new Set<string>()
   private readonly region: BigInt64Array | undefined
 
   constructor(buffer?: SharedArrayBuffer) {
@@ -89,7 +91,8 @@ export class SinkCounters {
   }
 
   /** Registers a sink (in the order they run); names past MAX_SINKS are counted but not shared. */
-  register(name: string): void {
+  register(name: string, isStore = false): void {
+    if (isStore) this.stores.add(name)
     if (this.entries.has(name)) return
     this.entries.set(name, emptyStats())
     const region = this.region
@@ -131,6 +134,11 @@ export class SinkCounters {
       SINK_FAIL_REASONS.forEach((reason, r) => Atomics.store(region, base + NAME_SLOTS + 1 + r, BigInt(stats.failedBy[reason])))
       index++
     }
+  }
+
+  /** Sinks other than the store of record that failed records: losses the record accounting does not show. */
+  lossesBesideTheStore(): [string, SinkStats][] {
+    return [...this.entries].filter(([name, stats]) => stats.failed > 0 && !this.stores.has(name))
   }
 
   snapshot(): SinkStatsMap {

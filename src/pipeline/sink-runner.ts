@@ -47,7 +47,7 @@ export class SinkRunner {
     private readonly counters: SinkCounters,
     private readonly report: (message: string) => void,
   ) {
-    counters.register(settings.name)
+    counters.register(settings.name, settings.role === 'store')
   }
 
   get name(): string {

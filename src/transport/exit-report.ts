@@ -12,8 +12,8 @@ export function exitReport(counters: Counters): string | undefined {
     ([name, value]) => value > 0 && (name.startsWith('dropped_') || name.startsWith('failed_') || SIDE_LOSSES.includes(name as CounterName)),
   )
   // A fan-out sink's failures are losses too, though they never change `written`.
-  const sinkLosses = Object.entries(counters.sinks.snapshot())
-    .filter(([, stats]) => stats.failed > 0)
+  const sinkLosses = counters.sinks
+    .lossesBesideTheStore()
     .map(([name, stats]) => `sinks.${name}.delivered=${stats.delivered} sinks.${name}.failed=${stats.failed}`)
   if (losses.length === 0 && sinkLosses.length === 0) return undefined
   const reasons = [...losses.map(([name, value]) => `${name}=${value}`), ...sinkLosses].join(' ')
