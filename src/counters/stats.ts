@@ -1,5 +1,5 @@
 import { markSinkRegion, readSinkRegion, SINK_REGION_SLOTS, type SinkStatsMap } from './sink-counters.js'
-import { COUNTER_INDEX, COUNTER_NAMES, COUNTER_SLOTS, DROP_REASONS, FAIL_REASONS, type CounterName, type DropReason, type FailReason } from './counter-names.js'
+import { APP_REGION_OFFSET, COUNTER_INDEX, COUNTER_NAMES, SHARED_COUNTER_SLOTS, DROP_REASONS, FAIL_REASONS, type CounterName, type DropReason, type FailReason } from './counter-names.js'
 
 /** The counters in the shape people read: totals plus per-reason maps. */
 export interface SluiceStats {
@@ -76,10 +76,11 @@ export interface StatsHandle {
  */
 export function createStats(): StatsHandle {
   // The sink region goes last (see sink-counters.ts).
-  const buffer = new SharedArrayBuffer((COUNTER_SLOTS + SINK_REGION_SLOTS) * BigInt64Array.BYTES_PER_ELEMENT)
+  const buffer = new SharedArrayBuffer((SHARED_COUNTER_SLOTS + SINK_REGION_SLOTS) * BigInt64Array.BYTES_PER_ELEMENT)
   markSinkRegion(buffer)
-  const view = new BigInt64Array(buffer, 0, COUNTER_SLOTS)
+  const view = new BigInt64Array(buffer, 0, SHARED_COUNTER_SLOTS)
+  const slot = (index: number): number => Number(Atomics.load(view, index))
   const readFlat = (): FlatCounters =>
-    Object.fromEntries(COUNTER_NAMES.map((name) => [name, Number(Atomics.load(view, COUNTER_INDEX[name]))])) as FlatCounters
+    Object.fromEntries(COUNTER_NAMES.map((name) => [name, slot(COUNTER_INDEX[name]) + slot(APP_REGION_OFFSET + COUNTER_INDEX[name])])) as FlatCounters
   return { buffer, readFlat, read: () => statsFromCounters(readFlat(), readSinkRegion(buffer)) }
 }

@@ -18,6 +18,11 @@ export interface ChannelOptions {
   readonly overflow: OverflowPolicy
 }
 
+export interface RingOptions {
+  /** A power of two. */
+  readonly bytes: number
+}
+
 export interface BatchOptions {
   readonly maxRecords: number
   readonly maxBytes: number
@@ -43,6 +48,7 @@ export interface ResolvedOptions {
   /** Which sink is the store of record. */
   readonly store: StoreChoice
   readonly channel: ChannelOptions
+  readonly ring: RingOptions
   readonly batch: BatchOptions
   readonly exit: ExitOptions
   readonly counters: SharedArrayBuffer | undefined
@@ -51,7 +57,7 @@ export interface ResolvedOptions {
   readonly stats: StatsOptions | undefined
 }
 
-const ROOT_KEYS = ['postgres', 'channel', 'batch', 'exit', 'counters', 's3', 'cloudwatch', 'stats', 'file', 'sinks'] as const
+const ROOT_KEYS = ['postgres', 'channel', 'ring', 'batch', 'exit', 'counters', 's3', 'cloudwatch', 'stats', 'file', 'sinks'] as const
 
 function resolveChannel(root: Record<string, unknown>): ChannelOptions {
   const section = readSection(root, 'channel', 'channel') ?? {}
@@ -64,6 +70,14 @@ function resolveChannel(root: Record<string, unknown>): ChannelOptions {
     maxRecordBytes,
     overflow: readEnum(section, 'overflow', 'channel', ['drop-newest', 'drop-oldest'] as const, 'drop-newest'),
   }
+}
+
+function resolveRing(root: Record<string, unknown>): RingOptions {
+  const section = readSection(root, 'ring', 'ring') ?? {}
+  rejectUnknownKeys(section, ['bytes'], 'ring')
+  const bytes = readInt(section, 'bytes', 'ring', 4 * MiB, { min: 64 * 1024, max: 1024 * MiB, unit: 'bytes' })
+  // A power of two turns the ring's position arithmetic into masks.
+  return { bytes: 2 ** Math.ceil(Math.log2(bytes)) }
 }
 
 function resolveBatch(root: Record<string, unknown>): BatchOptions {
@@ -113,6 +127,7 @@ export function resolveOptions(input: unknown, env: NodeJS.ProcessEnv = process.
     sinks,
     store,
     channel,
+    ring: Object.freeze(resolveRing(root)),
     batch: Object.freeze(resolveBatch(root)),
     exit: Object.freeze(resolveExit(root)),
     counters: resolveCounters(root),

@@ -48,6 +48,16 @@ export interface SluiceOptions {
     /** Which records go when the channel is full. Default 'drop-newest'. */
     overflow?: 'drop-newest' | 'drop-oldest'
   }
+  /**
+   * The shared-memory ring between the app thread and the worker that
+   * `createSluice()` uses (ignored by `pino.transport()`). A line that finds
+   * the ring full is dropped and counted (`dropped_overflow`) on the app
+   * thread at once: the ring is where the bound starts.
+   */
+  ring?: {
+    /** Size in bytes, rounded up to a power of two (64 KiB to 1 GiB). Default 4 MiB. */
+    bytes?: number
+  }
   batch?: {
     /** Records per Postgres transaction. Default 1000. */
     maxRecords?: number

@@ -8,7 +8,8 @@ const SIDE_LOSSES: readonly CounterName[] = ['offload_failed', 'metrics_invalid'
 export function exitReport(counters: Counters): string | undefined {
   const dropped = counters.dropped()
   const failed = counters.failed()
-  const losses = Object.entries(counters.values).filter(
+  const all = counters.snapshot()
+  const losses = Object.entries(all).filter(
     ([name, value]) => value > 0 && (name.startsWith('dropped_') || name.startsWith('failed_') || SIDE_LOSSES.includes(name as CounterName)),
   )
   // A fan-out sink's failures are losses too, though they never change `written`.
@@ -17,6 +18,6 @@ export function exitReport(counters: Counters): string | undefined {
     .map(([name, stats]) => `sinks.${name}.delivered=${stats.delivered} sinks.${name}.failed=${stats.failed}`)
   if (losses.length === 0 && sinkLosses.length === 0) return undefined
   const reasons = [...losses.map(([name, value]) => `${name}=${value}`), ...sinkLosses].join(' ')
-  const { received, written } = counters.values
+  const { received, written } = all
   return `pino-sluice: received=${received} written=${written} dropped=${dropped} failed=${failed} (${reasons})\n`
 }

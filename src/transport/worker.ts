@@ -11,16 +11,9 @@
  *   counters ─► SharedArrayBuffer (app reads live with createStats()) and stderr totals on close.
  *   Which sinks: src/pipeline/build-sinks.ts.
  */
-import { writeSync } from 'node:fs'
-import { Counters } from '../counters/counters.js'
-import { resolveOptions } from '../options/resolve-options.js'
-import { buildSinks } from '../pipeline/build-sinks.js'
-import { Pipeline, newWriterId } from '../pipeline/pipeline.js'
 import type { Stage } from '../../sinks/sink.js'
-import { startStatsPublisher } from '../stats/start-stats-publisher.js'
-import { exitReport } from './exit-report.js'
-import { tolerateLostSocketWrites } from './tolerate-lost-socket-writes.js'
 import { SluiceStream } from './sluice-stream.js'
+import { startPipeline } from './start-pipeline.js'
 
 export default async function sluiceTransport(rawOptions: unknown): Promise<SluiceStream> {
   return buildSluiceStream(rawOptions)
@@ -28,22 +21,8 @@ export default async function sluiceTransport(rawOptions: unknown): Promise<Slui
 
 /** The transport with extra stages after the built-in ones (used by fault tests to make a stage throw). */
 export async function buildSluiceStream(rawOptions: unknown, extraStages: readonly Stage[] = []): Promise<SluiceStream> {
-  const options = resolveOptions(rawOptions)
-  tolerateLostSocketWrites()
-  const counters = new Counters(options.counters)
-  const { store, stages, fanout } = await buildSinks(options, { counters, writerId: newWriterId() })
-  const pipeline = new Pipeline(options, counters, store, [...stages, ...extraStages], fanout)
-  pipeline.start()
-  counters.publish()
-  const publisher = startStatsPublisher(options.stats, counters)
+  const running = await startPipeline(rawOptions, extraStages)
+  const { options, pipeline, counters } = running
   // With S3, records above channel.maxRecordBytes are offloaded rather than dropped.
-  return new SluiceStream(pipeline, counters, options.s3?.maxRecordBytes ?? options.channel.maxRecordBytes, async () => {
-    await pipeline.close()
-    counters.publish()
-    await publisher?.close()
-    const report = options.exit.report ? exitReport(counters) : undefined
-    // Straight to fd 2: at process exit the app thread is blocked waiting for us,
-    // so the worker's piped process.stderr would never be delivered.
-    if (report) writeSync(2, report)
-  })
+  return new SluiceStream(pipeline, counters, options.s3?.maxRecordBytes ?? options.channel.maxRecordBytes, () => running.close())
 }

@@ -1,0 +1,48 @@
+import { writeSync } from 'node:fs'
+import { Counters } from '../counters/counters.js'
+import { resolveOptions, type ResolvedOptions } from '../options/resolve-options.js'
+import { buildSinks } from '../pipeline/build-sinks.js'
+import { Pipeline, newWriterId } from '../pipeline/pipeline.js'
+import type { Stage } from '../../sinks/sink.js'
+import { startStatsPublisher } from '../stats/start-stats-publisher.js'
+import { exitReport } from './exit-report.js'
+import { tolerateLostSocketWrites } from './tolerate-lost-socket-writes.js'
+
+export interface RunningPipeline {
+  readonly options: ResolvedOptions
+  readonly counters: Counters
+  readonly pipeline: Pipeline
+  /** Drains and commits within `budgetMs`, stops publishing stats and prints the exit report. */
+  close(budgetMs?: number): Promise<void>
+}
+
+/**
+ * Everything a worker runs, whichever way lines reach it (thread-stream's
+ * stream or createSluice's ring): options, counters, sinks, stages, the
+ * pipeline and the stats publisher. Async: custom sinks are imported.
+ */
+export async function startPipeline(rawOptions: unknown, extraStages: readonly Stage[] = []): Promise<RunningPipeline> {
+  const options = resolveOptions(rawOptions)
+  tolerateLostSocketWrites()
+  const counters = new Counters(options.counters)
+  // Which sinks, and in which roles: src/pipeline/build-sinks.ts (custom ones are imported here, in the worker).
+  const { store, stages, fanout } = await buildSinks(options, { counters, writerId: newWriterId() })
+  const pipeline = new Pipeline(options, counters, store, [...stages, ...extraStages], fanout)
+  pipeline.start()
+  counters.publish()
+  const publisher = startStatsPublisher(options.stats, counters)
+  return {
+    options,
+    counters,
+    pipeline,
+    async close(budgetMs?: number) {
+      await pipeline.close(budgetMs)
+      counters.publish()
+      await publisher?.close()
+      const report = options.exit.report ? exitReport(counters) : undefined
+      // Straight to fd 2: at process exit the app thread is blocked waiting for us,
+      // so the worker's piped process.stderr would never be delivered.
+      if (report) writeSync(2, report)
+    },
+  }
+}
