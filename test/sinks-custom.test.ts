@@ -6,6 +6,7 @@
  * untouched and each sink counted on its own.
  */
 import { execFile } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -221,6 +222,19 @@ describe('start-up checks name the target and the fix', () => {
   it('a module without a sink factory, and a factory that throws', async () => {
     await expect(start([{ target: join(FIXTURES, 'no-factory.mjs') }])).rejects.toThrow(/exports no sink factory\. Export one as default or as createSink/)
     await expect(start([{ target: join(FIXTURES, 'throwing-factory.mjs') }])).rejects.toThrow(/options\.sinks\[0\] \(target ".*throwing-factory\.mjs"\): its factory failed: options\.url is required/)
+  })
+
+  it('createSluice: a target that resolves from nowhere throws at once; a module without a factory is the transport\'s error event', async () => {
+    // The built package: createSluice starts dist/src/transport/ring-worker.js.
+    const { createSluice } = (await import(INDEX)) as typeof import('../src/index.js')
+    const postgres = { url: databaseUrl(), table: 'sinks_create_errors' }
+    expect(() => createSluice({ postgres, sinks: [{ target: './no-such-sink.mjs' }] })).toThrow(
+      /options\.sinks\[0\] \(target "\.\/no-such-sink\.mjs"\): cannot find the module from .*sinks-custom\.test\.ts.*Check the path/,
+    )
+    const sluice = createSluice({ postgres, sinks: [{ target: join(FIXTURES, 'no-factory.mjs') }] })
+    const [error] = (await once(sluice.transport, 'error')) as [Error]
+    expect(error.message).toMatch(/no-factory\.mjs exports no sink factory/)
+    await sluice.close()
   })
 
   it('options that make no sense together', async () => {

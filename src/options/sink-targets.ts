@@ -5,7 +5,7 @@
  * even when the worker would look elsewhere. Runs once, at createSluice().
  */
 import { fileURLToPath } from 'node:url'
-import { resolveTarget } from '../pipeline/load-sink.js'
+import { resolveTarget, targetNotFound } from '../pipeline/load-sink.js'
 import { nameFromTarget } from './sinks-options.js'
 
 /** Files on the call stack outside pino-sluice itself, nearest first (as pino's lib/caller.js finds them). */
@@ -26,17 +26,22 @@ export function callerFiles(): string[] {
   return files
 }
 
-/** The options with every sink target that resolves from `bases` replaced by its file:// URL; the rest left for the worker to report. */
+/**
+ * The options with every sink target replaced by its file:// URL, resolved
+ * from `bases`. A target that resolves from nowhere throws at once, on the
+ * app thread; malformed entries are left for the options check to report.
+ */
 export function withResolvedSinkTargets<T extends { sinks?: readonly unknown[] }>(options: T, bases: readonly string[]): T {
   if (!Array.isArray(options.sinks) || bases.length === 0) return options
-  const sinks = options.sinks.map((entry: unknown) => {
+  const sinks = options.sinks.map((entry: unknown, index: number) => {
     if (entry === null || typeof entry !== 'object') return entry
     const target = (entry as { target?: unknown }).target
     if (typeof target !== 'string') return entry
     const resolved = resolveTarget(target, bases)
     // The default name comes from what the user wrote, not from the file it resolved to.
     const name = (entry as { name?: unknown }).name ?? nameFromTarget(target)
-    return resolved ? { ...entry, name, target: resolved } : entry
+    if (!resolved) throw targetNotFound(index, target, bases)
+    return { ...entry, name, target: resolved }
   })
   return { ...options, sinks }
 }

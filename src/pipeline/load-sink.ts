@@ -46,6 +46,14 @@ export function resolveTarget(target: string, bases: readonly string[]): string 
   }
 }
 
+/** The error for a target no base resolves: which target, where we looked, and the fix. */
+export function targetNotFound(index: number, target: string, bases: readonly string[]): OptionsError {
+  const fix = target.startsWith('.')
+    ? "Check the path: a relative target resolves from the file that called createSluice(), or with pino.transport() from the app's entry script; an absolute path or a file:// URL is unambiguous."
+    : `Install the package in the app (npm install ${target}), or give an absolute path or a file:// URL.`
+  return new OptionsError(`options.sinks[${index}] (target ${JSON.stringify(target)}): cannot find the module from ${bases.join(' or ')}. ${fix}`)
+}
+
 function findFactory(module: Record<string, unknown>): SinkFactory | undefined {
   const fallback = module.default as Record<string, unknown> | undefined
   const candidates = [module.createSink, module.default, fallback?.createSink, fallback?.default]
@@ -63,12 +71,7 @@ export async function loadSink(entry: SinkEntry, setup: Omit<SinkSetup, 'name' |
   const where = `options.sinks[${entry.index}]`
   const label = `${where} (target ${JSON.stringify(entry.target)})`
   const url = resolveTarget(entry.target, bases)
-  if (!url) {
-    const fix = entry.target.startsWith('.')
-      ? 'Check the path: a relative target resolves from the file that called createSluice(), or with pino.transport() from the app\'s entry script; an absolute path or a file:// URL is unambiguous.'
-      : `Install the package in the app (npm install ${entry.target}), or give an absolute path or a file:// URL.`
-    throw new OptionsError(`${label}: cannot find the module from ${bases.join(' or ')}. ${fix}`)
-  }
+  if (!url) throw targetNotFound(entry.index, entry.target, bases)
   let module: Record<string, unknown>
   try {
     module = (await import(url)) as Record<string, unknown>

@@ -23,10 +23,12 @@ export interface RunningPipeline {
  */
 export async function startPipeline(rawOptions: unknown, extraStages: readonly Stage[] = []): Promise<RunningPipeline> {
   const options = resolveOptions(rawOptions)
-  tolerateLostSocketWrites()
   const counters = new Counters(options.counters)
   // Which sinks, and in which roles: src/pipeline/build-sinks.ts (custom ones are imported here, in the worker).
   const { store, stages, fanout } = await buildSinks(options, { counters, writerId: newWriterId() })
+  // After the sinks are built: in the ring worker (no inherited uncaughtException listener) the
+  // handler this installs would swallow a start-up error instead of letting the app hear it.
+  tolerateLostSocketWrites()
   const pipeline = new Pipeline(options, counters, store, [...stages, ...extraStages], fanout)
   pipeline.start()
   counters.publish()
