@@ -74,3 +74,15 @@ describe('SinkRunner', () => {
     expect(counters.snapshot().s).toMatchObject({ delivered: 1, failedBy: { overflow: 1 } })
   })
 })
+
+describe('SinkRunner without rearm()', () => {
+  it('notices on its own that the exit deadline moved closer while a call hangs', async () => {
+    const { runner, counters } = isolatedRunner({ write: () => new Promise(() => {}) }, 600_000)
+    const exit: Deadline = { at: Number.POSITIVE_INFINITY }
+    const write = runner.write([record(1)], exit)
+    // As Pipeline.close does before it gets to flush this sink: only the deadline moves.
+    exit.at = Date.now() + 50
+    expect(await write).toMatchObject({ broken: 1 })
+    expect(counters.snapshot().s?.failedBy.timeout).toBe(1)
+  })
+})

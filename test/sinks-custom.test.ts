@@ -172,6 +172,23 @@ describe('a fan-out sink that misbehaves costs only its own records', () => {
     expect(await appRowCount(sql, h.table)).toBe(3)
   })
 
+  it('a custom stage that hangs holds its batch back at most until the exit budget, and everything still balances', async () => {
+    const h = await startTransport({
+      exit: { budgetMs: 800 },
+      batch: { intervalMs: 10 },
+      sinks: [{ target: SCRIPTED, name: 'stuck-stage', role: 'stage', timeoutMs: 600_000, options: { script: ['hang'] } }],
+    })
+    h.logger.info('held by the stage')
+    await waitFor(() => h.stats.read().sinks['stuck-stage'] !== undefined && h.stats.read().received === 1)
+    const started = Date.now()
+    await h.close()
+    expect(Date.now() - started).toBeLessThan(800 + 4000)
+    const s = h.stats.read()
+    expect(s.received).toBe(1)
+    expectBalanced(h.stats, expect)
+    expect(s.sinks['stuck-stage']).toMatchObject({ delivered: 0, failed: 1, failedBy: { timeout: 1 } })
+  })
+
   it('a sink slower than the batches fails new ones as overflow instead of queueing without bound', async () => {
     const h = await startTransport({ batch: { intervalMs: 10 }, sinks: [{ target: SCRIPTED, name: 'slow', timeoutMs: 1000, maxQueued: 1, options: { script: ['hang'] } }] })
     for (let i = 0; i < 4; i++) {

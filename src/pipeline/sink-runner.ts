@@ -22,6 +22,9 @@ export interface RunnerSettings {
   readonly isolated: { readonly timeoutMs: number; readonly maxQueued: number } | undefined
 }
 
+/** How often a hanging isolated call checks whether the exit deadline moved closer. */
+const DEADLINE_POLL_MS = 200
+
 const EMPTY_TALLY: SinkTally = Object.freeze({ delivered: 0, rejected: 0, unavailable: 0, broken: 0 })
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; why: 'timeout' | 'error'; message: string }
@@ -166,12 +169,17 @@ export class SinkRunner {
       signal: controller.signal,
     }
     let timer: NodeJS.Timeout | undefined
-    // (Re)schedules the abort for the current deadline: the exit deadline moves when the pipeline closes.
+    const isolated = this.settings.isolated !== undefined
+    // (Re)schedules the abort for the current deadline. The exit deadline moves
+    // closer when the pipeline closes, possibly while this call hangs and
+    // before anyone calls rearm() (a hung stage holds up the flush that would),
+    // so an isolated call looks again at least every DEADLINE_POLL_MS.
     const arm = (): void => {
       clearTimeout(timer)
       const at = context.deadline
-      if (!Number.isFinite(at)) return
-      timer = setTimeout(() => (Date.now() >= context.deadline ? controller.abort(new Error('deadline passed')) : arm()), Math.max(0, at - Date.now()))
+      if (!Number.isFinite(at) && !isolated) return
+      const wait = Math.max(0, at - Date.now())
+      timer = setTimeout(() => (Date.now() >= context.deadline ? controller.abort(new Error('deadline passed')) : arm()), isolated ? Math.min(wait, DEADLINE_POLL_MS) : wait)
       timer.unref()
     }
     this.inFlight.add(arm)
