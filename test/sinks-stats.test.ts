@@ -49,7 +49,7 @@ describe('the sink region of the shared counters', () => {
   })
 })
 
-describe('sinks.<name> in /metrics, /stats, the stats file and sluice tail', () => {
+describe('sinks.<name> in /metrics, /stats, the stats file, sluice tail and the stats table', () => {
   it('shows delivered and failed by reason for each sink', async () => {
     const file = join(dir, 'stats.json')
     const h = await startTransport({
@@ -83,6 +83,9 @@ describe('sinks.<name> in /metrics, /stats, the stats file and sluice tail', () 
     const json = await run(process.execPath, [CLI, 'tail', '--file', file, '--count', '1', '--json'])
     expect(JSON.parse(json.stdout).sinks.broken).toMatchObject({ failed: 3, failedBy: { error: 3 } })
     await h.close()
+    // The writer's row in <table>_stats (final at close) carries them too: `sluice tail --db`.
+    const db = await run(process.execPath, [CLI, 'tail', '--db', databaseUrl(), '--table', h.table, '--count', '1'])
+    expect(db.stdout).toMatch(/sinks\.good\.delivered=3 sinks\.good\.failed=0.*sinks\.broken\.delivered=0 sinks\.broken\.failed=3/)
   })
 })
 

@@ -48,6 +48,16 @@ export function problemReporter(limit = 20): (message: string) => void {
   }
 }
 
+/** Per-sink totals under flat names, for the Postgres stats row. */
+function flatSinkCounts(counters: Counters): Record<string, number> {
+  const flat: Record<string, number> = {}
+  for (const [name, stats] of Object.entries(counters.sinks.snapshot())) {
+    flat[`sinks.${name}.delivered`] = stats.delivered
+    flat[`sinks.${name}.failed`] = stats.failed
+  }
+  return flat
+}
+
 export async function buildSinks(options: ResolvedOptions, context: BuildContext): Promise<BuiltSinks> {
   const { counters } = context
   // Each sink its own stderr allowance: a chatty sink cannot hide another's problems.
@@ -105,7 +115,8 @@ async function buildStore(
       counters.publish()
     },
     onSpansWritten: (count) => counters.add('spans', count),
-    readCounters: () => counters.snapshot(),
+    // The stats row (read by `sluice tail --db`) also carries sinks.<name>.delivered/failed.
+    readCounters: () => ({ ...counters.snapshot(), ...flatSinkCounts(counters) }),
     onProblem: report,
   })
   return runnerAsStore(builtIn(primaryAsSink(postgres), 'postgres', 'store'), undefined)
