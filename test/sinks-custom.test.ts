@@ -108,6 +108,24 @@ console.log(JSON.stringify({ received: s.received, written: s.written, sink: s.s
   })
 })
 
+describe('pino.transport in a child process', () => {
+  it('a relative target resolves from the working directory (the worker cannot see the calling file)', async () => {
+    const out = join(dir, 'cwd-relative.txt')
+    const app = join(dir, 'transport-app.mjs')
+    writeFileSync(
+      app,
+      `import pino from '${PINO}'
+const transport = pino.transport({ target: '${fileURLToPath(INDEX)}', options: { postgres: { url: process.env.DATABASE_URL, table: 'sinks_cwd_app' }, sinks: [{ target: './user-sink.mjs', options: { file: process.env.OUT } }] } })
+const log = pino(transport)
+for (let i = 0; i < 3; i++) log.info('cwd ' + i)
+`,
+    )
+    const { stderr } = await run(process.execPath, [app], { cwd: dir, env: { ...process.env, DATABASE_URL: databaseUrl(), OUT: out }, timeout: 60_000 })
+    expect(stderr).toBe('')
+    expect(readFileSync(out, 'utf8').trim().split('\n')).toEqual(['user-sink cwd 0', 'user-sink cwd 1', 'user-sink cwd 2'])
+  })
+})
+
 describe('a fan-out sink that misbehaves costs only its own records', () => {
   const sql = sqlClient()
   afterAll(() => sql.end())

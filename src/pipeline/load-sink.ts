@@ -12,18 +12,16 @@ import { OptionsError } from '../options/option-reader.js'
 import type { SinkEntry } from '../options/sinks-options.js'
 
 /**
- * Where a package name or relative path is looked up from. pino resolves from
- * the file that called pino.transport(); the worker cannot see that file, so
- * it uses the app's entry script, then the working directory. createSluice()
- * resolves on the app thread from its caller, like pino, before the options
- * reach the worker.
+ * Where a package name or relative path is looked up from in the worker.
+ * pino resolves its `target` from the file that called pino.transport(); a
+ * worker cannot see that file (its process.argv[1] is the worker's own
+ * script), so it uses the working directory, and then (resolveTarget) the
+ * place pino-sluice itself was installed, i.e. the app's node_modules.
+ * createSluice() resolves on the app thread from its caller, exactly like
+ * pino, before the options reach the worker.
  */
 export function defaultResolveBases(): string[] {
-  const bases: string[] = []
-  const entry = process.argv[1]
-  if (entry && isAbsolute(entry)) bases.push(entry)
-  bases.push(process.cwd() + sep)
-  return bases
+  return [process.cwd() + sep]
 }
 
 /** A file:// URL for `target`, or undefined when no base finds it. */
@@ -49,9 +47,10 @@ export function resolveTarget(target: string, bases: readonly string[]): string 
 /** The error for a target no base resolves: which target, where we looked, and the fix. */
 export function targetNotFound(index: number, target: string, bases: readonly string[]): OptionsError {
   const fix = target.startsWith('.')
-    ? "Check the path: a relative target resolves from the file that called createSluice(), or with pino.transport() from the app's entry script; an absolute path or a file:// URL is unambiguous."
+    ? 'Check the path: a relative target resolves from the file that called createSluice(), or with pino.transport() from the working directory; an absolute path or a file:// URL is unambiguous.'
     : `Install the package in the app (npm install ${target}), or give an absolute path or a file:// URL.`
-  return new OptionsError(`options.sinks[${index}] (target ${JSON.stringify(target)}): cannot find the module from ${bases.join(' or ')}. ${fix}`)
+  const where = target.startsWith('.') ? bases.join(' or ') : `${bases.join(' or ')} or where pino-sluice is installed`
+  return new OptionsError(`options.sinks[${index}] (target ${JSON.stringify(target)}): cannot find the module from ${where}. ${fix}`)
 }
 
 function findFactory(module: Record<string, unknown>): SinkFactory | undefined {
