@@ -168,7 +168,10 @@ export interface SluiceOptions {
 }
 
 export interface SinkOption {
-  /** A package name (resolved from the app like pino's `target`), an absolute path or a file:// URL of a module exporting a sink factory. */
+  /**
+   * The module exporting a sink factory: a package name, a relative path (from the file calling createSluice(),
+   * or from the working directory with pino.transport()), an absolute path or a file:// URL. See docs/sinks.md.
+   */
   target: string
   /** Handed to the factory as its first argument; must survive structured clone. Default {}. */
   options?: Record<string, unknown>
