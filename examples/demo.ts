@@ -75,7 +75,8 @@ const rate = (perSecond: number): string => Math.round(perSecond).toLocaleString
 
 function printCounters(s: SluiceStats): void {
   process.stdout.write(`  counters: received=${s.received} written=${s.written} dropped=${s.dropped} failed=${s.failed}\n`)
-  process.stdout.write(`    dropped by reason: ${JSON.stringify(s.droppedBy)}\n    failed by reason:  ${JSON.stringify(s.failedBy)}\n`)
+  const byReason = (prefix: string): string => Object.entries(s).filter(([name, n]) => name.startsWith(prefix) && n > 0).map(([name, n]) => `${name}=${n}`).join(' ') || 'none'
+  process.stdout.write(`    dropped by reason: ${byReason('dropped_')}\n    failed by reason:  ${byReason('failed_')}\n`)
   process.stdout.write(`    received == written + dropped + failed: ${s.received === s.written + s.dropped + s.failed}\n`)
 }
 

@@ -43,7 +43,7 @@ describe('SinkRunner', () => {
     const exit: Deadline = { at: Number.POSITIVE_INFINITY }
     expect(await runner.write([record(1)], exit)).toMatchObject({ delivered: 0, broken: 1 })
     expect(await runner.write([record(2)], exit)).toMatchObject({ delivered: 1 })
-    expect(counters.snapshot().s).toMatchObject({ delivered: 1, failed: 1, failedBy: { timeout: 1 } })
+    expect(counters.snapshot().s).toMatchObject({ delivered: 1, failed: 1, failed_timeout: 1 })
   })
 
   it('when the exit deadline moves closer, a hanging call ends there, queued batches count as exit_timeout, and close() returns', async () => {
@@ -64,14 +64,14 @@ describe('SinkRunner', () => {
     await runner.close(exit)
     await Promise.all(writes)
     expect(aborted).toBe(true)
-    expect(counters.snapshot().s).toMatchObject({ delivered: 0, failed: 3, failedBy: { timeout: 1, exit_timeout: 2 } })
+    expect(counters.snapshot().s).toMatchObject({ delivered: 0, failed: 3, failed_timeout: 1, failed_exit_timeout: 2 })
   })
 
   it('a full queue fails new batches as overflow', async () => {
     const { runner, counters } = isolatedRunner({ write: () => new Promise((resolve) => setTimeout(resolve, 30)) }, 10_000, 1)
     const exit: Deadline = { at: Number.POSITIVE_INFINITY }
     await Promise.all([runner.write([record(1)], exit), runner.write([record(2)], exit)])
-    expect(counters.snapshot().s).toMatchObject({ delivered: 1, failedBy: { overflow: 1 } })
+    expect(counters.snapshot().s).toMatchObject({ delivered: 1, failed_overflow: 1 })
   })
 })
 
@@ -83,6 +83,6 @@ describe('SinkRunner without rearm()', () => {
     // As Pipeline.close does before it gets to flush this sink: only the deadline moves.
     exit.at = Date.now() + 50
     expect(await write).toMatchObject({ broken: 1 })
-    expect(counters.snapshot().s?.failedBy.timeout).toBe(1)
+    expect(counters.snapshot().s?.failed_timeout).toBe(1)
   })
 })

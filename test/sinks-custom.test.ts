@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
-import type { SinkStats } from '../src/index.js'
+import type { SinkFailReason, SinkStats } from '../src/index.js'
 import { appRowCount, databaseUrl, expectBalanced, sqlClient, startTransport, type Harness } from './support/transport.js'
 
 const run = promisify(execFile)
@@ -46,11 +46,11 @@ async function logBatches(h: Harness, n: number, msg = 'line'): Promise<void> {
   }
 }
 
-function expectSink(stats: SinkStats | undefined, given: number, expected: Partial<SinkStats['failedBy']> & { delivered?: number }): void {
+function expectSink(stats: SinkStats | undefined, given: number, expected: Partial<Record<SinkFailReason, number>> & { delivered?: number }): void {
   expect(stats).toBeDefined()
-  const { delivered = 0, ...failedBy } = expected
+  const { delivered = 0, ...failed } = expected
   expect(stats?.delivered).toBe(delivered)
-  expect(stats?.failedBy).toMatchObject(failedBy)
+  expect(stats).toMatchObject(Object.fromEntries(Object.entries(failed).map(([reason, n]) => [`failed_${reason}`, n])))
   // The per-sink invariant: every record given to a fan-out sink is delivered or failed, once.
   expect((stats?.delivered ?? 0) + (stats?.failed ?? 0)).toBe(given)
 }
@@ -185,8 +185,8 @@ describe('a fan-out sink that misbehaves costs only its own records', () => {
     expect(s).toMatchObject({ received: 3, written: 3, failed: 0 })
     const stuck = s.sinks.stuck as SinkStats
     expect(stuck.delivered).toBe(0)
-    expect(stuck.failedBy.timeout + stuck.failedBy.exit_timeout).toBe(3)
-    expect(stuck.failedBy.timeout).toBeGreaterThanOrEqual(1)
+    expect(stuck.failed_timeout + stuck.failed_exit_timeout).toBe(3)
+    expect(stuck.failed_timeout).toBeGreaterThanOrEqual(1)
     expect(await appRowCount(sql, h.table)).toBe(3)
   })
 
@@ -204,7 +204,7 @@ describe('a fan-out sink that misbehaves costs only its own records', () => {
     const s = h.stats.read()
     expect(s.received).toBe(1)
     expectBalanced(h.stats, expect)
-    expect(s.sinks['stuck-stage']).toMatchObject({ delivered: 0, failed: 1, failedBy: { timeout: 1 } })
+    expect(s.sinks['stuck-stage']).toMatchObject({ delivered: 0, failed: 1, failed_timeout: 1 })
   })
 
   it('a sink slower than the batches fails new ones as overflow instead of queueing without bound', async () => {
@@ -216,7 +216,7 @@ describe('a fan-out sink that misbehaves costs only its own records', () => {
     await h.flush()
     const s = h.stats.read()
     expect(s.written).toBe(4)
-    expect(s.sinks.slow?.failedBy.overflow).toBeGreaterThanOrEqual(1)
+    expect(s.sinks.slow?.failed_overflow).toBeGreaterThanOrEqual(1)
     expectSink(s.sinks.slow, 4, {})
     await h.close()
   })
@@ -236,9 +236,9 @@ describe('a custom store of record', () => {
     h.logger.info('after the hang')
     await h.flush()
     const s = h.stats.read()
-    expect(s).toMatchObject({ received: 6, written: 1 + 1 + 1, failedBy: { store_unavailable: 1 + 1, store_rejected: 1, db_rejected: 0, db_unavailable: 0 } })
+    expect(s).toMatchObject({ received: 6, written: 1 + 1 + 1, failed_store_unavailable: 1 + 1, failed_store_rejected: 1, failed_db_rejected: 0, failed_db_unavailable: 0 })
     expectBalanced(h.stats, expect)
-    expect(s.sinks.mystore).toMatchObject({ delivered: 3, failed: 3, failedBy: { error: 1, rejected: 1, timeout: 1 } })
+    expect(s.sinks.mystore).toMatchObject({ delivered: 3, failed: 3, failed_error: 1, failed_rejected: 1, failed_timeout: 1 })
     expect(s.sinks.postgres).toBeUndefined()
     await h.close()
   })

@@ -34,7 +34,7 @@ describe('the sink region of the shared counters', () => {
     // Registered names show at once, their counts from the next publish.
     expect(stats.read().sinks.webhook).toMatchObject({ delivered: 0, failed: 0 })
     worker.publish()
-    expect(stats.read().sinks.webhook).toMatchObject({ delivered: 7, failed: 2, failedBy: { timeout: 2, error: 0 } })
+    expect(stats.read().sinks.webhook).toMatchObject({ delivered: 7, failed: 2, failed_timeout: 2, failed_error: 0 })
     expect(stats.read().sinks['s-32-chars-32-chars-32-chars-xxx']).toMatchObject({ delivered: 0, failed: 1 })
   })
 
@@ -81,7 +81,7 @@ describe('sinks.<name> in /metrics, /stats, the stats file, sluice tail and the 
     expect(stdout).toContain('sinks.good.delivered=3 sinks.good.failed=0')
     expect(stdout).toContain('sinks.broken.delivered=0 sinks.broken.failed=3')
     const json = await run(process.execPath, [CLI, 'tail', '--file', file, '--count', '1', '--json'])
-    expect(JSON.parse(json.stdout).sinks.broken).toMatchObject({ failed: 3, failedBy: { error: 3 } })
+    expect(JSON.parse(json.stdout).sinks.broken).toMatchObject({ failed: 3, failed_error: 3 })
     await h.close()
     // The writer's row in <table>_stats (final at close) carries them too: `sluice tail --db`.
     const db = await run(process.execPath, [CLI, 'tail', '--db', databaseUrl(), '--table', h.table, '--count', '1'])

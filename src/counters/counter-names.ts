@@ -28,6 +28,7 @@ export const COUNTER_NAMES = [
   'metrics_cardinality',
   'metrics_lost',
   'worker_heap_bytes',
+  'usage_invalid',
   'failed_store_rejected',
   'failed_store_unavailable',
 ] as const

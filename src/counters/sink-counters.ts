@@ -27,16 +27,13 @@ const MAGIC = 0x736c756963653a73n
 
 export const SINK_REGION_SLOTS = HEADER_SLOTS + MAX_SINKS * ENTRY_SLOTS
 
-export interface SinkStats {
-  delivered: number
-  failed: number
-  failedBy: Record<SinkFailReason, number>
-}
+/** One sink's counts, named like the counters: `delivered`, `failed` (the sum) and `failed_<reason>`. */
+export type SinkStats = { delivered: number; failed: number } & Record<`failed_${SinkFailReason}`, number>
 
 export type SinkStatsMap = Record<string, SinkStats>
 
 function emptyStats(): SinkStats {
-  return { delivered: 0, failed: 0, failedBy: Object.fromEntries(SINK_FAIL_REASONS.map((r) => [r, 0])) as Record<SinkFailReason, number> }
+  return { delivered: 0, failed: 0, ...(Object.fromEntries(SINK_FAIL_REASONS.map((r) => [`failed_${r}`, 0])) as Record<`failed_${SinkFailReason}`, number>) }
 }
 
 /** The region of `buffer`, when createStats() marked it; undefined for an old or foreign buffer. */
@@ -71,7 +68,7 @@ export function readSinkRegion(buffer: SharedArrayBuffer): SinkStatsMap {
     stats.delivered = Number(Atomics.load(region, base + NAME_SLOTS))
     SINK_FAIL_REASONS.forEach((reason, r) => {
       const n = Number(Atomics.load(region, base + NAME_SLOTS + 1 + r))
-      stats.failedBy[reason] = n
+      stats[`failed_${reason}`] = n
       stats.failed += n
     })
     out[name] = stats
@@ -115,7 +112,7 @@ export class SinkCounters {
   fail(name: string, reason: SinkFailReason, amount: number): void {
     const entry = this.entries.get(name)
     if (!entry || amount <= 0) return
-    entry.failedBy[reason] += amount
+    entry[`failed_${reason}`] += amount
     entry.failed += amount
   }
 
@@ -131,7 +128,7 @@ export class SinkCounters {
       if (index >= MAX_SINKS) break
       const base = HEADER_SLOTS + index * ENTRY_SLOTS
       Atomics.store(region, base + NAME_SLOTS, BigInt(stats.delivered))
-      SINK_FAIL_REASONS.forEach((reason, r) => Atomics.store(region, base + NAME_SLOTS + 1 + r, BigInt(stats.failedBy[reason])))
+      SINK_FAIL_REASONS.forEach((reason, r) => Atomics.store(region, base + NAME_SLOTS + 1 + r, BigInt(stats[`failed_${reason}`])))
       index++
     }
   }
@@ -143,7 +140,7 @@ export class SinkCounters {
 
   snapshot(): SinkStatsMap {
     const out: SinkStatsMap = {}
-    for (const [name, stats] of this.entries) out[name] = { delivered: stats.delivered, failed: stats.failed, failedBy: { ...stats.failedBy } }
+    for (const [name, stats] of this.entries) out[name] = { ...stats }
     return out
   }
 }

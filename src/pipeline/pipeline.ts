@@ -9,6 +9,7 @@ import type { ResolvedOptions } from '../options/resolve-options.js'
 import type { LogRecord } from '../records/log-record.js'
 import { parseLine } from '../records/parse-line.js'
 import { peekLevel } from '../records/peek-level.js'
+import { usageInvalidOf } from '../spans/span-record.js'
 import { dropNotice, type DropTally } from './drop-notice.js'
 import type { FanOut } from './fan-out.js'
 
@@ -142,6 +143,8 @@ export class Pipeline {
     await this.batcher.drain()
     await Promise.all(this.stages.map((stage) => stage.flush?.(this.deadline)))
     await this.fanout?.flush(this.deadline)
+    // What the stages just sent (metrics_sent, offloaded) must be readable when flush() resolves.
+    this.counters.publish()
   }
 
   /**
@@ -195,6 +198,8 @@ export class Pipeline {
       }
       this.nextSeq++
       if (parsed.sanitized) counters.add('sanitized')
+      const usageInvalid = usageInvalidOf(parsed.record.value)
+      if (usageInvalid > 0) counters.add('usage_invalid', usageInvalid)
       bytes += parsed.record.bytes
       records.push(parsed.record)
     }

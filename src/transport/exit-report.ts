@@ -1,8 +1,11 @@
 import type { CounterName } from '../counters/counter-names.js'
 import type { Counters } from '../counters/counters.js'
 
-/** Losses outside the record accounting: a payload kept inline or truncated, metrics that never reached CloudWatch. */
-const SIDE_LOSSES: readonly CounterName[] = ['offload_failed', 'metrics_invalid', 'metrics_cardinality', 'metrics_lost', 'metrics_dropped']
+/**
+ * Losses outside the record accounting: a payload kept inline or truncated,
+ * metrics that never reached CloudWatch, model usage recorded only in part.
+ */
+export const SIDE_LOSSES: readonly CounterName[] = ['offload_failed', 'metrics_invalid', 'metrics_cardinality', 'metrics_lost', 'metrics_dropped', 'usage_invalid']
 
 /** One stderr line with the totals, printed on close only when something was lost. */
 export function exitReport(counters: Counters): string | undefined {

@@ -1,4 +1,5 @@
 import { DROP_REASONS, FAIL_REASONS } from '../../counters/counter-names.js'
+import { SINK_FAIL_REASONS } from '../../counters/sink-counters.js'
 import type { TailUpdate } from './tail-update.js'
 
 const RED = '\x1b[1;41;97m'
@@ -30,7 +31,7 @@ export function renderLine(update: TailUpdate): string {
     `written=${c.written} (${rate(update, 'written')})`,
     `dropped=${update.dropped}`,
     `failed=${update.failed}`,
-    `queued=${c.queued_records}`,
+    `queued_records=${c.queued_records}`,
     `queued_bytes=${c.queued_bytes}`,
     `batches=${c.batches}`,
     `retries=${c.retries}`,
@@ -46,7 +47,7 @@ export function renderLine(update: TailUpdate): string {
 /** --json: one object per update, for other tools. */
 export function renderJson(update: TailUpdate): string {
   const { snapshot } = update
-  return `${JSON.stringify({ time: snapshot.time, writer: snapshot.writer, final: snapshot.final, counters: snapshot.counters, sinks: snapshot.sinks ?? {}, rates: update.rates ?? null, droppedNow: update.droppedNow })}\n`
+  return `${JSON.stringify({ time: snapshot.time, writer: snapshot.writer, final: snapshot.final, counters: snapshot.counters, sinks: snapshot.sinks ?? {}, rates: update.rates ?? null, dropped_now: update.droppedNow })}\n`
 }
 
 /** TTY mode: a small screen redrawn in place; the dropped row turns red while it moves. */
@@ -73,7 +74,9 @@ export function renderScreen(update: TailUpdate, where: string, status: string |
   const sinks = Object.entries(snapshot.sinks ?? {})
   if (sinks.length > 0) lines.push(paint(DIM, `  ${'sink'.padEnd(16)}${'delivered'.padStart(15)}  ${'failed'.padStart(12)}`))
   for (const [name, s] of sinks) {
-    const why = Object.entries(s.failedBy).filter(([, n]) => n > 0).map(([reason, n]) => `${reason}=${n}`).join(' ')
+    const why = SINK_FAIL_REASONS.filter((reason) => (s[`failed_${reason}`] ?? 0) > 0)
+      .map((reason) => `failed_${reason}=${s[`failed_${reason}`]}`)
+      .join(' ')
     lines.push(`  ${name.padEnd(16)}${s.delivered.toLocaleString('en-US').padStart(15)}  ${s.failed.toLocaleString('en-US').padStart(12)}${why ? `  ${why}` : ''}`)
   }
   lines.push('', status ? paint(BOLD, status) : paint(DIM, 'Ctrl-C to quit'))
