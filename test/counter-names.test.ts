@@ -73,7 +73,7 @@ describe('counter names', () => {
   })
 
   it('the docs list every counter, and nothing else, in the counters table', () => {
-    const docs = readFileSync(new URL('../docs/cli-and-counters.md', import.meta.url), 'utf8')
+    const docs = readFileSync(new URL('../docs/metrics.md', import.meta.url), 'utf8')
     const table = docs.slice(docs.indexOf('<!-- counters table -->'), docs.indexOf('<!-- end counters table -->'))
     const documented = [...table.matchAll(/^\| `([a-z_]+)`/gm)].map((m) => m[1] as string)
     expect(documented.sort()).toEqual([...EVERY_NAME].sort())

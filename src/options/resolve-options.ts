@@ -1,9 +1,9 @@
-import { resolveCloudWatchOptions, type CloudWatchOptions } from '../../sinks/cloudwatch/cloudwatch-options.js'
-import { resolvePostgresOptions, type PostgresOptions } from '../../sinks/postgres/postgres-options.js'
-import { resolveS3Options, type S3Options } from '../../sinks/s3/s3-options.js'
-import { resolveFileOptions, type FileSinkOptions } from '../../sinks/file/file-options.js'
+import { CLOUDWATCH_KEYS, resolveCloudWatchOptions, type CloudWatchOptions } from '../../sinks/cloudwatch/cloudwatch-options.js'
+import { POSTGRES_KEYS, resolvePostgresOptions, type PostgresOptions } from '../../sinks/postgres/postgres-options.js'
+import { S3_KEYS, resolveS3Options, type S3Options } from '../../sinks/s3/s3-options.js'
+import { resolveFileOptions, FILE_KEYS, type FileSinkOptions } from '../../sinks/file/file-options.js'
 import { chooseStore, resolveSinks, type SinkEntry, type StoreChoice } from './sinks-options.js'
-import { resolveStatsOptions, type StatsOptions } from '../stats/stats-options.js'
+import { STATS_KEYS, resolveStatsOptions, type StatsOptions } from '../stats/stats-options.js'
 import type { OverflowPolicy } from '../channel/bounded-channel.js'
 import { COUNTER_SLOTS } from '../counters/counter-names.js'
 import { OptionsError, describe, readEnum, readInt, readSection, rejectUnknownKeys } from './option-reader.js'
@@ -58,10 +58,26 @@ export interface ResolvedOptions {
 }
 
 const ROOT_KEYS = ['postgres', 'channel', 'ring', 'batch', 'exit', 'counters', 's3', 'cloudwatch', 'stats', 'file', 'sinks'] as const
+const CHANNEL_KEYS = ['maxRecords', 'maxBytes', 'maxRecordBytes', 'overflow'] as const
+const BATCH_KEYS = ['maxRecords', 'maxBytes', 'intervalMs', 'flushLevel'] as const
+const EXIT_KEYS = ['budgetMs', 'report'] as const
+const RING_KEYS = ['bytes'] as const
+/** Where a key given at the top level belongs, for "did you mean postgres.table". */
+const SECTION_KEYS: Readonly<Record<string, readonly string[]>> = {
+  postgres: POSTGRES_KEYS,
+  channel: CHANNEL_KEYS,
+  ring: RING_KEYS,
+  batch: BATCH_KEYS,
+  exit: EXIT_KEYS,
+  s3: S3_KEYS,
+  cloudwatch: CLOUDWATCH_KEYS,
+  stats: STATS_KEYS,
+  file: FILE_KEYS,
+}
 
 function resolveChannel(root: Record<string, unknown>): ChannelOptions {
   const section = readSection(root, 'channel', 'channel') ?? {}
-  rejectUnknownKeys(section, ['maxRecords', 'maxBytes', 'maxRecordBytes', 'overflow'], 'channel')
+  rejectUnknownKeys(section, CHANNEL_KEYS, 'channel')
   const maxBytes = readInt(section, 'maxBytes', 'channel', 64 * MiB, { min: 1024, max: 2048 * MiB, unit: 'bytes' })
   const maxRecordBytes = readInt(section, 'maxRecordBytes', 'channel', Math.min(MiB, maxBytes), { min: 64, max: maxBytes, unit: 'bytes, at most channel.maxBytes' })
   return {
@@ -74,7 +90,7 @@ function resolveChannel(root: Record<string, unknown>): ChannelOptions {
 
 function resolveRing(root: Record<string, unknown>): RingOptions {
   const section = readSection(root, 'ring', 'ring') ?? {}
-  rejectUnknownKeys(section, ['bytes'], 'ring')
+  rejectUnknownKeys(section, RING_KEYS, 'ring')
   const bytes = readInt(section, 'bytes', 'ring', 4 * MiB, { min: 64 * 1024, max: 1024 * MiB, unit: 'bytes' })
   // A power of two turns the ring's position arithmetic into masks.
   return { bytes: 2 ** Math.ceil(Math.log2(bytes)) }
@@ -82,7 +98,7 @@ function resolveRing(root: Record<string, unknown>): RingOptions {
 
 function resolveBatch(root: Record<string, unknown>): BatchOptions {
   const section = readSection(root, 'batch', 'batch') ?? {}
-  rejectUnknownKeys(section, ['maxRecords', 'maxBytes', 'intervalMs', 'flushLevel'], 'batch')
+  rejectUnknownKeys(section, BATCH_KEYS, 'batch')
   return {
     maxRecords: readInt(section, 'maxRecords', 'batch', 1000, { min: 1, max: 100_000 }),
     maxBytes: readInt(section, 'maxBytes', 'batch', 8 * MiB, { min: 1024, max: 1024 * MiB, unit: 'bytes' }),
@@ -93,7 +109,7 @@ function resolveBatch(root: Record<string, unknown>): BatchOptions {
 
 function resolveExit(root: Record<string, unknown>): ExitOptions {
   const section = readSection(root, 'exit', 'exit') ?? {}
-  rejectUnknownKeys(section, ['budgetMs', 'report'], 'exit')
+  rejectUnknownKeys(section, EXIT_KEYS, 'exit')
   const report = section.report ?? true
   if (typeof report !== 'boolean') throw new OptionsError(`options.exit.report must be true or false, got ${describe(report)}. Omit it to use the default true.`)
   return {
@@ -117,7 +133,7 @@ export function resolveOptions(input: unknown, env: NodeJS.ProcessEnv = process.
   if (typeof input !== 'object' || Array.isArray(input)) throw new OptionsError(`options must be an object such as { postgres: { url, table } }, got ${describe(input)}`)
   // pino adds `$context` and `pinoWillSendConfig` to every transport's options.
   const { $context: _context, pinoWillSendConfig: _willSend, ...root } = input as Record<string, unknown>
-  rejectUnknownKeys(root, ROOT_KEYS, '')
+  rejectUnknownKeys(root, ROOT_KEYS, '', SECTION_KEYS)
   const channel = Object.freeze(resolveChannel(root))
   const sinks = resolveSinks(root)
   const store = Object.freeze(chooseStore(root, sinks))

@@ -18,7 +18,7 @@ export const STATS_SCHEMA_VERSION = 2
  * What the stats file holds and `GET /stats` returns: the counters under their
  * flat names (the same names as everywhere else, plus the `dropped`/`failed`
  * totals), when they were read and by whom. The fields besides `counters` are
- * documented in docs/cli-and-counters.md ("The stats file").
+ * documented in docs/metrics.md ("The stats file").
  */
 export interface StatsSnapshot {
   schema: number

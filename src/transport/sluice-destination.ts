@@ -18,6 +18,22 @@ const EXIT_WAIT_MARGIN_MS = 1000
 
 type FlushCallback = (error?: Error | null) => void
 
+/**
+ * The app's node flags for the worker, minus those about the app's own
+ * script source: under `node --input-type=module -e …` a worker that
+ * inherits them dies at start ("--input-type can only be used with string input").
+ */
+function workerExecArgv(): string[] {
+  const flags: string[] = []
+  const args = process.execArgv
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i] as string
+    if (['-e', '--eval', '-p', '--print'].includes(flag)) i++
+    else if (!flag.startsWith('--input-type') && !/^--(eval|print)=/.test(flag)) flags.push(flag)
+  }
+  return flags
+}
+
 export class SluiceDestination extends EventEmitter {
   /** How pino tells a destination from an options object in `pino(destination)`. */
   readonly writable = true
@@ -42,7 +58,7 @@ export class SluiceDestination extends EventEmitter {
     this.writer = new RingWriter(this.ring, options.s3?.maxRecordBytes ?? options.channel.maxRecordBytes)
     this.counters = new AppCounters(counters)
     const workerData: RingWorkerData = { options: { ...userOptions, counters }, ring: this.ring }
-    this.worker = new Worker(RING_WORKER, { workerData })
+    this.worker = new Worker(RING_WORKER, { workerData, execArgv: workerExecArgv() })
     this.worker.on('message', (message: ToApp) => this.onMessage(message))
     this.worker.on('error', (error) => this.onWorkerError(error))
     this.worker.on('exit', () => this.onWorkerExit())
