@@ -10,7 +10,7 @@
 import { MetricsStage } from '../../sinks/cloudwatch/metrics-stage.js'
 import { FileSink } from '../../sinks/file/file-sink.js'
 import { PostgresSink } from '../../sinks/postgres/postgres-sink.js'
-import { OffloadStage } from '../../sinks/s3/create-offload-stage.js'
+import { OffloadStage } from '../../sinks/s3/offload-stage.js'
 import type { PrimarySink, Sink, SinkRole, Stage } from '../../sinks/sink.js'
 import type { Counters } from '../counters/counters.js'
 import { OptionsError } from '../options/option-reader.js'
