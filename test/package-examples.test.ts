@@ -82,6 +82,15 @@ describe('examples', () => {
     expect(result.stdout).toContain('received=8 written=8 dropped=0 failed=0 spans=4')
   })
 
+  it('webhook-sink: a custom fan-out sink forwards the error-level records to a webhook on loopback', async () => {
+    const result = await example('webhook-sink.js', withDatabase())
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain('received=5 written=5 dropped=0 failed=0')
+    expect(result.stdout).toContain('sinks.webhook delivered=5 failed=0')
+    expect(result.stdout).toContain('the webhook got 2 records: 50 payment provider timed out | 60 out of disk space')
+  })
+
   it('commonjs: require() of the package, one row', async () => {
     const result = await example('commonjs.cjs', withDatabase())
     expect(result.stderr).toBe('')
