@@ -55,6 +55,7 @@ describe('the periodic stats row', () => {
       return { identifier: first }
     }) as unknown as Sql
     const options = resolveOptions({ postgres: { url: 'postgres://u@127.0.0.1/db', statsIntervalMs: 20, partition: false } }).postgres
+    if (!options) throw new Error('postgres options expected')
     const maintenance = new TableMaintenance(sql, tableNames('public', 'logs'), options, 'writer', { onProblem: () => {}, readCounters: () => ({ received: 1 }) })
     await maintenance.afterMigrate()
     await new Promise((resolve) => setTimeout(resolve, 300))

@@ -11,6 +11,7 @@ import { parseLine } from '../records/parse-line.js'
 import { peekLevel } from '../records/peek-level.js'
 import { usageInvalidOf } from '../spans/span-record.js'
 import { dropNotice, type DropTally } from './drop-notice.js'
+import type { FanOut } from './fan-out.js'
 import { settleBy } from './settle-by.js'
 
 /**
@@ -55,15 +56,17 @@ export class Pipeline {
     private readonly counters: Counters,
     private readonly sink: PrimarySink,
     private readonly stages: readonly Stage[] = [],
+    private readonly fanout?: FanOut,
   ) {
     this.channel = new BoundedChannel(options.channel)
     // One batch more than connections: the next one is parsed while the others wait on Postgres.
-    this.batcher = new Batcher(this.channel, options.batch, (lines, sizes) => this.writeBatch(lines, sizes), options.postgres.connections + 1)
+    this.batcher = new Batcher(this.channel, options.batch, (lines, sizes) => this.writeBatch(lines, sizes), (options.postgres?.connections ?? 1) + 1)
   }
 
   start(): void {
     this.sink.start(this.deadline)
     for (const stage of this.stages) stage.start?.()
+    this.fanout?.start(this.deadline)
   }
 
   /**
@@ -154,18 +157,20 @@ export class Pipeline {
 
   /**
    * Resolves when every line accepted so far is settled (committed, dropped or
-   * failed), or once the retry budget (plus one attempt's connect timeout) has
-   * passed while the database does not answer: what is still pending then shows
-   * in the counters as queued or not yet settled.
+   * failed), or once Postgres's retry budget (plus one attempt's connect
+   * timeout) has passed while the database does not answer: what is still
+   * pending then shows in the counters as queued or not yet settled.
    */
   async flush(): Promise<void> {
-    const { retry, connectTimeoutMs } = this.options.postgres
-    await settleBy(this.flushStages(), Date.now() + retry.budgetMs + connectTimeoutMs + 1000)
+    const postgres = this.options.postgres
+    if (!postgres) return this.flushStages()
+    await settleBy(this.flushStages(), Date.now() + postgres.retry.budgetMs + postgres.connectTimeoutMs + 1000)
   }
 
   private async flushStages(): Promise<void> {
     await this.batcher.drain()
     await Promise.all(this.stages.map((stage) => stage.flush?.(this.deadline)))
+    await this.fanout?.flush(this.deadline)
     // What the stages just sent (metrics_sent, offloaded) must be readable when flush() resolves.
     this.counters.publish()
   }
@@ -201,6 +206,7 @@ export class Pipeline {
     const stagesEnd = { at: hardEnd - Math.min(200, reserve / 4) }
     await Promise.all([
       settleBy(Promise.all(this.stages.map((stage) => stage.close?.(stagesEnd))), stagesEnd.at),
+      settleBy(this.fanout?.close(stagesEnd) ?? Promise.resolve(), stagesEnd.at),
       settleBy(this.sink.close(this.deadline), hardEnd),
     ])
     this.sink.cutOff?.()
@@ -211,7 +217,7 @@ export class Pipeline {
   private abandonOpenBatches(): void {
     for (const batch of this.openBatches) {
       batch.settled = true
-      this.counters.fail('db_unavailable', batch.records)
+      this.counters.fail(this.sink.failReasons?.unavailable ?? 'db_unavailable', batch.records)
     }
     this.openBatches.clear()
   }
@@ -246,8 +252,15 @@ export class Pipeline {
     this.openBatches.add(batch)
     let outcome
     let writeStarted = 0
+    const handToFanout = this.fanout?.reserve(this.deadline)
     try {
-      for (const stage of this.stages) await stage.process(records, this.deadline)
+      try {
+        for (const stage of this.stages) await stage.process(records, this.deadline)
+      } catch (error) {
+        handToFanout?.([]) // frees the places this batch held
+        throw error
+      }
+      handToFanout?.(records)
       writeStarted = performance.now()
       outcome = await this.sink.write(records, this.deadline)
     } finally {
@@ -259,8 +272,9 @@ export class Pipeline {
     this.lastBatchWrote = outcome.written > 0 && outcome.unavailable === 0
     for (const stage of this.stages) stage.settled?.(outcome, performance.now() - writeStarted)
     counters.add('written', outcome.written)
-    counters.fail('db_rejected', outcome.rejected)
-    counters.fail('db_unavailable', outcome.unavailable)
+    const reasons = this.sink.failReasons
+    counters.fail(reasons?.rejected ?? 'db_rejected', outcome.rejected)
+    counters.fail(reasons?.unavailable ?? 'db_unavailable', outcome.unavailable)
     counters.add('batches')
     counters.publish()
     // Not while the database is failing (part of the batch could not be written): the notice would only wait too.
