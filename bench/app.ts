@@ -4,20 +4,27 @@
  */
 import { writeFileSync } from 'node:fs'
 import type { AppResult, AppSpec, SystemName } from './bench-spec.js'
+import { runCopyBatches } from './systems/copy-batches.js'
+import { runCreateSluice } from './systems/create-sluice.js'
 import { runPinoFile } from './systems/pino-file.js'
+import { runPinoNoop } from './systems/pino-noop.js'
 import { runPinoPostgresApp } from './systems/pino-postgres.js'
 import { BIG_CHANNEL, runPinoSluice } from './systems/pino-sluice.js'
 import { runPinoSync } from './systems/pino-sync.js'
 import { runRawCopy } from './systems/raw-copy.js'
 
 const RUNNERS: Record<SystemName, (spec: AppSpec) => Promise<AppResult>> = {
+  'pino-noop': runPinoNoop,
   'pino-sync': runPinoSync,
+  'create-sluice': runCreateSluice,
+  'create-sluice-big': (spec) => runCreateSluice({ ...spec, sluiceOptions: { ...spec.sluiceOptions, channel: BIG_CHANNEL } }),
   'pino-file': runPinoFile,
   'pino-sluice': (spec) => runPinoSluice(spec),
   'pino-sluice-sync': (spec) => runPinoSluice(spec, true),
   'pino-sluice-big': (spec) => runPinoSluice({ ...spec, sluiceOptions: { ...spec.sluiceOptions, channel: BIG_CHANNEL } }),
   'pino-postgres': runPinoPostgresApp,
   'raw-copy': runRawCopy,
+  'copy-5000': runCopyBatches,
 }
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as AppSpec

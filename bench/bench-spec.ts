@@ -1,18 +1,47 @@
 /** What the parent (run.ts) asks one child process (app.ts) to do, and what the child reports back. */
-export const SYSTEMS = ['pino-sync', 'pino-file', 'pino-sluice', 'pino-sluice-sync', 'pino-sluice-big', 'pino-postgres', 'raw-copy'] as const
+export const SYSTEMS = [
+  'pino-noop',
+  'pino-sync',
+  'pino-file',
+  'create-sluice',
+  'create-sluice-big',
+  'pino-sluice',
+  'pino-sluice-sync',
+  'pino-sluice-big',
+  'pino-postgres',
+  'raw-copy',
+  'copy-5000',
+] as const
 export type SystemName = (typeof SYSTEMS)[number]
 
 export const SCENARIOS = ['burst', 'sustained', 'slow-db'] as const
 export type ScenarioName = (typeof SCENARIOS)[number]
 
 export const SYSTEM_LABELS: Record<SystemName, string> = {
+  'pino-noop': 'pino → no-op destination (floor)',
+  'create-sluice': 'createSluice → Postgres',
+  'create-sluice-big': 'createSluice, channel 2M records / 1 GiB',
   'pino-sync': 'pino sync → /dev/null',
   'pino-file': 'pino/file transport → /dev/null',
-  'pino-sluice': 'pino-sluice → Postgres',
+  'pino-sluice': 'pino.transport(pino-sluice) → Postgres',
   'pino-sluice-sync': 'pino-sluice, transport sync: true',
   'pino-sluice-big': 'pino-sluice, channel 2M records / 1 GiB',
   'pino-postgres': 'pino-postgres (stdin) → Postgres',
-  'raw-copy': 'raw postgres.js COPY',
+  'raw-copy': 'raw postgres.js COPY, one tx',
+  'copy-5000': 'COPY, 5000-row txs, unindexed (ceiling)',
+}
+
+/** Systems that write nowhere (their floor is the logger itself). */
+const NO_DATABASE: readonly SystemName[] = ['pino-noop', 'pino-sync', 'pino-file']
+/** Systems without a logger: rows are encoded straight into COPY. */
+const NO_LOGGER: readonly SystemName[] = ['raw-copy', 'copy-5000']
+
+export function usesDatabase(system: SystemName): boolean {
+  return !NO_DATABASE.includes(system)
+}
+
+export function usesLogger(system: SystemName): boolean {
+  return !NO_LOGGER.includes(system)
 }
 
 export interface Emission {
@@ -43,6 +72,8 @@ export interface AppResult {
   doneMs: number | undefined
   rssBeforeBytes: number
   maxRssBytes: number
+  /** CPU ms of the whole process (app thread + worker) from the first call until done. */
+  cpuMs?: number
   /** pino-sluice's own counters after close. */
   counters?: Record<string, number>
 }

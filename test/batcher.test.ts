@@ -67,6 +67,47 @@ describe('Batcher', () => {
     expect(batches).toEqual([['aaa'], ['bbb']])
   })
 
+  it('a channel smaller than a batch is due when full (records), with an idle sink and no timer', async () => {
+    const { batches, offer } = setup({ maxRecords: 10 }, 4)
+    for (const l of 'abc') offer(l)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(batches).toEqual([])
+    offer('d')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(batches).toEqual([['a', 'b', 'c', 'd']])
+  })
+
+  it('a channel of fewer bytes than a batch is due when half full by bytes', async () => {
+    const channel = new BoundedChannel({ maxRecords: 100, maxBytes: 20, overflow: 'drop-newest' })
+    const batches: string[][] = []
+    const batcher = new Batcher(channel, { ...options, maxRecords: 100, maxBytes: 1_000_000 }, async (lines) => void batches.push(lines))
+    const offer = (line: string): void => {
+      expect(channel.push(line, line.length)).toBe(0)
+      batcher.queued(30)
+    }
+    offer('aaaa')
+    offer('bbbb')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(batches).toEqual([])
+    offer('cc')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(batches).toEqual([['aaaa', 'bbbb', 'cc']])
+  })
+
+  it('a burst larger than a small channel is written as it comes, not dropped (batch > channel)', async () => {
+    const { batches, channel, batcher } = setup({ maxRecords: 10_000 }, 8)
+    let dropped = 0
+    for (let i = 0; i < 100; i++) {
+      dropped += channel.push(String(i), 1)
+      batcher.queued(30)
+      // The sink resolves in a microtask: a line arriving later finds the channel emptied.
+      await vi.advanceTimersByTimeAsync(0)
+    }
+    await vi.advanceTimersByTimeAsync(options.intervalMs)
+    expect(dropped).toBe(0)
+    expect(batches.flat()).toHaveLength(100)
+  })
+
   it('drain writes everything queued, in batches, and resolves when empty', async () => {
     const { batches, offer, batcher, channel } = setup()
     for (const l of 'abcdefg') offer(l)

@@ -14,10 +14,12 @@ export async function runLogger(
   finish: () => Promise<{ done: boolean; counters?: Record<string, number> }>,
 ): Promise<AppResult> {
   const rssBeforeBytes = process.memoryUsage().rss
+  const cpuBefore = process.cpuUsage()
   const timing = await emit(emission, (i) => logger.info(...logArgs(i)))
   // pino unrefs its transport worker: without a ref'd handle the process would exit while we wait for it.
   const keepAlive = setInterval(() => {}, 1000)
   const { done, counters } = await finish().finally(() => clearInterval(keepAlive))
   const doneMs = done ? nowMs() : undefined
-  return { ...timing, doneMs, rssBeforeBytes, maxRssBytes: process.resourceUsage().maxRSS * 1024, counters }
+  const cpu = process.cpuUsage(cpuBefore)
+  return { ...timing, doneMs, cpuMs: (cpu.user + cpu.system) / 1000, rssBeforeBytes, maxRssBytes: process.resourceUsage().maxRSS * 1024, counters }
 }

@@ -37,6 +37,7 @@ export function connect(options: PostgresOptions): Sql {
     onnotice: () => {},
     // Our SQL only sends text and jsonb; no type-fetching round trip needed.
     fetch_types: false,
-    connection: { application_name: 'pino-sluice' },
+    // Per connection rather than `set local` in each batch's transaction: one round trip less per batch.
+    connection: { application_name: 'pino-sluice', ...(options.synchronousCommit === 'off' ? { synchronous_commit: 'off' } : {}) },
   })
 }

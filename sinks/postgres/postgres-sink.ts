@@ -1,10 +1,11 @@
 import type { LogRecord } from '../../src/records/log-record.js'
+import { workerProfile } from '../../src/profile/worker-profile.js'
 import { isSpanValue } from '../../src/spans/span-record.js'
 import type { BatchOutcome, Deadline, PrimarySink } from '../sink.js'
 import { Backoff, sleep } from './backoff.js'
 import { describeError, isTransient } from './classify-error.js'
 import { connect, type Sql } from './connect.js'
-import { copyLogRows } from './copy-log-rows.js'
+import { copyLogRows, encodeCopyRows } from './copy-log-rows.js'
 import { logsMigrations } from './logs-schema.js'
 import { toLogRow, type LogRow } from './log-row.js'
 import { migrate, type Migration } from './migrations.js'
@@ -41,7 +42,8 @@ function add(a: BatchOutcome, b: BatchOutcome): BatchOutcome {
 
 /**
  * Writes batches into Postgres: one transaction per batch with
- * `synchronous_commit = off`, log rows by COPY and span rows (few, wide) in
+ * `synchronous_commit = off` (a lone COPY statement when the batch has no
+ * spans), log rows by COPY and span rows (few, wide) in
  * one jsonb parameter. Transient failures are
  * retried with backoff; before a retry we ask the database whether the
  * previous attempt committed after all (by writer id and sequence range), so
@@ -114,7 +116,9 @@ export class PostgresSink implements PrimarySink {
 
   private async writeWithRetry(records: LogRecord[], deadline: Deadline): Promise<BatchOutcome> {
     const backoff = new Backoff(this.options.retry, deadline)
+    const mark = workerProfile?.now() ?? 0
     const rows = this.toRows(records)
+    workerProfile?.add('encodeMs', mark)
     let attempted = false
     for (;;) {
       try {
@@ -179,11 +183,37 @@ export class PostgresSink implements PrimarySink {
   }
 
   private async insert(rows: { logs: LogRow[]; spans: SpanRow[] }): Promise<void> {
+    let mark = workerProfile?.now() ?? 0
+    const copyText = encodeCopyRows(rows.logs)
+    if (workerProfile) mark = workerProfile.add('encodeMs', mark)
     await this.maintenance.beforeInsert(rows)
-    await this.sql.begin(async (tx) => {
-      if (this.options.synchronousCommit === 'off') await tx`set local synchronous_commit = off`
-      if (rows.logs.length > 0) await copyLogRows(tx as unknown as Sql, this.names, rows.logs)
-      if (rows.spans.length > 0) await insertSpanRows(tx as unknown as Sql, this.names, rows.spans)
-    })
+    // synchronous_commit is set per connection (connect.ts). Log rows alone go
+    // as one COPY statement, a transaction of its own: no BEGIN/COMMIT round
+    // trips. Spans must commit with the log rows of their batch, in one transaction.
+    if (rows.spans.length === 0) {
+      // A reserved connection: postgres.js would pipeline another batch's COPY onto a pooled one mid-COPY.
+      const connection = await this.sql.reserve()
+      workerProfile?.txStarted()
+      if (workerProfile) mark = workerProfile.add('waitBeforeCopyMs', mark)
+      try {
+        await copyLogRows(connection as unknown as Sql, this.names, copyText)
+      } finally {
+        connection.release()
+        workerProfile?.txEnded()
+      }
+      return
+    }
+    await this.sql
+      .begin(async (tx) => {
+        workerProfile?.txStarted()
+        if (workerProfile) mark = workerProfile.add('waitBeforeCopyMs', mark)
+        if (rows.logs.length > 0) await copyLogRows(tx as unknown as Sql, this.names, copyText)
+        await insertSpanRows(tx as unknown as Sql, this.names, rows.spans)
+        if (workerProfile) mark = workerProfile.now()
+      })
+      .finally(() => {
+        workerProfile?.add('commitMs', mark)
+        workerProfile?.txEnded()
+      })
   }
 }

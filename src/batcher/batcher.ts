@@ -9,7 +9,11 @@ export interface BatchSink {
 /**
  * Decides when queued lines become a batch: when `maxRecords` or `maxBytes`
  * are queued, `intervalMs` after the first queued line, at once for a line at
- * or above `flushLevel`, and whenever someone waits on `drain()`.
+ * or above `flushLevel`, and whenever someone waits on `drain()`. A channel
+ * smaller than a batch counts as due when it is full (records), or half full
+ * (bytes: whether the next line fits is unknown): otherwise a batch larger
+ * than the channel would never become due and the channel would overflow
+ * with an idle database (issue 17, item 5).
  *
  * Up to `maxInFlight` batches are handled at once, so the next batch is parsed
  * and encoded while the previous one waits on the database (measured: the
@@ -22,13 +26,19 @@ export class Batcher {
   private forced = 0
   private draining = 0
   private readonly inFlight = new Set<Promise<void>>()
+  private readonly dueRecords: number
+  private readonly dueBytes: number
 
   constructor(
     private readonly channel: BoundedChannel,
     private readonly options: BatchOptions,
     private readonly sink: BatchSink,
     private readonly maxInFlight = 1,
-  ) {}
+  ) {
+    const limits = channel.limits
+    this.dueRecords = Math.min(options.maxRecords, limits.maxRecords)
+    this.dueBytes = options.maxBytes <= limits.maxBytes / 2 ? options.maxBytes : Math.floor(limits.maxBytes / 2)
+  }
 
   /** Called after lines were queued; `level` is the highest level among them. */
   queued(level: number): void {
@@ -61,7 +71,7 @@ export class Batcher {
 
   private isDue(): boolean {
     const { length, bytes } = this.channel
-    return length > 0 && (this.forced > 0 || this.draining > 0 || length >= this.options.maxRecords || bytes >= this.options.maxBytes)
+    return length > 0 && (this.forced > 0 || this.draining > 0 || length >= this.dueRecords || bytes >= this.dueBytes)
   }
 
   /** Starts batches while they are due and there is room in flight; otherwise waits for the timer. */

@@ -8,6 +8,7 @@ import type { Counters } from '../counters/counters.js'
 import type { ResolvedOptions } from '../options/resolve-options.js'
 import type { LogRecord } from '../records/log-record.js'
 import { parseLine } from '../records/parse-line.js'
+import { workerProfile } from '../profile/worker-profile.js'
 import { peekLevel } from '../records/peek-level.js'
 import { dropNotice, type DropTally } from './drop-notice.js'
 
@@ -138,11 +139,14 @@ export class Pipeline {
     await Promise.all(this.stages.map((stage) => stage.close?.(this.deadline)))
     await this.sink.close()
     this.publishQueue()
+    workerProfile?.write()
   }
 
   private async writeBatch(lines: string[], sizes: number[]): Promise<void> {
     const counters = this.counters
     const now = Date.now()
+    let mark = workerProfile?.now() ?? 0
+    workerProfile?.batchStarted(lines.length)
     const records: LogRecord[] = []
     let bytes = 0
     for (const [i, line] of lines.entries()) {
@@ -157,7 +161,9 @@ export class Pipeline {
       records.push(parsed.record)
     }
     this.publishQueue()
+    if (workerProfile) mark = workerProfile.add('parseMs', mark)
     for (const stage of this.stages) await stage.process(records, this.deadline)
+    workerProfile?.add('stagesMs', mark)
     const writeStarted = performance.now()
     const outcome = await this.sink.write(records, this.deadline)
     for (const stage of this.stages) stage.settled?.(outcome, performance.now() - writeStarted)
@@ -166,6 +172,7 @@ export class Pipeline {
     counters.fail('db_unavailable', outcome.unavailable)
     counters.add('batches')
     counters.publish()
+    workerProfile?.batchEnded()
     if (outcome.written > 0 && bytes > 0) await this.announceDrops()
   }
 
