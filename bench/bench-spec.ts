@@ -14,8 +14,20 @@ export const SYSTEMS = [
 ] as const
 export type SystemName = (typeof SYSTEMS)[number]
 
-export const SCENARIOS = ['burst', 'sustained', 'slow-db'] as const
+export const SCENARIOS = ['burst', 'sustained', 'slow-db', 'startup-exit', 'startup-natural'] as const
 export type ScenarioName = (typeof SCENARIOS)[number]
+
+/** Startup scenarios: lines logged before the worker has connected, then the app leaves; only pino-sluice's two entry points. */
+const STARTUP_SYSTEMS: readonly SystemName[] = ['create-sluice', 'pino-sluice']
+
+export function isStartup(scenario: ScenarioName): boolean {
+  return scenario === 'startup-exit' || scenario === 'startup-natural'
+}
+
+/** Whether `system` takes part in `scenario`. */
+export function runsIn(scenario: ScenarioName, system: SystemName): boolean {
+  return !isStartup(scenario) || STARTUP_SYSTEMS.includes(system)
+}
 
 export const SYSTEM_LABELS: Record<SystemName, string> = {
   'pino-noop': 'pino → no-op destination (floor)',

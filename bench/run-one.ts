@@ -38,6 +38,7 @@ export interface RunResult {
 export function emissionFor(config: BenchConfig, scenario: ScenarioName): Emission {
   if (scenario === 'sustained') return { records: config.rate * config.seconds, rate: config.rate }
   if (scenario === 'slow-db') return { records: config.slowRecords, rate: undefined }
+  if (scenario === 'startup-exit' || scenario === 'startup-natural') return { records: config.startupRecords, rate: undefined }
   return { records: config.records, rate: undefined }
 }
 

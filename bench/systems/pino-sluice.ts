@@ -8,7 +8,7 @@ import { runLogger } from './run-logger.js'
 /** A channel that holds a whole default burst: measures the database path without drops (and what holding it costs in RSS). */
 export const BIG_CHANNEL = { maxRecords: 2_000_000, maxBytes: 1024 * 2 ** 20 }
 
-const WORKER_ENTRY = fileURLToPath(new URL('../../src/index.js', import.meta.url))
+export const WORKER_ENTRY = fileURLToPath(new URL('../../src/index.js', import.meta.url))
 
 /**
  * pino-sluice with its defaults (plus any --sluice options): done once flush(cb)
