@@ -3,6 +3,9 @@ import { createSluice } from '../../src/index.js'
 import type { AppResult, AppSpec } from '../bench-spec.js'
 import { runLogger } from './run-logger.js'
 
+/** A record the row count leaves out (bench-database.ts skips rows whose data has `pino_sluice`). */
+export const WARM_UP = { pino_sluice: 'bench warm-up' }
+
 /**
  * pino-sluice the way the README tells apps to use it: `createSluice(options)`
  * and `pino(sluice.transport)`, done once `flush()` resolves. Only the public
@@ -12,10 +15,18 @@ import { runLogger } from './run-logger.js'
 export async function runCreateSluice(spec: AppSpec): Promise<AppResult> {
   const sluice = createSluice({ ...spec.sluiceOptions, postgres: { url: spec.databaseUrl, table: spec.table }, exit: { report: false } })
   const logger = pino(sluice.transport)
-  const result = await runLogger(logger, spec.emission, async () => {
-    await sluice.flush()
-    return { done: true }
-  })
+  const result = await runLogger(
+    logger,
+    spec.emission,
+    async () => {
+      await sluice.flush()
+      return { done: true }
+    },
+    async () => {
+      logger.info(WARM_UP)
+      await sluice.flush()
+    },
+  )
   await sluice.close()
   return { ...result, counters: sluice.stats.readFlat() }
 }

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import pino from 'pino'
 import { createStats } from '../../src/index.js'
 import type { AppResult, AppSpec } from '../bench-spec.js'
+import { WARM_UP } from './create-sluice.js'
 import { runLogger } from './run-logger.js'
 
 /** A channel that holds a whole default burst: measures the database path without drops (and what holding it costs in RSS). */
@@ -27,10 +28,19 @@ export async function runPinoSluice(spec: AppSpec, sync = false): Promise<AppRes
   })
   await once(transport, 'ready')
   const logger = pino(transport)
-  const result = await runLogger(logger, spec.emission, async () => {
-    await new Promise<void>((resolve, reject) => transport.flush((error?: Error) => (error ? reject(error) : resolve())))
-    return { done: true }
-  })
+  const flush = (): Promise<void> => new Promise<void>((resolve, reject) => transport.flush((error?: Error) => (error ? reject(error) : resolve())))
+  const result = await runLogger(
+    logger,
+    spec.emission,
+    async () => {
+      await flush()
+      return { done: true }
+    },
+    async () => {
+      logger.info(WARM_UP)
+      await flush()
+    },
+  )
   const keepAlive = setInterval(() => {}, 1000)
   const closed = once(transport, 'close')
   transport.end()

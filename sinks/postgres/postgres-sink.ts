@@ -42,8 +42,7 @@ function add(a: BatchOutcome, b: BatchOutcome): BatchOutcome {
 
 /**
  * Writes batches into Postgres: one transaction per batch with
- * `synchronous_commit = off` (a lone COPY statement when the batch has no
- * spans), log rows by COPY and span rows (few, wide) in
+ * `synchronous_commit = off`, log rows by COPY and span rows (few, wide) in
  * one jsonb parameter. Transient failures are
  * retried with backoff; before a retry we ask the database whether the
  * previous attempt committed after all (by writer id and sequence range), so
@@ -187,33 +186,23 @@ export class PostgresSink implements PrimarySink {
     const copyText = encodeCopyRows(rows.logs)
     if (workerProfile) mark = workerProfile.add('encodeMs', mark)
     await this.maintenance.beforeInsert(rows)
-    // synchronous_commit is set per connection (connect.ts). Log rows alone go
-    // as one COPY statement, a transaction of its own: no BEGIN/COMMIT round
-    // trips. Spans must commit with the log rows of their batch, in one transaction.
-    if (rows.spans.length === 0) {
-      // A reserved connection: postgres.js would pipeline another batch's COPY onto a pooled one mid-COPY.
-      const connection = await this.sql.reserve()
-      workerProfile?.txStarted()
-      if (workerProfile) mark = workerProfile.add('waitBeforeCopyMs', mark)
-      try {
-        await copyLogRows(connection as unknown as Sql, this.names, copyText)
-      } finally {
-        connection.release()
-        workerProfile?.txEnded()
-      }
-      return
-    }
+    // synchronous_commit is set per connection (connect.ts), not per transaction: one round trip less per batch.
+    // (A lone COPY outside a transaction would save BEGIN/COMMIT too, but postgres.js pipelines pooled
+    // queries onto a connection mid-COPY, and its reserve() does not recover from a server crash.)
+    let opened = false
     await this.sql
       .begin(async (tx) => {
+        opened = true
         workerProfile?.txStarted()
         if (workerProfile) mark = workerProfile.add('waitBeforeCopyMs', mark)
         if (rows.logs.length > 0) await copyLogRows(tx as unknown as Sql, this.names, copyText)
-        await insertSpanRows(tx as unknown as Sql, this.names, rows.spans)
+        if (rows.spans.length > 0) await insertSpanRows(tx as unknown as Sql, this.names, rows.spans)
         if (workerProfile) mark = workerProfile.now()
       })
       .finally(() => {
-        workerProfile?.add('commitMs', mark)
-        workerProfile?.txEnded()
+        if (!opened || !workerProfile) return
+        workerProfile.add('commitMs', mark)
+        workerProfile.txEnded()
       })
   }
 }
