@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { Batcher } from '../src/batcher/batcher.js'
+import { Batcher, DUE_RECORDS } from '../src/batcher/batcher.js'
 import { BoundedChannel } from '../src/channel/bounded-channel.js'
 
 const options = { maxRecords: 3, maxBytes: 1_000_000, intervalMs: 1000, flushLevel: 50 }
@@ -106,6 +106,42 @@ describe('Batcher', () => {
     await vi.advanceTimersByTimeAsync(options.intervalMs)
     expect(dropped).toBe(0)
     expect(batches.flat()).toHaveLength(100)
+  })
+
+  it('batches follow the backlog: due at DUE_RECORDS, then as large as maxRecords allows while lines wait', async () => {
+    const maxRecords = DUE_RECORDS * 5
+    const channel = new BoundedChannel({ maxRecords: 100_000, maxBytes: 100_000_000, overflow: 'drop-newest' })
+    const sizes: number[] = []
+    const releases: (() => void)[] = []
+    const batcher = new Batcher(channel, { ...options, maxRecords }, async (lines) => {
+      sizes.push(lines.length)
+      await new Promise<void>((resolve) => releases.push(resolve))
+    })
+    const offer = (count: number): void => {
+      for (let i = 0; i < count; i++) channel.push('x', 1)
+      batcher.queued(30)
+    }
+    offer(DUE_RECORDS - 1)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(sizes).toEqual([])
+    offer(1)
+    await vi.advanceTimersByTimeAsync(0)
+    // Small and prompt at a low rate: the first batch goes at DUE_RECORDS.
+    expect(sizes).toEqual([DUE_RECORDS])
+    // While it is in the database, a backlog builds up: the next batch takes all of it, up to maxRecords.
+    offer(DUE_RECORDS * 3)
+    releases.shift()?.()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(sizes).toEqual([DUE_RECORDS, DUE_RECORDS * 3])
+    offer(maxRecords + 10)
+    releases.shift()?.()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(sizes).toEqual([DUE_RECORDS, DUE_RECORDS * 3, maxRecords])
+    releases.shift()?.()
+    await vi.advanceTimersByTimeAsync(options.intervalMs)
+    releases.shift()?.()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(sizes).toEqual([DUE_RECORDS, DUE_RECORDS * 3, maxRecords, 10])
   })
 
   it('drain writes everything queued, in batches, and resolves when empty', async () => {

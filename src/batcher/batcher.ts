@@ -7,9 +7,16 @@ export interface BatchSink {
 }
 
 /**
- * Decides when queued lines become a batch: when `maxRecords` or `maxBytes`
- * are queued, `intervalMs` after the first queued line, at once for a line at
- * or above `flushLevel`, and whenever someone waits on `drain()`. A channel
+ * Decides when queued lines become a batch: when `DUE_RECORDS` (or
+ * `maxRecords`, if smaller) or `maxBytes` are queued, `intervalMs` after the
+ * first queued line, at once for a line at or above `flushLevel`, and
+ * whenever someone waits on `drain()`.
+ *
+ * A due batch takes everything queued, up to `maxRecords` and `maxBytes`:
+ * batches follow the backlog. At a low rate they stay small and prompt; when
+ * lines pile up while the database is busy, the next batch takes them all,
+ * and fewer, larger transactions catch up faster (measured: a 200k burst
+ * took <BATCH_GAIN> less time with 5000-record batches than with 1000). A channel
  * smaller than a batch counts as due when it is full (records), or half full
  * (bytes: whether the next line fits is unknown): otherwise a batch larger
  * than the channel would never become due and the channel would overflow
@@ -20,6 +27,9 @@ export interface BatchSink {
  * worker sat idle 59% of a burst with one batch in flight). Lines keep queuing
  * in the channel meanwhile, which is what bounds memory while the database is slow.
  */
+/** Queued records that make a batch due; larger batches form only from a backlog. */
+export const DUE_RECORDS = 1000
+
 export class Batcher {
   private timer: NodeJS.Timeout | undefined
   /** Lines that must go out whatever the size thresholds say (timer fired, urgent record). */
@@ -36,7 +46,7 @@ export class Batcher {
     private readonly maxInFlight = 1,
   ) {
     const limits = channel.limits
-    this.dueRecords = Math.min(options.maxRecords, limits.maxRecords)
+    this.dueRecords = Math.min(DUE_RECORDS, options.maxRecords, limits.maxRecords)
     this.dueBytes = options.maxBytes <= limits.maxBytes / 2 ? options.maxBytes : Math.floor(limits.maxBytes / 2)
   }
 

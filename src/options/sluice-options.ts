@@ -48,7 +48,11 @@ export interface SluiceOptions {
     overflow?: 'drop-newest' | 'drop-oldest'
   }
   batch?: {
-    /** Records per Postgres transaction. Default 1000. */
+    /**
+     * Most records per Postgres transaction. Default 5000. A batch is due once
+     * 1000 records (or this many, if fewer) are queued; larger batches form when
+     * records pile up while the database is busy.
+     */
     maxRecords?: number
     /** Raw bytes per batch. Default 8 MiB. */
     maxBytes?: number
