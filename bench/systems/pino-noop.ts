@@ -8,6 +8,6 @@ import { runLogger } from './run-logger.js'
  * app thread (ns per call, RSS) is measured against this.
  */
 export async function runPinoNoop(spec: AppSpec): Promise<AppResult> {
-  const logger = pino({ write() {} })
+  const logger = pino({}, { write() {} })
   return runLogger(logger, spec.emission, async () => ({ done: true }))
 }

@@ -10,7 +10,7 @@ export interface SluiceOptions {
     table?: string
     /** Schema of the tables. Default 'public'. */
     schema?: string
-    /** Connections per worker. Default 1. */
+    /** Connections per worker. Default 2: one COPY is sent while Postgres works on the other. */
     connections?: number
     /** Connect timeout in ms. Default 5000. */
     connectTimeoutMs?: number
