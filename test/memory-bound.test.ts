@@ -17,12 +17,12 @@ it('keeps app RSS growth and worker heap bounded during a 1M-record burst into a
   const { rssBefore, rssPeak, workerHeapPeak, stats, final } = JSON.parse(stdout)
   console.log(`RSS growth ${((rssPeak - rssBefore) / MiB).toFixed(1)} MiB, worker heap peak ${(workerHeapPeak / MiB).toFixed(1)} MiB`)
   expect(stats.received).toBe(1_000_000)
-  expect(stats.queuedRecords).toBeLessThanOrEqual(8192)
-  expect(stats.droppedBy.overflow).toBeGreaterThan(900_000)
+  expect(stats.queued_records).toBeLessThanOrEqual(8192)
+  expect(stats.dropped_overflow).toBeGreaterThan(900_000)
   // Goal: 64 MiB; asserted with headroom for noisy machines.
   expect(rssPeak - rssBefore).toBeLessThan(160 * MiB)
   // Channel bound 64 MiB (far from reached: 8192 records) plus a fixed overhead.
   expect(workerHeapPeak).toBeLessThan(64 * MiB + 64 * MiB)
   expect(final.received).toBe(final.written + final.dropped + final.failed)
-  expect(final.failedBy.db_unavailable + final.droppedBy.exit_timeout).toBe(final.received - final.droppedBy.overflow)
+  expect(final.failed_db_unavailable + final.dropped_exit_timeout).toBe(final.received - final.dropped_overflow)
 })

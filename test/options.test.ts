@@ -22,6 +22,13 @@ describe('options are validated once, with messages that name the option and the
     expect(attempt({})).toThrow(/options\.postgres\.url is missing.*DATABASE_URL/)
   })
 
+  it('treats an option set to undefined as absent (the types allow it, for `url: process.env.DATABASE_URL`)', () => {
+    const resolved = resolveOptions({ postgres: { url: undefined, table: undefined, retry: undefined }, channel: undefined, s3: undefined, cloudwatch: undefined, stats: undefined, counters: undefined }, { DATABASE_URL: url })
+    expect(resolved.postgres).toMatchObject({ url, table: 'logs' })
+    expect(resolved.channel.maxRecords).toBe(8192)
+    expect([resolved.s3, resolved.cloudwatch, resolved.stats, resolved.counters]).toEqual([undefined, undefined, undefined, undefined])
+  })
+
   it('never repeats a URL (it may hold a password) in an error', () => {
     expect(attempt({ postgres: { url: 'mysql://u:secret@h/db' } })).toThrow(/must start with postgres:\/\//)
     expect(attempt({ postgres: { url: 'mysql://u:secret@h/db' } })).not.toThrow(/secret/)
@@ -30,6 +37,19 @@ describe('options are validated once, with messages that name the option and the
   it('rejects unknown keys with a suggestion', () => {
     expect(attempt({ postgres: { url }, chanel: {} })).toThrow('options has an unknown key "chanel". Did you mean "channel"?')
     expect(attempt({ postgres: { url }, batch: { maxRecord: 5 } })).toThrow(/options\.batch has an unknown key "maxRecord"\. Did you mean "maxRecords"\?/)
+  })
+
+  it('points a key given at the top level to the section it belongs in', () => {
+    expect(attempt({ table: 'app_logs' }, { DATABASE_URL: url })).toThrow(
+      'options has an unknown key "table". Did you mean "postgres.table"? It belongs inside its section: { postgres: { table: ... } }.',
+    )
+    expect(attempt({ url })).toThrow(/unknown key "url"\. Did you mean "postgres\.url"\?/)
+    expect(attempt({ postgres: { url }, bucket: 'b' })).toThrow(/Did you mean "s3\.bucket"\?/)
+    // A key two sections share: both are named.
+    expect(attempt({ postgres: { url }, maxRecords: 10 })).toThrow(/Did you mean "channel\.maxRecords" or "batch\.maxRecords"\?/)
+    expect(attempt({ postgres: { url }, region: 'eu-west-1' })).toThrow(/Did you mean "s3\.region" or "cloudwatch\.region"\?/)
+    // A misspelt section still gets the spelling hint.
+    expect(attempt({ postgres: { url }, postgress: {} })).toThrow('options has an unknown key "postgress". Did you mean "postgres"?')
   })
 
   it('rejects wrong types and ranges, naming the option, the value and the default', () => {
@@ -47,6 +67,17 @@ describe('options are validated once, with messages that name the option and the
       expect(attempt({ postgres: { url, table } })).toThrow(OptionsError)
     }
     expect(resolveOptions({ postgres: { url, table: 'app_logs_2' } }, {}).postgres.table).toBe('app_logs_2')
+  })
+
+  it('sends a schema-qualified table name to postgres.schema, and an upper-case one to lower case', () => {
+    expect(attempt({ postgres: { url, table: 'public.app_logs' } })).toThrow(
+      /options\.postgres\.table must be a plain SQL identifier .*got "public\.app_logs"\. The schema is an option of its own: pass \{ table: 'app_logs', schema: 'public' \} \(postgres\.schema, default 'public'\)\./,
+    )
+    expect(attempt({ postgres: { url, table: 'Audit.AppLogs' } })).toThrow(/pass \{ table: 'applogs', schema: 'audit' \}/)
+    expect(attempt({ postgres: { url, table: 'AppLogs' } })).toThrow(/got "AppLogs"\. Use lower case: 'applogs'\./)
+    expect(attempt({ postgres: { url, table: 'logs; drop table users' } })).not.toThrow(/schema|lower case/)
+    // A dotted schema is not split into anything.
+    expect(attempt({ postgres: { url, schema: 'a.b' } })).not.toThrow(/is an option of its own/)
   })
 
   it('surfaces an invalid option as an error event on the transport', async () => {

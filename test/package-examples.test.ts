@@ -110,10 +110,11 @@ describe('examples', () => {
     }
   })
 
-  it.skipIf(!hasFastify)('fastify: request logs through logger.transport land in Postgres', async () => {
+  it.skipIf(!hasFastify)('fastify: request logs through logger.transport and through loggerInstance on createSluice land in Postgres', async () => {
     const result = await example('fastify.js', withDatabase())
     expect(result.code).toBe(0)
-    expect(result.stdout).toContain('3 × saying hello')
+    expect(result.stdout).toMatch(/example_fastify_logs:\n(.*\n)* {2}3 × saying hello/)
+    expect(result.stdout).toMatch(/example_fastify_ring_logs:\n(.*\n)* {2}3 × saying hello/)
   })
 
   it.skipIf(hasFastify)('fastify without fastify installed says how to get it and exits 1', async () => {

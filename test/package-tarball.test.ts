@@ -31,9 +31,15 @@ interface PackResult {
 }
 
 async function npm(args: string[], cwd: string): Promise<string> {
-  const { stdout } = await run('npm', args, { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, npm_config_update_notifier: 'false' } })
-  return stdout
+  return (await npmOutput(args, cwd)).stdout
 }
+
+async function npmOutput(args: string[], cwd: string): Promise<{ stdout: string; stderr: string }> {
+  return run('npm', args, { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, npm_config_update_notifier: 'false' } })
+}
+
+/** The lifecycle scripts npm runs in the user's app when it installs a package. */
+const INSTALL_TIME_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare', 'preprepare', 'postprepare']
 
 /** npm may print lifecycle noise before the JSON; the JSON array is the last thing on stdout. */
 function parsePack(stdout: string): PackResult {
@@ -69,13 +75,14 @@ describe('npm pack --dry-run', () => {
     console.info(`npm pack: ${pack.entryCount} files, ${(pack.size / 1024).toFixed(1)} KiB packed, ${(pack.unpackedSize / 1024).toFixed(1)} KiB unpacked`)
   })
 
-  it('ships only the built library, its types, README, LICENSE and package.json', () => {
+  it('ships only the built library, its types, the README and docs/, LICENSE and package.json', () => {
     const paths = pack.files.map((f) => f.path)
-    const outside = paths.filter((p) => !/^(dist\/src\/|dist\/sinks\/|README\.md$|LICENSE$|package\.json$)/.test(p))
+    const outside = paths.filter((p) => !/^(dist\/src\/|dist\/sinks\/|docs\/[a-z0-9-]+\.md$|README\.md$|LICENSE$|package\.json$)/.test(p))
     expect(outside).toEqual([])
     expect(paths.filter((p) => /(^|\/)(test|bench|dev|examples)\//.test(p))).toEqual([])
     expect(paths.filter((p) => p.endsWith('.map') || (p.endsWith('.ts') && !p.endsWith('.d.ts')) || p.endsWith('.tsbuildinfo'))).toEqual([])
-    expect(paths).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js']))
+    // docs/ ships so the README's links resolve in node_modules/pino-sluice, and on the registry page (packing points them at unpkg).
+    expect(paths).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'docs/configuration.md', 'package.json', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js']))
     // A lean tarball: the whole library is a few hundred KiB of JS and .d.ts.
     expect(pack.unpackedSize).toBeLessThan(1024 * 1024)
   })
@@ -108,6 +115,7 @@ describe('npm pack --dry-run', () => {
 describe('the packed tarball installed into a fresh app', () => {
   let work: string
   let app: string
+  let installOutput: string
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'pino-sluice-pack-'))
     app = join(work, 'app')
@@ -116,10 +124,17 @@ describe('the packed tarball installed into a fresh app', () => {
     const pinoVersion = (JSON.parse(await readFile(join(ROOT, 'node_modules/pino/package.json'), 'utf8')) as { version: string }).version
     await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'sluice-user-app', private: true, type: 'module' }))
     // From npm's cache (filled by the repo's own install); the registry only for what the cache lacks.
-    await npm(['install', join(work, packed.filename), `pino@${pinoVersion}`, '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock'], app)
+    const installed = await npmOutput(['install', join(work, packed.filename), `pino@${pinoVersion}`, '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock'], app)
+    installOutput = installed.stdout + installed.stderr
   }, 180_000)
   afterAll(async () => {
     if (work) await rm(work, { recursive: true, force: true })
+  })
+
+  it('carries no install-time script: npm runs nothing of ours in the app and does not warn about us', async () => {
+    const manifest = JSON.parse(await readFile(join(app, 'node_modules/pino-sluice/package.json'), 'utf8')) as { scripts?: Record<string, string> }
+    expect(INSTALL_TIME_SCRIPTS.filter((name) => manifest.scripts?.[name] !== undefined)).toEqual([])
+    expect(installOutput).not.toMatch(/pino-sluice@[^\s]* \(/)
   })
 
   it('resolves to the installed copy, not to this checkout, with the worker and cli entries', async () => {

@@ -195,10 +195,11 @@ describe('sluice materialize usage', () => {
   it.each([
     [[], /give exactly one row id/],
     [['12', '13', '--bucket', 'b-1'], /give exactly one row id/],
-    [['12', '--bucket', 'b-1'], /give --url or set DATABASE_URL/],
+    [['12', '--bucket', 'b-1'], /give --url postgres:\/\/… or set DATABASE_URL/],
     [['12', '--url', 'postgres://u@127.0.0.1:1/db'], /give --bucket/],
     [['12', '--url', 'postgres://u@127.0.0.1:1/db', '--bucket', 'b-1', '--checksums', 'never'], /--checksums must be WHEN_SUPPORTED or WHEN_REQUIRED, got "never"/],
-    [['12', '--nope'], /Unknown option '--nope'/],
+    [['12', '--nope'], /unknown option --nope\. Options: --url, --db, --table/],
+    [['12', '--buckt', 'b-1'], /unknown option --buckt\. Did you mean --bucket\?/],
   ])('exits 2 with the problem and the usage for %j', async (args, message) => {
     const { code, stderr } = await run(...args)
     expect(code).toBe(2)

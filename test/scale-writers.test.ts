@@ -72,14 +72,14 @@ describe('many writer processes into one table', () => {
       expect(row?.counters.received).toBe(report.stats.received)
     }
 
-    // `sluice tail --db` sums them.
-    const { code, text } = await captureStdout(() => main(['tail', '--db', databaseUrl(), '--table', table, '--count', '1', '--json']))
+    // `sluice tail --url <postgres>` sums them.
+    const { code, text } = await captureStdout(() => main(['tail', '--url', databaseUrl(), '--table', table, '--count', '1', '--json']))
     expect(code).toBe(0)
     const update = JSON.parse(text.trim()) as { total: Record<string, number>; writers: { pid: number; dropped: number }[] }
     const sum = (key: 'written' | 'dropped' | 'failed' | 'received'): number => results.reduce((n, r) => n + r.report.stats[key], 0)
     expect(update.total).toMatchObject({ received: sum('received'), written: sum('written'), dropped: sum('dropped'), failed: sum('failed') })
     expect(update.writers.map((w) => w.pid).sort()).toEqual(results.map((r) => r.report.pid).sort())
-    const plain = await captureStdout(() => main(['tail', '--db', databaseUrl(), '--table', table, '--count', '1']))
+    const plain = await captureStdout(() => main(['tail', '--url', databaseUrl(), '--table', table, '--count', '1']))
     expect(plain.text).toContain(`writers=${writers} received=${sum('received')} written=${sum('written')}`)
   }, 60_000)
 })

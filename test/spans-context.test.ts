@@ -209,4 +209,31 @@ describe('tracer context', () => {
     expect(() => createTracer(pino(), { price: {} } as never)).toThrow(/unknown option "price"/)
     expect(() => createTracer({} as never)).toThrow(/must be a pino logger/)
   })
+
+  it('refuses unknown span options and points to attributes, before running the callback', async () => {
+    const { tracer, spans } = capture()
+    let ran = false
+    expect(() => tracer.span('root', { user: 7 } as never, () => (ran = true))).toThrow(
+      /tracer: span "root": unknown option "user". Span options are attributes, traceparent, parent; put your own fields under attributes, e\.g\. \{ attributes: \{ "user": … \} \}/,
+    )
+    expect(() => tracer.startSpan('root', { attribute: { a: 1 } } as never)).toThrow(/unknown option "attribute". Did you mean "attributes"\?/)
+    expect(() => tracer.startSpan('root', { traceParent: 'x' } as never)).toThrow(/Did you mean "traceparent"\?/)
+    expect(() => tracer.startSpan('root', 'fast' as never)).toThrow(/options must be an object \{ attributes, traceparent, parent \}, got "fast"/)
+    expect(ran).toBe(false)
+    expect(spans()).toEqual([])
+    // undefined options are the same as none
+    await tracer.span('fine', undefined as never, () => undefined)
+    expect(spans()).toHaveLength(1)
+  })
+
+  it('exposes the trace and span ids in code: span.traceId, span.spanId, tracer.currentSpan()', async () => {
+    const { tracer, span } = capture()
+    let seen: { traceId: string; spanId: string; current: string | undefined } | undefined
+    await tracer.span('handler', { attributes: { user: 7 } }, (s) => {
+      seen = { traceId: s.traceId, spanId: s.spanId, current: tracer.currentSpan()?.traceId }
+    })
+    const record = span('handler')
+    expect(seen).toEqual({ traceId: record.trace_id, spanId: record.span_id, current: record.trace_id })
+    expect(record.attributes).toEqual({ user: 7 })
+  })
 })

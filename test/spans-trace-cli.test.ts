@@ -5,15 +5,16 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import pino from 'pino'
+import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTracer, sluiceMixin } from '../src/index.js'
 import { databaseUrl, expectBalanced, startTransport, type Harness } from './support/transport.js'
 
 const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url))
 
-function sluice(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function sluice(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1', ...env } }, (error, stdout, stderr) => {
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr })
     })
   })
@@ -86,5 +87,42 @@ describe('sluice trace', () => {
     expect(unknown.code).toBe(1)
     expect(unknown.stdout).toContain('(no spans or logs stored for this trace)')
     expect(unknown.stderr).toContain(`nothing stored for trace ${'f'.repeat(32)}`)
+  })
+  it('with the wrong --table (or the default logs): names the missing spans table, lists the spans tables there are and suggests --table', async () => {
+    // A schema of its own, so the list (those in the schema asked for come first) is predictable in a shared database.
+    const schema = `hint_${process.pid}`
+    const sql = postgres(databaseUrl(), { onnotice: () => {}, max: 1 })
+    await sql`create schema if not exists ${sql(schema)}`
+    await sql.end()
+    const other = await startTransport({ postgres: { schema } })
+    await createTracer(pino({ mixin: sluiceMixin }, other.transport)).span('elsewhere', () => undefined)
+    await other.close()
+    const wrong = await sluice(['trace', traceId, '--url', databaseUrl(), '--schema', schema, '--table', 'nope'])
+    expect(wrong.code).toBe(1)
+    expect(wrong.stderr).toMatch(new RegExp(`^sluice trace: no table ${schema}\\.nope_spans; spans tables here: ${schema}\\.${other.table}_spans \\(--table ${other.table} --schema ${schema}\\)(, | and \\d+ more;)`))
+    expect(wrong.stderr).toMatch(/; pass --table with the logs table name\n$/)
+    expect(wrong.stderr).not.toContain('does not exist')
+    const byDefault = await sluice(['trace', traceId], { DATABASE_URL: databaseUrl() })
+    expect(byDefault.stderr).toMatch(/^sluice trace: (no table public\.logs_spans \(--table defaults to logs\); spans tables here: |nothing stored for trace)/)
+  })
+
+  it('takes the database from DATABASE_URL, the old --db too, and explains flag mistakes', async () => {
+    const fromEnv = await sluice(['trace', traceId, '--table', h.table], { DATABASE_URL: databaseUrl() })
+    expect(fromEnv.code).toBe(0)
+    expect(fromEnv.stdout).toContain('handle request')
+    const old = await sluice(['trace', traceId, '--db', databaseUrl(), '--table', h.table])
+    expect(old.code).toBe(0)
+    expect(old.stderr).toContain('--db is the old name of --url')
+    const typo = await sluice(['trace', traceId, '--tabel', h.table])
+    expect(typo.code).toBe(2)
+    expect(typo.stderr).toMatch(/^sluice trace: unknown option --tabel\. Did you mean --table\?/)
+    const noValue = await sluice(['trace', traceId, '--url', '--table', h.table])
+    expect(noValue.code).toBe(2)
+    expect(noValue.stderr).toMatch(/^sluice trace: --url needs a value: a postgres:\/\/ connection string; leave --url out to use DATABASE_URL\n/)
+    const none = await sluice(['trace', traceId], { DATABASE_URL: '' })
+    expect(none.code).toBe(2)
+    expect(none.stderr).toContain('give --url postgres://… or set DATABASE_URL (the environment keeps the password out of ps)')
+    const both = await sluice(['prune', '--retention', '1d', '--url', databaseUrl(), '--db', databaseUrl()])
+    expect(both.stderr).toContain('give the database once: --url (--db is its old name)')
   })
 })

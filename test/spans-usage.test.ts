@@ -1,10 +1,11 @@
 /**
- * span.recordUsage on the app thread: strict validation at the call site,
- * exact counts beyond 2^53, multi-model roll-up, prices, cache hit ratio.
+ * span.recordUsage on the app thread: lenient by default (record what is
+ * valid, count the call, one stderr line per kind of problem), strict on
+ * request; exact counts beyond 2^53, multi-model roll-up, prices, cache hit ratio.
  */
 import pino from 'pino'
-import { describe, expect, it } from 'vitest'
-import { cacheHitRatio, createTracer, sluiceMixin, UsageError, type TracerOptions } from '../src/index.js'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { cacheHitRatio, createTracer, OptionsError, sluiceMixin, UsageError, type TracerOptions } from '../src/index.js'
 
 function capture(options?: TracerOptions) {
   const lines: Record<string, unknown>[] = []
@@ -15,7 +16,7 @@ function capture(options?: TracerOptions) {
 
 const ok = { model: 'claude-sonnet', inputTokens: 10, outputTokens: 5 }
 
-describe('recordUsage validation', () => {
+describe('recordUsage validation (strict: true)', () => {
   const cases: [string, unknown, RegExp][] = [
     ['negative', { ...ok, inputTokens: -1 }, /inputTokens must be a non-negative integer, got -1/],
     ['NaN', { ...ok, outputTokens: Number.NaN }, /outputTokens must be a non-negative integer, got NaN/],
@@ -30,7 +31,9 @@ describe('recordUsage validation', () => {
     ['empty string', { ...ok, inputTokens: '' }, /got ""/],
     ['missing inputTokens', { model: 'm', outputTokens: 1 }, /inputTokens is required/],
     ['missing model', { inputTokens: 1, outputTokens: 1 }, /model must be a non-empty string/],
-    ['typo key', { ...ok, cacheReadToken: 3 }, /unknown field "cacheReadToken"/],
+    ['typo key', { ...ok, cacheReadToken: 3 }, /unknown field "cacheReadToken". Did you mean "cacheReadTokens"\?/],
+    ['snake_case key', { model: 'm', input_tokens: 3, outputTokens: 1 }, /unknown field "input_tokens". Did you mean "inputTokens"\?/],
+    ['null count', { ...ok, inputTokens: null }, /inputTokens must be a non-negative integer .*got null/],
     ['negative cost', { ...ok, costUsd: -0.01 }, /costUsd must be a finite number >= 0/],
     ['NaN cost', { ...ok, costUsd: Number.NaN }, /costUsd must be a finite number >= 0/],
     ['string cost', { ...ok, costUsd: '0.1' }, /costUsd must be a finite number >= 0/],
@@ -38,7 +41,7 @@ describe('recordUsage validation', () => {
   ]
   for (const [label, usage, message] of cases) {
     it(`rejects ${label} with a clear UsageError and records nothing`, async () => {
-      const { tracer, usageOf } = capture()
+      const { tracer, usageOf } = capture({ strict: true })
       await tracer.span('call', (span) => {
         expect(() => span.recordUsage(usage as never)).toThrow(UsageError)
         expect(() => span.recordUsage(usage as never)).toThrow(message)
@@ -48,19 +51,134 @@ describe('recordUsage validation', () => {
   }
 
   it('a throw from recordUsage inside tracer.span fails the span (error type UsageError)', async () => {
-    const { tracer, lines } = capture()
+    const { tracer, lines } = capture({ strict: true })
     await expect(tracer.span('bad', (span) => span.recordUsage({ ...ok, inputTokens: -1 }))).rejects.toThrow(UsageError)
     expect(lines.find((l) => l.name === 'bad')).toMatchObject({ status: 'error', error: { type: 'UsageError' } })
   })
 
   it('rejects a call whose running total would overflow BIGINT, keeping the earlier totals', async () => {
-    const { tracer, usageOf } = capture()
+    const { tracer, usageOf } = capture({ strict: true })
     const max = 2n ** 63n - 1n
     await tracer.span('big', (span) => {
       span.recordUsage({ ...ok, inputTokens: max - 10n })
       expect(() => span.recordUsage({ ...ok, inputTokens: 11 })).toThrow(/would reach 9223372036854775808/)
     })
     expect(usageOf('big')).toMatchObject({ input_tokens: (max - 10n).toString(), output_tokens: 5 })
+  })
+})
+
+describe('recordUsage by default: telemetry never fails the request', () => {
+  let stderr: string[]
+  beforeEach(() => {
+    stderr = []
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stderr.push(String(chunk))
+      return true
+    })
+  })
+  afterEach(() => vi.restoreAllMocks())
+
+  it('records the valid part of a call with a null count, counts the call in usage_invalid, and does not throw', async () => {
+    const { tracer, lines, usageOf } = capture()
+    const result = await tracer.span('call', (span) => {
+      span.recordUsage({ model: 'sonnet', inputTokens: null as never, outputTokens: 5, cacheReadTokens: 7 })
+      return 'answer'
+    })
+    expect(result).toBe('answer')
+    expect(usageOf('call')).toMatchObject({ input_tokens: 0, output_tokens: 5, cache_read_tokens: 7, models: { sonnet: { output_tokens: 5 } } })
+    expect(lines.find((l) => l.name === 'call')).toMatchObject({ status: 'ok', usage_invalid: 1 })
+    expect(stderr).toHaveLength(1)
+    expect(stderr[0]).toMatch(/^pino-sluice: recordUsage: inputTokens must be a non-negative integer .*got null; recorded the rest of the call and counted it in usage_invalid .*strict: true.*\n$/)
+  })
+
+  it('prints one line per distinct kind of problem, however many calls and values repeat it', async () => {
+    const { tracer, lines } = capture()
+    await tracer.span('many', (span) => {
+      for (let i = 1; i <= 50; i++) span.recordUsage({ ...ok, inputTokens: -i })
+      span.recordUsage({ ...ok, outputTokens: Number.NaN })
+      span.recordUsage({ ...ok, costUsd: -1 })
+      span.recordUsage(ok)
+    })
+    expect(lines.find((l) => l.name === 'many')).toMatchObject({ usage_invalid: 52 })
+    expect(stderr).toHaveLength(3)
+    expect(stderr.join('')).toMatch(/inputTokens must be a non-negative integer, got -1;/)
+    expect(stderr.join('')).toMatch(/outputTokens must be a non-negative integer, got NaN;/)
+    expect(stderr.join('')).toMatch(/costUsd must be a finite number >= 0/)
+  })
+
+  it('suggests the camelCase name for a snake_case key, in one line rather than also "inputTokens is required"', async () => {
+    const { tracer, usageOf } = capture()
+    await tracer.span('snake', (span) => span.recordUsage({ model: 'm', input_tokens: 12, outputTokens: 3 } as never))
+    expect(usageOf('snake')).toMatchObject({ input_tokens: 0, output_tokens: 3 })
+    expect(stderr).toHaveLength(1)
+    expect(stderr[0]).toMatch(/unknown field "input_tokens". Did you mean "inputTokens"\?/)
+  })
+
+  it('records tokens under model "unknown" when the model is missing, prices from the valid counts, and ignores a bad costUsd', async () => {
+    const { tracer, usageOf } = capture({ prices: { m: { inputPerMTok: 1, outputPerMTok: 2 } } })
+    await tracer.span('partial', (span) => {
+      span.recordUsage({ inputTokens: 4, outputTokens: 1 } as never)
+      span.recordUsage({ model: 'm', inputTokens: 1_000_000, outputTokens: 'many' as never, costUsd: Number.NaN })
+    })
+    const usage = usageOf('partial') as { models: Record<string, Record<string, unknown>> }
+    expect(usage.models.unknown).toMatchObject({ input_tokens: 4, output_tokens: 1 })
+    expect(usage.models.m).toMatchObject({ input_tokens: 1_000_000, output_tokens: 0, cost_usd: 1 })
+  })
+
+  it('a call that is no object at all records nothing but is counted', async () => {
+    const { tracer, lines, usageOf } = capture()
+    await tracer.span('nothing', (span) => span.recordUsage(undefined as never))
+    expect(usageOf('nothing')).toBeUndefined()
+    expect(lines.find((l) => l.name === 'nothing')).toMatchObject({ status: 'ok', usage_invalid: 1 })
+  })
+
+  it('a call that would overflow the span total is skipped, counted and reported', async () => {
+    const { tracer, lines, usageOf } = capture()
+    await tracer.span('big', (span) => {
+      span.recordUsage({ ...ok, inputTokens: 2n ** 63n - 1n })
+      span.recordUsage({ ...ok, inputTokens: 1 })
+    })
+    expect(usageOf('big')).toMatchObject({ input_tokens: (2n ** 63n - 1n).toString(), output_tokens: 5 })
+    expect(lines.find((l) => l.name === 'big')).toMatchObject({ usage_invalid: 1 })
+    expect(stderr.join('')).toMatch(/would reach 9223372036854775808/)
+  })
+
+  it('spans without problems carry no usage_invalid field', async () => {
+    const { tracer, lines } = capture()
+    await tracer.span('clean', (span) => span.recordUsage(ok))
+    expect(lines.find((l) => l.name === 'clean')).not.toHaveProperty('usage_invalid')
+    expect(stderr).toEqual([])
+  })
+
+  it('refuses a strict option that is not a boolean', () => {
+    const logger = pino({ level: 'silent' })
+    expect(() => createTracer(logger, { strict: 'yes' as never })).toThrow(/createTracer: strict must be true or false, got "yes"/)
+    expect(() => createTracer(logger, { stric: true } as never)).toThrow(/unknown option "stric". Did you mean "strict"\?/)
+  })
+})
+
+describe('prices', () => {
+  it('cache prices are optional and default to the input price', async () => {
+    const { tracer, usageOf } = capture({ prices: { m: { inputPerMTok: 2, outputPerMTok: 10 } } })
+    await tracer.span('cached', (span) =>
+      span.recordUsage({ model: 'm', inputTokens: 1_000_000, outputTokens: 0, cacheReadTokens: 1_000_000, cacheCreationTokens: 1_000_000 }),
+    )
+    expect((usageOf('cached') as { cost_usd: number }).cost_usd).toBeCloseTo(6, 10)
+  })
+
+  it('a cache price that is given wins over the default', async () => {
+    const { tracer, usageOf } = capture({ prices: { m: { inputPerMTok: 3, outputPerMTok: 15, cacheReadPerMTok: 0.3 } } })
+    await tracer.span('read', (span) => span.recordUsage({ model: 'm', inputTokens: 0, outputTokens: 0, cacheReadTokens: 1_000_000, cacheCreationTokens: 1_000_000 }))
+    expect((usageOf('read') as { cost_usd: number }).cost_usd).toBeCloseTo(0.3 + 3, 10)
+  })
+
+  it.each([
+    [{ m: { outputPerMTok: 1 } }, /prices\["m"\]\.inputPerMTok must be a finite number >= 0 .*\(required\), got undefined/],
+    [{ m: { inputPerMTok: 1, outputPerMTok: 1, cacheReadPerMTok: -1 } }, /cacheReadPerMTok must be .*omit it to price these tokens like input tokens, got -1/],
+    [{ m: { inputPerMTok: 1, outputPerMTok: 1, cacheReadPerMtok: 1 } }, /unknown key "cacheReadPerMtok". Did you mean "cacheReadPerMTok"\?/],
+  ])('refuses %j at createTracer', (prices, message) => {
+    expect(() => createTracer(pino({ level: 'silent' }), { prices } as never)).toThrow(OptionsError)
+    expect(() => createTracer(pino({ level: 'silent' }), { prices } as never)).toThrow(message)
   })
 })
 

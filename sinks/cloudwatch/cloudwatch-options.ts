@@ -25,7 +25,7 @@ export interface CloudWatchOptions {
   readonly requestTimeoutMs: number
 }
 
-const KEYS = ['namespace', 'region', 'endpoint', 'flushIntervalMs', 'storageResolution', 'maxSeries', 'defaultDimensions', 'selfMetrics', 'requestTimeoutMs'] as const
+export const CLOUDWATCH_KEYS = ['namespace', 'region', 'endpoint', 'flushIntervalMs', 'storageResolution', 'maxSeries', 'defaultDimensions', 'selfMetrics', 'requestTimeoutMs'] as const
 
 function readDefaultDimensions(section: Record<string, unknown>): Record<string, string> {
   const dims = readSection(section, 'defaultDimensions', 'cloudwatch.defaultDimensions') ?? {}
@@ -47,7 +47,7 @@ function readDefaultDimensions(section: Record<string, unknown>): Record<string,
 export function resolveCloudWatchOptions(root: Record<string, unknown>): CloudWatchOptions | undefined {
   const section = readSection(root, 'cloudwatch', 'cloudwatch')
   if (section === undefined) return undefined
-  rejectUnknownKeys(section, KEYS, 'cloudwatch')
+  rejectUnknownKeys(section, CLOUDWATCH_KEYS, 'cloudwatch')
   const namespace = readString(section, 'namespace', 'cloudwatch')
   if (namespace === undefined || !isValidNamespace(namespace)) {
     throw new OptionsError(

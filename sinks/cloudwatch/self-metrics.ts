@@ -34,7 +34,7 @@ export class SelfMetrics {
 
   /** Adds the deltas since the previous call and the current queue depth. */
   sample(now: number): void {
-    const values = this.counters.values
+    const values = this.counters.snapshot()
     for (const delta of DELTAS) {
       const current = values[delta.counter]
       const change = current - (this.last.get(delta.counter) ?? 0)

@@ -7,7 +7,7 @@ export interface PartitionOptions {
   /**
    * Range partitions on `time` (logs) and `start_time` (spans), one per UTC
    * day or hour; false keeps one plain table. Applies to tables pino-sluice
-   * creates; an existing plain table is never rewritten (see README).
+   * creates; an existing plain table is never rewritten (see docs/scale.md).
    */
   readonly partition: PartitionPeriod | false
   /** Whole partitions whose upper bound is older than this many ms are dropped; undefined keeps everything. */
@@ -16,7 +16,7 @@ export interface PartitionOptions {
   readonly statsIntervalMs: number
 }
 
-/** Measured in bench/writers.ts: daily partitions cost no measurable insert throughput (README "Running at scale"). */
+/** Measured in bench/writers.ts: daily partitions cost no measurable insert throughput (docs/scale.md). */
 export const DEFAULT_PARTITION: PartitionPeriod | false = 'day'
 
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const

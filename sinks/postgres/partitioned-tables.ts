@@ -18,7 +18,7 @@ async function tableExists(tx: Sql, schema: string, table: string): Promise<bool
  * only when the table does not exist yet: version 0 runs before version 1,
  * whose `create table if not exists` then finds the parent and only adds the
  * indexes (Postgres puts them on every partition). An existing plain table
- * is left as it is; README "Running at scale" shows the manual conversion.
+ * is left as it is; docs/scale.md ("Time partitions") shows the manual conversion.
  */
 async function createPartitionedParent(tx: Sql, schema: string, table: string, columns: string, column: string, period: PartitionPeriod): Promise<void> {
   if (await tableExists(tx, schema, table)) return

@@ -20,12 +20,12 @@ export interface PostgresOptions extends PartitionOptions {
   readonly retry: { readonly initialDelayMs: number; readonly maxDelayMs: number; readonly budgetMs: number }
 }
 
-const KEYS = ['url', 'table', 'schema', 'connections', 'connectTimeoutMs', 'synchronousCommit', 'retry', ...PARTITION_KEYS] as const
+export const POSTGRES_KEYS = ['url', 'table', 'schema', 'connections', 'connectTimeoutMs', 'synchronousCommit', 'retry', ...PARTITION_KEYS] as const
 const RETRY_KEYS = ['initialDelayMs', 'maxDelayMs', 'budgetMs'] as const
 
 export function resolvePostgresOptions(root: Record<string, unknown>, env: NodeJS.ProcessEnv): PostgresOptions {
   const section = readSection(root, 'postgres', 'postgres') ?? {}
-  rejectUnknownKeys(section, KEYS, 'postgres')
+  rejectUnknownKeys(section, POSTGRES_KEYS, 'postgres')
   const url = readString(section, 'url', 'postgres') ?? env.DATABASE_URL
   if (!url) {
     throw new OptionsError('options.postgres.url is missing. Pass a connection string such as postgres://user:pass@host:5432/db, or set DATABASE_URL.')

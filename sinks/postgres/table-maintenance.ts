@@ -52,7 +52,7 @@ export class TableMaintenance {
     const periods = await this.guard('cannot read the partitions', () => Promise.all([this.logs.load(), this.spans.load()]))
     if (periods && periods[0] === undefined && this.options.partition !== false) {
       this.hooks.onProblem(
-        `table ${this.names.schema}.${this.names.logs} is a plain table (created before postgres.partition was on): no partitions or retention for it; README "Running at scale" shows how to convert it, or set postgres.partition: false to keep it plain`,
+        `table ${this.names.schema}.${this.names.logs} is a plain table (created before postgres.partition was on): no partitions or retention for it; docs/scale.md of pino-sluice ("Time partitions") shows how to convert it, or set postgres.partition: false to keep it plain`,
       )
     }
     await this.tick()

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { explainParseError } from './parse-error.js'
 
 export interface Command {
   readonly name: string
@@ -11,14 +12,15 @@ export interface Command {
 }
 
 /**
- * `parseArgs` for a command, or undefined once the problem and the command's
- * usage are printed to stderr (the caller then exits 2).
+ * `parseArgs` for a command, or undefined once the problem (an unknown flag
+ * with a "did you mean", a flag missing its value) and the command's usage
+ * are printed to stderr (the caller then exits 2).
  */
 export function parseCommandArgs<T extends ParseArgsConfig>(command: string, usage: string, config: T): ReturnType<typeof parseArgs<T>> | undefined {
   try {
     return parseArgs(config)
   } catch (error) {
-    process.stderr.write(`sluice ${command}: ${error instanceof Error ? error.message : String(error)}\n\n${usage}`)
+    process.stderr.write(`sluice ${command}: ${explainParseError(error, Object.keys(config.options ?? {}))}\n\n${usage}`)
     return undefined
   }
 }

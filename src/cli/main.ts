@@ -5,6 +5,7 @@
  */
 import { readFileSync, realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { didYouMean } from '../options/did-you-mean.js'
 import type { Command } from './command.js'
 import { materializeCommand } from './commands/materialize.js'
 import { pruneCommand } from './commands/prune.js'
@@ -54,7 +55,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const command = COMMANDS.find((c) => c.name === name)
   if (!command) {
-    process.stderr.write(`sluice: unknown command "${name}"\n\n${usage()}`)
+    const hint = didYouMean(name, COMMANDS.map((c) => c.name))
+    process.stderr.write(`sluice: unknown command "${name}".${hint}\n\n${usage()}`)
     return 2
   }
   if (rest.includes('--help') || rest.includes('-h')) {

@@ -28,12 +28,22 @@ export const COUNTER_NAMES = [
   'metrics_cardinality',
   'metrics_lost',
   'worker_heap_bytes',
+  'usage_invalid',
 ] as const
 
 export type CounterName = (typeof COUNTER_NAMES)[number]
 
 /** Slots reserved beyond the named ones so later counters fit old buffers. */
 export const COUNTER_SLOTS = 64
+
+/**
+ * The shared counters buffer has two regions of COUNTER_SLOTS each, one per
+ * writer, so no slot is ever written by two threads: the worker's (first) and
+ * the app thread's (second; createSluice's ring counts there what it receives
+ * and drops before the worker sees it). A counter's value is the sum of both.
+ */
+export const APP_REGION_OFFSET = COUNTER_SLOTS
+export const SHARED_COUNTER_SLOTS = 2 * COUNTER_SLOTS
 
 export const COUNTER_INDEX: Readonly<Record<CounterName, number>> = Object.freeze(
   Object.fromEntries(COUNTER_NAMES.map((name, index) => [name, index])) as Record<CounterName, number>,

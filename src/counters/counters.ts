@@ -1,4 +1,4 @@
-import { COUNTER_INDEX, COUNTER_NAMES, COUNTER_SLOTS, DROP_REASONS, FAIL_REASONS, type CounterName, type DropReason, type FailReason } from './counter-names.js'
+import { APP_REGION_OFFSET, COUNTER_INDEX, COUNTER_NAMES, COUNTER_SLOTS, SHARED_COUNTER_SLOTS, DROP_REASONS, FAIL_REASONS, type CounterName, type DropReason, type FailReason } from './counter-names.js'
 
 export type CounterValues = Record<CounterName, number>
 
@@ -9,12 +9,17 @@ export type CounterValues = Record<CounterName, number>
  * after every chunk and every batch.
  */
 export class Counters {
+  /** This worker's own counts; `snapshot()` adds what the app thread counted. */
   readonly values: CounterValues
   private readonly shared: BigInt64Array | undefined
+  private readonly appRegion: BigInt64Array | undefined
 
   constructor(sharedBuffer?: SharedArrayBuffer) {
     this.values = Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as CounterValues
     this.shared = sharedBuffer ? new BigInt64Array(sharedBuffer, 0, COUNTER_SLOTS) : undefined
+    // Buffers from before the app region existed have only the worker's slots.
+    const hasAppRegion = sharedBuffer !== undefined && sharedBuffer.byteLength >= SHARED_COUNTER_SLOTS * BigInt64Array.BYTES_PER_ELEMENT
+    this.appRegion = hasAppRegion ? new BigInt64Array(sharedBuffer, APP_REGION_OFFSET * BigInt64Array.BYTES_PER_ELEMENT, COUNTER_SLOTS) : undefined
   }
 
   add(name: CounterName, amount = 1): void {
@@ -33,13 +38,15 @@ export class Counters {
     this.values[`failed_${reason}`] += amount
   }
 
-  /** Sums over the reason lists, so a reason added there is counted here too. */
+  /** Sums over the reason lists (of both threads), so a reason added there is counted here too. */
   dropped(): number {
-    return DROP_REASONS.reduce((sum, reason) => sum + this.values[`dropped_${reason}`], 0)
+    const all = this.snapshot()
+    return DROP_REASONS.reduce((sum, reason) => sum + all[`dropped_${reason}`], 0)
   }
 
   failed(): number {
-    return FAIL_REASONS.reduce((sum, reason) => sum + this.values[`failed_${reason}`], 0)
+    const all = this.snapshot()
+    return FAIL_REASONS.reduce((sum, reason) => sum + all[`failed_${reason}`], 0)
   }
 
   publish(): void {
@@ -49,7 +56,11 @@ export class Counters {
     }
   }
 
+  /** Both threads' counts added up: what every reader outside the hot path should see. */
   snapshot(): CounterValues {
-    return { ...this.values }
+    const all = { ...this.values }
+    const app = this.appRegion
+    if (app) for (const name of COUNTER_NAMES) all[name] += Number(Atomics.load(app, COUNTER_INDEX[name]))
+    return all
   }
 }

@@ -73,7 +73,7 @@ async function loadRow(id: RowId, options: MaterializeOptions): Promise<LogRow |
   const holder = { table: options.table, schema: options.schema }
   const table = readIdentifier(holder, 'table', 'materialize', 'logs')
   const schema = readIdentifier(holder, 'schema', 'materialize', 'public')
-  // No index on id by default: on a big table this scans; see the README for one.
+  // No index on id by default: on a big table this scans; docs/s3.md ("Reading them back") shows one.
   const rows = await sql<LogRow[]>`select * from ${sql(schema)}.${sql(table)} where id = ${String(id)} limit 1`
   return rows[0]
 }

@@ -40,12 +40,24 @@ export function readSection(parent: Section, key: string, path: string): Section
   return value as Section
 }
 
-export function rejectUnknownKeys(section: Section, allowed: readonly string[], path: string): void {
+/**
+ * Throws on the first key `allowed` does not list, with the fix: a near spelling, or, through
+ * `nested` (section name → its keys), the section the key belongs in (`table` → `postgres.table`).
+ */
+export function rejectUnknownKeys(section: Section, allowed: readonly string[], path: string, nested: Readonly<Record<string, readonly string[]>> = {}): void {
   for (const key of Object.keys(section)) {
     if (allowed.includes(key)) continue
+    const where = path ? `options.${path}` : 'options'
+    const homes = Object.entries(nested).filter(([, keys]) => keys.includes(key))
+    if (homes.length > 0) {
+      const [first] = homes[0] as [string, readonly string[]]
+      throw new OptionsError(
+        `${where} has an unknown key "${key}". Did you mean ${homes.map(([home]) => `"${path ? `${path}.` : ''}${home}.${key}"`).join(' or ')}? ` +
+          `It belongs inside its section: { ${first}: { ${key}: ... } }. Known keys here: ${allowed.join(', ')}.`,
+      )
+    }
     const close = allowed.filter((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2)
     const hint = close.length > 0 ? ` Did you mean ${close.map((k) => `"${k}"`).join(' or ')}?` : ''
-    const where = path ? `options.${path}` : 'options'
     throw new OptionsError(`${where} has an unknown key "${key}".${hint} Known keys: ${allowed.join(', ')}.`)
   }
 }
@@ -106,8 +118,20 @@ export function readIdentifier(section: Section, key: string, path: string, fall
   const value = section[key] ?? fallback
   if (typeof value !== 'string' || !IDENTIFIER_PATTERN.test(value)) {
     throw new OptionsError(
-      `options.${path}.${key} must be a plain SQL identifier (lower-case letters, digits and _, starting with a letter or _, at most 48 characters), got ${describe(value)}`,
+      `options.${path}.${key} must be a plain SQL identifier (lower-case letters, digits and _, starting with a letter or _, at most 48 characters), got ${describe(value)}.${identifierHint(key, value)}`,
     )
   }
   return value
+}
+
+/** The likely fix for a refused identifier: a schema-qualified name goes in two options; upper case goes lower. */
+function identifierHint(key: string, value: unknown): string {
+  if (typeof value !== 'string') return ''
+  const qualified = /^([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(value)
+  if (qualified && key === 'table') {
+    const [, schema = '', table = ''] = qualified
+    return ` The schema is an option of its own: pass { ${key}: '${table.toLowerCase()}', schema: '${schema.toLowerCase()}' } (postgres.schema, default 'public').`
+  }
+  if (IDENTIFIER_PATTERN.test(value.toLowerCase())) return ` Use lower case: '${value.toLowerCase()}'.`
+  return ''
 }

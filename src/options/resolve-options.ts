@@ -1,7 +1,7 @@
-import { resolveCloudWatchOptions, type CloudWatchOptions } from '../../sinks/cloudwatch/cloudwatch-options.js'
-import { resolvePostgresOptions, type PostgresOptions } from '../../sinks/postgres/postgres-options.js'
-import { resolveS3Options, type S3Options } from '../../sinks/s3/s3-options.js'
-import { resolveStatsOptions, type StatsOptions } from '../stats/stats-options.js'
+import { CLOUDWATCH_KEYS, resolveCloudWatchOptions, type CloudWatchOptions } from '../../sinks/cloudwatch/cloudwatch-options.js'
+import { POSTGRES_KEYS, resolvePostgresOptions, type PostgresOptions } from '../../sinks/postgres/postgres-options.js'
+import { S3_KEYS, resolveS3Options, type S3Options } from '../../sinks/s3/s3-options.js'
+import { STATS_KEYS, resolveStatsOptions, type StatsOptions } from '../stats/stats-options.js'
 import type { OverflowPolicy } from '../channel/bounded-channel.js'
 import { COUNTER_SLOTS } from '../counters/counter-names.js'
 import { OptionsError, describe, readEnum, readInt, readSection, rejectUnknownKeys } from './option-reader.js'
@@ -14,6 +14,11 @@ export interface ChannelOptions {
   /** A single line above this size is dropped as `too_large`. */
   readonly maxRecordBytes: number
   readonly overflow: OverflowPolicy
+}
+
+export interface RingOptions {
+  /** A power of two. */
+  readonly bytes: number
 }
 
 export interface BatchOptions {
@@ -34,6 +39,7 @@ export interface ExitOptions {
 export interface ResolvedOptions {
   readonly postgres: PostgresOptions
   readonly channel: ChannelOptions
+  readonly ring: RingOptions
   readonly batch: BatchOptions
   readonly exit: ExitOptions
   readonly counters: SharedArrayBuffer | undefined
@@ -42,11 +48,26 @@ export interface ResolvedOptions {
   readonly stats: StatsOptions | undefined
 }
 
-const ROOT_KEYS = ['postgres', 'channel', 'batch', 'exit', 'counters', 's3', 'cloudwatch', 'stats'] as const
+const ROOT_KEYS = ['postgres', 'channel', 'ring', 'batch', 'exit', 'counters', 's3', 'cloudwatch', 'stats'] as const
+const CHANNEL_KEYS = ['maxRecords', 'maxBytes', 'maxRecordBytes', 'overflow'] as const
+const BATCH_KEYS = ['maxRecords', 'maxBytes', 'intervalMs', 'flushLevel'] as const
+const EXIT_KEYS = ['budgetMs', 'report'] as const
+const RING_KEYS = ['bytes'] as const
+/** Where a key given at the top level belongs, for "did you mean postgres.table". */
+const SECTION_KEYS: Readonly<Record<string, readonly string[]>> = {
+  postgres: POSTGRES_KEYS,
+  channel: CHANNEL_KEYS,
+  ring: RING_KEYS,
+  batch: BATCH_KEYS,
+  exit: EXIT_KEYS,
+  s3: S3_KEYS,
+  cloudwatch: CLOUDWATCH_KEYS,
+  stats: STATS_KEYS,
+}
 
 function resolveChannel(root: Record<string, unknown>): ChannelOptions {
   const section = readSection(root, 'channel', 'channel') ?? {}
-  rejectUnknownKeys(section, ['maxRecords', 'maxBytes', 'maxRecordBytes', 'overflow'], 'channel')
+  rejectUnknownKeys(section, CHANNEL_KEYS, 'channel')
   const maxBytes = readInt(section, 'maxBytes', 'channel', 64 * MiB, { min: 1024, max: 2048 * MiB, unit: 'bytes' })
   const maxRecordBytes = readInt(section, 'maxRecordBytes', 'channel', Math.min(MiB, maxBytes), { min: 64, max: maxBytes, unit: 'bytes, at most channel.maxBytes' })
   return {
@@ -57,9 +78,17 @@ function resolveChannel(root: Record<string, unknown>): ChannelOptions {
   }
 }
 
+function resolveRing(root: Record<string, unknown>): RingOptions {
+  const section = readSection(root, 'ring', 'ring') ?? {}
+  rejectUnknownKeys(section, RING_KEYS, 'ring')
+  const bytes = readInt(section, 'bytes', 'ring', 4 * MiB, { min: 64 * 1024, max: 1024 * MiB, unit: 'bytes' })
+  // A power of two turns the ring's position arithmetic into masks.
+  return { bytes: 2 ** Math.ceil(Math.log2(bytes)) }
+}
+
 function resolveBatch(root: Record<string, unknown>): BatchOptions {
   const section = readSection(root, 'batch', 'batch') ?? {}
-  rejectUnknownKeys(section, ['maxRecords', 'maxBytes', 'intervalMs', 'flushLevel'], 'batch')
+  rejectUnknownKeys(section, BATCH_KEYS, 'batch')
   return {
     // Most per transaction; a batch is due at 1000 queued (batcher.ts), larger ones form from a backlog.
     maxRecords: readInt(section, 'maxRecords', 'batch', 5000, { min: 1, max: 100_000 }),
@@ -71,7 +100,7 @@ function resolveBatch(root: Record<string, unknown>): BatchOptions {
 
 function resolveExit(root: Record<string, unknown>): ExitOptions {
   const section = readSection(root, 'exit', 'exit') ?? {}
-  rejectUnknownKeys(section, ['budgetMs', 'report'], 'exit')
+  rejectUnknownKeys(section, EXIT_KEYS, 'exit')
   const report = section.report ?? true
   if (typeof report !== 'boolean') throw new OptionsError(`options.exit.report must be true or false, got ${describe(report)}. Omit it to use the default true.`)
   return {
@@ -95,11 +124,12 @@ export function resolveOptions(input: unknown, env: NodeJS.ProcessEnv = process.
   if (typeof input !== 'object' || Array.isArray(input)) throw new OptionsError(`options must be an object such as { postgres: { url, table } }, got ${describe(input)}`)
   // pino adds `$context` and `pinoWillSendConfig` to every transport's options.
   const { $context: _context, pinoWillSendConfig: _willSend, ...root } = input as Record<string, unknown>
-  rejectUnknownKeys(root, ROOT_KEYS, '')
+  rejectUnknownKeys(root, ROOT_KEYS, '', SECTION_KEYS)
   const channel = Object.freeze(resolveChannel(root))
   return Object.freeze({
     postgres: Object.freeze(resolvePostgresOptions(root, env)),
     channel,
+    ring: Object.freeze(resolveRing(root)),
     batch: Object.freeze(resolveBatch(root)),
     exit: Object.freeze(resolveExit(root)),
     counters: resolveCounters(root),

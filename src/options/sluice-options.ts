@@ -5,70 +5,80 @@
 export interface SluiceOptions {
   postgres?: {
     /** Connection string. Default: the DATABASE_URL environment variable. */
-    url?: string
+    url?: string | undefined
     /** Logs table (plain lower-case identifier). Spans and stats tables derive from it. Default 'logs'. */
-    table?: string
+    table?: string | undefined
     /** Schema of the tables. Default 'public'. */
-    schema?: string
+    schema?: string | undefined
     /** Connections per worker. Default 2: one COPY is sent while Postgres works on the other. */
-    connections?: number
+    connections?: number | undefined
     /** Connect timeout in ms. Default 5000. */
-    connectTimeoutMs?: number
+    connectTimeoutMs?: number | undefined
     /** 'off' (default) commits without waiting for the WAL flush: a Postgres crash may lose the last few hundred ms of batches. 'on' waits. */
-    synchronousCommit?: 'off' | 'on'
+    synchronousCommit?: 'off' | 'on' | undefined
     /**
      * Range-partition the logs table on `time` and the spans table on `start_time`, one partition per UTC
      * day or hour, created ahead (current and next period) and on demand; stray timestamps (more than a day
      * ahead, or older than the retention / 7 days) go to a DEFAULT partition. Applies when pino-sluice
      * creates the tables; an existing plain table is kept as it is. Default 'day' (no measurable insert cost,
-     * see README "Running at scale"); false: one plain table.
+     * see docs/scale.md); false: one plain table.
      */
-    partition?: 'day' | 'hour' | false
+    partition?: 'day' | 'hour' | false | undefined
     /** Keep this much, e.g. '14d', '48h': the writer drops whole partitions that are entirely older, hourly. Needs `partition`. Default: keep everything. */
-    retention?: string
+    retention?: string | undefined
     /** How often each worker upserts its counters into `<table>_stats` (read by `sluice tail --db`), in ms; 0 turns it off. Default 10000. */
-    statsIntervalMs?: number
+    statsIntervalMs?: number | undefined
     retry?: {
       /** First backoff delay in ms. Default 100. */
-      initialDelayMs?: number
+      initialDelayMs?: number | undefined
       /** Longest backoff delay in ms. Default 5000. */
-      maxDelayMs?: number
+      maxDelayMs?: number | undefined
       /** Time a batch may spend retrying while the database is unreachable, in ms; then it counts as failed `db_unavailable`. Default 30000. */
-      budgetMs?: number
-    }
-  }
+      budgetMs?: number | undefined
+    } | undefined
+  } | undefined
   channel?: {
     /** Most records queued in the worker. Default 8192. */
-    maxRecords?: number
+    maxRecords?: number | undefined
     /** Most bytes (UTF-8 size of raw lines) queued in the worker. Default 64 MiB. */
-    maxBytes?: number
+    maxBytes?: number | undefined
     /** A single record above this size is dropped as `too_large`. Default 1 MiB. */
-    maxRecordBytes?: number
+    maxRecordBytes?: number | undefined
     /** Which records go when the channel is full. Default 'drop-newest'. */
-    overflow?: 'drop-newest' | 'drop-oldest'
-  }
+    overflow?: 'drop-newest' | 'drop-oldest' | undefined
+  } | undefined
+  /**
+   * The shared-memory ring between the app thread and the worker that
+   * `createSluice()` uses (ignored by `pino.transport()`). A line that finds
+   * the ring full is dropped and counted (`dropped_overflow`) on the app
+   * thread at once: the ring is where the bound starts.
+   */
+  ring?: {
+    /** Size in bytes, rounded up to a power of two (64 KiB to 1 GiB). Default 4 MiB. */
+    bytes?: number | undefined
+  } | undefined
   batch?: {
     /**
      * Most records per Postgres transaction. Default 5000. A batch is due once
      * 1000 records (or this many, if fewer) are queued; larger batches form when
      * records pile up while the database is busy.
      */
-    maxRecords?: number
+    maxRecords?: number | undefined
     /** Raw bytes per batch. Default 8 MiB. */
-    maxBytes?: number
+    maxBytes?: number | undefined
     /** Longest time a record waits before its batch is written, in ms. Default 1000. */
-    intervalMs?: number
+    intervalMs?: number | undefined
     /** A record at or above this pino level is written at once. Default 50 (error). */
-    flushLevel?: number
-  }
+    flushLevel?: number | undefined
+  } | undefined
   exit?: {
     /** Time to drain and commit on close, in ms (pino kills the worker at 10 s). Default 5000. */
-    budgetMs?: number
+    budgetMs?: number | undefined
     /** Print one stderr line with the totals on close when anything was dropped or failed. Default true. */
-    report?: boolean
-  }
+    report?: boolean | undefined
+  } | undefined
   /** `createStats().buffer`: the worker publishes its counters there for the app to read live. */
-  counters?: SharedArrayBuffer
+  counters?: SharedArrayBuffer | undefined
   /**
    * Offload the big fields of big records to S3 and keep a pointer in the row
    * (`{ "$ref": "s3://bucket/key", "bytes", "sha256", "encoding": "gzip" }`).
@@ -78,34 +88,34 @@ export interface SluiceOptions {
     /** Bucket that receives the payloads. Required. */
     bucket: string
     /** Key prefix; keys are `<prefix>YYYY/MM/DD/<sha256>.json.gz`. Default 'pino-sluice/'. */
-    prefix?: string
+    prefix?: string | undefined
     /** A record whose raw line is larger than this, in bytes, has its biggest top-level fields offloaded until it fits. Default 64 KiB. */
-    thresholdBytes?: number
+    thresholdBytes?: number | undefined
     /** When an upload fails, payloads stay inline as long as the row stays within this many bytes; others are truncated with a `$truncated` marker. Default 1 MiB. */
-    maxInlineBytes?: number
+    maxInlineBytes?: number | undefined
     /** Largest record accepted while S3 is configured, in bytes (replaces channel.maxRecordBytes; at most channel.maxBytes). Default 32 MiB. */
-    maxRecordBytes?: number
+    maxRecordBytes?: number | undefined
     /** Uploads in flight at once. Default 8. */
-    concurrency?: number
+    concurrency?: number | undefined
     /** AWS region. Default: the SDK's (AWS_REGION, profile), or 'us-east-1' with a custom endpoint. */
-    region?: string
+    region?: string | undefined
     /** S3-compatible endpoint URL (MinIO, s3rver, ...). Default: AWS. */
-    endpoint?: string
+    endpoint?: string | undefined
     /** Path-style URLs (`endpoint/bucket/key`), needed by most S3-compatible servers. Default false. */
-    forcePathStyle?: boolean
+    forcePathStyle?: boolean | undefined
     /** 'WHEN_REQUIRED' for S3-compatible servers that reject the SDK's default CRC32 checksums. Default 'WHEN_SUPPORTED'. */
-    requestChecksumCalculation?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED'
+    requestChecksumCalculation?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED' | undefined
     /** 'WHEN_REQUIRED' for S3-compatible servers that return no checksums. Default 'WHEN_SUPPORTED'. */
-    responseChecksumValidation?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED'
+    responseChecksumValidation?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED' | undefined
     /** Explicit credentials (never logged). Default: the SDK's default credential chain. */
-    credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+    credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string | undefined } | undefined
     /** TCP connect timeout, in ms. Default 2000. */
-    connectTimeoutMs?: number
+    connectTimeoutMs?: number | undefined
     /** Socket inactivity timeout of one request, in ms. Default 10000. */
-    requestTimeoutMs?: number
+    requestTimeoutMs?: number | undefined
     /** Attempts per upload, first included. Default 2. */
-    maxAttempts?: number
-  }
+    maxAttempts?: number | undefined
+  } | undefined
   /**
    * Aggregate metrics client-side and send them to CloudWatch with PutMetricData: explicit `metric` fields
    * (see `metric()`), metrics derived from spans, and the pipeline's own counters.
@@ -116,29 +126,29 @@ export interface SluiceOptions {
     /** Namespace of every metric, e.g. 'MyApp'. Required; may not start with 'AWS/'. */
     namespace: string
     /** AWS region. Default: the SDK's (AWS_REGION, profile). */
-    region?: string
+    region?: string | undefined
     /** CloudWatch-compatible endpoint URL (LocalStack, moto). Default: AWS. */
-    endpoint?: string
+    endpoint?: string | undefined
     /** How often aggregates are sent, in ms (also sent at 1000 pending datums, on flush and on close). Default 5000. */
-    flushIntervalMs?: number
+    flushIntervalMs?: number | undefined
     /** Aggregation period and StorageResolution in seconds: 60 (standard) or 1 (high resolution). Default 60. */
-    storageResolution?: 1 | 60
+    storageResolution?: 1 | 60 | undefined
     /** Distinct series (name, unit, dimensions) accepted per period; new ones beyond are dropped as `metrics_cardinality`. Default 5000. */
-    maxSeries?: number
+    maxSeries?: number | undefined
     /** Dimensions added to every datum, e.g. { Service: 'checkout' }; at most 29. Default none. */
-    defaultDimensions?: Record<string, string>
+    defaultDimensions?: Record<string, string> | undefined
     /** Send Received, Written, Dropped, Failed, Offloaded, QueueDepth and FlushLatency. Default true. */
-    selfMetrics?: boolean
+    selfMetrics?: boolean | undefined
     /** Timeout of one PutMetricData attempt, in ms. Default 10000. */
-    requestTimeoutMs?: number
-  }
+    requestTimeoutMs?: number | undefined
+  } | undefined
   /** Publishes the counters for other processes (`sluice tail`, Prometheus). Set a file, a port or both. */
   stats?: {
-    /** Path of a JSON snapshot replaced atomically (temp file + rename) every interval. */
-    file?: string
+    /** Path of a JSON snapshot replaced atomically (temp file + rename) every interval. If it cannot be written (missing directory, no permission) the worker says so once on stderr, keeps logging and retries every interval. */
+    file?: string | undefined
     /** Loopback HTTP port serving `/metrics` (Prometheus) and `/stats` (JSON); 0 picks a free port (see `http.port` in the file). */
-    port?: number
+    port?: number | undefined
     /** How often the file is rewritten, in ms. Default 1000. */
-    intervalMs?: number
-  }
+    intervalMs?: number | undefined
+  } | undefined
 }

@@ -9,8 +9,9 @@ export const NOTICE_FIELD = 'pino_sluice'
 
 function tallyOf(counters: Counters): DropTally {
   const tally: Record<string, number> = {}
-  for (const reason of DROP_REASONS) tally[`dropped_${reason}`] = counters.values[`dropped_${reason}`]
-  for (const reason of FAIL_REASONS) tally[`failed_${reason}`] = counters.values[`failed_${reason}`]
+  const all = counters.snapshot()
+  for (const reason of DROP_REASONS) tally[`dropped_${reason}`] = all[`dropped_${reason}`]
+  for (const reason of FAIL_REASONS) tally[`failed_${reason}`] = all[`failed_${reason}`]
   return tally
 }
 

@@ -10,6 +10,7 @@ import type { LogRecord } from '../records/log-record.js'
 import { parseLine } from '../records/parse-line.js'
 import { workerProfile } from '../profile/worker-profile.js'
 import { peekLevel } from '../records/peek-level.js'
+import { usageInvalidOf } from '../spans/span-record.js'
 import { dropNotice, type DropTally } from './drop-notice.js'
 
 /** Identifies this process's writer in every row: host, pid and a random part. */
@@ -31,6 +32,7 @@ export class Pipeline {
   private announced: DropTally | undefined
   private announcing = false
   private heapSampledAt = 0
+  private roomWaiters: (() => void)[] = []
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -48,12 +50,16 @@ export class Pipeline {
     for (const stage of this.stages) stage.start?.()
   }
 
-  /** Takes the complete lines of one chunk. Never blocks: lines that do not fit are dropped and counted. */
-  accept(lines: readonly string[]): void {
+  /**
+   * Takes complete lines. Never blocks: lines that do not fit are dropped and
+   * counted. `sizes` (UTF-8 bytes per line) spares measuring them again;
+   * `alreadyReceived` says the app thread has counted them as received.
+   */
+  accept(lines: readonly string[], sizes?: readonly number[], alreadyReceived = false): void {
     const counters = this.counters
     // With S3 configured, big records are offloaded by the S3 stage instead of dropped.
     const maxRecordBytes = this.options.s3?.maxRecordBytes ?? this.options.channel.maxRecordBytes
-    counters.add('received', lines.length)
+    if (!alreadyReceived) counters.add('received', lines.length)
     if (this.closed) {
       counters.drop('closed', lines.length)
       return
@@ -62,7 +68,7 @@ export class Pipeline {
     const refuseWhenFull = this.options.channel.overflow === 'drop-newest'
     const { maxRecords } = this.options.channel
     let highest = 0
-    for (const line of lines) {
+    for (const [i, line] of lines.entries()) {
       // A UTF-8 byte is at most one UTF-16 unit, so a line of more units is surely too large.
       if (line.length > maxRecordBytes) {
         counters.drop('too_large')
@@ -73,7 +79,7 @@ export class Pipeline {
         counters.drop('overflow')
         continue
       }
-      const bytes = Buffer.byteLength(line)
+      const bytes = sizes?.[i] ?? Buffer.byteLength(line)
       if (bytes > maxRecordBytes) {
         counters.drop('too_large')
         continue
@@ -87,6 +93,21 @@ export class Pipeline {
     }
     this.publishQueue()
     this.batcher.queued(highest)
+  }
+
+  /**
+   * How many more lines (of `bytes` at most) the channel takes now without
+   * dropping: everything under drop-oldest, which makes room itself.
+   */
+  room(): { records: number; bytes: number } {
+    const { maxRecords, maxBytes, overflow } = this.options.channel
+    if (overflow === 'drop-oldest' || this.closed) return { records: Number.MAX_SAFE_INTEGER, bytes: Number.MAX_SAFE_INTEGER }
+    return { records: maxRecords - this.channel.length, bytes: maxBytes - this.channel.bytes }
+  }
+
+  /** Resolves when the batcher next takes lines out of the channel (or the pipeline closes). */
+  untilRoom(): Promise<void> {
+    return new Promise((resolve) => this.roomWaiters.push(resolve))
   }
 
   /** True while every new line would be dropped for overflow (drop-newest with a full channel). */
@@ -105,10 +126,22 @@ export class Pipeline {
     this.counters.publish()
   }
 
+  /** Retries (of Postgres and the stages) end at `at` (epoch ms) instead of at their own budgets: an exit is under way. */
+  stopRetryingAt(at: number): void {
+    this.deadline.at = Math.min(this.deadline.at, at)
+  }
+
+  /** Writes out every line queued now, without flushing the stages; resolves when they are settled. */
+  drainQueued(): Promise<void> {
+    return this.batcher.drain()
+  }
+
   /** Resolves when every line accepted so far is settled (committed, dropped or failed). */
   async flush(): Promise<void> {
     await this.batcher.drain()
     await Promise.all(this.stages.map((stage) => stage.flush?.(this.deadline)))
+    // What the stages just sent (metrics_sent, offloaded) must be readable when flush() resolves.
+    this.counters.publish()
   }
 
   /**
@@ -117,11 +150,11 @@ export class Pipeline {
    * still in flight is cut off by closing the connections (its records are
    * counted as failed `db_unavailable`).
    */
-  async close(): Promise<void> {
+  async close(budgetMs = this.options.exit.budgetMs): Promise<void> {
     if (this.closed) return
     this.closed = true
-    const { budgetMs } = this.options.exit
-    this.deadline.at = Date.now() + budgetMs
+    this.roomFreed()
+    this.stopRetryingAt(Date.now() + budgetMs)
     const flushing = this.flush()
     let timer: NodeJS.Timeout | undefined
     const inTime = await Promise.race([
@@ -142,7 +175,14 @@ export class Pipeline {
     workerProfile?.write()
   }
 
+  private roomFreed(): void {
+    const waiters = this.roomWaiters
+    this.roomWaiters = []
+    for (const resolve of waiters) resolve()
+  }
+
   private async writeBatch(lines: string[], sizes: number[]): Promise<void> {
+    this.roomFreed()
     const counters = this.counters
     const now = Date.now()
     let mark = workerProfile?.now() ?? 0
@@ -157,6 +197,8 @@ export class Pipeline {
       }
       this.nextSeq++
       if (parsed.sanitized) counters.add('sanitized')
+      const usageInvalid = usageInvalidOf(parsed.record.value)
+      if (usageInvalid > 0) counters.add('usage_invalid', usageInvalid)
       bytes += parsed.record.bytes
       records.push(parsed.record)
     }

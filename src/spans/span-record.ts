@@ -49,6 +49,21 @@ export interface SpanRecordFields {
   usage?: ModelUsage & { models: Record<string, ModelUsage> }
   /** Large inputs/outputs; offloaded to S3 when big (then this field holds the pointer). */
   payload?: { input?: unknown; output?: unknown }
+  /**
+   * `recordUsage` calls on this span that had invalid values (recorded in part
+   * or not at all). The worker adds it to the `usage_invalid` counter; the
+   * spans table keeps it in `data`.
+   */
+  usage_invalid?: number
+}
+
+export const USAGE_INVALID_FIELD = 'usage_invalid'
+
+/** The `usage_invalid` count a span record carries, or 0 (also for anything that is not a span's positive integer). */
+export function usageInvalidOf(value: Record<string, unknown>): number {
+  const count = value[USAGE_INVALID_FIELD]
+  if (count === undefined || !isSpanValue(value)) return 0
+  return typeof count === 'number' && Number.isSafeInteger(count) && count > 0 ? count : 0
 }
 
 export function isSpanValue(value: Record<string, unknown>): boolean {

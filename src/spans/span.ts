@@ -1,17 +1,21 @@
 import { describe } from '../options/option-reader.js'
 import { epochFromMark } from './clock.js'
 import { newSpanId } from './ids.js'
-import { priceUsage, type ModelPrice } from './prices.js'
+import { priceUsage, type ResolvedPrice } from './prices.js'
 import type { SpanContext } from './span-context.js'
 import type { SpanEvent, SpanRecordFields } from './span-record.js'
 import { formatTraceparent } from './traceparent.js'
-import { readUsage, type UsageInput } from './usage-input.js'
+import { readUsage, UsageError, type UsageInput, type UsageProblem } from './usage-input.js'
 import { UsageTotals } from './usage-totals.js'
 
-/** What a span needs from its tracer: where to send the record, and prices. */
+/** What a span needs from its tracer: where to send the record, prices, and what to do with bad usage. */
 export interface SpanSink {
   emit(record: SpanRecordFields): void
-  readonly prices: ReadonlyMap<string, ModelPrice>
+  readonly prices: ReadonlyMap<string, ResolvedPrice>
+  /** Throw a `UsageError` for bad usage instead of recording what is valid (tests). */
+  readonly strict: boolean
+  /** Told about the problems of one lenient `recordUsage` call (prints each kind once). */
+  usageProblems(problems: readonly UsageProblem[]): void
 }
 
 export interface SpanPayload {
@@ -36,6 +40,7 @@ function checkObject(value: unknown, what: string): Record<string, unknown> {
  * and on `end()` emits exactly one span record through the tracer's logger.
  */
 export class Span implements SpanContext {
+  /** 16 hex characters: the `span_id` column and log lines' `span_id`. */
   readonly spanId = newSpanId()
   private readonly startMark = performance.now()
   /** Epoch ms with microseconds, on the wall clock like pino's `time` (see clock.ts). */
@@ -45,11 +50,13 @@ export class Span implements SpanContext {
   private usage: UsageTotals | undefined
   private payload: SpanPayload | undefined
   private error: { type: string; message: string } | undefined
+  private usageInvalid = 0
   private ended = false
 
   constructor(
     private readonly sink: SpanSink,
     readonly name: string,
+    /** 32 hex characters: the `trace_id` column, what `sluice trace <id>` takes (e.g. return it in a response header). */
     readonly traceId: string,
     readonly parentSpanId: string | undefined,
     attributes: Record<string, unknown> | undefined,
@@ -89,15 +96,33 @@ export class Span implements SpanContext {
   }
 
   /**
-   * Adds the token usage of one model call; call it once per call. Throws a
-   * `UsageError` (and records nothing) for values that cannot be stored exactly.
+   * Adds the token usage of one model call; call it once per call. Never
+   * throws for bad values (telemetry must not fail the request it traces):
+   * it records what is valid (a bad count as 0, a bad model as "unknown", a
+   * bad cost as absent), counts the call in the span record's `usage_invalid`
+   * (the worker adds it to the `usage_invalid` counter) and prints each kind
+   * of problem once on stderr. A tracer created with `strict: true` throws a
+   * `UsageError` instead and records nothing.
    */
   recordUsage(usage: UsageInput): this {
     this.checkOpen('recordUsage')
-    const valid = readUsage(usage)
-    const price = valid.costUsd === undefined ? this.sink.prices.get(valid.model) : undefined
-    const cost = valid.costUsd ?? (price ? priceUsage(price, valid) : undefined)
-    ;(this.usage ??= new UsageTotals()).add(valid, cost)
+    const reading = readUsage(usage)
+    let problems = reading.problems
+    if (problems.length > 0 && this.sink.strict) throw new UsageError((problems[0] as UsageProblem).message)
+    const valid = reading.usage
+    if (valid !== undefined) {
+      const price = valid.costUsd === undefined ? this.sink.prices.get(valid.model) : undefined
+      const cost = valid.costUsd ?? (price ? priceUsage(price, valid) : undefined)
+      const overflow = (this.usage ??= new UsageTotals()).add(valid, cost)
+      if (overflow !== undefined) {
+        if (this.sink.strict) throw new UsageError(overflow.message)
+        problems = [...problems, overflow]
+      }
+    }
+    if (problems.length > 0) {
+      this.usageInvalid++
+      this.sink.usageProblems(problems)
+    }
     return this
   }
 
@@ -134,6 +159,7 @@ export class Span implements SpanContext {
     if (this.events !== undefined) record.events = this.events
     if (this.usage !== undefined) record.usage = this.usage.toRecord()
     if (this.payload !== undefined) record.payload = this.payload
+    if (this.usageInvalid > 0) record.usage_invalid = this.usageInvalid
     this.sink.emit(record)
   }
 

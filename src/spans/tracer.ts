@@ -1,3 +1,4 @@
+import { didYouMean } from '../options/did-you-mean.js'
 import { describe, OptionsError } from '../options/option-reader.js'
 import { isSpanId, isTraceId, newTraceId } from './ids.js'
 import { readPrices, type PriceTable } from './prices.js'
@@ -5,6 +6,7 @@ import { Span, type SpanSink } from './span.js'
 import { sluiceMixin, spanStorage, type SpanContext } from './span-context.js'
 import type { SpanRecordFields } from './span-record.js'
 import { parseTraceparent } from './traceparent.js'
+import type { UsageProblem } from './usage-input.js'
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const
 type LevelName = (typeof LEVELS)[number]
@@ -17,8 +19,21 @@ export interface TracerOptions {
   prices?: PriceTable
   /** pino level of span records that ended ok (default 'info'); failed spans use 'error' so they flush at once. */
   level?: LevelName
+  /**
+   * `true`: `span.recordUsage` throws a `UsageError` for invalid values (for
+   * tests). Default `false`: it records what is valid, counts the call
+   * (`usage_invalid`) and prints each kind of problem once on stderr, so
+   * telemetry never fails the request it traces.
+   */
+  strict?: boolean
 }
 
+const TRACER_OPTION_KEYS = ['prices', 'level', 'strict'] as const
+const SPAN_OPTION_KEYS = ['attributes', 'traceparent', 'parent'] as const
+/** Distinct usage problems printed per tracer; a buggy caller must not flood stderr. */
+const MAX_PROBLEM_LINES = 20
+
+/** Options of one span. Your own fields (user ids, request ids, …) go under `attributes`. */
 export interface SpanOptions {
   attributes?: Record<string, unknown>
   /** An incoming W3C `traceparent` header: the span joins that trace. Invalid or absent header → a new trace. */
@@ -49,6 +64,39 @@ function readLevel(value: unknown): LevelName {
   return value as LevelName
 }
 
+/** Refuses what is not span options, pointing to `attributes` for the caller's own fields. */
+function checkSpanOptions(name: string, options: unknown): SpanOptions | undefined {
+  if (options === undefined) return undefined
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`tracer: span "${name}": options must be an object { attributes, traceparent, parent }, got ${describe(options)}`)
+  }
+  for (const key of Object.keys(options)) {
+    if ((SPAN_OPTION_KEYS as readonly string[]).includes(key)) continue
+    const hint = didYouMean(key, SPAN_OPTION_KEYS)
+    throw new TypeError(
+      `tracer: span "${name}": unknown option "${key}".${hint} Span options are ${SPAN_OPTION_KEYS.join(', ')}; ` +
+        `put your own fields under attributes, e.g. { attributes: { ${JSON.stringify(key)}: … } }.`,
+    )
+  }
+  return options as SpanOptions
+}
+
+/** Prints each kind of usage problem once per tracer, on the app thread: a Set lookup per bad call, a write per new kind. */
+function usageProblemPrinter(write: (line: string) => void): (problems: readonly UsageProblem[]) => void {
+  const seen = new Set<string>()
+  return (problems) => {
+    for (const problem of problems) {
+      if (seen.has(problem.kind) || seen.size >= MAX_PROBLEM_LINES) continue
+      seen.add(problem.kind)
+      const more = seen.size === MAX_PROBLEM_LINES ? ' (further kinds of usage problems are not printed)' : ''
+      write(
+        `pino-sluice: ${problem.message}; recorded the rest of the call and counted it in usage_invalid ` +
+          `(printed once; createTracer(logger, { strict: true }) throws instead)${more}\n`,
+      )
+    }
+  }
+}
+
 async function runInSpan<T>(span: Span, fn: (span: Span) => T): Promise<Awaited<T>> {
   try {
     return await fn(span)
@@ -72,7 +120,12 @@ export function createTracer(logger: TracerLogger, options: TracerOptions = {}):
   }
   if (options === null || typeof options !== 'object') throw new OptionsError(`createTracer: options must be an object, got ${describe(options)}`)
   for (const key of Object.keys(options)) {
-    if (key !== 'prices' && key !== 'level') throw new OptionsError(`createTracer: unknown option "${key}". Known options: prices, level.`)
+    if (!(TRACER_OPTION_KEYS as readonly string[]).includes(key)) {
+      throw new OptionsError(`createTracer: unknown option "${key}".${didYouMean(key, TRACER_OPTION_KEYS)} Known options: ${TRACER_OPTION_KEYS.join(', ')}.`)
+    }
+  }
+  if (options.strict !== undefined && typeof options.strict !== 'boolean') {
+    throw new OptionsError(`createTracer: strict must be true or false, got ${describe(options.strict)}. Omit it for the default false.`)
   }
   const level = readLevel(options.level)
   if (typeof logger[level] !== 'function' || typeof logger.error !== 'function') {
@@ -82,11 +135,14 @@ export function createTracer(logger: TracerLogger, options: TracerOptions = {}):
   const errorLog = logger.error.bind(logger)
   const sink: SpanSink = {
     prices: readPrices(options.prices),
+    strict: options.strict === true,
+    usageProblems: usageProblemPrinter((line) => process.stderr.write(line)),
     emit: (record: SpanRecordFields) => (record.status === 'ok' ? okLog(record) : errorLog(record)),
   }
 
-  function startSpan(name: string, spanOptions?: SpanOptions): Span {
+  function startSpan(name: string, rawOptions?: SpanOptions): Span {
     if (typeof name !== 'string' || name.length === 0) throw new TypeError(`tracer: a span needs a non-empty name, got ${describe(name)}`)
+    const spanOptions = checkSpanOptions(name, rawOptions)
     let parent: SpanContext | undefined
     if (spanOptions?.parent !== undefined) {
       parent = spanOptions.parent ?? undefined

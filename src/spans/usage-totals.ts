@@ -1,5 +1,5 @@
 import type { ModelUsage, TokenCount } from './span-record.js'
-import { BIGINT_MAX, UsageError, type Usage } from './usage-input.js'
+import { BIGINT_MAX, type Usage, type UsageProblem } from './usage-input.js'
 
 interface Tally {
   input: bigint
@@ -19,9 +19,16 @@ export function tokenCount(value: bigint): TokenCount {
   return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString()
 }
 
+class Overflow extends Error {
+  constructor(readonly problem: UsageProblem) {
+    super(problem.message)
+  }
+}
+
 function checkFits(sum: bigint, field: string, model: string): bigint {
   if (sum > BIGINT_MAX) {
-    throw new UsageError(`recordUsage: ${field} for this span would reach ${sum} (model ${JSON.stringify(model)}), beyond the BIGINT column's 2^63 - 1`)
+    const message = `recordUsage: ${field} for this span would reach ${sum} (model ${JSON.stringify(model)}), beyond the BIGINT column's 2^63 - 1`
+    throw new Overflow({ kind: `${field}:span-total`, message })
   }
   return sum
 }
@@ -55,12 +62,18 @@ export class UsageTotals {
   private total = emptyTally()
   private readonly models = new Map<string, Tally>()
 
-  /** Adds one call; throws (changing nothing) if a sum would overflow BIGINT. */
-  add(usage: Usage, cost: number | undefined): void {
-    const total = addTo(this.total, usage, cost)
-    const model = addTo(this.models.get(usage.model) ?? emptyTally(), usage, cost)
-    this.total = total
-    this.models.set(usage.model, model)
+  /** Adds one call, or changes nothing and returns the problem when a sum would overflow BIGINT. */
+  add(usage: Usage, cost: number | undefined): UsageProblem | undefined {
+    try {
+      const total = addTo(this.total, usage, cost)
+      const model = addTo(this.models.get(usage.model) ?? emptyTally(), usage, cost)
+      this.total = total
+      this.models.set(usage.model, model)
+      return undefined
+    } catch (error) {
+      if (error instanceof Overflow) return error.problem
+      throw error
+    }
   }
 
   toRecord(): ModelUsage & { models: Record<string, ModelUsage> } {

@@ -16,8 +16,13 @@ const HELP: Partial<Record<CounterName, string>> = {
   offloaded_bytes: 'Bytes offloaded to S3.',
   offload_failed: 'Payloads that could not be offloaded.',
   metrics_sent: 'Metric datapoints sent to CloudWatch.',
-  metrics_dropped: 'Metric datapoints dropped.',
-  spans: 'Spans recorded.',
+  metrics_dropped: 'Metric datapoints dropped because the metrics stage was off or behind.',
+  metrics_invalid: 'Metric datapoints refused by CloudWatch limits before sending.',
+  metrics_cardinality: 'Metric datapoints dropped past cloudwatch.maxSeries.',
+  metrics_lost: 'Metric datapoints whose sends finally failed.',
+  spans: 'Span records committed to the spans table.',
+  worker_heap_bytes: 'V8 heap in use by the worker thread.',
+  usage_invalid: 'span.recordUsage calls with invalid values (recorded in part or not at all).',
 }
 
 /** `dropped_<reason>` and `failed_<reason>` become one family each with a `reason` label. */
@@ -26,7 +31,14 @@ const LABELLED: readonly { prefix: string; family: string; help: string }[] = [
   { prefix: 'failed_', family: 'failed_total', help: 'Records that failed to be written, by reason.' },
 ]
 
-/** The counters in the Prometheus text exposition format (version 0.0.4). */
+/**
+ * The counters in the Prometheus text exposition format (version 0.0.4).
+ * Naming rule: `pino_sluice_<name>_total` for a counter, `pino_sluice_<name>`
+ * for a gauge, and `dropped_<reason>` / `failed_<reason>` as
+ * `pino_sluice_dropped_total{reason="<reason>"}` / `pino_sluice_failed_total{…}`.
+ * The snapshot's `dropped`/`failed` totals are those families' sums, so they
+ * are not repeated.
+ */
 export function prometheusText(snapshot: StatsSnapshot): string {
   const out: string[] = []
   for (const { prefix, family, help } of LABELLED) {

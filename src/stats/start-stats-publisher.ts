@@ -9,6 +9,7 @@
  * reader never sees a half-written snapshot. Rates come from comparing
  * successive snapshots, which is what `sluice tail` does.
  */
+import { dirname } from 'node:path'
 import type { Counters } from '../counters/counters.js'
 import { startStatsHttpServer, type StatsHttpServer } from './stats-http-server.js'
 import type { StatsOptions } from './stats-options.js'
@@ -44,8 +45,8 @@ export function startStatsPublisher(
           writeFailed = false
         },
         (error: unknown) => {
-          // Once per outage, not once per interval.
-          if (!writeFailed) report(`cannot write stats file ${file}: ${error instanceof Error ? error.message : String(error)}`)
+          // Once per outage, not once per interval; the next intervals keep trying.
+          if (!writeFailed) report(describeWriteFailure(file, error))
           writeFailed = true
         },
       ),
@@ -86,4 +87,18 @@ export function startStatsPublisher(
       await server?.close()
     },
   }
+}
+
+/** One line: what failed, why, and what to do; logging itself is not affected. */
+function describeWriteFailure(file: string, error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code
+  const why =
+    code === 'ENOENT'
+      ? `its directory ${dirname(file)} does not exist (create it, or set stats.file to another path)`
+      : code === 'EACCES' || code === 'EPERM'
+        ? `no permission to write in ${dirname(file)} (make it writable, or set stats.file to another path)`
+        : error instanceof Error
+          ? error.message
+          : String(error)
+  return `cannot write stats file ${file}: ${why}. Logs keep flowing; the file is retried every interval.`
 }

@@ -1,18 +1,22 @@
 import type { CounterName } from '../counters/counter-names.js'
 import type { Counters } from '../counters/counters.js'
 
-/** Losses outside the record accounting: a payload kept inline or truncated, metrics that never reached CloudWatch. */
-const SIDE_LOSSES: readonly CounterName[] = ['offload_failed', 'metrics_invalid', 'metrics_cardinality', 'metrics_lost', 'metrics_dropped']
+/**
+ * Losses outside the record accounting: a payload kept inline or truncated,
+ * metrics that never reached CloudWatch, model usage recorded only in part.
+ */
+export const SIDE_LOSSES: readonly CounterName[] = ['offload_failed', 'metrics_invalid', 'metrics_cardinality', 'metrics_lost', 'metrics_dropped', 'usage_invalid']
 
 /** One stderr line with the totals, printed on close only when something was lost. */
 export function exitReport(counters: Counters): string | undefined {
   const dropped = counters.dropped()
   const failed = counters.failed()
-  const losses = Object.entries(counters.values).filter(
+  const all = counters.snapshot()
+  const losses = Object.entries(all).filter(
     ([name, value]) => value > 0 && (name.startsWith('dropped_') || name.startsWith('failed_') || SIDE_LOSSES.includes(name as CounterName)),
   )
   if (losses.length === 0) return undefined
   const reasons = losses.map(([name, value]) => `${name}=${value}`).join(' ')
-  const { received, written } = counters.values
+  const { received, written } = all
   return `pino-sluice: received=${received} written=${written} dropped=${dropped} failed=${failed} (${reasons})\n`
 }

@@ -2,7 +2,7 @@ import postgres from 'postgres'
 import { materialize } from '../../materialize/materialize.js'
 import { OptionsError } from '../../options/option-reader.js'
 import { parseCommandArgs, type Command } from '../command.js'
-import { DATABASE_ARG_OPTIONS, databaseArgs } from '../database-args.js'
+import { DATABASE_ARG_OPTIONS, DATABASE_USAGE, databaseArgs } from '../database-args.js'
 
 const USAGE = `Usage: sluice materialize <id> --bucket <bucket> [options]
 
@@ -10,14 +10,12 @@ Prints the record of one logs-table row as JSON, with its offloaded payloads
 fetched from S3. A payload whose object is gone prints as { "$missing": "s3://..." }.
 
 Options:
-  --url <url>            Postgres connection string (default: DATABASE_URL)
-  --table <name>         logs table (default: logs)
-  --schema <name>        schema (default: public)
-  --bucket <bucket>      bucket the payloads are in; pointers elsewhere are not followed (required)
-  --endpoint <url>       S3-compatible endpoint (default: AWS)
-  --region <region>      region (default: the SDK's, e.g. AWS_REGION)
-  --force-path-style     path-style URLs, for most S3-compatible servers
-  --checksums <mode>     WHEN_REQUIRED for servers that send no checksums (default: WHEN_SUPPORTED)
+${DATABASE_USAGE}
+  --bucket <bucket>  bucket the payloads are in; pointers elsewhere are not followed (required)
+  --endpoint <url>   S3-compatible endpoint (default: AWS)
+  --region <region>  region (default: the SDK's, e.g. AWS_REGION)
+  --force-path-style path-style URLs, for most S3-compatible servers
+  --checksums <mode> WHEN_REQUIRED for servers that send no checksums (default: WHEN_SUPPORTED)
 
 Credentials come from the AWS SDK's default chain (AWS_ACCESS_KEY_ID, profiles, roles).
 `

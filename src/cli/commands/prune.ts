@@ -4,7 +4,7 @@ import { parseDuration } from '../../../sinks/postgres/partition-options.js'
 import { applyRetention, planRetention, type RetentionPlan } from '../../../sinks/postgres/retention.js'
 import { tableNames } from '../../../sinks/postgres/table-names.js'
 import { parseCommandArgs, type Command } from '../command.js'
-import { DATABASE_ARG_OPTIONS, databaseArgs } from '../database-args.js'
+import { DATABASE_ARG_OPTIONS, DATABASE_USAGE, databaseArgs } from '../database-args.js'
 
 const USAGE = `Usage: sluice prune --retention <14d|48h|90m> [options]
 
@@ -19,9 +19,7 @@ partitions); this command is for a one-off look or a cron job.
 Options:
   --retention <d>    keep this much: a number and m, h or d (required)
   --dry-run          only show what would go
-  --url <url>        Postgres connection string (default: DATABASE_URL)
-  --table <name>     logs table; spans are <name>_spans (default: logs)
-  --schema <name>    schema (default: public)
+${DATABASE_USAGE}
   --json             one JSON object instead of text
 `
 

@@ -4,7 +4,8 @@ import { isTraceId } from '../../spans/ids.js'
 import { loadTrace } from '../../spans/load-trace.js'
 import { buildTraceTree, renderTraceTree, traceTreeJson } from '../../spans/trace-tree.js'
 import { parseCommandArgs, type Command } from '../command.js'
-import { DATABASE_ARG_OPTIONS, databaseArgs } from '../database-args.js'
+import { DATABASE_ARG_OPTIONS, DATABASE_USAGE, databaseArgs } from '../database-args.js'
+import { findTables, tablesHint } from '../find-tables.js'
 
 const USAGE = `Usage: sluice trace <trace_id> [options]
 
@@ -13,9 +14,7 @@ and cost, and the log lines written inside it, in time order. The first line
 holds the trace totals (tokens, cache hit ratio, cost).
 
 Options:
-  --url <url>        Postgres connection string (default: DATABASE_URL)
-  --table <name>     logs table; spans are read from <name>_spans (default: logs)
-  --schema <name>    schema (default: public)
+${DATABASE_USAGE}
   --json             print the tree as JSON instead (counts beyond 2^53 as strings)
 `
 
@@ -57,6 +56,14 @@ export const traceCommand: Command = {
       }
       return 0
     } catch (error) {
+      if ((error as { code?: string }).code === '42P01') {
+        // The app wrote into another table than the default "logs": say which spans tables there are.
+        const hint = tablesHint(await findTables(sql, 'spans', database.schema).catch(() => ({ tables: [], total: 0 })), 'spans')
+        const missing = error instanceof Error && !error.message.includes('_spans"') ? error.message : `no table ${database.schema}.${database.table}_spans`
+        const flag = values.table === undefined ? ' (--table defaults to logs)' : ''
+        process.stderr.write(`sluice trace: ${missing}${flag}; ${hint}\n`)
+        return 1
+      }
       // postgres.js errors never include the password; the URL itself is not printed.
       process.stderr.write(`sluice trace: ${error instanceof Error ? error.message : String(error)}\n`)
       return 1

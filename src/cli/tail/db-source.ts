@@ -1,46 +1,21 @@
 import postgres from 'postgres'
 import { COUNTER_NAMES, DROP_REASONS, FAIL_REASONS, type CounterName } from '../../counters/counter-names.js'
-import { parseDuration } from '../../../sinks/postgres/partition-options.js'
 import { tableNames } from '../../../sinks/postgres/table-names.js'
-import { databaseArgs } from '../database-args.js'
+import { findTables, tablesHint } from '../find-tables.js'
 import { stopOnSignal } from './stop-on-signal.js'
-import { parseTailFlags, TailUsageError } from './tail-args.js'
+import type { DbTailArgs } from './tail-args.js'
+import { WaitLimit } from './wait-limit.js'
 
 /**
- * `sluice tail --db <url>`: the counters of every process writing into one
- * table, read from `<table>_stats` (one row per writer, upserted by each
- * worker every postgres.statsIntervalMs). Complements --file/--url, which
- * show one process.
+ * `sluice tail --url postgres://…` (or DATABASE_URL): the counters of every
+ * process writing into one table, read from `<table>_stats` (one row per
+ * writer, upserted by each worker every postgres.statsIntervalMs).
+ * Complements --file / --url http://…, which show one process.
  */
-export const DB_USAGE = `       sluice tail --db <postgres-url> [--table logs] [--schema public] [--since 1h] [--interval <ms>] [--json] [--count <n>]
+export type { DbTailArgs }
 
-  --db <url>        read the per-writer rows of <table>_stats: one line per writer
-                    (hostname:pid, live/final/stale) and the totals of all of them
-  --since <d>       writers whose row changed within this long (default 1h; e.g. 30m, 7d)
-`
-
-export interface DbTailArgs {
-  url: string
-  schema: string
-  table: string
-  sinceMs: number
-  intervalMs: number
-  json: boolean
-  count: number | undefined
-}
-
-export function parseDbTailArgs(argv: readonly string[]): DbTailArgs {
-  const { values, common } = parseTailFlags(argv, { db: { type: 'string' }, table: { type: 'string' }, schema: { type: 'string' }, since: { type: 'string' } })
-  const url = values.db as string | undefined
-  if (!url || !/^postgres(ql)?:\/\//.test(url)) throw new TailUsageError('--db must be a postgres:// connection string')
-  const database = databaseArgs({ url, table: values.table as string | undefined, schema: values.schema as string | undefined }, '--db')
-  if (typeof database === 'string') throw new TailUsageError(database)
-  const { table, schema } = database
-  const since = (values.since as string | undefined) ?? '1h'
-  const sinceMs = parseDuration(since)
-  if (sinceMs === undefined) throw new TailUsageError(`--since must be a number followed by m, h or d, got ${JSON.stringify(since)}`)
-  return { url, schema, table, sinceMs, ...common }
-}
+/** Errors that mean the server was not reached at all (postgres.js passes node's codes through). */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'ECONNRESET'])
 
 export interface WriterRow {
   writerId: string
@@ -119,12 +94,14 @@ export function renderDbJson(now: DbTotals): string {
   return `${JSON.stringify({
     time: now.time,
     total: now.total,
-    writers: now.writers.map((w) => ({ writerId: w.writerId, hostname: w.hostname, pid: w.pid, updatedAt: w.updatedAt.toISOString(), final: w.final, dropped: w.dropped, failed: w.failed, counters: w.counters })),
+    writers: now.writers.map((w) => ({ writer_id: w.writerId, hostname: w.hostname, pid: w.pid, updated_at: w.updatedAt.toISOString(), final: w.final, dropped: w.dropped, failed: w.failed, counters: w.counters })),
   })}\n`
 }
 
 export async function runDbTail(args: DbTailArgs, stdout: NodeJS.WriteStream = process.stdout): Promise<number> {
-  const sql = postgres(args.url, { onnotice: () => {}, max: 1, connection: { application_name: 'sluice tail' } })
+  // An unreachable server must not hold a read past --timeout (postgres.js waits 30 s by default).
+  const connectTimeout = Math.min(10, Math.max(1, Math.ceil((args.timeoutMs ?? 10_000) / 1000)))
+  const sql = postgres(args.url, { onnotice: () => {}, max: 1, connect_timeout: connectTimeout, connection: { application_name: 'sluice tail' } })
   const write = (text: string): void => void stdout.write(text)
   const screen = stdout.isTTY && !args.json
   const { stopped, dispose } = stopOnSignal()
@@ -132,21 +109,39 @@ export async function runDbTail(args: DbTailArgs, stdout: NodeJS.WriteStream = p
   let previous: DbTotals | undefined
   let updates = 0
   let lastStatus: string | undefined
+  let lastError: string | undefined
+  const limit = new WaitLimit(args.timeoutMs)
   try {
     for (;;) {
       try {
         const now = await readWriters(sql, args)
         lastStatus = undefined
+        lastError = undefined
         const text = args.json ? renderDbJson(now) : renderDbText(now, previous)
         write(screen ? `\x1b[H\x1b[J${text}` : text)
         previous = now
         updates++
+        limit.updated()
         if (args.count !== undefined && updates >= args.count) break
       } catch (error) {
         const code = (error as { code?: string }).code
-        const message = code === '42P01' ? `no ${args.table}_stats table yet; has a writer with statsIntervalMs > 0 started?` : `cannot read the stats table: ${error instanceof Error ? error.message : String(error)}`
-        if (message !== lastStatus) write(args.json ? `${JSON.stringify({ status: message })}\n` : `# waiting: ${message}\n`)
-        lastStatus = message
+        const text = error instanceof Error ? error.message : String(error)
+        // Listing the other tables costs a catalog query: only when the problem changes, not every interval.
+        if (text !== lastError) {
+          lastError = text
+          lastStatus =
+            code === '42P01'
+              ? `no ${args.schema}.${args.table}_stats table; ${tablesHint(await findTables(sql, 'stats', args.schema).catch(() => ({ tables: [], total: 0 })), 'stats')}`
+              : code !== undefined && NETWORK_CODES.has(code)
+                ? `cannot reach the database: ${text}`
+                : `cannot read the stats table: ${text}`
+          write(args.json ? `${JSON.stringify({ status: lastStatus })}\n` : `# waiting: ${lastStatus}\n`)
+        }
+      }
+      const gaveUp = limit.expired(lastStatus)
+      if (gaveUp !== undefined) {
+        process.stderr.write(`sluice tail: ${gaveUp}\n`)
+        return 1
       }
       const wait = new Promise<void>((resolve) => (timer = setTimeout(resolve, args.intervalMs)))
       if (!(await Promise.race([wait.then(() => true), stopped.then(() => false)]))) break

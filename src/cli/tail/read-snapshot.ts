@@ -3,7 +3,8 @@ import { get } from 'node:http'
 import { parseSnapshot, type StatsSnapshot } from '../../stats/stats-snapshot.js'
 import type { TailSource } from './tail-args.js'
 
-export type ReadResult = { ok: true; snapshot: StatsSnapshot } | { ok: false; waiting: string }
+/** `missing`: the file does not exist (so tail may look for stats files next to it). */
+export type ReadResult = { ok: true; snapshot: StatsSnapshot } | { ok: false; waiting: string; missing?: boolean }
 
 function errorCode(error: unknown): string | undefined {
   const cause = (error as { cause?: { code?: string } }).cause
@@ -39,7 +40,7 @@ export async function readSnapshot(source: TailSource, timeoutMs: number): Promi
     }
   } catch (error) {
     const code = errorCode(error)
-    if (code === 'ENOENT') return { ok: false, waiting: `no stats file at ${where} yet; is the app running with stats.file set to this path?` }
+    if (code === 'ENOENT') return { ok: false, missing: true, waiting: `no stats file at ${where} yet; is the app running with stats.file set to this path?` }
     if (code === 'ECONNREFUSED') return { ok: false, waiting: `nothing listening at ${where} yet; is the app running with stats.port set to this port?` }
     if ((error as Error).name === 'TimeoutError') return { ok: false, waiting: `${where} did not answer within ${timeoutMs} ms` }
     return { ok: false, waiting: `cannot read ${where}: ${code ?? (error instanceof Error ? error.message : String(error))}` }

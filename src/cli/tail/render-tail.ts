@@ -30,7 +30,7 @@ export function renderLine(update: TailUpdate): string {
     `written=${c.written} (${rate(update, 'written')})`,
     `dropped=${update.dropped}`,
     `failed=${update.failed}`,
-    `queued=${c.queued_records}`,
+    `queued_records=${c.queued_records}`,
     `queued_bytes=${c.queued_bytes}`,
     `batches=${c.batches}`,
     `retries=${c.retries}`,
@@ -45,7 +45,7 @@ export function renderLine(update: TailUpdate): string {
 /** --json: one object per update, for other tools. */
 export function renderJson(update: TailUpdate): string {
   const { snapshot } = update
-  return `${JSON.stringify({ time: snapshot.time, writer: snapshot.writer, final: snapshot.final, counters: snapshot.counters, rates: update.rates ?? null, droppedNow: update.droppedNow })}\n`
+  return `${JSON.stringify({ time: snapshot.time, writer: snapshot.writer, final: snapshot.final, counters: snapshot.counters, rates: update.rates ?? null, dropped_now: update.droppedNow })}\n`
 }
 
 /** TTY mode: a small screen redrawn in place; the dropped row turns red while it moves. */

@@ -1,46 +1,56 @@
 import { parseArgs } from 'node:util'
+import { parseDuration } from '../../../sinks/postgres/partition-options.js'
+import { databaseArgs, POSTGRES_URL } from '../database-args.js'
+import { explainParseError } from '../parse-error.js'
 
 export type TailSource = { kind: 'file'; path: string } | { kind: 'url'; url: string }
 
-export interface TailArgs {
-  source: TailSource
+/** Flags every tail mode has, read the same way. */
+export interface CommonTailFlags {
   intervalMs: number
   json: boolean
   /** Stop after this many updates (scripts, tests); undefined: until Ctrl-C. */
   count: number | undefined
+  /** Give up (exit 1) after this long without an update; undefined: wait as long as it takes. */
+  timeoutMs: number | undefined
 }
+
+/** One process's counters: its stats file or loopback endpoint. */
+export interface TailArgs extends CommonTailFlags {
+  source: TailSource
+}
+
+/** Every writer's counters, from the `<table>_stats` rows in Postgres. */
+export interface DbTailArgs extends CommonTailFlags {
+  url: string
+  schema: string
+  table: string
+  sinceMs: number
+}
+
+export type ParsedTail = { mode: 'snapshot'; args: TailArgs } | { mode: 'db'; args: DbTailArgs }
 
 export class TailUsageError extends Error {}
 
-type ParseOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options']
-type FlagValues = Record<string, string | boolean | undefined>
+/** Without --count, tail follows until Ctrl-C and waits as long as it takes; with it, a script is waiting: bound it. */
+export const DEFAULT_TIMEOUT_MS = 30_000
 
-/** Flags every tail mode has, read the same way: `--interval`, `--json`, `--count`. */
-export interface CommonTailFlags {
-  intervalMs: number
-  json: boolean
-  count: number | undefined
-}
+const OPTIONS = {
+  file: { type: 'string' },
+  url: { type: 'string' },
+  db: { type: 'string' },
+  table: { type: 'string' },
+  schema: { type: 'string' },
+  since: { type: 'string' },
+  interval: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  count: { type: 'string' },
+  timeout: { type: 'string' },
+} as const
 
-/** Parses argv with the common flags plus a mode's own; a usage problem becomes a TailUsageError. */
-export function parseTailFlags(argv: readonly string[], modeOptions: ParseOptions): { values: FlagValues; common: CommonTailFlags } {
-  let values: FlagValues
-  try {
-    ;({ values } = parseArgs({
-      args: [...argv],
-      options: { ...modeOptions, interval: { type: 'string' }, json: { type: 'boolean', default: false }, count: { type: 'string' } },
-      strict: true,
-      allowPositionals: false,
-    }))
-  } catch (error) {
-    throw new TailUsageError(error instanceof Error ? error.message : String(error))
-  }
-  const common = {
-    intervalMs: positiveInt('interval', values.interval as string | undefined, 1000, 50) as number,
-    json: values.json === true,
-    count: positiveInt('count', values.count as string | undefined, undefined, 1),
-  }
-  return { values, common }
+const HINTS = {
+  url: 'http://127.0.0.1:<port> (an app\'s stats.port) or a postgres:// connection string (every writer); leave it out to use DATABASE_URL',
+  file: 'the path of an app\'s stats.file',
 }
 
 function positiveInt(name: string, text: string | undefined, fallback: number | undefined, min: number): number | undefined {
@@ -50,25 +60,77 @@ function positiveInt(name: string, text: string | undefined, fallback: number | 
   return value
 }
 
+/** `--timeout 30s` / `2m` / `500ms` / `0` (no limit); a bare number is seconds. */
+export function parseTimeout(text: string | undefined, count: number | undefined): number | undefined {
+  if (text === undefined) return count === undefined ? undefined : DEFAULT_TIMEOUT_MS
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim())
+  if (!match) throw new TailUsageError(`--timeout must be a duration such as 30s, 2m or 500ms (0: no limit), got ${JSON.stringify(text)}`)
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
+  const ms = Math.round(Number(match[1]) * unit)
+  return ms === 0 ? undefined : ms
+}
+
 /** `http://127.0.0.1:9464` means its `/stats`; a URL with a path is used as given. */
 function statsUrl(text: string): string {
-  let url: URL
-  try {
-    url = new URL(text)
-  } catch {
-    throw new TailUsageError(`--url must be an http URL such as http://127.0.0.1:9464, got ${JSON.stringify(text)}`)
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TailUsageError(`--url must start with http://, got ${JSON.stringify(text)}`)
+  const url = new URL(text)
   if (url.pathname === '/' || url.pathname === '' || url.pathname === '/metrics') url.pathname = '/stats'
   return url.toString()
 }
 
-export function parseTailArgs(argv: readonly string[]): TailArgs {
-  const { values, common } = parseTailFlags(argv, { file: { type: 'string' }, url: { type: 'string' } })
+function refuse(values: Record<string, unknown>, flags: readonly string[], why: string): void {
+  const given = flags.filter((flag) => values[flag] !== undefined)
+  if (given.length > 0) throw new TailUsageError(`${given.map((f) => `--${f}`).join(', ')} ${given.length > 1 ? 'apply' : 'applies'} only ${why}`)
+}
+
+/**
+ * Picks the mode from what names the source: `--file` (a stats file),
+ * `--url http://…` (a stats port), `--url postgres://…`, the old `--db`, or
+ * else DATABASE_URL (every writer, from the database).
+ */
+export function parseTail(argv: readonly string[]): ParsedTail {
+  let values: Record<string, string | boolean | undefined>
+  try {
+    ;({ values } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }))
+  } catch (error) {
+    throw new TailUsageError(explainParseError(error, Object.keys(OPTIONS), HINTS))
+  }
+  const count = positiveInt('count', values.count as string | undefined, undefined, 1)
+  const common: CommonTailFlags = {
+    intervalMs: positiveInt('interval', values.interval as string | undefined, 1000, 50) as number,
+    json: values.json === true,
+    count,
+    timeoutMs: parseTimeout(values.timeout as string | undefined, count),
+  }
   const file = values.file as string | undefined
   const url = values.url as string | undefined
-  if ((file === undefined) === (url === undefined)) {
-    throw new TailUsageError('give exactly one of --file <path> (the transport\'s stats.file) or --url <http://127.0.0.1:port> (its stats.port)')
+  const db = values.db as string | undefined
+  const dbOnly = ['table', 'schema', 'since']
+  if (file !== undefined) {
+    if (url !== undefined || db !== undefined) throw new TailUsageError('give one source: --file, or --url')
+    refuse(values, dbOnly, 'when reading the database (--url postgres://… or DATABASE_URL)')
+    return { mode: 'snapshot', args: { source: { kind: 'file', path: file }, ...common } }
   }
-  return { source: file !== undefined ? { kind: 'file', path: file } : { kind: 'url', url: statsUrl(url as string) }, ...common }
+  if (url !== undefined && /^https?:\/\//i.test(url)) {
+    if (db !== undefined) throw new TailUsageError('give one source: --url http://… (a stats port) or --db/--url postgres://… (the database)')
+    refuse(values, dbOnly, 'when reading the database (--url postgres://… or DATABASE_URL)')
+    try {
+      return { mode: 'snapshot', args: { source: { kind: 'url', url: statsUrl(url) }, ...common } }
+    } catch {
+      throw new TailUsageError(`--url must be an http URL such as http://127.0.0.1:9464, got ${JSON.stringify(url)}`)
+    }
+  }
+  if (url !== undefined && !POSTGRES_URL.test(url)) {
+    throw new TailUsageError(`--url must be http://127.0.0.1:<port> (an app's stats.port) or postgres://… (the database), got one starting with "${url.split(/:|\/\//)[0]?.slice(0, 20)}"`)
+  }
+  if (url === undefined && db === undefined && !process.env.DATABASE_URL) {
+    throw new TailUsageError(
+      'give a source: --file <path> (an app\'s stats.file), --url http://127.0.0.1:<port> (its stats.port), or --url postgres://… or DATABASE_URL (every writer, from <table>_stats)',
+    )
+  }
+  const database = databaseArgs({ url, db, table: values.table as string | undefined, schema: values.schema as string | undefined })
+  if (typeof database === 'string') throw new TailUsageError(database)
+  const since = (values.since as string | undefined) ?? '1h'
+  const sinceMs = parseDuration(since)
+  if (sinceMs === undefined) throw new TailUsageError(`--since must be a number followed by m, h or d, got ${JSON.stringify(since)}`)
+  return { mode: 'db', args: { ...database, sinceMs, ...common } }
 }

@@ -21,15 +21,15 @@ export function totalFailed(s: StatsSnapshot): number {
 }
 
 export function sameWriter(a: StatsSnapshot, b: StatsSnapshot): boolean {
-  return a.writer.pid === b.writer.pid && a.writer.hostname === b.writer.hostname && a.writer.startedMs === b.writer.startedMs && a.writer.threadId === b.writer.threadId
+  return a.writer.pid === b.writer.pid && a.writer.hostname === b.writer.hostname && a.writer.started_ms === b.writer.started_ms && a.writer.thread_id === b.writer.thread_id
 }
 
 export function tailUpdate(previous: StatsSnapshot | undefined, snapshot: StatsSnapshot): TailUpdate {
-  const comparable = previous !== undefined && sameWriter(previous, snapshot) && snapshot.timeMs > previous.timeMs
+  const comparable = previous !== undefined && sameWriter(previous, snapshot) && snapshot.time_ms > previous.time_ms
   const droppedNow: Partial<Record<DropReason, number>> = {}
   let rates: TailUpdate['rates']
   if (comparable) {
-    const seconds = (snapshot.timeMs - previous.timeMs) / 1000
+    const seconds = (snapshot.time_ms - previous.time_ms) / 1000
     rates = {}
     for (const name of COUNTER_NAMES) {
       if (!GAUGES.has(name)) rates[name] = (snapshot.counters[name] - previous.counters[name]) / seconds
@@ -44,6 +44,6 @@ export function tailUpdate(previous: StatsSnapshot | undefined, snapshot: StatsS
 
 /** A snapshot older than three publishing intervals (and at least 3 s) means the writer stopped publishing. */
 export function staleForMs(snapshot: StatsSnapshot, now: number): number | undefined {
-  const age = now - snapshot.timeMs
-  return age > Math.max(3 * snapshot.intervalMs, 3000) ? age : undefined
+  const age = now - snapshot.time_ms
+  return age > Math.max(3 * snapshot.interval_ms, 3000) ? age : undefined
 }

@@ -1,0 +1,46 @@
+import { APP_REGION_OFFSET, COUNTER_INDEX, type CounterName } from './counter-names.js'
+
+/** The drops the app thread decides: no room in the ring, a line that can never fit, a sluice already closed. */
+export type AppDropReason = 'overflow' | 'too_large' | 'closed'
+
+/** How many counts may wait in plain numbers before they are published (a live reader lags by at most this). */
+const PUBLISH_EVERY = 64
+
+/**
+ * The app thread's counters: what createSluice's ring received and dropped
+ * before the worker saw it. Counting bumps plain numbers (a BigInt atomic per
+ * line would cost more than the ring write itself); they reach the app's
+ * region of the shared buffer every PUBLISH_EVERY counts and on `publish()`,
+ * which flush, close, exit and `stats.read()` call first.
+ */
+export class AppCounters {
+  private readonly shared: BigInt64Array
+  private received = 0
+  private readonly dropped: Record<AppDropReason, number> = { overflow: 0, too_large: 0, closed: 0 }
+  private unpublished = 0
+
+  constructor(buffer: SharedArrayBuffer) {
+    this.shared = new BigInt64Array(buffer)
+  }
+
+  receive(): void {
+    this.received++
+    if (++this.unpublished >= PUBLISH_EVERY) this.publish()
+  }
+
+  drop(reason: AppDropReason): void {
+    this.dropped[reason]++
+  }
+
+  publish(): void {
+    this.unpublished = 0
+    this.store('received', this.received)
+    this.store('dropped_overflow', this.dropped.overflow)
+    this.store('dropped_too_large', this.dropped.too_large)
+    this.store('dropped_closed', this.dropped.closed)
+  }
+
+  private store(name: CounterName, value: number): void {
+    Atomics.store(this.shared, APP_REGION_OFFSET + COUNTER_INDEX[name], BigInt(value))
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The memory the app thread and the worker share for the ring: the one place
+ * both sides read. Each field has one owner, the only side that writes it;
+ * the other side only loads it with Atomics, so no locks or compare-and-swap.
+ *
+ *   state (Int32Array)
+ *   ┌──────────────┬────────┬──────────────────────────────────────────────┐
+ *   │ field        │ owner  │ meaning                                      │
+ *   ├──────────────┼────────┼──────────────────────────────────────────────┤
+ *   │ WRITE_POS    │ app    │ bytes ever written (wraps at 2^32)           │
+ *   │ READ_POS     │ worker │ bytes ever read; WRITE_POS − READ_POS = used │
+ *   │ WORKER_IDLE  │ both   │ worker sets 1 before it sleeps; the app sets │
+ *   │              │        │ 0 when it rings the doorbell                 │
+ *   │ DOORBELL     │ app    │ bumped to wake the sleeping worker           │
+ *   │ CLOSE        │ app    │ 1: drain, commit and stop (exit or close())  │
+ *   │ CLOSED       │ worker │ 1: the worker has settled everything         │
+ *   └──────────────┴────────┴──────────────────────────────────────────────┘
+ *
+ *   data (capacity bytes, a power of two): frames, each 4-byte aligned
+ *   ┌───────────────┬────────────────────────────┬─────────┐
+ *   │ u32 length L  │ L bytes of UTF-8 (one line) │ pad to 4│   a payload may wrap past the end to offset 0;
+ *   └───────────────┴────────────────────────────┴─────────┘   a header never does (both ends are aligned)
+ */
+export const WRITE_POS = 0
+export const READ_POS = 1
+export const WORKER_IDLE = 2
+export const DOORBELL = 3
+export const CLOSE = 4
+export const CLOSED = 5
+const STATE_SLOTS = 8
+
+export const FRAME_HEADER_BYTES = 4
+
+/** Bytes a frame of `length` payload bytes takes in the ring. */
+export function frameBytes(length: number): number {
+  return FRAME_HEADER_BYTES + ((length + 3) & ~3)
+}
+
+export interface RingMemory {
+  readonly state: SharedArrayBuffer
+  readonly data: SharedArrayBuffer
+}
+
+/** `capacity` must be a power of two (resolveRingBytes rounds the option up to one). */
+export function allocateRing(capacity: number): RingMemory {
+  return { state: new SharedArrayBuffer(STATE_SLOTS * Int32Array.BYTES_PER_ELEMENT), data: new SharedArrayBuffer(capacity) }
+}
+
+/** Bytes in use, from two free-running 32-bit positions. */
+export function usedBytes(writePos: number, readPos: number): number {
+  return (writePos - readPos) >>> 0
+}

@@ -1,0 +1,89 @@
+import { DOORBELL, FRAME_HEADER_BYTES, WORKER_IDLE, WRITE_POS, READ_POS, frameBytes, usedBytes, type RingMemory } from './ring-layout.js'
+
+/** What became of one line offered to the ring. */
+export const WriteResult = {
+  Written: 0,
+  /** The ring has no room for it now. */
+  Full: 1,
+  /** It could never fit: above the record limit or the ring itself. */
+  TooLarge: 2,
+} as const
+export type WriteResult = (typeof WriteResult)[keyof typeof WriteResult]
+
+/**
+ * The app thread's end of the ring (single producer). `write` never waits and
+ * allocates nothing in the common case: it encodes the string straight into
+ * shared memory with Buffer#write, publishes the new position with one atomic
+ * store, and rings the doorbell only when the worker said it is asleep.
+ */
+export class RingWriter {
+  private readonly state: Int32Array
+  private readonly bytes: Buffer
+  private readonly headers: Int32Array
+  private readonly capacity: number
+  private readonly mask: number
+  private writePos: number
+  /** For a payload that wraps past the end: encoded here, then copied in two parts. Grown on demand. */
+  private scratch = Buffer.alloc(0)
+
+  constructor(
+    memory: RingMemory,
+    private readonly maxRecordBytes: number,
+  ) {
+    this.state = new Int32Array(memory.state)
+    this.bytes = Buffer.from(memory.data)
+    this.headers = new Int32Array(memory.data)
+    this.capacity = memory.data.byteLength
+    this.mask = this.capacity - 1
+    this.writePos = Atomics.load(this.state, WRITE_POS)
+  }
+
+  write(line: string): WriteResult {
+    const units = line.length
+    // A UTF-16 unit is at least one UTF-8 byte: more units than the limit is surely too large.
+    if (units > this.maxRecordBytes) return WriteResult.TooLarge
+    const free = this.capacity - usedBytes(this.writePos, Atomics.load(this.state, READ_POS))
+    // During an overflow burst this is the common case: refused without measuring the line.
+    if (FRAME_HEADER_BYTES + units > free) return frameBytes(units) > this.capacity ? WriteResult.TooLarge : WriteResult.Full
+    const offset = this.writePos & this.mask
+    const payloadAt = offset + FRAME_HEADER_BYTES
+    let length: number
+    // Fast path: room for the worst case (3 bytes per unit) without wrapping, so no need to measure first.
+    if (FRAME_HEADER_BYTES + 3 * units <= free && payloadAt + 3 * units <= this.capacity) {
+      length = this.bytes.write(line, payloadAt, 'utf8')
+      if (length > this.maxRecordBytes) return WriteResult.TooLarge
+    } else {
+      length = Buffer.byteLength(line, 'utf8')
+      if (length > this.maxRecordBytes || frameBytes(length) > this.capacity) return WriteResult.TooLarge
+      if (frameBytes(length) > free) return WriteResult.Full
+      if (payloadAt + length <= this.capacity) this.bytes.write(line, payloadAt, length, 'utf8')
+      else this.writeWrapped(line, length, payloadAt)
+    }
+    this.headers[offset >> 2] = length
+    this.writePos = (this.writePos + frameBytes(length)) | 0
+    Atomics.store(this.state, WRITE_POS, this.writePos)
+    if (Atomics.load(this.state, WORKER_IDLE) !== 0) this.wake()
+    return WriteResult.Written
+  }
+
+  /** Wakes the worker if it sleeps; used after writes and to announce a close. */
+  wake(): void {
+    Atomics.store(this.state, WORKER_IDLE, 0)
+    Atomics.add(this.state, DOORBELL, 1)
+    Atomics.notify(this.state, DOORBELL)
+  }
+
+  /** Where the next frame will start: everything before it has been handed over. */
+  get position(): number {
+    return this.writePos
+  }
+
+  private writeWrapped(line: string, length: number, payloadAt: number): void {
+    if (this.scratch.length < length) this.scratch = Buffer.allocUnsafe(Math.max(length, 2 * this.scratch.length))
+    this.scratch.write(line, 0, length, 'utf8')
+    // payloadAt may equal capacity (header in the last 4 bytes): then the first part is empty.
+    const firstPart = this.capacity - payloadAt
+    if (firstPart > 0) this.scratch.copy(this.bytes, payloadAt, 0, firstPart)
+    this.scratch.copy(this.bytes, 0, firstPart, length)
+  }
+}

@@ -1,0 +1,14 @@
+import type { RingMemory } from '../ring/ring-layout.js'
+
+/** What createSluice hands its worker. */
+export interface RingWorkerData {
+  /** The user's options plus `counters` (structured-cloned; validated again in the worker). */
+  readonly options: Record<string, unknown>
+  readonly ring: RingMemory
+}
+
+/** App thread → worker. `writePos` is the ring position everything to be flushed was written before. */
+export type ToWorker = { type: 'flush'; id: number; writePos: number } | { type: 'close' }
+
+/** Worker → app thread. */
+export type ToApp = { type: 'ready' } | { type: 'flushed'; id: number; error?: string } | { type: 'closed' }

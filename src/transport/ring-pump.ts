@@ -1,0 +1,93 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
+import { workerProfile } from '../profile/worker-profile.js'
+import type { RingReader } from '../ring/ring-reader.js'
+import type { RunningPipeline } from './start-pipeline.js'
+
+/** Lines moved per turn of the event loop, so COPY and batch completions interleave with reading. */
+const LINES_PER_TURN = 2048
+/** Part of the exit budget kept for ending connections, the last stats row and the exit report. */
+const CLOSE_RESERVE_MS = 1000
+/** The longest the worker sleeps without looking at the ring (a safety net; the doorbell wakes it). */
+const IDLE_WAKE_MS = 1000
+
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * Moves lines from the app's ring into the pipeline's channel, only as fast
+ * as the channel has room: when the channel is full, lines wait in the ring,
+ * and when the ring is full too, the app drops them where they were logged.
+ * Sleeps on the ring's doorbell while there is nothing to read.
+ */
+export class RingPump {
+  private closing: Promise<void> | undefined
+
+  constructor(
+    private readonly reader: RingReader,
+    private readonly running: RunningPipeline,
+  ) {}
+
+  async run(): Promise<void> {
+    const { pipeline } = this.running
+    while (!this.closing) {
+      if (this.reader.closeRequested()) return this.close()
+      if (this.reader.isEmpty()) {
+        await this.reader.waitForLines(IDLE_WAKE_MS)
+        continue
+      }
+      if (this.moveWhatFits() === 0) await pipeline.untilRoom()
+      else await yieldToEventLoop()
+    }
+  }
+
+  /** Resolves once everything the app wrote before `writePos` is settled. */
+  async flush(writePos: number): Promise<void> {
+    const { pipeline } = this.running
+    while (!this.closing && !this.reader.hasRead(writePos)) {
+      this.moveWhatFits()
+      await Promise.race([pipeline.untilRoom(), pipeline.drainQueued()])
+    }
+    if (this.closing) return this.closing
+    await pipeline.flush()
+  }
+
+  /** Drains the ring and the pipeline within the exit budget; what the ring still holds then is dropped as exit_timeout. */
+  close(): Promise<void> {
+    this.closing ??= this.drainAndClose()
+    return this.closing
+  }
+
+  private async drainAndClose(): Promise<void> {
+    const { pipeline, counters, options } = this.running
+    const { budgetMs } = options.exit
+    const deadline = Date.now() + budgetMs
+    // Batches stuck on an unreachable database give up early enough to leave time for the close itself.
+    const retriesEnd = deadline - Math.min(CLOSE_RESERVE_MS, budgetMs / 4)
+    pipeline.stopRetryingAt(retriesEnd)
+    for (;;) {
+      this.moveWhatFits()
+      const left = retriesEnd - Date.now()
+      if (this.reader.isEmpty() || left <= 0) break
+      await withTimeout(Promise.race([pipeline.untilRoom(), pipeline.drainQueued()]), left)
+    }
+    const abandoned = this.reader.discardAll()
+    if (abandoned > 0) counters.drop('exit_timeout', abandoned)
+    await this.running.close(Math.max(0, retriesEnd - Date.now()))
+  }
+
+  private moveWhatFits(): number {
+    const { pipeline } = this.running
+    const room = pipeline.room()
+    if (room.records <= 0 || room.bytes <= 0) return 0
+    workerProfile?.begin(() => pipeline.channel.length)
+    const mark = workerProfile?.now() ?? 0
+    const lines: string[] = []
+    const sizes: number[] = []
+    const moved = this.reader.read(Math.min(room.records, LINES_PER_TURN), room.bytes, lines, sizes)
+    if (moved > 0) pipeline.accept(lines, sizes, true)
+    workerProfile?.add('readMs', mark)
+    return moved
+  }
+}

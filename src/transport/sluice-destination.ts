@@ -1,0 +1,192 @@
+/**
+ * Runs on the app thread: the pino destination createSluice() returns.
+ * `write` is the app's whole cost of a log line: encode it into the ring or
+ * count it dropped, never wait, never queue, never allocate beyond pino's
+ * own string. Everything else (parsing, batching, Postgres) is the worker's.
+ */
+import { EventEmitter } from 'node:events'
+import { Worker } from 'node:worker_threads'
+import { AppCounters } from '../counters/app-counters.js'
+import type { ResolvedOptions } from '../options/resolve-options.js'
+import { CLOSE, CLOSED, allocateRing, type RingMemory } from '../ring/ring-layout.js'
+import { RingWriter, WriteResult } from '../ring/ring-writer.js'
+import type { RingWorkerData, ToApp, ToWorker } from './ring-messages.js'
+
+const RING_WORKER = new URL('./ring-worker.js', import.meta.url)
+/** On process exit the worker gets the exit budget from when it sees the request; this covers its start-up. */
+const EXIT_WAIT_MARGIN_MS = 1000
+
+type FlushCallback = (error?: Error | null) => void
+
+/**
+ * The app's node flags for the worker, minus those about the app's own
+ * script source: under `node --input-type=module -e …` a worker that
+ * inherits them dies at start ("--input-type can only be used with string input").
+ */
+function workerExecArgv(): string[] {
+  const flags: string[] = []
+  const args = process.execArgv
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i] as string
+    if (['-e', '--eval', '-p', '--print'].includes(flag)) i++
+    else if (!flag.startsWith('--input-type') && !/^--(eval|print)=/.test(flag)) flags.push(flag)
+  }
+  return flags
+}
+
+export class SluiceDestination extends EventEmitter {
+  /** How pino tells a destination from an options object in `pino(destination)`. */
+  readonly writable = true
+  private readonly ring: RingMemory
+  private readonly writer: RingWriter
+  private readonly counters: AppCounters
+  private readonly worker: Worker
+  private readonly pendingFlushes = new Map<number, FlushCallback>()
+  private nextFlushId = 1
+  private open = true
+  private workerGone = false
+  private closing: Promise<void> | undefined
+
+  constructor(
+    userOptions: Record<string, unknown>,
+    private readonly options: ResolvedOptions,
+    counters: SharedArrayBuffer,
+  ) {
+    super()
+    this.ring = allocateRing(options.ring.bytes)
+    // With S3, records above channel.maxRecordBytes are offloaded rather than dropped.
+    this.writer = new RingWriter(this.ring, options.s3?.maxRecordBytes ?? options.channel.maxRecordBytes)
+    this.counters = new AppCounters(counters)
+    const workerData: RingWorkerData = { options: { ...userOptions, counters }, ring: this.ring }
+    this.worker = new Worker(RING_WORKER, { workerData, execArgv: workerExecArgv() })
+    this.worker.on('message', (message: ToApp) => this.onMessage(message))
+    this.worker.on('error', (error) => this.onWorkerError(error))
+    this.worker.on('exit', () => this.onWorkerExit())
+    // Held until 'ready' (code awaiting it must not see the loop run dry), then let go: an idle
+    // app with a sluice still exits by itself, and the 'exit' hook drains what is left.
+    process.once('exit', this.onProcessExit)
+  }
+
+  /** pino calls this once per log line. Returns true always: a full ring drops, it never asks pino to wait. */
+  write(chunk: string): boolean {
+    if (chunk.length === 0) return true
+    const counters = this.counters
+    counters.receive()
+    if (!this.open) {
+      counters.drop('closed')
+      return true
+    }
+    const result = this.writer.write(typeof chunk === 'string' ? chunk : String(chunk))
+    if (result === WriteResult.Full) counters.drop('overflow')
+    else if (result === WriteResult.TooLarge) counters.drop('too_large')
+    return true
+  }
+
+  /** Calls back once everything written so far is committed (or counted dropped/failed). */
+  flush(callback: FlushCallback = () => {}): void {
+    if (this.workerGone) {
+      callback(new Error('pino-sluice: the worker has stopped; nothing more can be flushed'))
+      return
+    }
+    this.counters.publish()
+    const id = this.nextFlushId++
+    this.pendingFlushes.set(id, callback)
+    this.worker.ref()
+    this.post({ type: 'flush', id, writePos: this.writer.position })
+  }
+
+  /** Publishes the app thread's counts, so a reader of the shared counters sees every line written so far. */
+  publishCounters(): void {
+    this.counters.publish()
+  }
+
+  /** Drains, commits and stops the worker within the exit budget. The app thread keeps running meanwhile. */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      this.stopAccepting()
+      if (this.workerGone) return resolve()
+      this.worker.ref()
+      this.worker.once('exit', () => resolve())
+      this.requestClose()
+    })
+    return this.closing
+  }
+
+  /** Node's stream name for close, for code that ends its destinations. */
+  end(): void {
+    void this.close()
+  }
+
+  ref(): void {
+    this.worker.ref()
+  }
+
+  unref(): void {
+    this.worker.unref()
+  }
+
+  private stopAccepting(): void {
+    this.open = false
+    this.counters.publish()
+  }
+
+  private requestClose(): void {
+    Atomics.store(new Int32Array(this.ring.state), CLOSE, 1)
+    this.writer.wake()
+    this.post({ type: 'close' })
+  }
+
+  /**
+   * At process exit the event loop is gone, so wait synchronously (bounded)
+   * while the worker drains what the ring holds and commits it: a burst
+   * logged right before process.exit() still reaches the database.
+   */
+  private readonly onProcessExit = (): void => {
+    this.stopAccepting()
+    if (this.workerGone) return
+    this.requestClose()
+    const state = new Int32Array(this.ring.state)
+    const until = Date.now() + this.options.exit.budgetMs + EXIT_WAIT_MARGIN_MS
+    for (let left = until - Date.now(); left > 0 && Atomics.load(state, CLOSED) === 0; left = until - Date.now()) {
+      Atomics.wait(state, CLOSED, 0, left)
+    }
+  }
+
+  private onMessage(message: ToApp): void {
+    if (message.type === 'ready') {
+      if (this.pendingFlushes.size === 0 && !this.closing) this.worker.unref()
+      this.emit('ready')
+    }
+    // The worker has settled everything; whatever still holds its loop open (a socket in teardown) may go.
+    else if (message.type === 'closed') void this.worker.terminate()
+    else if (message.type === 'flushed') {
+      const callback = this.pendingFlushes.get(message.id)
+      this.pendingFlushes.delete(message.id)
+      if (this.pendingFlushes.size === 0 && !this.closing) this.worker.unref()
+      callback?.(message.error === undefined ? null : new Error(message.error))
+    }
+  }
+
+  private onWorkerError(error: Error): void {
+    this.stopAccepting()
+    // A logging failure must not crash the app that nobody told to listen for it.
+    if (this.listenerCount('error') > 0) this.emit('error', error)
+    else process.stderr.write(`pino-sluice: the worker stopped: ${error.message}\n`)
+  }
+
+  private onWorkerExit(): void {
+    this.workerGone = true
+    // Kept until now so that a process.exit() during close() still waits for the drain.
+    process.off('exit', this.onProcessExit)
+    this.stopAccepting()
+    const error = new Error('pino-sluice: the worker stopped before the flush completed')
+    for (const callback of this.pendingFlushes.values()) callback(error)
+    this.pendingFlushes.clear()
+    this.emit('finish')
+    this.emit('close')
+  }
+
+  private post(message: ToWorker): void {
+    this.worker.postMessage(message)
+  }
+}
