@@ -9,7 +9,7 @@ import { runCreateSluice } from './systems/create-sluice.js'
 import { runPinoFile } from './systems/pino-file.js'
 import { runPinoNoop } from './systems/pino-noop.js'
 import { runPinoPostgresApp } from './systems/pino-postgres.js'
-import { BIG_CHANNEL, runPinoSluice } from './systems/pino-sluice.js'
+import { BIG_CHANNEL, BIG_RING, runPinoSluice } from './systems/pino-sluice.js'
 import { runPinoSync } from './systems/pino-sync.js'
 import { runStartupBurst } from './systems/startup-burst.js'
 import { runRawCopy } from './systems/raw-copy.js'
@@ -18,7 +18,7 @@ const RUNNERS: Record<SystemName, (spec: AppSpec) => Promise<AppResult>> = {
   'pino-noop': runPinoNoop,
   'pino-sync': runPinoSync,
   'create-sluice': runCreateSluice,
-  'create-sluice-big': (spec) => runCreateSluice({ ...spec, sluiceOptions: { ...spec.sluiceOptions, channel: BIG_CHANNEL } }),
+  'create-sluice-big': (spec) => runCreateSluice({ ...spec, sluiceOptions: { ...spec.sluiceOptions, channel: BIG_CHANNEL, ring: BIG_RING } }),
   'pino-file': runPinoFile,
   'pino-sluice': (spec) => runPinoSluice(spec),
   'pino-sluice-sync': (spec) => runPinoSluice(spec, true),

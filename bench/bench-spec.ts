@@ -32,7 +32,7 @@ export function runsIn(scenario: ScenarioName, system: SystemName): boolean {
 export const SYSTEM_LABELS: Record<SystemName, string> = {
   'pino-noop': 'pino → no-op destination (floor)',
   'create-sluice': 'createSluice → Postgres',
-  'create-sluice-big': 'createSluice, channel 2M records / 1 GiB',
+  'create-sluice-big': 'createSluice, ring 256 MiB, channel 2M / 1 GiB',
   'pino-sync': 'pino sync → /dev/null',
   'pino-file': 'pino/file transport → /dev/null',
   'pino-sluice': 'pino.transport(pino-sluice) → Postgres',

@@ -20,7 +20,7 @@ import type { WorkerProfileReport } from '../src/profile/worker-profile.js'
 import { benchSql, countAndDrop, prepareTable, type BenchSql } from './bench-database.js'
 import type { AppResult, AppSpec, SystemName } from './bench-spec.js'
 import { serverCpuMs } from './report/server-cpu.js'
-import { BIG_CHANNEL } from './systems/pino-sluice.js'
+import { BIG_CHANNEL, BIG_RING } from './systems/pino-sluice.js'
 
 const APP = fileURLToPath(new URL('./app.js', import.meta.url))
 
@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   })
   const records = Number(values.records)
   const system: SystemName = values.via === 'transport' ? 'pino-sluice-big' : 'create-sluice-big'
-  const sluiceOptions = { channel: BIG_CHANNEL, ...(JSON.parse(values.sluice) as Record<string, unknown>) }
+  const sluiceOptions = { channel: BIG_CHANNEL, ...(system === 'create-sluice-big' ? { ring: BIG_RING } : {}), ...(JSON.parse(values.sluice) as Record<string, unknown>) }
   const database = await startLocalPostgres()
   const sql = benchSql(database.url)
   const cpuDir = values['cpu-prof'] ? mkdtempSync(join(tmpdir(), 'sluice-cpuprof-')) : undefined

@@ -8,6 +8,8 @@ import { runLogger } from './run-logger.js'
 
 /** A channel that holds a whole default burst: measures the database path without drops (and what holding it costs in RSS). */
 export const BIG_CHANNEL = { maxRecords: 2_000_000, maxBytes: 1024 * 2 ** 20 }
+/** createSluice's app-side ring drops what does not fit (by design): for the burst to reach the channel whole, it must hold the burst too. */
+export const BIG_RING = { bytes: 256 * 2 ** 20 }
 
 export const WORKER_ENTRY = fileURLToPath(new URL('../../src/index.js', import.meta.url))
 
