@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     process.stdout.write(`  main thread: ${((ms(started, emitted) * 1e6) / BURST).toFixed(0)} ns per log call\n`)
     process.stdout.write(`  committed ${s.written.toLocaleString('en-US')} rows in ${ms(started, committed).toFixed(0)} ms: ${rate(sluiceRate)} rows/s end to end\n`)
     // The raw COPY gets the same TCP_NODELAY connection: without it each 1000-row COPY waits on a delayed ACK (~4x slower here).
-    const copySql = connect(resolveOptions({ postgres: { url: database.url } }).postgres)
+    const copySql = connect(resolveOptions({ postgres: { url: database.url } }).postgres!)
     const copyRate = await rawCopyRate(copySql, BURST)
     await copySql.end()
     process.stdout.write(`  raw postgres.js COPY of the same rows: ${rate(copyRate)} rows/s (pino-sluice reaches ${(sluiceRate / copyRate).toFixed(2)}x)\n`)

@@ -20,7 +20,7 @@
  */
 import pino from 'pino'
 import postgres from 'postgres'
-import { createSluice } from '../src/index.js'
+import { createSluice } from 'pino-sluice'
 import { exampleDatabase } from './support/example-database.js'
 
 /** The slice of Fastify 5's API used here. */

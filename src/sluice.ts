@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import { createStats, type StatsHandle } from './counters/stats.js'
 import { resolveOptions } from './options/resolve-options.js'
 import type { SluiceOptions } from './options/sluice-options.js'
+import { callerFiles, withResolvedSinkTargets } from './options/sink-targets.js'
 import { SluiceDestination } from './transport/sluice-destination.js'
 
 /** The package's own worker entry, so apps need not know where `dist/` is. */
@@ -40,9 +41,11 @@ export interface Sluice {
  * Options are validated here, on the app thread, so a mistake throws at once.
  */
 export function createSluice(options: Omit<SluiceOptions, 'counters'> = {}): Sluice {
-  const resolved = resolveOptions(options)
+  // Sink targets resolve from the caller, as pino resolves its own target.
+  const withTargets = withResolvedSinkTargets(options, callerFiles())
+  const resolved = resolveOptions(withTargets)
   const counters = createStats()
-  const transport = new SluiceDestination(options as Record<string, unknown>, resolved, counters.buffer)
+  const transport = new SluiceDestination(withTargets as Record<string, unknown>, resolved, counters.buffer)
   const stats: StatsHandle = {
     buffer: counters.buffer,
     readFlat: () => {

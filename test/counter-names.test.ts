@@ -32,7 +32,8 @@ function filledCounters(): Counters {
 describe('counter names', () => {
   it('stats.read() has exactly the counter names plus dropped and failed, all snake_case', () => {
     const stats = statsFromCounters(filledCounters().snapshot())
-    expect(Object.keys(stats)).toEqual(EVERY_NAME)
+    // Plus `sinks`: the per-sink counts (docs/sinks.md), one object keyed by sink name.
+    expect(Object.keys(stats)).toEqual([...EVERY_NAME, 'sinks'])
     for (const name of Object.keys(stats)) expect(name).toMatch(/^[a-z]+(_[a-z]+)*$/)
     expect(stats.dropped).toBe(COUNTER_NAMES.filter((n) => n.startsWith('dropped_')).reduce((sum, n) => sum + stats[n], 0))
     // The old camelCase names still read, hidden from JSON and Object.keys.
@@ -44,7 +45,9 @@ describe('counter names', () => {
   it('the stats file and /stats hold the same counters under the same names as stats.read()', () => {
     const counters = filledCounters()
     const snapshot = takeSnapshot({ intervalMs: 1000, startedMs: 0, http: null, read: () => counters.snapshot() })
-    expect(snapshot.counters).toEqual({ ...statsFromCounters(counters.snapshot()) })
+    const { sinks, ...read } = statsFromCounters(counters.snapshot())
+    expect(snapshot.counters).toEqual(read)
+    expect(snapshot.sinks ?? {}).toEqual(sinks)
   })
 
   it('/metrics has one series per counter by the documented rule', () => {

@@ -18,7 +18,7 @@ describe('options are validated once, with messages that name the option and the
   })
 
   it('falls back to DATABASE_URL and complains when there is no URL at all', () => {
-    expect(resolveOptions({}, { DATABASE_URL: url }).postgres.url).toBe(url)
+    expect(resolveOptions({}, { DATABASE_URL: url }).postgres?.url).toBe(url)
     expect(attempt({})).toThrow(/options\.postgres\.url is missing.*DATABASE_URL/)
   })
 
@@ -66,7 +66,7 @@ describe('options are validated once, with messages that name the option and the
     for (const table of ['logs; drop table users', 'Logs', '1abc', 'a"b', 'x'.repeat(49)]) {
       expect(attempt({ postgres: { url, table } })).toThrow(OptionsError)
     }
-    expect(resolveOptions({ postgres: { url, table: 'app_logs_2' } }, {}).postgres.table).toBe('app_logs_2')
+    expect(resolveOptions({ postgres: { url, table: 'app_logs_2' } }, {}).postgres?.table).toBe('app_logs_2')
   })
 
   it('sends a schema-qualified table name to postgres.schema, and an upper-case one to lower case', () => {

@@ -70,6 +70,27 @@ describe('examples', () => {
     expect(result.stdout).toContain('received=8 written=8 dropped=0 failed=0 spans=4')
   })
 
+  it('opentelemetry: an HTTP handler traced with the OTel SDK, its GenAI span converted and priced, logs joined', async () => {
+    const result = await example('opentelemetry.js', withDatabase())
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    // OTel input 1000 includes 600 cache reads and 100 cache writes: 300 uncached. 300×1 + 50×5 + 600×0.1 + 100×1.25 = 735 µ$.
+    const trace = /trace [0-9a-f]{32} GET \/ask: 2 spans, tokens in 300 out 50 cache read 600 write 100, hit ratio 0\.600, cost \$0\.000735, 2 log lines\n/g
+    expect(result.stdout.match(trace)).toHaveLength(2)
+    expect(result.stdout).toContain('trace 0af7651916cd43dd8448eb211c80319c GET /ask')
+    expect(result.stdout).toContain("the second request's server span has the caller's span as its remote parent: true")
+    expect(result.stdout).toContain('received=8 written=8 dropped=0 failed=0 spans=4')
+  })
+
+  it('webhook-sink: a custom fan-out sink forwards the error-level records to a webhook on loopback', async () => {
+    const result = await example('webhook-sink.js', withDatabase())
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain('received=5 written=5 dropped=0 failed=0')
+    expect(result.stdout).toContain('sinks.webhook delivered=5 failed=0')
+    expect(result.stdout).toContain('the webhook got 2 records: 50 payment provider timed out | 60 out of disk space')
+  })
+
   it('commonjs: require() of the package, one row', async () => {
     const result = await example('commonjs.cjs', withDatabase())
     expect(result.stderr).toBe('')

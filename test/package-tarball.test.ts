@@ -234,6 +234,95 @@ export const misspelt = pino.transport<SluiceOptions>({ target: 'pino-sluice', o
     expect(result.code).toBe(0)
   })
 
+  it("'pino-sluice/otel' with the app's own OpenTelemetry SDK: spans into Postgres, with types", async () => {
+    // The optional peers, as an app that traces has them (linked from this checkout's devDependencies).
+    await symlink(join(ROOT, 'node_modules/@opentelemetry'), join(app, 'node_modules/@opentelemetry'), 'dir')
+    if (!existsSync(join(app, 'node_modules/@types/node'))) {
+      await mkdir(join(app, 'node_modules/@types'), { recursive: true })
+      await symlink(join(ROOT, 'node_modules/@types/node'), join(app, 'node_modules/@types/node'), 'dir')
+    }
+    const table = uniqueTable('pkg_otel')
+    const source = `import pino from 'pino'
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
+import { createSluice } from 'pino-sluice'
+import { SluiceSpanProcessor, otelMixin, type SluiceSpanProcessorStats } from 'pino-sluice/otel'
+const sluice = createSluice({ postgres: { url: process.env.DATABASE_URL, table: process.env.TABLE } })
+const processor = new SluiceSpanProcessor(pino({ mixin: otelMixin }, sluice.transport), { prices: {} })
+const provider = new NodeTracerProvider({ spanProcessors: [processor] })
+provider.getTracer('app').startSpan('from the installed package', { attributes: { 'gen_ai.request.model': 'm', 'gen_ai.usage.input_tokens': 10, 'gen_ai.usage.output_tokens': 2 } }).end()
+await provider.shutdown()
+await sluice.close()
+const stats: SluiceSpanProcessorStats = processor.stats()
+console.log(JSON.stringify({ usageSpans: stats.usageSpans, spans: sluice.stats.read().spans }))
+`
+    await writeFile(join(app, 'otel-app.ts'), source)
+    await writeFile(join(app, 'otel-app.mjs'), source.replace(', type SluiceSpanProcessorStats', '').replace('const stats: SluiceSpanProcessorStats =', 'const stats ='))
+    await writeFile(
+      join(app, 'tsconfig.otel.json'),
+      JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] }, files: ['otel-app.ts'] }),
+    )
+    const typed = await node([join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.otel.json'], app)
+    expect(typed.stdout + typed.stderr).toBe('')
+    const result = await node(['otel-app.mjs'], app, { DATABASE_URL: databaseUrl(), TABLE: table })
+    expect(result.stderr).toBe('')
+    expect(JSON.parse(result.stdout)).toEqual({ usageSpans: 1, spans: 1 })
+  })
+
+  it('installs no AWS SDK: an S3 or CloudWatch option fails at start naming the package to install', async () => {
+    expect(existsSync(join(app, 'node_modules/@aws-sdk'))).toBe(false)
+    await writeFile(
+      join(app, 'aws-missing.js'),
+      `import pino from 'pino'
+const [, , section] = process.argv
+const options = { postgres: { url: process.env.DATABASE_URL, table: 'pkg_aws_missing' } }
+options[section] = section === 's3' ? { bucket: 'app-payloads' } : { namespace: 'App' }
+pino.transport({ target: 'pino-sluice', options }).on('error', (error) => console.log(error.message))
+`,
+    )
+    for (const [section, pkg] of [
+      ['s3', '@aws-sdk/client-s3'],
+      ['cloudwatch', '@aws-sdk/client-cloudwatch'],
+    ] as const) {
+      const result = await node(['aws-missing.js', section], app, { DATABASE_URL: databaseUrl() })
+      expect(result.stdout).toContain(`options.${section} needs the package ${pkg}, which is not installed (it is an optional peer dependency of pino-sluice). Install it in the app: npm install ${pkg}`)
+    }
+  })
+
+  it('loads a custom sink by package name, resolved from the app like pino resolves its target', async () => {
+    // A sink package installed in the app (not next to pino-sluice's own files).
+    const pkg = join(app, 'node_modules/acme-count-sink')
+    await mkdir(pkg, { recursive: true })
+    await writeFile(join(pkg, 'package.json'), JSON.stringify({ name: 'acme-count-sink', version: '1.0.0', type: 'module', exports: './index.js' }))
+    await writeFile(
+      join(pkg, 'index.js'),
+      `import { appendFileSync } from 'node:fs'
+export function createSink(options) {
+  return { write(records) { appendFileSync(options.file, records.length + '\\n'); return { delivered: records.length } } }
+}
+`,
+    )
+    const table = uniqueTable('pkg_sink')
+    const out = join(work, 'acme-count.txt')
+    await writeFile(
+      join(app, 'sink-app.js'),
+      `import pino from 'pino'
+import { createStats } from 'pino-sluice'
+const stats = createStats()
+const transport = pino.transport({ target: 'pino-sluice', options: { counters: stats.buffer, postgres: { url: process.env.DATABASE_URL, table: process.env.TABLE }, sinks: [{ target: 'acme-count-sink', options: { file: process.env.OUT } }] } })
+const log = pino(transport)
+for (let i = 0; i < 4; i++) log.info({ i }, 'to the package sink')
+transport.flush(() => {
+  console.log(JSON.stringify(stats.read().sinks['acme-count-sink']))
+  transport.end()
+})
+`,
+    )
+    const result = await node(['sink-app.js'], app, { DATABASE_URL: databaseUrl(), TABLE: table, OUT: out })
+    expect(result.stderr).toBe('')
+    expect(JSON.parse(result.stdout)).toMatchObject({ delivered: 4, failed: 0 })
+    expect((await readFile(out, 'utf8')).trim().split('\n').map(Number).reduce((a, b) => a + b, 0)).toBe(4)
+  })
+
   describe('the sluice bin', () => {
     // Run as a shell runs it: the bin symlink, its shebang and exec bit, with this node first on PATH.
     const sluice = (...args: string[]): Promise<Outcome> =>

@@ -4,7 +4,7 @@ import { missingPeriods, partitionName, periodStart } from '../sinks/postgres/pa
 import { resolveOptions } from '../src/options/resolve-options.js'
 
 const URL_OPTION = { url: 'postgres://u@localhost/db' }
-const resolve = (postgres: Record<string, unknown>) => resolveOptions({ postgres: { ...URL_OPTION, ...postgres } }).postgres
+const resolve = (postgres: Record<string, unknown>) => resolveOptions({ postgres: { ...URL_OPTION, ...postgres } }).postgres!
 
 describe('partition and retention options', () => {
   it('defaults to daily partitions, no retention, stats rows every 10 s', () => {

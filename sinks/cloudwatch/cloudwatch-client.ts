@@ -6,7 +6,7 @@
  * Retries with backoff and jitter inside one call are the SDK's standard
  * strategy (Throttling, 5xx, timeouts).
  */
-import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch'
+import type { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch'
 import type { CloudWatchOptions } from './cloudwatch-options.js'
 
 export type SendResult = { ok: true } | { ok: false; transient: boolean; problem: string }
@@ -23,30 +23,45 @@ function describeError(error: unknown): { transient: boolean; problem: string } 
   return { transient, problem: `${name}${status ? ` (HTTP ${status})` : ''}: ${message}` }
 }
 
+type CloudWatchSdk = typeof import('@aws-sdk/client-cloudwatch')
+
 export class CloudWatchSender {
-  private readonly client: CloudWatchClient
+  /** The SDK is an optional peer dependency, loaded only when the CloudWatch stage is configured. */
+  private readonly sdk: Promise<CloudWatchSdk> = import('@aws-sdk/client-cloudwatch')
+  private readonly client: Promise<CloudWatchClient>
   private usable: Promise<string | undefined> | undefined
 
   constructor(private readonly options: CloudWatchOptions) {
-    this.client = new CloudWatchClient({
-      region: options.region,
-      endpoint: options.endpoint,
-      maxAttempts: MAX_ATTEMPTS,
-      // Without throwOnRequestTimeout the SDK only warns when requestTimeout passes and the request hangs on.
-      requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: Math.min(options.requestTimeoutMs, 5000), throwOnRequestTimeout: true },
-    })
+    this.client = this.sdk.then(
+      ({ CloudWatchClient }) =>
+        new CloudWatchClient({
+          region: options.region,
+          endpoint: options.endpoint,
+          maxAttempts: MAX_ATTEMPTS,
+          // Without throwOnRequestTimeout the SDK only warns when requestTimeout passes and the request hangs on.
+          requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: Math.min(options.requestTimeoutMs, 5000), throwOnRequestTimeout: true },
+        }),
+    )
+    // A missing SDK is reported at start (build-sinks) and by unusable(); never as an unhandled rejection.
+    this.client.catch(() => {})
   }
 
   /** Undefined when credentials and region resolve; else why not (never the credentials themselves). */
   unusable(): Promise<string | undefined> {
     this.usable ??= (async () => {
+      let client: CloudWatchClient
       try {
-        await this.client.config.region()
+        client = await this.client
+      } catch {
+        return 'the package @aws-sdk/client-cloudwatch is not installed (npm install @aws-sdk/client-cloudwatch)'
+      }
+      try {
+        await client.config.region()
       } catch {
         return 'no AWS region: set options.cloudwatch.region, AWS_REGION, or a region in the AWS profile'
       }
       try {
-        await this.client.config.credentials()
+        await client.config.credentials()
       } catch {
         return 'no AWS credentials resolved through the default provider chain (env, shared config/profile, SSO, web identity, ECS/EC2 role)'
       }
@@ -63,8 +78,10 @@ export class CloudWatchSender {
       onAbort = () => resolve({ ok: false, transient: false, problem: 'the exit budget ran out' })
       signal.addEventListener('abort', onAbort, { once: true })
     })
-    const sent = this.client
-      .send(new PutMetricDataCommand({ Namespace: this.options.namespace, MetricData: datums }), { abortSignal: signal })
+    const sent = Promise.all([this.client, this.sdk])
+      .then(([client, { PutMetricDataCommand }]) =>
+        client.send(new PutMetricDataCommand({ Namespace: this.options.namespace, MetricData: datums }), { abortSignal: signal }),
+      )
       .then((): SendResult => ({ ok: true }))
       .catch((error: unknown): SendResult => ({ ok: false, ...describeError(error) }))
     try {
@@ -75,6 +92,6 @@ export class CloudWatchSender {
   }
 
   close(): void {
-    this.client.destroy()
+    this.client.then((client) => client.destroy()).catch(() => {})
   }
 }

@@ -6,7 +6,12 @@ let sdk: Promise<S3Sdk> | undefined
 
 /** The SDK takes ~80 ms to load; only workers (and readers) that use S3 pay for it. */
 export function loadS3Sdk(): Promise<S3Sdk> {
-  sdk ??= import('@aws-sdk/client-s3')
+  sdk ??= import('@aws-sdk/client-s3').catch((error: unknown) => {
+    sdk = undefined
+    // An optional peer dependency: say which package to install rather than a bare resolution error.
+    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') throw new Error('pino-sluice needs the package @aws-sdk/client-s3 for S3 (npm install @aws-sdk/client-s3)', { cause: error })
+    throw error
+  })
   return sdk
 }
 

@@ -29,6 +29,8 @@ export const COUNTER_NAMES = [
   'metrics_lost',
   'worker_heap_bytes',
   'usage_invalid',
+  'failed_store_rejected',
+  'failed_store_unavailable',
 ] as const
 
 export type CounterName = (typeof COUNTER_NAMES)[number]
@@ -52,7 +54,8 @@ export const COUNTER_INDEX: Readonly<Record<CounterName, number>> = Object.freez
 export const DROP_REASONS = ['overflow', 'invalid_json', 'too_large', 'closed', 'exit_timeout'] as const
 export type DropReason = (typeof DROP_REASONS)[number]
 
-export const FAIL_REASONS = ['db_rejected', 'db_unavailable'] as const
+/** db_* when Postgres is the store of record, store_* for any other store (file, custom). */
+export const FAIL_REASONS = ['db_rejected', 'db_unavailable', 'store_rejected', 'store_unavailable'] as const
 export type FailReason = (typeof FAIL_REASONS)[number]
 
 /** Counters that are levels (go up and down), not monotonic totals. */

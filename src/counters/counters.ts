@@ -1,3 +1,4 @@
+import { SinkCounters } from './sink-counters.js'
 import { APP_REGION_OFFSET, COUNTER_INDEX, COUNTER_NAMES, COUNTER_SLOTS, SHARED_COUNTER_SLOTS, DROP_REASONS, FAIL_REASONS, type CounterName, type DropReason, type FailReason } from './counter-names.js'
 
 export type CounterValues = Record<CounterName, number>
@@ -11,6 +12,8 @@ export type CounterValues = Record<CounterName, number>
 export class Counters {
   /** This worker's own counts; `snapshot()` adds what the app thread counted. */
   readonly values: CounterValues
+  /** Per-sink delivered/failed, published in the buffer's sink region. */
+  readonly sinks: SinkCounters
   private readonly shared: BigInt64Array | undefined
   private readonly appRegion: BigInt64Array | undefined
 
@@ -20,6 +23,7 @@ export class Counters {
     // Buffers from before the app region existed have only the worker's slots.
     const hasAppRegion = sharedBuffer !== undefined && sharedBuffer.byteLength >= SHARED_COUNTER_SLOTS * BigInt64Array.BYTES_PER_ELEMENT
     this.appRegion = hasAppRegion ? new BigInt64Array(sharedBuffer, APP_REGION_OFFSET * BigInt64Array.BYTES_PER_ELEMENT, COUNTER_SLOTS) : undefined
+    this.sinks = new SinkCounters(sharedBuffer)
   }
 
   add(name: CounterName, amount = 1): void {
@@ -50,6 +54,7 @@ export class Counters {
   }
 
   publish(): void {
+    this.sinks.publish()
     if (!this.shared) return
     for (const name of COUNTER_NAMES) {
       Atomics.store(this.shared, COUNTER_INDEX[name], BigInt(this.values[name]))

@@ -1,3 +1,4 @@
+import { markSinkRegion, readSinkRegion, SINK_REGION_SLOTS, type SinkStatsMap } from './sink-counters.js'
 import { APP_REGION_OFFSET, COUNTER_INDEX, COUNTER_NAMES, SHARED_COUNTER_SLOTS, DROP_REASONS, FAIL_REASONS, type CounterName, type DropReason, type FailReason } from './counter-names.js'
 
 export type FlatCounters = Record<CounterName, number>
@@ -37,7 +38,12 @@ interface DeprecatedStats {
  * name (the same in the stats file, `/stats`, `/metrics`, Postgres,
  * CloudWatch and the exit line), plus the `dropped` and `failed` totals.
  */
-export type SluiceStats = FlatCounters & CounterTotals & DeprecatedStats
+export type SluiceStats = FlatCounters & CounterTotals & DeprecatedStats & SinkTotals
+
+/** Per sink (store of record, stages, fan-out sinks): records delivered, and failed by reason. */
+export interface SinkTotals {
+  sinks: SinkStatsMap
+}
 
 export function counterTotals(flat: FlatCounters): CounterTotals {
   return {
@@ -57,8 +63,8 @@ const CAMEL_ALIASES: readonly [keyof DeprecatedStats, CounterName][] = [
 ]
 
 /** Builds `stats.read()`'s shape from the flat counters: the counters, the totals, and the old names as hidden aliases. */
-export function statsFromCounters(flat: FlatCounters): SluiceStats {
-  const stats = { ...flat, ...counterTotals(flat) } as SluiceStats
+export function statsFromCounters(flat: FlatCounters, sinks: SinkStatsMap = {}): SluiceStats {
+  const stats = { ...flat, ...counterTotals(flat), sinks } as SluiceStats
   const hidden = (name: string, value: unknown): void => void Object.defineProperty(stats, name, { value, enumerable: false })
   for (const [alias, name] of CAMEL_ALIASES) hidden(alias, flat[name])
   hidden('droppedBy', Object.fromEntries(DROP_REASONS.map((r) => [r, flat[`dropped_${r}`]])))
@@ -85,10 +91,12 @@ export interface StatsHandle {
  * ```
  */
 export function createStats(): StatsHandle {
-  const buffer = new SharedArrayBuffer(SHARED_COUNTER_SLOTS * BigInt64Array.BYTES_PER_ELEMENT)
-  const view = new BigInt64Array(buffer)
+  // The sink region goes last (see sink-counters.ts).
+  const buffer = new SharedArrayBuffer((SHARED_COUNTER_SLOTS + SINK_REGION_SLOTS) * BigInt64Array.BYTES_PER_ELEMENT)
+  markSinkRegion(buffer)
+  const view = new BigInt64Array(buffer, 0, SHARED_COUNTER_SLOTS)
   const slot = (index: number): number => Number(Atomics.load(view, index))
   const readFlat = (): FlatCounters =>
     Object.fromEntries(COUNTER_NAMES.map((name) => [name, slot(COUNTER_INDEX[name]) + slot(APP_REGION_OFFSET + COUNTER_INDEX[name])])) as FlatCounters
-  return { buffer, readFlat, read: () => statsFromCounters(readFlat()) }
+  return { buffer, readFlat, read: () => statsFromCounters(readFlat(), readSinkRegion(buffer)) }
 }

@@ -10,8 +10,16 @@ import { fetchPayload } from './fetch-payload.js'
 
 type TransportS3Options = NonNullable<SluiceOptions['s3']>
 
+/**
+ * An `S3Client` of `@aws-sdk/client-s3`, typed by shape so these declarations do not need the
+ * SDK installed (it is an optional peer dependency).
+ */
+export interface S3ClientLike {
+  send(command: object, options?: object): Promise<unknown>
+}
+
 /** Where the payloads are: the transport's own `s3` options (only the connection part is used), or a client of yours plus the bucket. */
-export type MaterializeS3Options = TransportS3Options | { bucket: string; client: S3Client }
+export type MaterializeS3Options = TransportS3Options | { bucket: string; client: S3ClientLike }
 
 export interface MaterializeOptions {
   /** Only pointers into this bucket are followed (a record cannot make the reader fetch elsewhere). */
@@ -84,7 +92,7 @@ function resolveSource(s3: MaterializeS3Options): { bucket: string; client: () =
   if ('client' in s3) {
     rejectUnknownKeys(section, ['bucket', 'client'], 'materialize.s3')
     const { bucket } = resolveS3ClientOptions({ bucket: s3.bucket }, 'materialize.s3')
-    return { bucket, client: async () => s3.client, owned: false }
+    return { bucket, client: async () => s3.client as S3Client, owned: false }
   }
   rejectUnknownKeys(section, S3_KEYS, 'materialize.s3')
   const options = resolveS3ClientOptions(section, 'materialize.s3')

@@ -1,6 +1,8 @@
 import { CLOUDWATCH_KEYS, resolveCloudWatchOptions, type CloudWatchOptions } from '../../sinks/cloudwatch/cloudwatch-options.js'
 import { POSTGRES_KEYS, resolvePostgresOptions, type PostgresOptions } from '../../sinks/postgres/postgres-options.js'
 import { S3_KEYS, resolveS3Options, type S3Options } from '../../sinks/s3/s3-options.js'
+import { resolveFileOptions, FILE_KEYS, type FileSinkOptions } from '../../sinks/file/file-options.js'
+import { chooseStore, resolveSinks, type SinkEntry, type StoreChoice } from './sinks-options.js'
 import { STATS_KEYS, resolveStatsOptions, type StatsOptions } from '../stats/stats-options.js'
 import type { OverflowPolicy } from '../channel/bounded-channel.js'
 import { COUNTER_SLOTS } from '../counters/counter-names.js'
@@ -37,7 +39,14 @@ export interface ExitOptions {
 }
 
 export interface ResolvedOptions {
-  readonly postgres: PostgresOptions
+  /** Undefined when Postgres is not the store of record (`postgres: false`, `file`, or a sink with role 'store'). */
+  readonly postgres: PostgresOptions | undefined
+  /** The built-in NDJSON file store of record. */
+  readonly file: FileSinkOptions | undefined
+  /** Custom sinks, in the order given. */
+  readonly sinks: readonly SinkEntry[]
+  /** Which sink is the store of record. */
+  readonly store: StoreChoice
   readonly channel: ChannelOptions
   readonly ring: RingOptions
   readonly batch: BatchOptions
@@ -48,7 +57,7 @@ export interface ResolvedOptions {
   readonly stats: StatsOptions | undefined
 }
 
-const ROOT_KEYS = ['postgres', 'channel', 'ring', 'batch', 'exit', 'counters', 's3', 'cloudwatch', 'stats'] as const
+const ROOT_KEYS = ['postgres', 'channel', 'ring', 'batch', 'exit', 'counters', 's3', 'cloudwatch', 'stats', 'file', 'sinks'] as const
 const CHANNEL_KEYS = ['maxRecords', 'maxBytes', 'maxRecordBytes', 'overflow'] as const
 const BATCH_KEYS = ['maxRecords', 'maxBytes', 'intervalMs', 'flushLevel'] as const
 const EXIT_KEYS = ['budgetMs', 'report'] as const
@@ -63,6 +72,7 @@ const SECTION_KEYS: Readonly<Record<string, readonly string[]>> = {
   s3: S3_KEYS,
   cloudwatch: CLOUDWATCH_KEYS,
   stats: STATS_KEYS,
+  file: FILE_KEYS,
 }
 
 function resolveChannel(root: Record<string, unknown>): ChannelOptions {
@@ -126,8 +136,13 @@ export function resolveOptions(input: unknown, env: NodeJS.ProcessEnv = process.
   const { $context: _context, pinoWillSendConfig: _willSend, ...root } = input as Record<string, unknown>
   rejectUnknownKeys(root, ROOT_KEYS, '', SECTION_KEYS)
   const channel = Object.freeze(resolveChannel(root))
+  const sinks = resolveSinks(root)
+  const store = Object.freeze(chooseStore(root, sinks))
   return Object.freeze({
-    postgres: Object.freeze(resolvePostgresOptions(root, env)),
+    postgres: store.kind === 'postgres' ? Object.freeze(resolvePostgresOptions(root, env)) : undefined,
+    file: resolveFileOptions(root),
+    sinks,
+    store,
     channel,
     ring: Object.freeze(resolveRing(root)),
     batch: Object.freeze(resolveBatch(root)),

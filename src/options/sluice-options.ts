@@ -1,8 +1,9 @@
 /**
  * Options of the pino-sluice transport, as passed in `pino.transport({ target: 'pino-sluice', options })`.
- * Every field is optional except a Postgres URL (here or in DATABASE_URL).
+ * Every field is optional except a Postgres URL (here or in DATABASE_URL) while Postgres is the store of record.
  */
 export interface SluiceOptions {
+  /** The default store of record. `false`: no Postgres (choose `file`, a sink with role 'store', or none). */
   postgres?: {
     /** Connection string. Default: the DATABASE_URL environment variable. */
     url?: string | undefined
@@ -36,7 +37,7 @@ export interface SluiceOptions {
       /** Time a batch may spend retrying while the database is unreachable, in ms; then it counts as failed `db_unavailable`. Default 30000. */
       budgetMs?: number | undefined
     } | undefined
-  } | undefined
+  } | false | undefined
   channel?: {
     /** Most records queued in the worker. Default 8192. */
     maxRecords?: number | undefined
@@ -142,6 +143,23 @@ export interface SluiceOptions {
     /** Timeout of one PutMetricData attempt, in ms. Default 10000. */
     requestTimeoutMs?: number | undefined
   } | undefined
+  /**
+   * The built-in NDJSON file store of record (instead of Postgres): each batch appended as one JSON
+   * line per record; the file is rotated by size to `<path>.1` … `<path>.<maxFiles>`.
+   */
+  file?: {
+    /** Absolute path of the live file. Required. */
+    path: string
+    /** Rotate before a batch would take the file past this many bytes. Default 64 MiB. */
+    maxBytes?: number | undefined
+    /** Rotated files kept. Default 5. */
+    maxFiles?: number | undefined
+  } | undefined
+  /**
+   * Custom sinks, loaded in the worker with `import()`: `[{ target, options }]` as in pino's `targets`.
+   * See docs/sinks.md for the Sink API.
+   */
+  sinks?: SinkOption[] | undefined
   /** Publishes the counters for other processes (`sluice tail`, Prometheus). Set a file, a port or both. */
   stats?: {
     /** Path of a JSON snapshot replaced atomically (temp file + rename) every interval. If it cannot be written (missing directory, no permission) the worker says so once on stderr, keeps logging and retries every interval. */
@@ -151,4 +169,26 @@ export interface SluiceOptions {
     /** How often the file is rewritten, in ms. Default 1000. */
     intervalMs?: number | undefined
   } | undefined
+}
+
+export interface SinkOption {
+  /**
+   * The module exporting a sink factory: a package name, a relative path (from the file calling createSluice(),
+   * or from the working directory with pino.transport()), an absolute path or a file:// URL. See docs/sinks.md.
+   */
+  target: string
+  /** Handed to the factory as its first argument; must survive structured clone. Default {}. */
+  options?: Record<string, unknown> | undefined
+  /**
+   * 'fanout' (default): gets every batch after the stages, keeps its own counts, never changes `written`.
+   * 'store': the store of record instead of Postgres; its answer decides written/failed.
+   * 'stage': sees every batch first and in order; may rewrite records.
+   */
+  role?: 'fanout' | 'store' | 'stage' | undefined
+  /** Its name in the counters (`sinks.<name>.delivered`). Default: from the target's file or package name. */
+  name?: string | undefined
+  /** How long one call (write, flush, close) may take before it is abandoned and its batch counted as failed (timeout), in ms. Default 10000. */
+  timeoutMs?: number | undefined
+  /** Batches waiting for this sink before new ones are failed as overflow (fan-out only). Default 4. */
+  maxQueued?: number | undefined
 }

@@ -12,6 +12,7 @@ import { workerProfile } from '../profile/worker-profile.js'
 import { peekLevel } from '../records/peek-level.js'
 import { usageInvalidOf } from '../spans/span-record.js'
 import { dropNotice, type DropTally } from './drop-notice.js'
+import type { FanOut } from './fan-out.js'
 
 /** Identifies this process's writer in every row: host, pid and a random part. */
 export function newWriterId(): string {
@@ -39,15 +40,17 @@ export class Pipeline {
     private readonly counters: Counters,
     private readonly sink: PrimarySink,
     private readonly stages: readonly Stage[] = [],
+    private readonly fanout?: FanOut,
   ) {
     this.channel = new BoundedChannel(options.channel)
     // One batch more than connections: the next one is parsed while the others wait on Postgres.
-    this.batcher = new Batcher(this.channel, options.batch, (lines, sizes) => this.writeBatch(lines, sizes), options.postgres.connections + 1)
+    this.batcher = new Batcher(this.channel, options.batch, (lines, sizes) => this.writeBatch(lines, sizes), (options.postgres?.connections ?? 1) + 1)
   }
 
   start(): void {
     this.sink.start(this.deadline)
     for (const stage of this.stages) stage.start?.()
+    this.fanout?.start(this.deadline)
   }
 
   /**
@@ -140,6 +143,7 @@ export class Pipeline {
   async flush(): Promise<void> {
     await this.batcher.drain()
     await Promise.all(this.stages.map((stage) => stage.flush?.(this.deadline)))
+    await this.fanout?.flush(this.deadline)
     // What the stages just sent (metrics_sent, offloaded) must be readable when flush() resolves.
     this.counters.publish()
   }
@@ -170,6 +174,7 @@ export class Pipeline {
     }
     this.batcher.stop()
     await Promise.all(this.stages.map((stage) => stage.close?.(this.deadline)))
+    await this.fanout?.close(this.deadline)
     await this.sink.close()
     this.publishQueue()
     workerProfile?.write()
@@ -204,14 +209,22 @@ export class Pipeline {
     }
     this.publishQueue()
     if (workerProfile) mark = workerProfile.add('parseMs', mark)
-    for (const stage of this.stages) await stage.process(records, this.deadline)
+    const handToFanout = this.fanout?.reserve(this.deadline)
+    try {
+      for (const stage of this.stages) await stage.process(records, this.deadline)
+    } catch (error) {
+      handToFanout?.([]) // frees the places this batch held
+      throw error
+    }
+    handToFanout?.(records)
     workerProfile?.add('stagesMs', mark)
     const writeStarted = performance.now()
     const outcome = await this.sink.write(records, this.deadline)
     for (const stage of this.stages) stage.settled?.(outcome, performance.now() - writeStarted)
     counters.add('written', outcome.written)
-    counters.fail('db_rejected', outcome.rejected)
-    counters.fail('db_unavailable', outcome.unavailable)
+    const reasons = this.sink.failReasons
+    counters.fail(reasons?.rejected ?? 'db_rejected', outcome.rejected)
+    counters.fail(reasons?.unavailable ?? 'db_unavailable', outcome.unavailable)
     counters.add('batches')
     counters.publish()
     workerProfile?.batchEnded()

@@ -1,4 +1,5 @@
 import { COUNTER_NAMES, GAUGES, type CounterName } from '../counters/counter-names.js'
+import { SINK_FAIL_REASONS } from '../counters/sink-counters.js'
 import type { StatsSnapshot } from './stats-snapshot.js'
 
 const PREFIX = 'pino_sluice_'
@@ -52,6 +53,15 @@ export function prometheusText(snapshot: StatsSnapshot): string {
     const gauge = GAUGES.has(name)
     const metric = `${PREFIX}${name}${gauge ? '' : '_total'}`
     out.push(`# HELP ${metric} ${HELP[name] ?? `pino-sluice counter ${name}.`}`, `# TYPE ${metric} ${gauge ? 'gauge' : 'counter'}`, `${metric} ${snapshot.counters[name]}`)
+  }
+  const sinks = Object.entries(snapshot.sinks ?? {})
+  if (sinks.length > 0) {
+    out.push(`# HELP ${PREFIX}sink_delivered_total Records each sink delivered.`, `# TYPE ${PREFIX}sink_delivered_total counter`)
+    for (const [name, stats] of sinks) out.push(`${PREFIX}sink_delivered_total{sink="${escapeLabel(name)}"} ${stats.delivered}`)
+    out.push(`# HELP ${PREFIX}sink_failed_total Records a sink failed to deliver, by reason.`, `# TYPE ${PREFIX}sink_failed_total counter`)
+    for (const [name, stats] of sinks) {
+      for (const reason of SINK_FAIL_REASONS) out.push(`${PREFIX}sink_failed_total{sink="${escapeLabel(name)}",reason="${reason}"} ${stats[`failed_${reason}`] ?? 0}`)
+    }
   }
   const info = `${PREFIX}writer_info`
   out.push(`# HELP ${info} The process publishing these counters.`, `# TYPE ${info} gauge`)

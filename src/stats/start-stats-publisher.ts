@@ -30,7 +30,7 @@ export function startStatsPublisher(
 ): StatsPublisher | undefined {
   if (!options) return undefined
   const { file, port, intervalMs } = options
-  const source: SnapshotSource = { intervalMs, startedMs: Date.now(), http: null, read: () => counters.snapshot() }
+  const source: SnapshotSource = { intervalMs, startedMs: Date.now(), http: null, read: () => counters.snapshot(), readSinks: () => counters.sinks.snapshot() }
   let server: StatsHttpServer | undefined
   let writing: Promise<void> = Promise.resolve()
   let writeFailed = false

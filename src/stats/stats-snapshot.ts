@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import { threadId } from 'node:worker_threads'
 import { COUNTER_NAMES, type CounterName } from '../counters/counter-names.js'
+import type { SinkStatsMap } from '../counters/sink-counters.js'
 import { counterTotals, type CounterTotals } from '../counters/stats.js'
 
 /** Every counter under its one name plus the `dropped`/`failed` totals: the same keys as `stats.read()`. */
@@ -32,6 +33,8 @@ export interface StatsSnapshot {
   /** True in the snapshot written by close(): the writer is gone, the totals are final. */
   final: boolean
   counters: SnapshotCounters
+  /** Per sink: delivered, failed and failed_<reason> (absent in snapshots of writers before sinks were counted). */
+  sinks?: SinkStatsMap
 }
 
 export interface SnapshotSource {
@@ -39,6 +42,7 @@ export interface SnapshotSource {
   readonly startedMs: number
   http: StatsSnapshot['http']
   read(): Record<CounterName, number>
+  readSinks?(): SinkStatsMap
 }
 
 function withTotals(flat: Record<CounterName, number>): SnapshotCounters {
@@ -56,6 +60,7 @@ export function takeSnapshot(source: SnapshotSource, final = false): StatsSnapsh
     http: source.http,
     final,
     counters: withTotals(source.read()),
+    sinks: source.readSinks?.() ?? {},
   }
 }
 
@@ -75,7 +80,8 @@ export function parseSnapshot(text: string): { ok: true; snapshot: StatsSnapshot
   }
   const flat = Object.fromEntries(COUNTER_NAMES.map((name) => [name, Number((v.counters as Record<string, unknown>)[name] ?? 0)])) as Record<CounterName, number>
   const counters = withTotals(flat)
-  return { ok: true, snapshot: { ...(v as StatsSnapshot), counters } }
+  const sinks = typeof v.sinks === 'object' && v.sinks !== null ? v.sinks : {}
+  return { ok: true, snapshot: { ...(v as StatsSnapshot), counters, sinks } }
 }
 
 /** A snapshot from a writer of schema 1 (camelCase metadata) in today's names, so a newer tail reads an older app. */

@@ -15,8 +15,12 @@ export function exitReport(counters: Counters): string | undefined {
   const losses = Object.entries(all).filter(
     ([name, value]) => value > 0 && (name.startsWith('dropped_') || name.startsWith('failed_') || SIDE_LOSSES.includes(name as CounterName)),
   )
-  if (losses.length === 0) return undefined
-  const reasons = losses.map(([name, value]) => `${name}=${value}`).join(' ')
+  // A fan-out sink's failures are losses too, though they never change `written`.
+  const sinkLosses = counters.sinks
+    .lossesBesideTheStore()
+    .map(([name, stats]) => `sinks.${name}.delivered=${stats.delivered} sinks.${name}.failed=${stats.failed}`)
+  if (losses.length === 0 && sinkLosses.length === 0) return undefined
+  const reasons = [...losses.map(([name, value]) => `${name}=${value}`), ...sinkLosses].join(' ')
   const { received, written } = all
   return `pino-sluice: received=${received} written=${written} dropped=${dropped} failed=${failed} (${reasons})\n`
 }

@@ -4,9 +4,10 @@
  *
  *   app thread                         worker thread (this file)
  *   ──────────                         ────────────────────────────────────────────────────────────────
- *   pino ─► SluiceDestination ─► ring ─► RingPump ─► BoundedChannel ─► Batcher ─► stages ─► PostgresSink
- *           encode into shared   bytes   only while   drop + count      flush by   S3 offload,  COPY, one tx
- *           memory or drop+count         there is room                  size/time  CloudWatch   per batch
+ *   pino ─► SluiceDestination ─► ring ─► RingPump ─► BoundedChannel ─► Batcher ─► stages ─► store of record
+ *           encode into shared   bytes   only while   drop + count      flush by   S3 offload,  Postgres (default),
+ *           memory or drop+count         there is room                  size/time  CloudWatch,  file or custom
+ *                                                                                  custom    └► fan-out sinks
  *
  * Messages from the app: `flush` (answered with `flushed`) and `close`; the
  * shared CLOSE flag asks the same when the app thread can no longer receive
@@ -24,7 +25,8 @@ const port = parentPort
 if (!port) throw new Error('pino-sluice: ring-worker.js runs only as the worker createSluice() starts')
 const post = (message: ToApp): void => port.postMessage(message)
 
-const running = startPipeline(options)
+// A sink that cannot be loaded throws here: the app hears it as the worker's 'error'.
+const running = await startPipeline(options)
 const pump = new RingPump(new RingReader(ring), running)
 
 port.on('message', (message: ToWorker) => {

@@ -1,11 +1,9 @@
 import { writeSync } from 'node:fs'
 import { Counters } from '../counters/counters.js'
 import { resolveOptions, type ResolvedOptions } from '../options/resolve-options.js'
+import { buildSinks } from '../pipeline/build-sinks.js'
 import { Pipeline, newWriterId } from '../pipeline/pipeline.js'
-import { createMetricsStage } from '../../sinks/cloudwatch/create-metrics-stage.js'
-import { PostgresSink } from '../../sinks/postgres/postgres-sink.js'
 import type { Stage } from '../../sinks/sink.js'
-import { createOffloadStage } from '../../sinks/s3/create-offload-stage.js'
 import { startStatsPublisher } from '../stats/start-stats-publisher.js'
 import { exitReport } from './exit-report.js'
 import { tolerateLostSocketWrites } from './tolerate-lost-socket-writes.js'
@@ -21,33 +19,17 @@ export interface RunningPipeline {
 /**
  * Everything a worker runs, whichever way lines reach it (thread-stream's
  * stream or createSluice's ring): options, counters, sinks, stages, the
- * pipeline and the stats publisher.
+ * pipeline and the stats publisher. Async: custom sinks are imported.
  */
-export function startPipeline(rawOptions: unknown, extraStages: readonly Stage[] = []): RunningPipeline {
+export async function startPipeline(rawOptions: unknown, extraStages: readonly Stage[] = []): Promise<RunningPipeline> {
   const options = resolveOptions(rawOptions)
-  tolerateLostSocketWrites()
   const counters = new Counters(options.counters)
-  const problems = new Set<string>()
-  const sink = new PostgresSink(options.postgres, newWriterId(), {
-    onRetry: () => {
-      counters.add('retries')
-      counters.publish()
-    },
-    onSpansWritten: (count) => counters.add('spans', count),
-    readCounters: () => counters.snapshot(),
-    onProblem: (message) => {
-      // One line per distinct problem: a dead database must not flood stderr.
-      if (problems.size < 20 && !problems.has(message)) {
-        problems.add(message)
-        process.stderr.write(`pino-sluice: ${message}\n`)
-      }
-    },
-  })
-  // Offloading runs first so metrics and Postgres see the slim record.
-  const stages = [createOffloadStage(options.s3, counters), createMetricsStage(options.cloudwatch, counters), ...extraStages].filter(
-    (stage): stage is Stage => stage !== undefined,
-  )
-  const pipeline = new Pipeline(options, counters, sink, stages)
+  // Which sinks, and in which roles: src/pipeline/build-sinks.ts (custom ones are imported here, in the worker).
+  const { store, stages, fanout } = await buildSinks(options, { counters, writerId: newWriterId() })
+  // After the sinks are built: in the ring worker (no inherited uncaughtException listener) the
+  // handler this installs would swallow a start-up error instead of letting the app hear it.
+  tolerateLostSocketWrites()
+  const pipeline = new Pipeline(options, counters, store, [...stages, ...extraStages], fanout)
   pipeline.start()
   counters.publish()
   const publisher = startStatsPublisher(options.stats, counters)

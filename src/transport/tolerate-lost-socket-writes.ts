@@ -13,10 +13,20 @@ export function tolerateLostSocketWrites(): void {
   if (isMainThread) return
   const inherited = process.listeners('uncaughtException')
   process.removeAllListeners('uncaughtException')
-  process.on('uncaughtException', (error, origin) => {
+  const tolerate = (error: Error, origin: NodeJS.UncaughtExceptionOrigin): void => {
     if (isLostSocketWrite(error)) return
-    for (const listener of inherited) listener.call(process, error, origin)
-  })
+    if (inherited.length > 0) {
+      for (const listener of inherited) listener.call(process, error, origin)
+      return
+    }
+    // A worker of our own (createSluice's) has no one to forward to: let the error end the
+    // worker the default way, which reaches the app as the destination's 'error'.
+    process.off('uncaughtException', tolerate)
+    setImmediate(() => {
+      throw error
+    })
+  }
+  process.on('uncaughtException', tolerate)
 }
 
 function isLostSocketWrite(error: unknown): boolean {

@@ -3,11 +3,13 @@
  *
  *   app thread                      worker thread (this file)
  *   ──────────                      ────────────────────────────────────────────────────────────────
- *   pino ─► thread-stream ring ─►  SluiceStream ─► BoundedChannel ─► Batcher ─► stages ─► PostgresSink
- *            (4 MiB, shared)        split lines     drop + count      flush by   S3 offload,  COPY, one tx
- *                                   never waits     on overflow       size/time  CloudWatch   per batch
+ *   pino ─► thread-stream ring ─►  SluiceStream ─► BoundedChannel ─► Batcher ─► stages ─► store of record
+ *            (4 MiB, shared)        split lines     drop + count      flush by   S3 offload,  Postgres (COPY, one tx
+ *                                   never waits     on overflow       size/time  CloudWatch,  per batch), file or custom
+ *                                                                                custom    └► fan-out sinks (own counts)
  *
  *   counters ─► SharedArrayBuffer (app reads live with createStats()) and stderr totals on close.
+ *   Which sinks: src/pipeline/build-sinks.ts.
  */
 import type { Stage } from '../../sinks/sink.js'
 import { SluiceStream } from './sluice-stream.js'
@@ -18,8 +20,8 @@ export default async function sluiceTransport(rawOptions: unknown): Promise<Slui
 }
 
 /** The transport with extra stages after the built-in ones (used by fault tests to make a stage throw). */
-export function buildSluiceStream(rawOptions: unknown, extraStages: readonly Stage[] = []): SluiceStream {
-  const running = startPipeline(rawOptions, extraStages)
+export async function buildSluiceStream(rawOptions: unknown, extraStages: readonly Stage[] = []): Promise<SluiceStream> {
+  const running = await startPipeline(rawOptions, extraStages)
   const { options, pipeline, counters } = running
   // With S3, records above channel.maxRecordBytes are offloaded rather than dropped.
   return new SluiceStream(pipeline, counters, options.s3?.maxRecordBytes ?? options.channel.maxRecordBytes, () => running.close())

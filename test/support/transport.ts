@@ -35,9 +35,11 @@ export type HarnessOptions = Omit<SluiceOptions, 'counters'>
 
 export async function startTransport(options: HarnessOptions = {}, table = uniqueTable()): Promise<Harness> {
   const stats = createStats()
+  // A test that chose another store of record (or none) gets no Postgres added.
+  const otherStore = options.postgres === false || options.file !== undefined || (options.sinks ?? []).some((s) => s.role === 'store')
   const merged: SluiceOptions = {
     ...options,
-    postgres: { url: databaseUrl(), table, ...options.postgres },
+    postgres: otherStore ? options.postgres : { url: databaseUrl(), table, ...options.postgres },
     counters: stats.buffer,
   }
   const transport = pino.transport({ target: WORKER_ENTRY, options: merged, worker: { stderr: true } as never })
@@ -51,7 +53,7 @@ export async function startTransport(options: HarnessOptions = {}, table = uniqu
     transport,
     logger,
     stats,
-    table: merged.postgres?.table ?? table,
+    table: (merged.postgres || undefined)?.table ?? table,
     flush: () => new Promise<void>((resolve, reject) => transport.flush((err?: Error) => (err ? reject(err) : resolve()))),
     close() {
       closed ??= (async () => {

@@ -26,6 +26,19 @@ export interface WriterRow {
   counters: Record<CounterName, number>
   dropped: number
   failed: number
+  /** sinks.<name>.delivered/failed from the row (absent for writers before per-sink counts). */
+  sinks: Record<string, { delivered: number; failed: number }>
+}
+
+function sinksOfRow(counters: Record<string, unknown>): WriterRow['sinks'] {
+  const sinks: WriterRow['sinks'] = {}
+  for (const [key, value] of Object.entries(counters)) {
+    const match = /^sinks\.(.+)\.(delivered|failed)$/.exec(key)
+    if (!match) continue
+    const entry = (sinks[match[1] as string] ??= { delivered: 0, failed: 0 })
+    entry[match[2] as 'delivered' | 'failed'] = Number(value)
+  }
+  return sinks
 }
 
 export interface DbTotals {
@@ -51,6 +64,7 @@ export async function readWriters(sql: postgres.Sql, args: Pick<DbTailArgs, 'sch
       counters,
       dropped: DROP_REASONS.reduce((sum, reason) => sum + counters[`dropped_${reason}`], 0),
       failed: FAIL_REASONS.reduce((sum, reason) => sum + counters[`failed_${reason}`], 0),
+      sinks: sinksOfRow(r.counters),
     }
   })
   const total: DbTotals['total'] = { received: 0, written: 0, dropped: 0, failed: 0 }
@@ -83,6 +97,7 @@ export function renderDbText(now: DbTotals, previous: DbTotals | undefined): str
     const reasons = [...DROP_REASONS.map((r) => [`dropped_${r}`, c[`dropped_${r}`]] as const), ...FAIL_REASONS.map((r) => [`failed_${r}`, c[`failed_${r}`]] as const)]
       .filter(([, n]) => n > 0)
       .map(([name, n]) => `${name}=${n}`)
+    for (const [name, s] of Object.entries(w.sinks)) reasons.push(`sinks.${name}.delivered=${s.delivered} sinks.${name}.failed=${s.failed}`)
     lines.push(
       `  ${w.hostname}:${w.pid} ${w.writerId} ${state(w, at, 10_000)} received=${c.received} written=${c.written} dropped=${w.dropped} failed=${w.failed}${reasons.length ? ` (${reasons.join(' ')})` : ''}${moved > 0 ? ` DROPPING +${moved}` : ''}`,
     )
@@ -94,7 +109,7 @@ export function renderDbJson(now: DbTotals): string {
   return `${JSON.stringify({
     time: now.time,
     total: now.total,
-    writers: now.writers.map((w) => ({ writer_id: w.writerId, hostname: w.hostname, pid: w.pid, updated_at: w.updatedAt.toISOString(), final: w.final, dropped: w.dropped, failed: w.failed, counters: w.counters })),
+    writers: now.writers.map((w) => ({ writer_id: w.writerId, hostname: w.hostname, pid: w.pid, updated_at: w.updatedAt.toISOString(), final: w.final, dropped: w.dropped, failed: w.failed, counters: w.counters, sinks: w.sinks })),
   })}\n`
 }
 

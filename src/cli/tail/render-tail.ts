@@ -1,4 +1,5 @@
 import { DROP_REASONS, FAIL_REASONS } from '../../counters/counter-names.js'
+import { SINK_FAIL_REASONS } from '../../counters/sink-counters.js'
 import type { TailUpdate } from './tail-update.js'
 
 const RED = '\x1b[1;41;97m'
@@ -36,6 +37,7 @@ export function renderLine(update: TailUpdate): string {
     `retries=${c.retries}`,
   ]
   if (c.offloaded > 0) parts.push(`offloaded=${c.offloaded}`)
+  for (const [name, s] of Object.entries(update.snapshot.sinks ?? {})) parts.push(`sinks.${name}.delivered=${s.delivered} sinks.${name}.failed=${s.failed}`)
   if (update.snapshot.final) parts.push('FINAL')
   const moved = movedText(update)
   if (moved) parts.push(`DROPPING ${moved}`)
@@ -45,7 +47,7 @@ export function renderLine(update: TailUpdate): string {
 /** --json: one object per update, for other tools. */
 export function renderJson(update: TailUpdate): string {
   const { snapshot } = update
-  return `${JSON.stringify({ time: snapshot.time, writer: snapshot.writer, final: snapshot.final, counters: snapshot.counters, rates: update.rates ?? null, dropped_now: update.droppedNow })}\n`
+  return `${JSON.stringify({ time: snapshot.time, writer: snapshot.writer, final: snapshot.final, counters: snapshot.counters, sinks: snapshot.sinks ?? {}, rates: update.rates ?? null, dropped_now: update.droppedNow })}\n`
 }
 
 /** TTY mode: a small screen redrawn in place; the dropped row turns red while it moves. */
@@ -69,6 +71,14 @@ export function renderScreen(update: TailUpdate, where: string, status: string |
   lines.push(`  ${'queue depth'.padEnd(16)}${c.queued_records.toLocaleString('en-US').padStart(15)}  ${mb(c.queued_bytes).padStart(12)}`)
   lines.push(row('batches', c.batches, rate(update, 'batches')), row('retries', c.retries, rate(update, 'retries')))
   if (c.offloaded > 0) lines.push(row('offloaded', c.offloaded, rate(update, 'offloaded')))
+  const sinks = Object.entries(snapshot.sinks ?? {})
+  if (sinks.length > 0) lines.push(paint(DIM, `  ${'sink'.padEnd(16)}${'delivered'.padStart(15)}  ${'failed'.padStart(12)}`))
+  for (const [name, s] of sinks) {
+    const why = SINK_FAIL_REASONS.filter((reason) => (s[`failed_${reason}`] ?? 0) > 0)
+      .map((reason) => `failed_${reason}=${s[`failed_${reason}`]}`)
+      .join(' ')
+    lines.push(`  ${name.padEnd(16)}${s.delivered.toLocaleString('en-US').padStart(15)}  ${s.failed.toLocaleString('en-US').padStart(12)}${why ? `  ${why}` : ''}`)
+  }
   lines.push('', status ? paint(BOLD, status) : paint(DIM, 'Ctrl-C to quit'))
   return lines
 }

@@ -75,7 +75,3 @@ export class OffloadStage implements Stage {
     process.stderr.write(`pino-sluice: S3 offload failed, payloads kept inline or truncated: ${reason}\n`)
   }
 }
-
-export function createOffloadStage(options: S3Options | undefined, counters: Counters): Stage | undefined {
-  return options ? new OffloadStage(options, counters) : undefined
-}

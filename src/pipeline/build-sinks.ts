@@ -1,0 +1,123 @@
+/**
+ * Builds every sink the options ask for, through the one Sink API, and hands
+ * the pipeline what it drives: the store of record, the stages in order, and
+ * the fan-out sinks. Shared by every worker entry.
+ *
+ *   stages:  s3 (offload) ─► cloudwatch (metrics) ─► custom stages, in options order
+ *   store:   postgres (default) | file | a custom sink with role 'store' | none
+ *   fan-out: custom sinks with role 'fanout', each isolated with its own counts
+ */
+import { MetricsStage } from '../../sinks/cloudwatch/metrics-stage.js'
+import { FileSink } from '../../sinks/file/file-sink.js'
+import { PostgresSink } from '../../sinks/postgres/postgres-sink.js'
+import { OffloadStage } from '../../sinks/s3/offload-stage.js'
+import type { PrimarySink, Sink, SinkRole, Stage } from '../../sinks/sink.js'
+import type { Counters } from '../counters/counters.js'
+import { OptionsError } from '../options/option-reader.js'
+import type { ResolvedOptions } from '../options/resolve-options.js'
+import type { SinkEntry } from '../options/sinks-options.js'
+import { FanOut } from './fan-out.js'
+import { loadSink } from './load-sink.js'
+import { requireOptionalPackage } from './optional-package.js'
+import { NO_STORE, primaryAsSink, runnerAsStage, runnerAsStore, stageAsSink } from './sink-adapters.js'
+import { SinkRunner } from './sink-runner.js'
+
+export interface BuiltSinks {
+  readonly store: PrimarySink
+  readonly stages: Stage[]
+  readonly fanout: FanOut | undefined
+}
+
+export interface BuildContext {
+  readonly counters: Counters
+  /** Identifies this writer's rows (Postgres). */
+  readonly writerId: string
+  /** Resolves package names and relative targets; default: the app's entry script, then the working directory. */
+  readonly resolveBases?: readonly string[]
+}
+
+const STORE_REASONS = { rejected: 'store_rejected', unavailable: 'store_unavailable' } as const
+
+/** One stderr line per distinct problem, 20 at most: a dead destination must not flood stderr. */
+export function problemReporter(limit = 20): (message: string) => void {
+  const seen = new Set<string>()
+  return (message) => {
+    if (seen.size >= limit || seen.has(message)) return
+    seen.add(message)
+    process.stderr.write(`pino-sluice: ${message}\n`)
+  }
+}
+
+/** Per-sink totals under flat names, for the Postgres stats row. */
+function flatSinkCounts(counters: Counters): Record<string, number> {
+  const flat: Record<string, number> = {}
+  for (const [name, stats] of Object.entries(counters.sinks.snapshot())) {
+    flat[`sinks.${name}.delivered`] = stats.delivered
+    flat[`sinks.${name}.failed`] = stats.failed
+  }
+  return flat
+}
+
+export async function buildSinks(options: ResolvedOptions, context: BuildContext): Promise<BuiltSinks> {
+  const { counters } = context
+  // Each sink its own stderr allowance: a chatty sink cannot hide another's problems.
+  const report = (): ((message: string) => void) => problemReporter()
+  // Checked before anything connects: a missing optional package is a start-up error, not a runtime one.
+  if (options.s3) await requireOptionalPackage('@aws-sdk/client-s3', 's3')
+  if (options.cloudwatch) await requireOptionalPackage('@aws-sdk/client-cloudwatch', 'cloudwatch')
+
+  const custom = new Map<SinkEntry, Sink>()
+  for (const entry of options.sinks) {
+    const reportOwn = report()
+    custom.set(entry, await loadSink(entry, { exitBudgetMs: options.exit.budgetMs, report: (m) => reportOwn(`sink ${entry.name}: ${m}`) }, context.resolveBases))
+  }
+  const builtIn = (sink: Sink, name: string, role: SinkRole): SinkRunner => new SinkRunner(sink, { name, role, isolated: undefined }, counters.sinks, report())
+  const isolated = (entry: SinkEntry, maxQueued = entry.maxQueued): SinkRunner =>
+    new SinkRunner(custom.get(entry) as Sink, { name: entry.name, role: entry.role, isolated: { timeoutMs: entry.timeoutMs, maxQueued } }, counters.sinks, report())
+
+  // Offloading runs first so metrics and the store see the slim record.
+  const stages: Stage[] = []
+  if (options.s3) stages.push(runnerAsStage(builtIn(stageAsSink(new OffloadStage(options.s3, counters)), 's3', 'stage')))
+  if (options.cloudwatch) stages.push(runnerAsStage(builtIn(stageAsSink(new MetricsStage(options.cloudwatch, counters)), 'cloudwatch', 'stage')))
+  // Stages run before the store in every batch, so a custom one may hold a queue of at most the batches in flight.
+  for (const entry of options.sinks) if (entry.role === 'stage') stages.push(runnerAsStage(isolated(entry, Number.MAX_SAFE_INTEGER)))
+
+  const store = await buildStore(options, context, report(), (entry) => isolated(entry, Number.MAX_SAFE_INTEGER), builtIn)
+  const fanouts = options.sinks.filter((entry) => entry.role === 'fanout').map((entry) => isolated(entry))
+  return { store, stages, fanout: fanouts.length > 0 ? new FanOut(fanouts) : undefined }
+}
+
+async function buildStore(
+  options: ResolvedOptions,
+  { counters, writerId }: BuildContext,
+  report: (message: string) => void,
+  isolated: (entry: SinkEntry) => SinkRunner,
+  builtIn: (sink: Sink, name: string, role: SinkRole) => SinkRunner,
+): Promise<PrimarySink> {
+  const choice = options.store
+  if (choice.kind === 'none') return NO_STORE
+  if (choice.kind === 'sink') {
+    const entry = options.sinks.find((e) => e.index === choice.index) as SinkEntry
+    return runnerAsStore(isolated(entry), STORE_REASONS)
+  }
+  if (choice.kind === 'file') {
+    const file = options.file as NonNullable<ResolvedOptions['file']>
+    const sink = new FileSink(file)
+    // A path that cannot be opened is a config mistake: say so now, not at the first batch.
+    await sink.start().catch((error: unknown) => {
+      throw new OptionsError(`options.file.path ${file.path} cannot be opened for appending (${error instanceof Error ? error.message : String(error)}). Choose a path in a directory the app can write to.`)
+    })
+    return runnerAsStore(builtIn(sink, 'file', 'store'), STORE_REASONS)
+  }
+  const postgres = new PostgresSink(options.postgres as NonNullable<ResolvedOptions['postgres']>, writerId, {
+    onRetry: () => {
+      counters.add('retries')
+      counters.publish()
+    },
+    onSpansWritten: (count) => counters.add('spans', count),
+    // The stats row (read by `sluice tail --db`) also carries sinks.<name>.delivered/failed.
+    readCounters: () => ({ ...counters.snapshot(), ...flatSinkCounts(counters) }),
+    onProblem: report,
+  })
+  return runnerAsStore(builtIn(primaryAsSink(postgres), 'postgres', 'store'), undefined)
+}

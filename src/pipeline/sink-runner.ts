@@ -1,0 +1,249 @@
+import type { Deadline, Sink, SinkCallContext, SinkResult, SinkRole } from '../../sinks/sink.js'
+import type { SinkCounters, SinkFailReason } from '../counters/sink-counters.js'
+import type { LogRecord } from '../records/log-record.js'
+
+/** What one batch became at one sink. Sums to the batch size. */
+export interface SinkTally {
+  delivered: number
+  rejected: number
+  unavailable: number
+  /** Threw, rejected, passed its deadline, answered nonsense, or found its queue full. */
+  broken: number
+}
+
+export interface RunnerSettings {
+  readonly name: string
+  readonly role: SinkRole
+  /**
+   * Custom sinks run isolated: one call at a time in batch order, each
+   * abandoned at `timeoutMs`, at most `maxQueued` batches waiting. Built-in
+   * sinks (undefined) keep their own concurrency and deadlines.
+   */
+  readonly isolated: { readonly timeoutMs: number; readonly maxQueued: number } | undefined
+}
+
+/** How often a hanging isolated call checks whether the exit deadline moved closer. */
+const DEADLINE_POLL_MS = 200
+
+const EMPTY_TALLY: SinkTally = Object.freeze({ delivered: 0, rejected: 0, unavailable: 0, broken: 0 })
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; why: 'timeout' | 'error'; message: string }
+
+const TIMED_OUT = Symbol('timed out')
+
+/**
+ * Drives one Sink for the pipeline and counts what it did with every batch
+ * (`sinks.<name>.delivered/failed`). Nothing a sink does (throw, reject,
+ * hang, answer nonsense) escapes this class: it becomes a count and one
+ * stderr line.
+ */
+export class SinkRunner {
+  private queue: Promise<unknown> = Promise.resolve()
+  private queued = 0
+  private readonly inFlight = new Set<() => void>()
+  private started: Promise<void> | undefined
+  private closing: Promise<void> | undefined
+
+  constructor(
+    readonly sink: Sink,
+    readonly settings: RunnerSettings,
+    private readonly counters: SinkCounters,
+    private readonly report: (message: string) => void,
+  ) {
+    counters.register(settings.name, settings.role === 'store')
+  }
+
+  get name(): string {
+    return this.settings.name
+  }
+
+  /** Starts the sink in the background (isolated sinks: as the first job of their queue). Never throws. */
+  start(exit: Deadline): void {
+    if (!this.sink.start) return
+    const run = (): Promise<void> =>
+      this.call(exit, (context) => this.sink.start?.(context)).then((outcome) => {
+        if (!outcome.ok) this.report(`sink ${this.name}: start ${outcome.why === 'timeout' ? 'timed out' : `failed: ${outcome.message}`}`)
+      })
+    this.started = this.settings.isolated ? this.enqueue(run) : run()
+  }
+
+  /**
+   * Hands one batch to the sink and counts the answer. `count: false` for
+   * rows that are not app records (the store's drop notices).
+   */
+  write(records: readonly LogRecord[], exit: Deadline, count = true): Promise<SinkTally> {
+    return this.reserve(exit, count)(records)
+  }
+
+  /**
+   * Takes a batch's place in this sink's queue now, before its records are
+   * ready (a fan-out sink gets them after the stages), so batches reach the
+   * sink in the order they were formed even when stages finish out of order.
+   * The returned function hands the records over; call it exactly once.
+   */
+  reserve(exit: Deadline, count = true): (records: readonly LogRecord[]) => Promise<SinkTally> {
+    const isolated = this.settings.isolated
+    if (!isolated) {
+      return async (records) => (records.length === 0 ? EMPTY_TALLY : this.tally(await this.writeNow(records, exit), records.length, count))
+    }
+    let hand: (records: readonly LogRecord[]) => void = () => {}
+    const ready = new Promise<readonly LogRecord[]>((resolve) => (hand = resolve))
+    let settled: Promise<SinkTally>
+    if (this.queued >= isolated.maxQueued) {
+      this.report(`sink ${this.name}: ${isolated.maxQueued} batches already waiting; failing new ones as overflow until it catches up`)
+      settled = ready.then((records) => (records.length === 0 ? EMPTY_TALLY : this.tally({ fail: 'overflow' }, records.length, count)))
+    } else {
+      settled = this.enqueue(async () => {
+        const records = await ready
+        if (records.length === 0) return EMPTY_TALLY
+        const judged: Judged = Date.now() >= exit.at ? { fail: 'exit_timeout' } : await this.writeNow(records, exit)
+        return this.tally(judged, records.length, count)
+      })
+    }
+    return (records) => {
+      hand(records)
+      return settled
+    }
+  }
+
+  async flush(exit: Deadline): Promise<void> {
+    this.rearm()
+    await this.afterQueue()
+    if (!this.sink.flush) return
+    const outcome = await this.call(exit, (context) => this.sink.flush?.(context))
+    if (!outcome.ok) this.report(`sink ${this.name}: flush ${outcome.why === 'timeout' ? 'timed out' : `failed: ${outcome.message}`}`)
+  }
+
+  close(exit: Deadline): Promise<void> {
+    this.closing ??= this.closeOnce(exit)
+    return this.closing
+  }
+
+  private async closeOnce(exit: Deadline): Promise<void> {
+    this.rearm()
+    await this.afterQueue()
+    if (!this.sink.close) return
+    const outcome = await this.call(exit, (context) => this.sink.close?.(context))
+    if (!outcome.ok) this.report(`sink ${this.name}: close ${outcome.why === 'timeout' ? 'timed out' : `failed: ${outcome.message}`}`)
+  }
+
+  /** Runs `job` after the ones before it; a job that hangs is abandoned by its own deadline, so the queue moves on. */
+  private enqueue<T>(job: () => T | Promise<T>): Promise<T> {
+    this.queued++
+    const run = this.queue.then(job).finally(() => this.queued--)
+    this.queue = run.catch(() => {})
+    return run
+  }
+
+  /**
+   * Waits for the queued writes. Bounded: each call ends by its deadline (the
+   * exit deadline once closing, after rearm()), and a job that starts past the
+   * exit deadline settles at once as exit_timeout, so every batch is counted
+   * before close() returns.
+   */
+  private async afterQueue(): Promise<void> {
+    await (this.started ?? Promise.resolve())
+    await this.queue
+  }
+
+  private async writeNow(records: readonly LogRecord[], exit: Deadline): Promise<Judged> {
+    const outcome = await this.call(exit, (context) => this.sink.write(records, context))
+    if (!outcome.ok) {
+      this.report(`sink ${this.name}: write ${outcome.why === 'timeout' ? 'passed its deadline; batch counted as failed (timeout)' : `failed: ${outcome.message}`}`)
+      return { fail: outcome.why }
+    }
+    const judged = judge(outcome.value, records.length)
+    if ('fail' in judged) this.report(`sink ${this.name}: write answered ${describeAnswer(outcome.value)} for ${records.length} records; expected { delivered, rejected?, unavailable? } summing to the batch size`)
+    else if (judged.reason && judged.delivered < records.length) this.report(`sink ${this.name}: ${judged.reason}`)
+    return judged
+  }
+
+  /** One call into the sink with a deadline and an abort signal; a sync throw, a rejection and a hang all come back as an Outcome. */
+  private async call<T>(exit: Deadline, fn: (context: SinkCallContext) => T | Promise<T>): Promise<Outcome<T>> {
+    const limit = this.settings.isolated ? Date.now() + this.settings.isolated.timeoutMs : Number.POSITIVE_INFINITY
+    const controller = new AbortController()
+    const context: SinkCallContext = {
+      get deadline() {
+        return Math.min(limit, exit.at)
+      },
+      signal: controller.signal,
+    }
+    let timer: NodeJS.Timeout | undefined
+    const isolated = this.settings.isolated !== undefined
+    // (Re)schedules the abort for the current deadline. The exit deadline moves
+    // closer when the pipeline closes, possibly while this call hangs and
+    // before anyone calls rearm() (a hung stage holds up the flush that would),
+    // so an isolated call looks again at least every DEADLINE_POLL_MS.
+    const arm = (): void => {
+      clearTimeout(timer)
+      const at = context.deadline
+      if (!Number.isFinite(at) && !isolated) return
+      const wait = Math.max(0, at - Date.now())
+      timer = setTimeout(() => (Date.now() >= context.deadline ? controller.abort(new Error('deadline passed')) : arm()), isolated ? Math.min(wait, DEADLINE_POLL_MS) : wait)
+      timer.unref()
+    }
+    this.inFlight.add(arm)
+    arm()
+    const expired = new Promise<typeof TIMED_OUT>((resolve) => controller.signal.addEventListener('abort', () => resolve(TIMED_OUT), { once: true }))
+    try {
+      const work = Promise.resolve().then(() => fn(context))
+      // Built-in sinks end their own work at the deadline; only isolated ones are raced.
+      const value = this.settings.isolated ? await Promise.race([work, expired]) : await work
+      if (value === TIMED_OUT) {
+        work.catch(() => {}) // abandoned: whatever it does later is ignored
+        return { ok: false, why: 'timeout', message: 'deadline passed' }
+      }
+      return { ok: true, value: value as T }
+    } catch (error) {
+      return { ok: false, why: 'error', message: error instanceof Error ? error.message : String(error) }
+    } finally {
+      clearTimeout(timer)
+      this.inFlight.delete(arm)
+    }
+  }
+
+  private rearm(): void {
+    for (const arm of this.inFlight) arm()
+  }
+
+  private tally(judged: Judged, n: number, count: boolean): SinkTally {
+    const name = this.name
+    if ('fail' in judged) {
+      if (count) this.counters.fail(name, judged.fail, n)
+    } else if (count) {
+      this.counters.delivered(name, judged.delivered)
+      this.counters.fail(name, 'rejected', judged.rejected)
+      this.counters.fail(name, 'unavailable', judged.unavailable)
+    }
+    // Fan-out sinks settle after the batch was published: publish their counts themselves.
+    if (count) this.counters.publish()
+    if ('fail' in judged) return { delivered: 0, rejected: 0, unavailable: 0, broken: n }
+    return { delivered: judged.delivered, rejected: judged.rejected, unavailable: judged.unavailable, broken: 0 }
+  }
+}
+
+type Judged = { delivered: number; rejected: number; unavailable: number; reason: string | undefined } | { fail: SinkFailReason }
+
+const isCount = (value: unknown, max: number): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max
+
+/** Checks a sink's answer: nothing means all delivered; a result must sum to the batch size (the rest is unavailable when neither failure count is given). */
+export function judge(value: unknown, n: number): Judged {
+  if (value === undefined) return { delivered: n, rejected: 0, unavailable: 0, reason: undefined }
+  if (value === null || typeof value !== 'object') return { fail: 'invalid_result' }
+  const { delivered, rejected, unavailable, reason } = value as SinkResult
+  if (!isCount(delivered, n)) return { fail: 'invalid_result' }
+  if (rejected === undefined && unavailable === undefined) return { delivered, rejected: 0, unavailable: n - delivered, reason: typeof reason === 'string' ? reason : undefined }
+  const r = rejected ?? 0
+  const u = unavailable ?? 0
+  if (!isCount(r, n) || !isCount(u, n) || delivered + r + u !== n) return { fail: 'invalid_result' }
+  return { delivered, rejected: r, unavailable: u, reason: typeof reason === 'string' ? reason : undefined }
+}
+
+function describeAnswer(value: unknown): string {
+  try {
+    const text = JSON.stringify(value)
+    return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}...` : text
+  } catch {
+    return typeof value
+  }
+}
