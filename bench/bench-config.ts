@@ -16,19 +16,26 @@ export interface BenchConfig {
   systems: SystemName[]
   sluiceOptions: Record<string, unknown>
   micro: boolean
+  /** Lines logged at startup, before the worker has connected, in the startup scenarios. */
+  startupRecords: number
+  /** Rates tried, in order, for the highest sustained rate with 0 drops (empty: skip), each for `stepSeconds`. */
+  maxRateSteps: number[]
+  stepSeconds: number
   /** Longest one run may take before it is killed and reported as failed. */
   runTimeoutMs: number
 }
 
 export const BENCH_USAGE = `Usage: npm run bench -- [--quick] [--records n] [--repeats n] [--rate n] [--seconds n]
-       [--slow-records n] [--slow-delay-ms n] [--scenarios burst,sustained,slow-db]
-       [--systems pino-sync,pino-file,pino-sluice,pino-sluice-sync,pino-sluice-big,pino-postgres,raw-copy]
-       [--sluice '<json options>'] [--no-micro]
+       [--slow-records n] [--slow-delay-ms n] [--startup-records n]
+       [--scenarios ${SCENARIOS.join(',')}]
+       [--systems ${SYSTEMS.join(',')}]
+       [--max-rate-steps n,n,...|none] [--step-seconds n] [--sluice '<json options>'] [--no-micro]
 
 Defaults: 1,000,000-record burst, 50,000 rec/s for 10 s, 200,000-record burst into a database
-that sleeps 50 ms per statement, 3 repeats (medians reported). --quick: 100,000 records, 1 repeat,
-3 s sustained, 50,000 into the slow database. Every flag also reads BENCH_<NAME> from the environment
-(BENCH_RECORDS=200000).
+that sleeps 50 ms per statement, 100,000 lines at startup then exit, 3 repeats (medians reported);
+then the highest sustained rate with 0 drops (createSluice, defaults), stepping 50k..200k rec/s
+for 5 s each. --quick: 100,000 records, 1 repeat, 3 s sustained, 50,000 into the slow database,
+2 s steps. Every flag also reads BENCH_<NAME> from the environment (BENCH_RECORDS=200000).
 `
 
 function list<T extends string>(text: string | undefined, allowed: readonly T[], name: string): T[] {
@@ -45,8 +52,16 @@ function int(name: string, text: string | undefined, fallback: number): number {
   return value
 }
 
+const DEFAULT_RATE_STEPS = [50_000, 75_000, 100_000, 125_000, 150_000, 175_000, 200_000]
+
+function rateSteps(text: string | undefined): number[] {
+  if (text === undefined) return DEFAULT_RATE_STEPS
+  if (text === 'none') return []
+  return text.split(',').map((step) => int('max-rate-steps', step.trim(), 0))
+}
+
 export function readBenchConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): BenchConfig {
-  const names = ['records', 'repeats', 'rate', 'seconds', 'slow-records', 'slow-delay-ms', 'scenarios', 'systems', 'sluice'] as const
+  const names = ['records', 'repeats', 'rate', 'seconds', 'slow-records', 'slow-delay-ms', 'startup-records', 'max-rate-steps', 'step-seconds', 'scenarios', 'systems', 'sluice'] as const
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -76,6 +91,9 @@ export function readBenchConfig(argv: readonly string[], env: NodeJS.ProcessEnv 
     systems: list(read('systems'), SYSTEMS, 'systems'),
     sluiceOptions: JSON.parse(read('sluice') ?? '{}') as Record<string, unknown>,
     micro: values['no-micro'] !== true,
+    startupRecords: int('startup-records', read('startup-records'), 100_000),
+    maxRateSteps: rateSteps(read('max-rate-steps')),
+    stepSeconds: int('step-seconds', read('step-seconds'), quick ? 2 : 5),
     runTimeoutMs: 240_000,
   }
 }

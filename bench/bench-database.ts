@@ -1,5 +1,6 @@
 import postgres from 'postgres'
 import type { Sql } from '../sinks/postgres/connect.js'
+import { LOG_COLUMNS_SQL } from '../sinks/postgres/logs-schema.js'
 import { migrate } from '../sinks/postgres/migrations.js'
 import { postgresMigrations } from '../sinks/postgres/postgres-sink.js'
 import { tableNames } from '../sinks/postgres/table-names.js'
@@ -20,6 +21,8 @@ export function benchSql(url: string): BenchSql {
  */
 export async function prepareTable(sql: BenchSql, system: SystemName, scenario: ScenarioName, table: string, slowDelayMs: number): Promise<void> {
   if (system === 'pino-postgres') await sql`create table ${sql(table)} (content jsonb)`
+  // The ceiling: the logs table's columns, no index, not partitioned.
+  else if (system === 'copy-5000') await sql`create table ${sql(table)} (${sql.unsafe(LOG_COLUMNS_SQL)})`
   // The schema pino-sluice creates with its defaults (daily partitions), shared by the raw COPY ceiling.
   else await migrate(sql as unknown as Sql, tableNames('public', table), postgresMigrations({ partition: 'day' }))
   if (scenario === 'slow-db') {
@@ -32,7 +35,7 @@ export async function prepareTable(sql: BenchSql, system: SystemName, scenario: 
 /** Rows the app's records became (pino-sluice's own drop-notice rows excluded), then the table is dropped to keep the disk small. */
 export async function countAndDrop(sql: BenchSql, system: SystemName, table: string): Promise<number> {
   const [row] =
-    system.startsWith('pino-sluice')
+    system.startsWith('pino-sluice') || system.startsWith('create-sluice')
       ? await sql`select count(*)::int as n from ${sql(table)} where not (data ? 'pino_sluice')`
       : await sql`select count(*)::int as n from ${sql(table)}`
   const names = tableNames('public', table)

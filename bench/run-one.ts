@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { BenchConfig } from './bench-config.js'
 import { countAndDrop, prepareTable, type BenchSql } from './bench-database.js'
-import { nowMs, type AppResult, type AppSpec, type Emission, type ScenarioName, type SystemName } from './bench-spec.js'
+import { nowMs, usesDatabase, usesLogger, type AppResult, type AppSpec, type Emission, type ScenarioName, type SystemName } from './bench-spec.js'
 import { spawnPinoPostgres } from './systems/pino-postgres.js'
 
 const APP = fileURLToPath(new URL('./app.js', import.meta.url))
@@ -38,6 +38,7 @@ export interface RunResult {
 export function emissionFor(config: BenchConfig, scenario: ScenarioName): Emission {
   if (scenario === 'sustained') return { records: config.rate * config.seconds, rate: config.rate }
   if (scenario === 'slow-db') return { records: config.slowRecords, rate: undefined }
+  if (scenario === 'startup-exit' || scenario === 'startup-natural') return { records: config.startupRecords, rate: undefined }
   return { records: config.records, rate: undefined }
 }
 
@@ -64,7 +65,7 @@ export async function runOne(config: BenchConfig, sql: BenchSql, databaseUrl: st
   const table = `bench_${system.replaceAll('-', '_')}_${scenario.replaceAll('-', '_')}_${randomBytes(3).toString('hex')}`
   const resultFile = join(tmpdir(), `${table}.json`)
   const spec: AppSpec = { system, scenario, emission: emissionFor(config, scenario), databaseUrl, table, resultFile, sluiceOptions: config.sluiceOptions }
-  const usesTable = system !== 'pino-sync' && system !== 'pino-file'
+  const usesTable = usesDatabase(system)
   if (usesTable) await prepareTable(sql, system, scenario, table, config.slowDelayMs)
   const stderr: string[] = []
   let transport: ChildProcess | undefined
@@ -97,7 +98,7 @@ export async function runOne(config: BenchConfig, sql: BenchSql, databaseUrl: st
       scenario,
       repeat,
       emitted: result.emitted,
-      nsPerCall: system === 'raw-copy' ? null : result.callNs / result.emitted,
+      nsPerCall: usesLogger(system) ? result.callNs / result.emitted : null,
       rowsPerSec: written / ((doneMs - result.firstCallMs) / 1000),
       written,
       dropped,

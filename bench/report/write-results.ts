@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { SCENARIOS, SYSTEMS, SYSTEM_LABELS } from '../bench-spec.js'
 import type { BenchConfig } from '../bench-config.js'
+import type { MaxRateResult } from '../max-rate.js'
 import type { MicroResult } from '../micro/line-parsing.js'
 import type { RunResult } from '../run-one.js'
 import { chartSvg } from './chart-svg.js'
@@ -17,6 +18,8 @@ export interface BenchReport {
   summaries: Summary[]
   goals: Goal[]
   micro: MicroResult | undefined
+  /** Absent in results written before the step-up existed. */
+  maxRate?: MaxRateResult | undefined
   runs: RunResult[]
   durationSec: number
 }
@@ -32,8 +35,13 @@ export function markdownReport(report: BenchReport): string {
     if (rows.length === 0) continue
     out.push('', `**${title}**`, '', markdownTable(tableRows(rows)))
   }
+  if (report.maxRate) {
+    const m = report.maxRate
+    out.push('', `**Highest sustained rate with 0 drops** (${SYSTEM_LABELS[m.system]}, defaults, ${m.stepSeconds} s per step): **${m.highest.toLocaleString('en-US')} rec/s**`, '', '| rate | rows/s committed | written | dropped | failed | unaccounted |', '| ---: | ---: | ---: | ---: | ---: | ---: |')
+    for (const s of m.steps) out.push(`| ${s.rate.toLocaleString('en-US')} | ${s.error ? `failed: ${s.error.slice(0, 40)}` : Math.round(s.rowsPerSec).toLocaleString('en-US')} | ${s.written.toLocaleString('en-US')} | ${s.dropped.toLocaleString('en-US')} | ${s.failed} | ${s.unaccounted ?? 'n/a'} |`)
+  }
   out.push('', '**Goals**', '', '| goal | target | measured | met |', '| --- | --- | --- | --- |')
-  for (const g of report.goals) out.push(`| ${g.name} | ${g.target} | ${g.measured} | ${g.met === null ? 'not measured' : g.met ? 'yes' : '**no**'} |`)
+  for (const g of report.goals) out.push(`| ${g.name} | ${g.target} | ${g.measured} | ${g.met === null ? '·' : g.met ? '✔' : '✘'} |`)
   if (report.micro) {
     out.push('', `**Worker cost per line** (${report.micro.lines.toLocaleString('en-US')} pino lines in ${report.micro.chunkBytes / 1024} KiB chunks)`, '', '| path | ns/line |', '| --- | ---: |')
     for (const [name, ns] of Object.entries(report.micro.nsPerLine)) out.push(`| ${name} | ${Math.round(ns)} |`)
@@ -46,7 +54,7 @@ export function markdownReport(report: BenchReport): string {
 export function writeResults(dir: string, report: BenchReport): { json: string; markdown: string } {
   mkdirSync(dir, { recursive: true })
   const { config } = report
-  const partial = config.scenarios.length < SCENARIOS.length || config.systems.length < SYSTEMS.length
+  const partial = config.scenarios.length < SCENARIOS.length || config.systems.length < SYSTEMS.length || config.maxRateSteps.length === 0
   const kind = config.quick ? '-quick' : partial ? '-partial' : ''
   const stamp = `${report.machine.date.replace(/[:.]/g, '-').slice(0, 19)}${kind}`
   const json = join(dir, `${stamp}.json`)

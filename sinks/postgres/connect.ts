@@ -38,6 +38,11 @@ function socketWithNoDelay(target: SocketTarget, sockets: Set<net.Socket>): net.
   return socket
 }
 
+/** The longest any statement may run on our connections. */
+export function statementLimitMs(options: Pick<PostgresOptions, 'retry' | 'connectTimeoutMs'>): number {
+  return Math.max(options.retry.budgetMs, options.connectTimeoutMs)
+}
+
 export function connect(options: PostgresOptions): Sql {
   return connectDroppable(options).sql
 }
@@ -56,7 +61,15 @@ export function connectDroppable(options: PostgresOptions): Connections {
     onnotice: () => {},
     // Our SQL only sends text and jsonb; no type-fetching round trip needed.
     fetch_types: false,
-    connection: { application_name: 'pino-sluice' },
+    // Per connection rather than `set local` in each batch's transaction: one round trip less per batch.
+    connection: {
+      application_name: 'pino-sluice',
+      ...(options.synchronousCommit === 'off' ? { synchronous_commit: 'off' } : {}),
+      // No statement of ours, a wait on a lock included, outlives the retry budget (at least the connect
+      // timeout, so a tiny budget still lets a healthy server answer). A retry tightens both per transaction.
+      statement_timeout: statementLimitMs(options),
+      lock_timeout: statementLimitMs(options),
+    },
   })
   return {
     sql,

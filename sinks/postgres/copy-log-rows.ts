@@ -1,3 +1,4 @@
+import { workerProfile } from '../../src/profile/worker-profile.js'
 import type { Sql } from './connect.js'
 import type { LogRow } from './log-row.js'
 import type { TableNames } from './table-names.js'
@@ -101,9 +102,19 @@ function guardAgainstLostSocket(stream: CopyStream): void {
  * `reject` to learn the error, and a bad record fails its batch fast instead
  * of hanging it.
  */
-export async function copyLogRows(tx: Sql, { schema, logs }: TableNames, rows: readonly LogRow[]): Promise<void> {
+/** The COPY data of a batch; built before a connection is taken, so the connection never waits on our CPU. */
+export function encodeCopyRows(rows: readonly LogRow[]): string {
   let text = ''
   for (const row of rows) text += encodeCopyRow(row)
+  return text
+}
+
+/**
+ * Sends COPY data (from `encodeCopyRows`) on `tx`: a transaction, or the pool,
+ * where the single COPY statement is a transaction of its own.
+ */
+export async function copyLogRows(tx: Sql, { schema, logs }: TableNames, text: string): Promise<void> {
+  const mark = workerProfile?.now() ?? 0
   const query = tx`copy ${tx(schema)}.${tx(logs)} (${tx(LOG_COLUMNS)}) from stdin` as unknown as RejectableQuery
   const serverRejected = new Promise<never>((_, reject) => {
     const original = query.reject.bind(query)
@@ -133,4 +144,5 @@ export async function copyLogRows(tx: Sql, { schema, logs }: TableNames, rows: r
   })
   writable.end(text)
   await Promise.race([committedCopy, serverRejected])
+  workerProfile?.add('copyMs', mark)
 }

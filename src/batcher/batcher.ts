@@ -7,28 +7,49 @@ export interface BatchSink {
 }
 
 /**
- * Decides when queued lines become a batch: when `maxRecords` or `maxBytes`
- * are queued, `intervalMs` after the first queued line, at once for a line at
- * or above `flushLevel`, and whenever someone waits on `drain()`.
+ * Decides when queued lines become a batch: when `DUE_RECORDS` (or
+ * `maxRecords`, if smaller) or `maxBytes` are queued, `intervalMs` after the
+ * first queued line, at once for a line at or above `flushLevel`, and
+ * whenever someone waits on `drain()`.
+ *
+ * A due batch takes everything queued, up to `maxRecords` and `maxBytes`:
+ * batches follow the backlog. At a low rate they stay small and prompt; when
+ * lines pile up while the database is busy, the next batch takes them all,
+ * and fewer, larger transactions catch up faster (measured with
+ * bench/profile-burst.ts: Postgres spends less CPU per row in 5000-row
+ * transactions than in 1000-row ones, and the burst ends sooner). A channel
+ * smaller than a batch counts as due when it is full (records), or half full
+ * (bytes: whether the next line fits is unknown): otherwise a batch larger
+ * than the channel would never become due and the channel would overflow
+ * with an idle database (issue 17, item 5).
  *
  * Up to `maxInFlight` batches are handled at once, so the next batch is parsed
  * and encoded while the previous one waits on the database (measured: the
  * worker sat idle 59% of a burst with one batch in flight). Lines keep queuing
  * in the channel meanwhile, which is what bounds memory while the database is slow.
  */
+/** Queued records that make a batch due; larger batches form only from a backlog. */
+export const DUE_RECORDS = 1000
+
 export class Batcher {
   private timer: NodeJS.Timeout | undefined
   /** Lines that must go out whatever the size thresholds say (timer fired, urgent record). */
   private forced = 0
   private draining = 0
   private readonly inFlight = new Set<Promise<void>>()
+  private readonly dueRecords: number
+  private readonly dueBytes: number
 
   constructor(
     private readonly channel: BoundedChannel,
     private readonly options: BatchOptions,
     private readonly sink: BatchSink,
     private readonly maxInFlight = 1,
-  ) {}
+  ) {
+    const limits = channel.limits
+    this.dueRecords = Math.min(DUE_RECORDS, options.maxRecords, limits.maxRecords)
+    this.dueBytes = options.maxBytes <= limits.maxBytes / 2 ? options.maxBytes : Math.floor(limits.maxBytes / 2)
+  }
 
   /** Called after lines were queued; `level` is the highest level among them. */
   queued(level: number): void {
@@ -61,7 +82,7 @@ export class Batcher {
 
   private isDue(): boolean {
     const { length, bytes } = this.channel
-    return length > 0 && (this.forced > 0 || this.draining > 0 || length >= this.options.maxRecords || bytes >= this.options.maxBytes)
+    return length > 0 && (this.forced > 0 || this.draining > 0 || length >= this.dueRecords || bytes >= this.dueBytes)
   }
 
   /** Starts batches while they are due and there is room in flight; otherwise waits for the timer. */

@@ -109,7 +109,8 @@ function resolveBatch(root: Record<string, unknown>): BatchOptions {
   const section = readSection(root, 'batch', 'batch') ?? {}
   rejectUnknownKeys(section, BATCH_KEYS, 'batch')
   return {
-    maxRecords: readInt(section, 'maxRecords', 'batch', 1000, { min: 1, max: 100_000 }),
+    // Most per transaction; a batch is due at 1000 queued (batcher.ts), larger ones form from a backlog.
+    maxRecords: readInt(section, 'maxRecords', 'batch', 5000, { min: 1, max: 100_000 }),
     maxBytes: readInt(section, 'maxBytes', 'batch', 8 * MiB, { min: 1024, max: 1024 * MiB, unit: 'bytes' }),
     intervalMs: readInt(section, 'intervalMs', 'batch', 1000, { min: 1, max: 3_600_000, unit: 'ms' }),
     flushLevel: readInt(section, 'flushLevel', 'batch', 50, { min: 0, max: 1000, unit: 'pino level number' }),

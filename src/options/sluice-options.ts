@@ -11,7 +11,7 @@ export interface SluiceOptions {
     table?: string | undefined
     /** Schema of the tables. Default 'public'. */
     schema?: string | undefined
-    /** Connections per worker. Default 1. */
+    /** Connections per worker. Default 2: one COPY is sent while Postgres works on the other. */
     connections?: number | undefined
     /** Connect timeout in ms. Default 5000. */
     connectTimeoutMs?: number | undefined
@@ -59,7 +59,11 @@ export interface SluiceOptions {
     bytes?: number | undefined
   } | undefined
   batch?: {
-    /** Records per Postgres transaction. Default 1000. */
+    /**
+     * Most records per Postgres transaction. Default 5000. A batch is due once
+     * 1000 records (or this many, if fewer) are queued; larger batches form when
+     * records pile up while the database is busy.
+     */
     maxRecords?: number | undefined
     /** Raw bytes per batch. Default 8 MiB. */
     maxBytes?: number | undefined

@@ -8,6 +8,7 @@ import type { Counters } from '../counters/counters.js'
 import type { ResolvedOptions } from '../options/resolve-options.js'
 import type { LogRecord } from '../records/log-record.js'
 import { parseLine } from '../records/parse-line.js'
+import { workerProfile } from '../profile/worker-profile.js'
 import { peekLevel } from '../records/peek-level.js'
 import { usageInvalidOf } from '../spans/span-record.js'
 import { dropNotice, type DropTally } from './drop-notice.js'
@@ -213,6 +214,7 @@ export class Pipeline {
     ])
     this.sink.cutOff?.()
     this.publishQueue()
+    workerProfile?.write()
   }
 
   /** Batches that did not settle by the end of the budget: their records count as failed db_unavailable (a late answer is ignored). */
@@ -234,6 +236,8 @@ export class Pipeline {
     this.roomFreed()
     const counters = this.counters
     const now = Date.now()
+    let mark = workerProfile?.now() ?? 0
+    workerProfile?.batchStarted(lines.length)
     const records: LogRecord[] = []
     let bytes = 0
     for (const [i, line] of lines.entries()) {
@@ -254,6 +258,7 @@ export class Pipeline {
     this.openBatches.add(batch)
     let outcome
     let writeStarted = 0
+    if (workerProfile) mark = workerProfile.add('parseMs', mark)
     const handToFanout = this.fanout?.reserve(this.deadline)
     try {
       try {
@@ -263,6 +268,7 @@ export class Pipeline {
         throw error
       }
       handToFanout?.(records)
+      workerProfile?.add('stagesMs', mark)
       writeStarted = performance.now()
       outcome = await this.sink.write(records, this.deadline)
     } finally {
@@ -279,6 +285,7 @@ export class Pipeline {
     counters.fail(reasons?.unavailable ?? 'db_unavailable', outcome.unavailable)
     counters.add('batches')
     counters.publish()
+    workerProfile?.batchEnded()
     // Not while the database is failing (part of the batch could not be written): the notice would only wait too.
     if (outcome.written > 0 && outcome.unavailable === 0 && bytes > 0) await this.announceDrops()
   }

@@ -1,4 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
+import { workerProfile } from '../profile/worker-profile.js'
 import type { RingReader } from '../ring/ring-reader.js'
 import type { RunningPipeline } from './start-pipeline.js'
 
@@ -84,10 +85,13 @@ export class RingPump {
     const { pipeline } = this.running
     const room = pipeline.room()
     if (room.records <= 0 || room.bytes <= 0) return 0
+    workerProfile?.begin(() => pipeline.channel.length)
+    const mark = workerProfile?.now() ?? 0
     const lines: string[] = []
     const sizes: number[] = []
     const moved = this.reader.read(Math.min(room.records, LINES_PER_TURN), room.bytes, lines, sizes)
     if (moved > 0) pipeline.accept(lines, sizes, true)
+    workerProfile?.add('readMs', mark)
     return moved
   }
 }

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream'
 import type { Counters } from '../counters/counters.js'
 import type { Pipeline } from '../pipeline/pipeline.js'
+import { workerProfile } from '../profile/worker-profile.js'
 import { LineSplitter } from './line-splitter.js'
 
 /**
@@ -25,6 +26,8 @@ export class SluiceStream extends Writable {
   }
 
   override _write(chunk: string | Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (workerProfile) workerProfile.begin(() => this.pipeline.channel.length)
+    const mark = workerProfile?.now() ?? 0
     const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8')
     if (this.pipeline.refusesNewLines()) {
       // The channel is full and refuses new lines: count them without building them.
@@ -39,6 +42,7 @@ export class SluiceStream extends Writable {
       this.counters.add('received')
       this.counters.drop('too_large')
     }
+    workerProfile?.add('readMs', mark)
     callback()
   }
 

@@ -1,0 +1,163 @@
+/**
+ * `npm run bench:profile -- [--records 200000] [--via create|transport] [--cpu-prof] [--sluice '<json>']`
+ *
+ * Where a burst's time goes in the worker. One app process logs a burst into a
+ * channel that holds all of it (nothing dropped), with PINO_SLUICE_PROFILE set
+ * so the worker times each step (src/profile/worker-profile.ts) and writes the
+ * totals when it closes. Prints the breakdown next to the unindexed
+ * 5000-row COPY ceiling measured in the same run; with --cpu-prof, also the
+ * worker thread's hottest functions (self time) from Node's --cpu-prof.
+ */
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { startLocalPostgres } from '../dev/local-postgres.js'
+import type { WorkerProfileReport } from '../src/profile/worker-profile.js'
+import { benchSql, countAndDrop, prepareTable, type BenchSql } from './bench-database.js'
+import type { AppResult, AppSpec, SystemName } from './bench-spec.js'
+import { serverCpuMs } from './report/server-cpu.js'
+import { BIG_CHANNEL, BIG_RING } from './systems/pino-sluice.js'
+
+const APP = fileURLToPath(new URL('./app.js', import.meta.url))
+
+interface Run {
+  result: AppResult
+  written: number
+  profile: WorkerProfileReport | undefined
+  /** CPU ms the Postgres server spent during the run. */
+  serverCpuMs: number | undefined
+  cpuProfiles: string[]
+}
+
+async function runApp(sql: BenchSql, url: string, port: number, system: SystemName, records: number, sluiceOptions: Record<string, unknown>, cpuProfDir?: string): Promise<Run> {
+  const table = `profile_${system.replaceAll('-', '_')}_${randomBytes(3).toString('hex')}`
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-profile-'))
+  const resultFile = join(dir, 'result.json')
+  const profileFile = join(dir, 'worker-profile.json')
+  const spec: AppSpec = { system, scenario: 'burst', emission: { records, rate: undefined }, databaseUrl: url, table, resultFile, sluiceOptions }
+  await prepareTable(sql, system, 'burst', table, 0)
+  const execArgv = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []
+  const serverBefore = serverCpuMs(port)
+  const child = spawn(process.execPath, [...execArgv, APP, JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PINO_SLUICE_PROFILE: profileFile } })
+  const killer = setTimeout(() => child.kill('SIGKILL'), 180_000)
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  clearTimeout(killer)
+  const serverAfter = serverCpuMs(port)
+  try {
+    if (code !== 0) throw new Error(`${system} exited with ${code}`)
+    const result = JSON.parse(readFileSync(resultFile, 'utf8')) as AppResult
+    let profile: WorkerProfileReport | undefined
+    try {
+      profile = JSON.parse(readFileSync(profileFile, 'utf8')) as WorkerProfileReport
+    } catch {
+      profile = undefined
+    }
+    const written = await countAndDrop(sql, system, table)
+    const cpuProfiles = cpuProfDir ? readdirSync(cpuProfDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(cpuProfDir, f)) : []
+    const serverCpu = serverBefore === undefined || serverAfter === undefined ? undefined : serverAfter - serverBefore
+    return { result, written, profile, serverCpuMs: serverCpu, cpuProfiles }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const cpu = (ms: number | undefined): string => (ms === undefined ? 'n/a' : `${Math.round(ms)} ms`)
+const perRow = (ms: number | undefined, rows: number): string => (ms === undefined ? 'n/a' : ((ms * 1000) / rows).toFixed(1))
+const rate = (run: Run): number => run.written / (((run.result.doneMs ?? 0) - run.result.firstCallMs) / 1000)
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]
+  samples: number[]
+  timeDeltas: number[]
+}
+
+/** Self time per function of one --cpu-prof file, hottest first. */
+function hottest(file: string, top: number): { name: string; ms: number; share: number }[] {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile
+  const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]))
+  const self = new Map<string, number>()
+  let total = 0
+  profile.samples.forEach((id, i) => {
+    const frame = byId.get(id)
+    const dt = (profile.timeDeltas[i] ?? 0) / 1000
+    total += dt
+    const where = frame?.url ? `${frame.url.replace(/^.*\/(node_modules|dist)\//, '')}:${frame.lineNumber + 1}` : ''
+    const name = `${frame?.functionName || '(anonymous)'} ${where}`.trim()
+    self.set(name, (self.get(name) ?? 0) + dt)
+  })
+  return [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([name, ms]) => ({ name, ms, share: ms / total }))
+}
+
+function breakdown(p: WorkerProfileReport): string {
+  const lines: string[] = []
+  const row = (name: string, ms: number, note = ''): void => {
+    lines.push(`  ${name.padEnd(44)} ${ms.toFixed(0).padStart(7)} ms  ${((ms / p.elapsedMs) * 100).toFixed(0).padStart(3)}%${note ? `  ${note}` : ''}`)
+  }
+  lines.push(`  worker: ${p.records.toLocaleString('en-US')} records in ${p.batches} batches (largest ${p.maxBatch}, up to ${p.maxInFlight} in flight), ${p.elapsedMs.toFixed(0)} ms from first line to close`)
+  row('read: split chunks into lines, queue', p.readMs)
+  row('parse: JSON.parse per line', p.parseMs)
+  row('stages (S3, CloudWatch)', p.stagesMs)
+  row('encode: records → rows → COPY text', p.encodeMs)
+  row('wait before COPY (connection, BEGIN, SET)', p.waitBeforeCopyMs, 'per batch, overlaps')
+  row('COPY: data sent until the server took it', p.copyMs, 'per batch, overlaps')
+  row('COMMIT', p.commitMs, 'per batch, overlaps')
+  row('a transaction open (database side busy)', p.txOpenMs)
+  row('first line → first transaction', p.firstTxAtMs)
+  row('first line → last commit', p.lastCommitAtMs)
+  row('event loop busy', p.busyMs)
+  row('event loop idle', p.idleMs)
+  row('idle while lines were queued', p.idleWhileQueuedMs)
+  return lines.join('\n')
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      records: { type: 'string', default: '200000' },
+      via: { type: 'string', default: 'create' },
+      'cpu-prof': { type: 'boolean', default: false },
+      sluice: { type: 'string', default: '{}' },
+      'no-ceiling': { type: 'boolean', default: false },
+    },
+  })
+  const records = Number(values.records)
+  const system: SystemName = values.via === 'transport' ? 'pino-sluice-big' : 'create-sluice-big'
+  const sluiceOptions = { channel: BIG_CHANNEL, ...(system === 'create-sluice-big' ? { ring: BIG_RING } : {}), ...(JSON.parse(values.sluice) as Record<string, unknown>) }
+  const database = await startLocalPostgres()
+  const sql = benchSql(database.url)
+  const cpuDir = values['cpu-prof'] ? mkdtempSync(join(tmpdir(), 'sluice-cpuprof-')) : undefined
+  try {
+    const ceiling = values['no-ceiling'] ? undefined : await runApp(sql, database.url, database.port, 'copy-5000', records, {})
+    const run = await runApp(sql, database.url, database.port, system, records, sluiceOptions, cpuDir)
+    const out: string[] = []
+    out.push(`burst of ${records.toLocaleString('en-US')} records via ${system}, options ${JSON.stringify(values.sluice)}`)
+    const sluiceRate = rate(run)
+    out.push(`  end to end: ${Math.round(sluiceRate).toLocaleString('en-US')} rows/s (${run.written.toLocaleString('en-US')} written), app ${Math.round(run.result.callNs / run.result.emitted)} ns/call`)
+    if (ceiling) out.push(`  ceiling (COPY, 5000-row txs, unindexed): ${Math.round(rate(ceiling)).toLocaleString('en-US')} rows/s → ${(sluiceRate / rate(ceiling)).toFixed(2)}× the ceiling`)
+    for (const [name, r] of [['pino-sluice', run], ['ceiling', ceiling]] as const) {
+      if (r) out.push(`  CPU ${name}: app process ${cpu(r.result.cpuMs)}, Postgres server ${cpu(r.serverCpuMs)} (µs per row: ${perRow(r.result.cpuMs, r.written)} app, ${perRow(r.serverCpuMs, r.written)} server)`)
+    }
+    if (run.profile) out.push(breakdown(run.profile))
+    else out.push('  (no worker profile written)')
+    for (const file of run.cpuProfiles) {
+      out.push(`  --cpu-prof ${file}: hottest functions by self time`)
+      for (const h of hottest(file, 18)) out.push(`    ${h.ms.toFixed(0).padStart(6)} ms ${(h.share * 100).toFixed(1).padStart(5)}%  ${h.name}`)
+    }
+    process.stdout.write(`${out.join('\n')}\n`)
+  } finally {
+    await sql.end()
+    await database.stop()
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`profile failed: ${error instanceof Error ? error.stack : String(error)}\n`)
+  process.exitCode = 1
+})
