@@ -23,7 +23,7 @@ const hangingSink: PrimarySink = {
 
 describe('the refuse path (channel full, drop-newest)', () => {
   it('counts a multi-byte line above maxRecordBytes as too_large, not overflow', () => {
-    const options = resolveOptions({ postgres: { url: 'postgres://u@127.0.0.1/db' }, channel: { maxRecords: 4, maxRecordBytes: 1000 }, batch: { maxRecords: 1 } })
+    const options = resolveOptions({ postgres: { url: 'postgres://u@127.0.0.1/db', connections: 1 }, channel: { maxRecords: 4, maxRecordBytes: 1000 }, batch: { maxRecords: 1 } })
     const counters = new Counters()
     const pipeline = new Pipeline(options, counters, hangingSink)
     const stream = new SluiceStream(pipeline, counters, 1000, async () => {})
