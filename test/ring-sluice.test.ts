@@ -3,12 +3,16 @@
  * real Postgres. What a user sees: rows, counters that add up, and an app
  * thread that never waits.
  */
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import pino from 'pino'
 import { afterAll, describe, expect, it } from 'vitest'
 // The built package: createSluice starts dist/src/transport/ring-worker.js, which only exists there.
 import { OptionsError, createSluice, createTracer, sluiceMixin, type Sluice } from '../dist/src/index.js'
 import { appRowCount, databaseUrl, sqlClient, uniqueTable } from './support/transport.js'
 
+const execFileAsync = promisify(execFile)
 const sql = sqlClient()
 afterAll(() => sql.end())
 
@@ -137,6 +141,22 @@ describe('createSluice: the ring from the app thread', () => {
     expect(used.user + used.system).toBeLessThan(300_000)
     await sluice.close()
   })
+
+  it.each([[['--input-type=module', '-e']], [['--expose-gc', '--input-type=module', '-e']]])(
+    'starts its worker whatever node flags the app runs with (%j)',
+    async (flags) => {
+      const table = uniqueTable('ring')
+      const code = `import pino from 'pino'
+import { createSluice } from ${JSON.stringify(new URL('../dist/src/index.js', import.meta.url).href)}
+const sluice = createSluice({ postgres: { url: process.env.DATABASE_URL, table: ${JSON.stringify(table)} } })
+pino(sluice.transport).info('from node -e')
+await sluice.close()
+console.log(sluice.stats.read().written)`
+      const { stdout } = await execFileAsync(process.execPath, [...flags, code], { env: { ...process.env, DATABASE_URL: databaseUrl() }, cwd: fileURLToPath(new URL('..', import.meta.url)) })
+      expect(stdout.trim()).toBe('1')
+      expect(await appRowCount(sql, table)).toBe(1)
+    },
+  )
 
   it('validates ring.bytes at createSluice(), on the app thread', () => {
     const postgres = { url: databaseUrl() }

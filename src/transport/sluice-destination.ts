@@ -23,7 +23,7 @@ type FlushCallback = (error?: Error | null) => void
  * script source: under `node --input-type=module -e …` a worker that
  * inherits them dies at start ("--input-type can only be used with string input").
  */
-function workerExecArgv(): string[] {
+function workerExecArgv(): string[] | undefined {
   const flags: string[] = []
   const args = process.execArgv
   for (let i = 0; i < args.length; i++) {
@@ -31,7 +31,19 @@ function workerExecArgv(): string[] {
     if (['-e', '--eval', '-p', '--print'].includes(flag)) i++
     else if (!flag.startsWith('--input-type') && !/^--(eval|print)=/.test(flag)) flags.push(flag)
   }
-  return flags
+  // Left unset, a worker inherits the flags without checking them again; given, flags a worker
+  // may not take (--expose-gc) make it throw. So pass a list only when something had to go.
+  return flags.length === args.length ? undefined : flags
+}
+
+function startWorker(workerData: RingWorkerData): Worker {
+  try {
+    return new Worker(RING_WORKER, { workerData, execArgv: workerExecArgv() })
+  } catch (error) {
+    // A flag the app may have but a worker may not (--expose-gc next to -e): start without the app's flags.
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error
+    return new Worker(RING_WORKER, { workerData, execArgv: [] })
+  }
 }
 
 export class SluiceDestination extends EventEmitter {
@@ -58,7 +70,7 @@ export class SluiceDestination extends EventEmitter {
     this.writer = new RingWriter(this.ring, options.s3?.maxRecordBytes ?? options.channel.maxRecordBytes)
     this.counters = new AppCounters(counters)
     const workerData: RingWorkerData = { options: { ...userOptions, counters }, ring: this.ring }
-    this.worker = new Worker(RING_WORKER, { workerData, execArgv: workerExecArgv() })
+    this.worker = startWorker(workerData)
     this.worker.on('message', (message: ToApp) => this.onMessage(message))
     this.worker.on('error', (error) => this.onWorkerError(error))
     this.worker.on('exit', () => this.onWorkerExit())
