@@ -86,7 +86,9 @@ export class TableMaintenance {
     clearInterval(this.statsTimer)
     const waitMs = Math.min(limitMs, FINAL_STATS_TIMEOUT_MS)
     if (this.started && this.hooks.readCounters && this.options.statsIntervalMs > 0 && waitMs > 0) {
-      await settleBy(this.writeStats(true), Date.now() + waitMs)
+      // After a periodic write still in flight, or its late upsert would overwrite the final row.
+      const periodic = this.statsWriting ?? Promise.resolve()
+      await settleBy(periodic.then(() => this.writeStats(true)), Date.now() + waitMs)
     }
   }
 
