@@ -3,6 +3,8 @@
  * and the fix when it is wrong. Options are validated once, at the edge; the
  * rest of the code trusts the resolved, frozen config.
  */
+import { closestNames } from './did-you-mean.js'
+
 export class OptionsError extends Error {
   override readonly name = 'OptionsError'
 }
@@ -14,20 +16,6 @@ export function describe(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`
   if (value === null || typeof value !== 'object') return String(value)
   return Array.isArray(value) ? 'an array' : 'an object'
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0] as number
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j] as number
-      row[j] = Math.min(above + 1, (row[j - 1] as number) + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1))
-      diagonal = above
-    }
-  }
-  return row[b.length] as number
 }
 
 /** Reads a nested options object, rejecting anything that is not a plain object. */
@@ -56,7 +44,7 @@ export function rejectUnknownKeys(section: Section, allowed: readonly string[], 
           `It belongs inside its section: { ${first}: { ${key}: ... } }. Known keys here: ${allowed.join(', ')}.`,
       )
     }
-    const close = allowed.filter((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2)
+    const close = closestNames(key, allowed)
     const hint = close.length > 0 ? ` Did you mean ${close.map((k) => `"${k}"`).join(' or ')}?` : ''
     throw new OptionsError(`${where} has an unknown key "${key}".${hint} Known keys: ${allowed.join(', ')}.`)
   }
@@ -102,7 +90,7 @@ export function readEnum<T extends string>(section: Section, key: string, path: 
   const value = section[key]
   if (value === undefined) return fallback
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    const close = typeof value === 'string' ? allowed.filter((a) => editDistance(a.toLowerCase(), value.toLowerCase()) <= 2) : []
+    const close = typeof value === 'string' ? closestNames(value, allowed) : []
     const hint = close.length > 0 ? ` Did you mean ${close.map((a) => `'${a}'`).join(' or ')}?` : ''
     throw new OptionsError(
       `options.${path}.${key} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}.${hint} Omit it to use the default '${fallback}'.`,
