@@ -18,7 +18,7 @@ export const CEILING_BATCH = 5000
 export async function runCopyBatches(spec: AppSpec): Promise<AppResult> {
   const { records, rate } = spec.emission
   // pino-sluice's own connection setup (TCP_NODELAY, no type fetch), one connection.
-  const sql = connect({ url: spec.databaseUrl, connections: 1, connectTimeoutMs: 10_000 } as PostgresOptions)
+  const sql = connect({ url: spec.databaseUrl, connections: 1, connectTimeoutMs: 10_000, retry: { initialDelayMs: 100, maxDelayMs: 5000, budgetMs: 30_000 } } as PostgresOptions)
   await sql`select 1`
   const host = hostname()
   const rssBeforeBytes = process.memoryUsage().rss
