@@ -25,10 +25,16 @@ async function main(): Promise<void> {
   const sql = postgres(database.url, { onnotice: () => {} })
   try {
     // 1. A burst the channel can hold: everything is committed; how fast, against raw COPY.
-    const sluice = createSluice({ postgres: { url: database.url, table: 'demo_logs' }, channel: { maxRecords: BURST + 1000 }, exit: { report: false } })
+    // The ring (app thread) and the channel (worker) both sized to hold the burst: nothing dropped.
+    const sluice = createSluice({
+      postgres: { url: database.url, table: 'demo_logs' },
+      ring: { bytes: 128 * 1024 * 1024 },
+      channel: { maxRecords: BURST + 1000 },
+      exit: { report: false },
+    })
     await once(sluice.transport, 'ready')
     const log = pino(sluice.transport)
-    process.stdout.write(`logging a burst of ${BURST.toLocaleString('en-US')} records in a tight loop (channel sized to hold it)...\n`)
+    process.stdout.write(`logging a burst of ${BURST.toLocaleString('en-US')} records in a tight loop (ring and channel sized to hold it)...\n`)
     const started = process.hrtime.bigint()
     for (let i = 0; i < BURST; i++) log.info({ i, user: i % 1000, route: '/checkout' }, 'request handled')
     const emitted = process.hrtime.bigint()
@@ -49,7 +55,7 @@ async function main(): Promise<void> {
     const small = createSluice({ postgres: { url: database.url, table: 'demo_overflow' }, exit: { report: false } })
     await once(small.transport, 'ready')
     const smallLog = pino(small.transport)
-    process.stdout.write(`\nthe same burst into the default channel (8192 records): what does not fit is dropped and counted...\n`)
+    process.stdout.write(`\nthe same burst with the defaults (4 MiB ring, 8192-record channel): what does not fit is dropped and counted on the app thread...\n`)
     for (let i = 0; i < BURST; i++) smallLog.info({ i, user: i % 1000, route: '/checkout' }, 'request handled')
     smallLog.error({ err: { type: 'Error', message: 'payment declined' } }, 'something failed')
     await small.close()
