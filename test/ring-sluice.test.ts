@@ -10,6 +10,7 @@ import pino from 'pino'
 import { afterAll, describe, expect, it } from 'vitest'
 // The built package: createSluice starts dist/src/transport/ring-worker.js, which only exists there.
 import { OptionsError, createSluice, createTracer, sluiceMixin, type Sluice } from '../dist/src/index.js'
+import { localS3Options, s3Endpoint, uniquePrefix } from './support/s3.js'
 import { appRowCount, databaseUrl, sqlClient, uniqueTable } from './support/transport.js'
 
 const execFileAsync = promisify(execFile)
@@ -80,6 +81,18 @@ describe('createSluice: the ring from the app thread', () => {
     await sluice.close()
     expect(sluice.stats.read()).toMatchObject({ received: 3, written: 2, dropped: 1, dropped_too_large: 1 })
     expect(await appRowCount(sql, table)).toBe(2)
+  })
+
+  it.skipIf(!s3Endpoint)('hands a line bigger than the ring to the worker another way, and S3 offloads it', async () => {
+    const { sluice, table, log } = await start({ ring: { bytes: 64 * 1024 }, s3: localS3Options({ prefix: uniquePrefix() }) })
+    const blob = 'a long model answer '.repeat(50_000)
+    log.info('before')
+    log.info({ blob }, 'one megabyte')
+    log.info('after')
+    await sluice.close()
+    expect(sluice.stats.read()).toMatchObject({ received: 3, written: 3, dropped: 0, offloaded: 1 })
+    const [row] = await sql`select data from ${sql(table)} where msg = 'one megabyte'`
+    expect((row?.data as { blob: { $ref: string; bytes: number } }).blob.bytes).toBe(blob.length + 2)
   })
 
   it('works through child loggers, pino.multistream, the tracer and sluiceMixin', async () => {

@@ -14,6 +14,8 @@
  *   │ DOORBELL     │ app    │ bumped to wake the sleeping worker           │
  *   │ CLOSE        │ app    │ 1: drain, commit and stop (exit or close())  │
  *   │ CLOSED       │ worker │ 1: the worker has settled everything         │
+ *   │ ASIDE_SENT   │ app    │ lines too big for the ring, sent as messages │
+ *   │              │        │ (the worker drains them all before closing)  │
  *   └──────────────┴────────┴──────────────────────────────────────────────┘
  *
  *   data (capacity bytes, a power of two): frames, each 4-byte aligned
@@ -27,6 +29,7 @@ export const WORKER_IDLE = 2
 export const DOORBELL = 3
 export const CLOSE = 4
 export const CLOSED = 5
+export const ASIDE_SENT = 6
 const STATE_SLOTS = 8
 
 export const FRAME_HEADER_BYTES = 4

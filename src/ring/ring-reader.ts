@@ -1,4 +1,4 @@
-import { CLOSE, DOORBELL, FRAME_HEADER_BYTES, READ_POS, WORKER_IDLE, WRITE_POS, frameBytes, usedBytes, type RingMemory } from './ring-layout.js'
+import { ASIDE_SENT, CLOSE, DOORBELL, FRAME_HEADER_BYTES, READ_POS, WORKER_IDLE, WRITE_POS, frameBytes, usedBytes, type RingMemory } from './ring-layout.js'
 
 const NEWLINE = 0x0a
 
@@ -41,6 +41,11 @@ export class RingReader {
   /** True once everything the app had written when it was at `writePos` has been read. */
   hasRead(writePos: number): boolean {
     return usedBytes(writePos, this.readPos) === 0 || usedBytes(writePos, this.readPos) > this.capacity
+  }
+
+  /** How many lines the app has sent as messages instead (too big for the ring). */
+  sentAside(): number {
+    return Atomics.load(this.state, ASIDE_SENT)
   }
 
   closeRequested(): boolean {

@@ -1,12 +1,14 @@
-import { DOORBELL, FRAME_HEADER_BYTES, WORKER_IDLE, WRITE_POS, READ_POS, frameBytes, usedBytes, type RingMemory } from './ring-layout.js'
+import { ASIDE_SENT, DOORBELL, FRAME_HEADER_BYTES, WORKER_IDLE, WRITE_POS, READ_POS, frameBytes, usedBytes, type RingMemory } from './ring-layout.js'
 
 /** What became of one line offered to the ring. */
 export const WriteResult = {
   Written: 0,
   /** The ring has no room for it now. */
   Full: 1,
-  /** It could never fit: above the record limit or the ring itself. */
+  /** Above the record limit: it can never be taken. */
   TooLarge: 2,
+  /** Within the record limit but bigger than the whole ring: it has to go another way. */
+  BiggerThanRing: 3,
 } as const
 export type WriteResult = (typeof WriteResult)[keyof typeof WriteResult]
 
@@ -44,7 +46,7 @@ export class RingWriter {
     if (units > this.maxRecordBytes) return WriteResult.TooLarge
     const free = this.capacity - usedBytes(this.writePos, Atomics.load(this.state, READ_POS))
     // During an overflow burst this is the common case: refused without measuring the line.
-    if (FRAME_HEADER_BYTES + units > free) return frameBytes(units) > this.capacity ? WriteResult.TooLarge : WriteResult.Full
+    if (FRAME_HEADER_BYTES + units > free && frameBytes(units) <= this.capacity) return WriteResult.Full
     const offset = this.writePos & this.mask
     const payloadAt = offset + FRAME_HEADER_BYTES
     let length: number
@@ -54,7 +56,8 @@ export class RingWriter {
       if (length > this.maxRecordBytes) return WriteResult.TooLarge
     } else {
       length = Buffer.byteLength(line, 'utf8')
-      if (length > this.maxRecordBytes || frameBytes(length) > this.capacity) return WriteResult.TooLarge
+      if (length > this.maxRecordBytes) return WriteResult.TooLarge
+      if (frameBytes(length) > this.capacity) return WriteResult.BiggerThanRing
       if (frameBytes(length) > free) return WriteResult.Full
       if (payloadAt + length <= this.capacity) this.bytes.write(line, payloadAt, length, 'utf8')
       else this.writeWrapped(line, length, payloadAt)
@@ -71,6 +74,11 @@ export class RingWriter {
     Atomics.store(this.state, WORKER_IDLE, 0)
     Atomics.add(this.state, DOORBELL, 1)
     Atomics.notify(this.state, DOORBELL)
+  }
+
+  /** Counts a line sent to the worker as a message instead (too big for the ring). */
+  sentAside(): void {
+    Atomics.add(this.state, ASIDE_SENT, 1)
   }
 
   /** Where the next frame will start: everything before it has been handed over. */

@@ -25,6 +25,8 @@ function withTimeout(promise: Promise<unknown>, ms: number): Promise<unknown> {
  */
 export class RingPump {
   private closing: Promise<void> | undefined
+  private takenAside = 0
+  private asideCounted = false
 
   constructor(
     private readonly reader: RingReader,
@@ -42,6 +44,13 @@ export class RingPump {
       if (this.moveWhatFits() === 0) await pipeline.untilRoom()
       else await yieldToEventLoop()
     }
+  }
+
+  /** A line the app sent as a message (too big for the ring), already counted as received. */
+  takeAside(line: string): void {
+    this.takenAside++
+    // Arriving after the close counted it as exit_timeout: counted once is enough.
+    if (!this.asideCounted) this.running.pipeline.accept([line], undefined, true)
   }
 
   /** Resolves once everything the app wrote before `writePos` is settled. */
@@ -71,10 +80,17 @@ export class RingPump {
     for (;;) {
       this.moveWhatFits()
       const left = retriesEnd - Date.now()
-      if (this.reader.isEmpty() || left <= 0) break
+      if (left <= 0) break
+      if (this.reader.isEmpty()) {
+        // The close request can overtake lines sent as messages (shared memory is faster): take those first.
+        if (this.takenAside >= this.reader.sentAside()) break
+        await yieldToEventLoop()
+        continue
+      }
       await withTimeout(Promise.race([pipeline.untilRoom(), pipeline.drainQueued()]), left)
     }
-    const abandoned = this.reader.discardAll()
+    this.asideCounted = true
+    const abandoned = this.reader.discardAll() + Math.max(0, this.reader.sentAside() - this.takenAside)
     if (abandoned > 0) counters.drop('exit_timeout', abandoned)
     // Pipeline.close fits everything it does (its own drain, the final rows, ending connections) into
     // what it is given; the exit report and the stats file take a few ms after it.

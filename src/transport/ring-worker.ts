@@ -37,6 +37,9 @@ port.on('message', (message: ToWorker) => {
     )
   } else if (message.type === 'close') {
     void pump.close()
+  } else if (message.type === 'line') {
+    pump.takeAside(message.line)
+    post({ type: 'taken', chars: message.line.length })
   }
 })
 

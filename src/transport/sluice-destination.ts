@@ -55,6 +55,8 @@ export class SluiceDestination extends EventEmitter {
   private readonly worker: Worker
   private readonly pendingFlushes = new Map<number, FlushCallback>()
   private nextFlushId = 1
+  /** Characters of lines sent aside as messages and not yet taken by the worker. */
+  private asideChars = 0
   private open = true
   private workerGone = false
   private closing: Promise<void> | undefined
@@ -88,10 +90,28 @@ export class SluiceDestination extends EventEmitter {
       counters.drop('closed')
       return true
     }
-    const result = this.writer.write(typeof chunk === 'string' ? chunk : String(chunk))
+    const line = typeof chunk === 'string' ? chunk : String(chunk)
+    const result = this.writer.write(line)
     if (result === WriteResult.Full) counters.drop('overflow')
     else if (result === WriteResult.TooLarge) counters.drop('too_large')
+    else if (result === WriteResult.BiggerThanRing) this.sendAside(line)
     return true
+  }
+
+  /**
+   * A line within the record limit but bigger than the ring (with S3, records
+   * up to s3.maxRecordBytes are offloaded) goes as a message, a copy outside
+   * the ring. What is in flight that way is bounded by channel.maxBytes (in
+   * characters); beyond it the line is dropped as overflow.
+   */
+  private sendAside(line: string): void {
+    if (this.asideChars + line.length > this.options.channel.maxBytes) {
+      this.counters.drop('overflow')
+      return
+    }
+    this.asideChars += line.length
+    this.writer.sentAside()
+    this.post({ type: 'line', line })
   }
 
   /** Calls back once everything written so far is committed (or counted dropped/failed). */
@@ -171,6 +191,7 @@ export class SluiceDestination extends EventEmitter {
     }
     // The worker has settled everything; whatever still holds its loop open (a socket in teardown) may go.
     else if (message.type === 'closed') void this.worker.terminate()
+    else if (message.type === 'taken') this.asideChars -= message.chars
     else if (message.type === 'flushed') {
       const callback = this.pendingFlushes.get(message.id)
       this.pendingFlushes.delete(message.id)
