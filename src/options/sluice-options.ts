@@ -55,7 +55,10 @@ export interface SluiceOptions {
    * thread at once: the ring is where the bound starts.
    */
   ring?: {
-    /** Size in bytes, rounded up to a power of two (64 KiB to 1 GiB). Default 4 MiB. */
+    /**
+     * Size in bytes, rounded up to a power of two (64 KiB to 1 GiB). Default 4 MiB. A line bigger
+     * than the ring but within the record limit goes to the worker as a message instead.
+     */
     bytes?: number | undefined
   } | undefined
   batch?: {
