@@ -1,4 +1,4 @@
-import type { ResolvedPrice } from '../spans/prices.js'
+import { priceUsage, type ResolvedPrice } from '../spans/prices.js'
 import type { ModelUsage, SpanRecordFields } from '../spans/span-record.js'
 import { BIGINT_MAX } from '../spans/usage-input.js'
 import { tokenCount } from '../spans/usage-totals.js'
@@ -79,13 +79,7 @@ function uncachedInput(input: number | bigint, cacheRead: number | bigint, cache
 const asTokenCount = (count: number | bigint) => (typeof count === 'number' ? count : tokenCount(count))
 
 function price(p: ResolvedPrice, usage: ModelUsage): number {
-  return (
-    (Number(usage.input_tokens) * p.inputPerMTok +
-      Number(usage.output_tokens) * p.outputPerMTok +
-      Number(usage.cache_read_tokens) * p.cacheReadPerMTok +
-      Number(usage.cache_creation_tokens) * p.cacheCreationPerMTok) /
-    1e6
-  )
+  return priceUsage(p, { input: usage.input_tokens, output: usage.output_tokens, cacheRead: usage.cache_read_tokens, cacheCreation: usage.cache_creation_tokens })
 }
 
 function firstPresent(attributes: Attributes, names: readonly string[]): [string, AttributeValue | undefined] {

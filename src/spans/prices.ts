@@ -74,8 +74,11 @@ export function readPrices(raw: unknown): ReadonlyMap<string, ResolvedPrice> {
   return prices
 }
 
+/** Token counts as span records carry them (numbers, or decimal strings above 2^53). */
+type TokenCounts = Record<'input' | 'output' | 'cacheRead' | 'cacheCreation', number | bigint | string>
+
 /** Cost of one call from list prices; float precision is plenty for money at these magnitudes. */
-export function priceUsage(price: ResolvedPrice, usage: Usage): number {
+export function priceUsage(price: ResolvedPrice, usage: Pick<Usage, 'input' | 'output' | 'cacheRead' | 'cacheCreation'> | TokenCounts): number {
   return (
     (Number(usage.input) * price.inputPerMTok +
       Number(usage.output) * price.outputPerMTok +
