@@ -23,7 +23,7 @@ export interface Sluice {
    * counted as dropped/failed. Never rejects for database trouble: while the
    * database cannot be reached it resolves within `postgres.retry.budgetMs`
    * (plus one connect timeout), and the counters say what happened
-   * (`failedBy.db_unavailable`, or `received` above written + dropped + failed
+   * (`failed_db_unavailable`, or `received` above written + dropped + failed
    * for records still pending). Rejects only when the worker is gone.
    */
   flush(): Promise<SluiceStats>
