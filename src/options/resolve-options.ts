@@ -137,6 +137,11 @@ function resolveCounters(root: Record<string, unknown>): SharedArrayBuffer | und
   return value
 }
 
+/** The largest record taken: with S3 configured, big records are offloaded instead of dropped, up to s3.maxRecordBytes. */
+export function maxRecordBytes(options: Pick<ResolvedOptions, 's3' | 'channel'>): number {
+  return options.s3?.maxRecordBytes ?? options.channel.maxRecordBytes
+}
+
 /** Validates user options once and returns a frozen config; throws OptionsError naming the option and the fix. */
 export function resolveOptions(input: unknown, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
   if (input === undefined || input === null) input = {}

@@ -5,7 +5,7 @@ import type { Deadline, PrimarySink, Stage } from '../../sinks/sink.js'
 import { Batcher } from '../batcher/batcher.js'
 import { BoundedChannel } from '../channel/bounded-channel.js'
 import type { Counters } from '../counters/counters.js'
-import type { ResolvedOptions } from '../options/resolve-options.js'
+import { maxRecordBytes, type ResolvedOptions } from '../options/resolve-options.js'
 import type { LogRecord } from '../records/log-record.js'
 import { parseLine } from '../records/parse-line.js'
 import { workerProfile } from '../profile/worker-profile.js'
@@ -21,6 +21,11 @@ import { settleBy } from './settle-by.js'
  * this much, or a quarter of a smaller budget.
  */
 const FINISH_RESERVE_MS = 1000
+
+/** The part of an exit budget kept for what follows the drain. */
+export function finishReserveMs(budgetMs: number): number {
+  return Math.min(FINISH_RESERVE_MS, budgetMs / 4)
+}
 
 /** A batch between leaving the channel and being counted. */
 interface OpenBatch {
@@ -51,6 +56,7 @@ export class Pipeline {
   /** The last batch was written: the database answers, so a final drop notice is worth trying on close. */
   private lastBatchWrote = false
   private roomWaiters: (() => void)[] = []
+  private readonly maxRecordBytes: number
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -60,6 +66,7 @@ export class Pipeline {
     private readonly fanout?: FanOut,
   ) {
     this.channel = new BoundedChannel(options.channel)
+    this.maxRecordBytes = maxRecordBytes(options)
     // One batch more than connections: the next one is parsed while the others wait on Postgres.
     this.batcher = new Batcher(this.channel, options.batch, (lines, sizes) => this.writeBatch(lines, sizes), (options.postgres?.connections ?? 1) + 1)
   }
@@ -77,8 +84,7 @@ export class Pipeline {
    */
   accept(lines: readonly string[], sizes?: readonly number[], alreadyReceived = false): void {
     const counters = this.counters
-    // With S3 configured, big records are offloaded by the S3 stage instead of dropped.
-    const maxRecordBytes = this.options.s3?.maxRecordBytes ?? this.options.channel.maxRecordBytes
+    const maxRecordBytes = this.maxRecordBytes
     if (!alreadyReceived) counters.add('received', lines.length)
     if (this.closed) {
       counters.drop('closed', lines.length)
@@ -137,9 +143,8 @@ export class Pipeline {
 
   /** Counts lines refused while `refusesNewLines()`, given their UTF-8 sizes (LineSplitter.lineSizes): too large or overflow, as `accept` would. */
   refuse(lineSizes: readonly number[]): void {
-    const maxRecordBytes = this.options.s3?.maxRecordBytes ?? this.options.channel.maxRecordBytes
     let tooLarge = 0
-    for (const size of lineSizes) if (size > maxRecordBytes) tooLarge++
+    for (const size of lineSizes) if (size > this.maxRecordBytes) tooLarge++
     this.counters.add('received', lineSizes.length)
     this.counters.drop('too_large', tooLarge)
     this.counters.drop('overflow', lineSizes.length - tooLarge)
@@ -190,7 +195,7 @@ export class Pipeline {
     this.closed = true
     this.roomFreed()
     const hardEnd = Date.now() + budgetMs
-    const reserve = Math.min(FINISH_RESERVE_MS, budgetMs / 4)
+    const reserve = finishReserveMs(budgetMs)
     this.stopRetryingAt(hardEnd - reserve)
     if (!(await settleBy(this.flushStages(), this.deadline.at))) {
       const left = this.channel.take(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER).lines.length

@@ -1,4 +1,4 @@
-import { ASIDE_SENT, CLOSE, DOORBELL, FRAME_HEADER_BYTES, READ_POS, WORKER_IDLE, WRITE_POS, frameBytes, usedBytes, type RingMemory } from './ring-layout.js'
+import { ASIDE_SENT, CLOSE, CLOSED, DOORBELL, FRAME_HEADER_BYTES, READ_POS, WORKER_IDLE, WRITE_POS, frameBytes, usedBytes, type RingMemory } from './ring-layout.js'
 
 const NEWLINE = 0x0a
 
@@ -29,18 +29,11 @@ export class RingReader {
     return Atomics.load(this.state, WRITE_POS) === this.readPos
   }
 
-  /** Bytes written by the app and not read yet. */
-  get usedBytes(): number {
-    return usedBytes(Atomics.load(this.state, WRITE_POS), this.readPos)
-  }
-
-  get position(): number {
-    return this.readPos
-  }
-
   /** True once everything the app had written when it was at `writePos` has been read. */
   hasRead(writePos: number): boolean {
-    return usedBytes(writePos, this.readPos) === 0 || usedBytes(writePos, this.readPos) > this.capacity
+    // Read past it, the unsigned distance wraps to more than the ring holds.
+    const unread = usedBytes(writePos, this.readPos)
+    return unread === 0 || unread > this.capacity
   }
 
   /** How many lines the app has sent as messages instead (too big for the ring). */
@@ -50,6 +43,12 @@ export class RingReader {
 
   closeRequested(): boolean {
     return Atomics.load(this.state, CLOSE) !== 0
+  }
+
+  /** Tells the app thread (which may be blocked in process exit) that everything is settled. */
+  markClosed(): void {
+    Atomics.store(this.state, CLOSED, 1)
+    Atomics.notify(this.state, CLOSED)
   }
 
   /**

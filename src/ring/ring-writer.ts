@@ -1,4 +1,4 @@
-import { ASIDE_SENT, DOORBELL, FRAME_HEADER_BYTES, WORKER_IDLE, WRITE_POS, READ_POS, frameBytes, usedBytes, type RingMemory } from './ring-layout.js'
+import { ASIDE_SENT, CLOSE, CLOSED, DOORBELL, FRAME_HEADER_BYTES, WORKER_IDLE, WRITE_POS, READ_POS, frameBytes, usedBytes, type RingMemory } from './ring-layout.js'
 
 /** What became of one line offered to the ring. */
 export const WriteResult = {
@@ -74,6 +74,22 @@ export class RingWriter {
     Atomics.store(this.state, WORKER_IDLE, 0)
     Atomics.add(this.state, DOORBELL, 1)
     Atomics.notify(this.state, DOORBELL)
+  }
+
+  /** Asks the worker to drain, commit and stop, and wakes it if it sleeps. */
+  requestClose(): void {
+    Atomics.store(this.state, CLOSE, 1)
+    this.wake()
+  }
+
+  /**
+   * Blocks this thread until the worker says it has settled everything, or
+   * until the epoch ms `until`. Only for process exit, when the event loop is gone.
+   */
+  waitUntilClosed(until: number): void {
+    for (let left = until - Date.now(); left > 0 && Atomics.load(this.state, CLOSED) === 0; left = until - Date.now()) {
+      Atomics.wait(this.state, CLOSED, 0, left)
+    }
   }
 
   /** Counts a line sent to the worker as a message instead (too big for the ring). */

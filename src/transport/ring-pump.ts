@@ -1,21 +1,16 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
+import { finishReserveMs } from '../pipeline/pipeline.js'
+import { settleBy } from '../pipeline/settle-by.js'
 import { workerProfile } from '../profile/worker-profile.js'
 import type { RingReader } from '../ring/ring-reader.js'
 import type { RunningPipeline } from './start-pipeline.js'
 
 /** Lines moved per turn of the event loop, so COPY and batch completions interleave with reading. */
 const LINES_PER_TURN = 2048
-/** Part of the exit budget kept for ending connections, the last stats row and the exit report. */
-const CLOSE_RESERVE_MS = 1000
 /** Kept after Pipeline.close for the stats file and the exit report. */
 const REPORT_RESERVE_MS = 250
 /** The longest the worker sleeps without looking at the ring (a safety net; the doorbell wakes it). */
 const IDLE_WAKE_MS = 1000
-
-function withTimeout(promise: Promise<unknown>, ms: number): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined
-  return Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer))
-}
 
 /**
  * Moves lines from the app's ring into the pipeline's channel, only as fast
@@ -75,19 +70,18 @@ export class RingPump {
     const { budgetMs } = options.exit
     const deadline = Date.now() + budgetMs
     // Batches stuck on an unreachable database give up early enough to leave time for the close itself.
-    const retriesEnd = deadline - Math.min(CLOSE_RESERVE_MS, budgetMs / 4)
+    const retriesEnd = deadline - finishReserveMs(budgetMs)
     pipeline.stopRetryingAt(retriesEnd)
     for (;;) {
       this.moveWhatFits()
-      const left = retriesEnd - Date.now()
-      if (left <= 0) break
+      if (Date.now() >= retriesEnd) break
       if (this.reader.isEmpty()) {
         // The close request can overtake lines sent as messages (shared memory is faster): take those first.
         if (this.takenAside >= this.reader.sentAside()) break
         await yieldToEventLoop()
         continue
       }
-      await withTimeout(Promise.race([pipeline.untilRoom(), pipeline.drainQueued()]), left)
+      await settleBy(Promise.race([pipeline.untilRoom(), pipeline.drainQueued()]), retriesEnd)
     }
     this.asideCounted = true
     const abandoned = this.reader.discardAll() + Math.max(0, this.reader.sentAside() - this.takenAside)

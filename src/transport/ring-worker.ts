@@ -14,7 +14,6 @@
  * messages (process exit), and the worker answers in the CLOSED slot.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { CLOSED } from '../ring/ring-layout.js'
 import { RingReader } from '../ring/ring-reader.js'
 import type { RingWorkerData, ToApp, ToWorker } from './ring-messages.js'
 import { RingPump } from './ring-pump.js'
@@ -27,7 +26,8 @@ const post = (message: ToApp): void => port.postMessage(message)
 
 // A sink that cannot be loaded throws here: the app hears it as the worker's 'error'.
 const running = await startPipeline(options)
-const pump = new RingPump(new RingReader(ring), running)
+const reader = new RingReader(ring)
+const pump = new RingPump(reader, running)
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'flush') {
@@ -47,9 +47,7 @@ pump
   .run()
   .then(() => pump.close())
   .then(() => {
-    const state = new Int32Array(ring.state)
-    Atomics.store(state, CLOSED, 1)
-    Atomics.notify(state, CLOSED)
+    reader.markClosed()
     post({ type: 'closed' })
     port.close()
   })

@@ -7,8 +7,8 @@
 import { EventEmitter } from 'node:events'
 import { Worker } from 'node:worker_threads'
 import { AppCounters } from '../counters/app-counters.js'
-import type { ResolvedOptions } from '../options/resolve-options.js'
-import { CLOSE, CLOSED, allocateRing, type RingMemory } from '../ring/ring-layout.js'
+import { maxRecordBytes, type ResolvedOptions } from '../options/resolve-options.js'
+import { allocateRing } from '../ring/ring-layout.js'
 import { RingWriter, WriteResult } from '../ring/ring-writer.js'
 import type { RingWorkerData, ToApp, ToWorker } from './ring-messages.js'
 
@@ -49,7 +49,6 @@ function startWorker(workerData: RingWorkerData): Worker {
 export class SluiceDestination extends EventEmitter {
   /** How pino tells a destination from an options object in `pino(destination)`. */
   readonly writable = true
-  private readonly ring: RingMemory
   private readonly writer: RingWriter
   private readonly counters: AppCounters
   private readonly worker: Worker
@@ -67,11 +66,10 @@ export class SluiceDestination extends EventEmitter {
     counters: SharedArrayBuffer,
   ) {
     super()
-    this.ring = allocateRing(options.ring.bytes)
-    // With S3, records above channel.maxRecordBytes are offloaded rather than dropped.
-    this.writer = new RingWriter(this.ring, options.s3?.maxRecordBytes ?? options.channel.maxRecordBytes)
+    const ring = allocateRing(options.ring.bytes)
+    this.writer = new RingWriter(ring, maxRecordBytes(options))
     this.counters = new AppCounters(counters)
-    const workerData: RingWorkerData = { options: { ...userOptions, counters }, ring: this.ring }
+    const workerData: RingWorkerData = { options: { ...userOptions, counters }, ring }
     this.worker = startWorker(workerData)
     this.worker.on('message', (message: ToApp) => this.onMessage(message))
     this.worker.on('error', (error) => this.onWorkerError(error))
@@ -163,8 +161,7 @@ export class SluiceDestination extends EventEmitter {
   }
 
   private requestClose(): void {
-    Atomics.store(new Int32Array(this.ring.state), CLOSE, 1)
-    this.writer.wake()
+    this.writer.requestClose()
     this.post({ type: 'close' })
   }
 
@@ -177,11 +174,7 @@ export class SluiceDestination extends EventEmitter {
     this.stopAccepting()
     if (this.workerGone) return
     this.requestClose()
-    const state = new Int32Array(this.ring.state)
-    const until = Date.now() + this.options.exit.budgetMs + EXIT_WAIT_MARGIN_MS
-    for (let left = until - Date.now(); left > 0 && Atomics.load(state, CLOSED) === 0; left = until - Date.now()) {
-      Atomics.wait(state, CLOSED, 0, left)
-    }
+    this.writer.waitUntilClosed(Date.now() + this.options.exit.budgetMs + EXIT_WAIT_MARGIN_MS)
   }
 
   private onMessage(message: ToApp): void {

@@ -12,6 +12,7 @@
  *   Which sinks: src/pipeline/build-sinks.ts.
  */
 import type { Stage } from '../../sinks/sink.js'
+import { maxRecordBytes } from '../options/resolve-options.js'
 import { SluiceStream } from './sluice-stream.js'
 import { startPipeline } from './start-pipeline.js'
 
@@ -23,6 +24,5 @@ export default async function sluiceTransport(rawOptions: unknown): Promise<Slui
 export async function buildSluiceStream(rawOptions: unknown, extraStages: readonly Stage[] = []): Promise<SluiceStream> {
   const running = await startPipeline(rawOptions, extraStages)
   const { options, pipeline, counters } = running
-  // With S3, records above channel.maxRecordBytes are offloaded rather than dropped.
-  return new SluiceStream(pipeline, counters, options.s3?.maxRecordBytes ?? options.channel.maxRecordBytes, () => running.close())
+  return new SluiceStream(pipeline, counters, maxRecordBytes(options), () => running.close())
 }
