@@ -1,5 +1,5 @@
 import { SinkCounters } from './sink-counters.js'
-import { APP_REGION_OFFSET, COUNTER_INDEX, COUNTER_NAMES, COUNTER_SLOTS, SHARED_COUNTER_SLOTS, DROP_REASONS, FAIL_REASONS, type CounterName, type DropReason, type FailReason } from './counter-names.js'
+import { APP_REGION_OFFSET, COUNTER_INDEX, COUNTER_NAMES, COUNTER_SLOTS, SHARED_COUNTER_SLOTS, type CounterName, type DropReason, type FailReason } from './counter-names.js'
 
 export type CounterValues = Record<CounterName, number>
 
@@ -40,17 +40,6 @@ export class Counters {
 
   fail(reason: FailReason, amount = 1): void {
     this.values[`failed_${reason}`] += amount
-  }
-
-  /** Sums over the reason lists (of both threads), so a reason added there is counted here too. */
-  dropped(): number {
-    const all = this.snapshot()
-    return DROP_REASONS.reduce((sum, reason) => sum + all[`dropped_${reason}`], 0)
-  }
-
-  failed(): number {
-    const all = this.snapshot()
-    return FAIL_REASONS.reduce((sum, reason) => sum + all[`failed_${reason}`], 0)
   }
 
   publish(): void {

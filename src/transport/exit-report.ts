@@ -1,5 +1,6 @@
 import type { CounterName } from '../counters/counter-names.js'
 import type { Counters } from '../counters/counters.js'
+import { counterTotals } from '../counters/stats.js'
 
 /**
  * Losses outside the record accounting: a payload kept inline or truncated,
@@ -9,9 +10,8 @@ export const SIDE_LOSSES: readonly CounterName[] = ['offload_failed', 'metrics_i
 
 /** One stderr line with the totals, printed on close only when something was lost. */
 export function exitReport(counters: Counters): string | undefined {
-  const dropped = counters.dropped()
-  const failed = counters.failed()
   const all = counters.snapshot()
+  const { dropped, failed } = counterTotals(all)
   const losses = Object.entries(all).filter(
     ([name, value]) => value > 0 && (name.startsWith('dropped_') || name.startsWith('failed_') || SIDE_LOSSES.includes(name as CounterName)),
   )
