@@ -27,6 +27,7 @@ import { MAX_AGE_MS, MAX_DATUMS_PER_REQUEST } from './metric-limits.js'
 import { buildRequests } from './put-requests.js'
 import { observeRecord } from './record-metrics.js'
 import { SelfMetrics } from './self-metrics.js'
+import { problemReporter } from '../../src/pipeline/problem-reporter.js'
 
 /** Times an aggregate may come back after a failed send before it counts as lost. */
 const MAX_RETURNS = 2
@@ -53,7 +54,8 @@ export class MetricsStage implements Stage {
   private readonly stop = new AbortController()
   private stopTimer: NodeJS.Timeout | undefined
   private disabled = false
-  private readonly notices = new Set<string>()
+  /** One stderr line per distinct problem, a few at most: a dead CloudWatch must not flood stderr. */
+  private readonly notices = problemReporter(MAX_NOTICES)
 
   constructor(
     private readonly options: CloudWatchOptions,
@@ -230,10 +232,7 @@ export class MetricsStage implements Stage {
     this.notify(`CloudWatch metrics are off: ${why}. Logs keep flowing to Postgres.`)
   }
 
-  /** One stderr line per distinct problem, a few at most: a dead CloudWatch must not flood stderr. */
   private notify(message: string): void {
-    if (this.notices.has(message) || this.notices.size >= MAX_NOTICES) return
-    this.notices.add(message)
-    process.stderr.write(`pino-sluice: cloudwatch: ${message}\n`)
+    this.notices(`cloudwatch: ${message}`)
   }
 }

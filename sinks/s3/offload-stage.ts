@@ -7,6 +7,7 @@ import { describeS3Error, PayloadUploader, sha256Hex } from './payload-uploader.
 import { pickPayloads, POINTER_BYTES, setField, type Payload } from './pick-payloads.js'
 import { createS3Client } from './s3-client.js'
 import type { S3Options } from './s3-options.js'
+import { problemReporter } from '../../src/pipeline/problem-reporter.js'
 
 /**
  * Moves the big fields of big records to S3 before the batch reaches
@@ -18,7 +19,8 @@ import type { S3Options } from './s3-options.js'
 export class OffloadStage implements Stage {
   readonly name = 's3-offload'
   private readonly uploader: PayloadUploader
-  private readonly problems = new Set<string>()
+  /** One stderr line per distinct problem: a dead S3 must not flood stderr. */
+  private readonly problems = problemReporter()
 
   constructor(
     private readonly options: S3Options,
@@ -68,10 +70,7 @@ export class OffloadStage implements Stage {
     }
   }
 
-  /** One stderr line per distinct problem: a dead S3 must not flood stderr. */
   private report(reason: string): void {
-    if (this.problems.size >= 20 || this.problems.has(reason)) return
-    this.problems.add(reason)
-    process.stderr.write(`pino-sluice: S3 offload failed, payloads kept inline or truncated: ${reason}\n`)
+    this.problems(`S3 offload failed, payloads kept inline or truncated: ${reason}`)
   }
 }

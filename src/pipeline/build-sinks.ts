@@ -21,6 +21,7 @@ import { loadSink } from './load-sink.js'
 import { requireOptionalPackage } from './optional-package.js'
 import { NO_STORE, primaryAsSink, runnerAsStage, runnerAsStore, stageAsSink } from './sink-adapters.js'
 import { SinkRunner } from './sink-runner.js'
+import { problemReporter } from './problem-reporter.js'
 
 export interface BuiltSinks {
   readonly store: PrimarySink
@@ -37,16 +38,6 @@ export interface BuildContext {
 }
 
 const STORE_REASONS = { rejected: 'store_rejected', unavailable: 'store_unavailable' } as const
-
-/** One stderr line per distinct problem, 20 at most: a dead destination must not flood stderr. */
-export function problemReporter(limit = 20): (message: string) => void {
-  const seen = new Set<string>()
-  return (message) => {
-    if (seen.size >= limit || seen.has(message)) return
-    seen.add(message)
-    process.stderr.write(`pino-sluice: ${message}\n`)
-  }
-}
 
 /** Per-sink totals under flat names, for the Postgres stats row. */
 function flatSinkCounts(counters: Counters): Record<string, number> {
