@@ -160,39 +160,33 @@ describe('transient server states are retried, never bisected', () => {
     await noDuplicates(h.table)
   })
 
+  /** 100 records logged into an outage `fault` starts and that lasts `holdMs`: retried, then all written once. */
+  async function expectOutageRiddenOut(fault: () => Promise<void>, holdMs: number, msg: string): Promise<void> {
+    const h = await start({ postgres: { retry: { initialDelayMs: 50, maxDelayMs: 300, budgetMs: 10_000 } } })
+    await warmUp(h)
+    await fault()
+    for (let i = 0; i < 100; i++) h.logger.info({ i }, msg)
+    await expect.poll(() => h.stats.read().retries, { timeout: 5000 }).toBeGreaterThan(0)
+    await sleep(holdMs)
+    await proxy.forward()
+    await h.flush()
+    await h.close()
+    expect(h.stats.read()).toMatchObject({ received: 101, written: 101, failed: 0 })
+    expect(await appRowCount(db.sql, h.table)).toBe(101)
+    await noDuplicates(h.table)
+  }
+
   it.each([
     ['57P01', 'terminating connection due to administrator command'],
     ['57P02', 'terminating connection because of crash of another server process'],
     ['57P03', 'the database system is starting up'],
     ['53300', 'sorry, too many clients already'],
   ])('%s (%s) on every connection for 1.5 s: retried with backoff, all written once', async (code, message) => {
-    const h = await start({ postgres: { retry: { initialDelayMs: 50, maxDelayMs: 300, budgetMs: 10_000 } } })
-    await warmUp(h)
-    await proxy.fail(code, message)
-    for (let i = 0; i < 100; i++) h.logger.info({ i }, 'while refused')
-    await expect.poll(() => h.stats.read().retries, { timeout: 5000 }).toBeGreaterThan(0)
-    await sleep(1500)
-    await proxy.forward()
-    await h.flush()
-    await h.close()
-    expect(h.stats.read()).toMatchObject({ received: 101, written: 101, failed: 0 })
-    expect(await appRowCount(db.sql, h.table)).toBe(101)
-    await noDuplicates(h.table)
+    await expectOutageRiddenOut(() => proxy.fail(code, message), 1500, 'while refused')
   })
 
   it('connections reset (ECONNRESET) for 1 s: retried, all written once', async () => {
-    const h = await start({ postgres: { retry: { initialDelayMs: 50, maxDelayMs: 300, budgetMs: 10_000 } } })
-    await warmUp(h)
-    await proxy.reset()
-    for (let i = 0; i < 100; i++) h.logger.info({ i }, 'while reset')
-    await expect.poll(() => h.stats.read().retries, { timeout: 5000 }).toBeGreaterThan(0)
-    await sleep(1000)
-    await proxy.forward()
-    await h.flush()
-    await h.close()
-    expect(h.stats.read()).toMatchObject({ received: 101, written: 101, failed: 0 })
-    expect(await appRowCount(db.sql, h.table)).toBe(101)
-    await noDuplicates(h.table)
+    await expectOutageRiddenOut(() => proxy.reset(), 1000, 'while reset')
   })
 
   it('a database that hangs for 2 s (no answer at all) and recovers: the batch waits within its window, all written once', async () => {
