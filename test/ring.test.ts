@@ -74,6 +74,12 @@ describe('RingWriter and RingReader', () => {
     // Four characters, but 16 bytes.
     expect(writer.write('🎉🎉🎉🎉')).toBe(WriteResult.TooLarge)
     expect(readAll(reader).lines).toEqual(['0123456789'])
+    // Also when the ring is full: too large is the reason, not overflow.
+    const full = ring(64, 40)
+    full.writer.write('a'.repeat(28))
+    full.writer.write('b'.repeat(28))
+    expect(full.writer.write('c')).toBe(WriteResult.Full)
+    expect(full.writer.write('😀'.repeat(11))).toBe(WriteResult.TooLarge)
   })
 
   it('stops a read before maxBytes would be passed, but always takes one line', () => {

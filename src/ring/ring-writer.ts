@@ -45,8 +45,9 @@ export class RingWriter {
     // A UTF-16 unit is at least one UTF-8 byte: more units than the limit is surely too large.
     if (units > this.maxRecordBytes) return WriteResult.TooLarge
     const free = this.capacity - usedBytes(this.writePos, Atomics.load(this.state, READ_POS))
-    // During an overflow burst this is the common case: refused without measuring the line.
-    if (FRAME_HEADER_BYTES + units > free && frameBytes(units) <= this.capacity) return WriteResult.Full
+    // During an overflow burst this is the common case: refused without measuring the line
+    // (unless it could be over the record limit in bytes: then it is measured, to count it too_large).
+    if (FRAME_HEADER_BYTES + units > free && frameBytes(units) <= this.capacity && 3 * units <= this.maxRecordBytes) return WriteResult.Full
     const offset = this.writePos & this.mask
     const payloadAt = offset + FRAME_HEADER_BYTES
     let length: number
