@@ -3,6 +3,7 @@
  * directly: both tables in one transaction, the idempotency check across both.
  */
 import { afterAll, describe, expect, it } from 'vitest'
+import { EncodedBatch } from '../sinks/postgres/encoded-batch.js'
 import { PostgresSink } from '../sinks/postgres/postgres-sink.js'
 import { resolveOptions } from '../src/options/resolve-options.js'
 import { parseLine } from '../src/records/parse-line.js'
@@ -51,11 +52,11 @@ describe('PostgresSink with spans', () => {
       { name: 's2', seq: 4, input_tokens: '9223372036854775807' },
     ])
     // What a retry asks after a lost commit acknowledgement: the seq range 1..4 is complete only across both tables.
-    const check = sink as unknown as { withoutCommitted(records: LogRecord[], end: number, onCommitted: (n: number) => void): Promise<LogRecord[]> }
+    const check = sink as unknown as { withoutCommitted(batch: EncodedBatch, end: number, onCommitted: (n: number) => void): Promise<EncodedBatch> }
     let committed = 0
-    const missing = await check.withoutCommitted([...batch, span(5, 'never written')], Date.now() + 5000, (n) => (committed += n))
+    const missing = await check.withoutCommitted(EncodedBatch.encode([...batch, span(5, 'never written')], sink.writerId), Date.now() + 5000, (n) => (committed += n))
     expect(committed).toBe(4)
-    expect(missing.map((r) => r.seq)).toEqual([5])
+    expect([...missing.logSeqs, ...missing.spans.map((s) => s.seq)]).toEqual([5])
     await sink.close()
   })
 })

@@ -102,18 +102,11 @@ function guardAgainstLostSocket(stream: CopyStream): void {
  * `reject` to learn the error, and a bad record fails its batch fast instead
  * of hanging it.
  */
-/** The COPY data of a batch; built before a connection is taken, so the connection never waits on our CPU. */
-export function encodeCopyRows(rows: readonly LogRow[]): string {
-  let text = ''
-  for (const row of rows) text += encodeCopyRow(row)
-  return text
-}
-
 /**
- * Sends COPY data (from `encodeCopyRows`) on `tx`: a transaction, or the pool,
+ * Sends COPY data (EncodedBatch's `copyData`) on `tx`: a transaction, or the pool,
  * where the single COPY statement is a transaction of its own.
  */
-export async function copyLogRows(tx: Sql, { schema, logs }: TableNames, text: string): Promise<void> {
+export async function copyLogRows(tx: Sql, { schema, logs }: TableNames, data: Buffer): Promise<void> {
   const mark = workerProfile?.now() ?? 0
   const query = tx`copy ${tx(schema)}.${tx(logs)} (${tx(LOG_COLUMNS)}) from stdin` as unknown as RejectableQuery
   const serverRejected = new Promise<never>((_, reject) => {
@@ -142,7 +135,7 @@ export async function copyLogRows(tx: Sql, { schema, logs }: TableNames, text: s
     writable.on('error', reject)
     writable.once('finish', resolve)
   })
-  writable.end(text)
+  writable.end(data)
   await Promise.race([committedCopy, serverRejected])
   workerProfile?.add('copyMs', mark)
 }

@@ -1,18 +1,16 @@
 import type { LogRecord } from '../../src/records/log-record.js'
 import { settleBy } from '../../src/pipeline/settle-by.js'
 import { workerProfile } from '../../src/profile/worker-profile.js'
-import { isSpanValue } from '../../src/spans/span-record.js'
 import type { BatchOutcome, Deadline, PrimarySink } from '../sink.js'
 import { RetryWindow, sleep } from './backoff.js'
 import { classifyError, describeError, errorCode, isTransient, isUnreachable } from './classify-error.js'
 import { connectDroppable, type Connections, type Sql } from './connect.js'
-import { copyLogRows, encodeCopyRows } from './copy-log-rows.js'
+import { copyLogRows } from './copy-log-rows.js'
+import { EncodedBatch } from './encoded-batch.js'
 import { logsMigrations } from './logs-schema.js'
-import { toLogRow, type LogRow } from './log-row.js'
 import { migrate, type Migration } from './migrations.js'
 import { partitionedTableMigrations, spansCitusMigration } from './partitioned-tables.js'
 import type { PostgresOptions } from './postgres-options.js'
-import { toSpanRow, type SpanRow } from './span-row.js'
 import { insertSpanRows, spansMigrations } from './spans-schema.js'
 import { statsMigrations } from './stats-rows.js'
 import { TableMaintenance } from './table-maintenance.js'
@@ -111,14 +109,21 @@ export class PostgresSink implements PrimarySink {
 
   async write(records: LogRecord[], deadline: Deadline): Promise<BatchOutcome> {
     if (records.length === 0) return EMPTY
-    const window = this.retryWindow(deadline)
+    // Encoded before the first await: from here on the batch no longer holds the records (see EncodedBatch).
+    const mark = workerProfile?.now() ?? 0
+    const batch = EncodedBatch.encode(records, this.writerId)
+    workerProfile?.add('encodeMs', mark)
+    return await this.writeEncoded(batch, this.retryWindow(deadline))
+  }
+
+  private async writeEncoded(batch: EncodedBatch, window: RetryWindow): Promise<BatchOutcome> {
     try {
       await this.ensureReady(window)
     } catch (error) {
       this.hooks.onProblem(`cannot prepare tables: ${describeError(error)}`)
-      return { ...EMPTY, unavailable: records.length }
+      return { ...EMPTY, unavailable: batch.size }
     }
-    return this.writeWithRetry(records, window)
+    return this.writeWithRetry(batch, window)
   }
 
   /**
@@ -175,55 +180,53 @@ export class PostgresSink implements PrimarySink {
     }
   }
 
-  private async writeWithRetry(records: LogRecord[], window: RetryWindow): Promise<BatchOutcome> {
-    let pending = records
+  private async writeWithRetry(batch: EncodedBatch, window: RetryWindow): Promise<BatchOutcome> {
+    let pending = batch
     let written = 0
     let attempted = false
     for (;;) {
-      if (this.stopping.signal.aborted) return { ...EMPTY, written, unavailable: pending.length }
+      if (this.stopping.signal.aborted) return { ...EMPTY, written, unavailable: pending.size }
       // One limit for the whole attempt (the check and the transaction), so the last one ends near the window's end.
       const end = attemptEnd(window)
       try {
         // The previous attempt may have committed although its answer never came.
         if (attempted) pending = await this.withoutCommitted(pending, end, (n) => (written += n))
-        if (pending.length === 0) return { ...EMPTY, written }
+        if (pending.size === 0) return { ...EMPTY, written }
         const retrying = attempted
         attempted = true
-        const mark = workerProfile?.now() ?? 0
-        const rows = this.toRows(pending)
-        workerProfile?.add('encodeMs', mark)
-        await this.bounded(end, (limitMs) => this.insert(rows, retrying ? limitMs : undefined))
+        const attempt = pending
+        await this.bounded(end, (limitMs) => this.insert(attempt, retrying ? limitMs : undefined))
         this.answered()
-        this.hooks.onSpansWritten?.(rows.spans.length)
-        return { ...EMPTY, written: written + pending.length }
+        this.hooks.onSpansWritten?.(pending.spans.length)
+        return { ...EMPTY, written: written + pending.size }
       } catch (error) {
         const verdict = classifyError(error)
         if (verdict === 'record') {
           this.answered()
           // 23505 on our own key: the rows of an earlier attempt, committed while we retried. Not bad data.
           if (errorCode(error) === '23505') {
-            const before = pending.length
+            const before = pending.size
             try {
               pending = await this.withoutCommitted(pending, attemptEnd(window), (n) => (written += n))
             } catch {
               // The check itself failed: treat the duplicate as data, as before.
             }
-            if (pending.length === 0) return { ...EMPTY, written }
-            if (pending.length < before) continue
+            if (pending.size === 0) return { ...EMPTY, written }
+            if (pending.size < before) continue
           }
           return add({ ...EMPTY, written }, await this.isolateRejected(pending, window, error))
         }
         if (verdict === 'setup') {
-          this.hooks.onProblem(`Postgres refuses the writes (${describeError(error)}); ${pending.length} records counted failed_db_unavailable. Check the connection string, permissions and tables.`)
+          this.hooks.onProblem(`Postgres refuses the writes (${describeError(error)}); ${pending.size} records counted failed_db_unavailable. Check the connection string, permissions and tables.`)
           // A dropped table is re-created by the migrations of the next batch.
           this.ready = undefined
-          return { ...EMPTY, written, unavailable: pending.length }
+          return { ...EMPTY, written, unavailable: pending.size }
         }
         this.failed(error)
         const wait = window.next()
         if (wait === undefined || this.stopping.signal.aborted) {
           this.hooks.onProblem(`gave up on a batch after retries (postgres.retry.budgetMs): ${describeError(error)}`)
-          return { ...EMPTY, written, unavailable: pending.length }
+          return { ...EMPTY, written, unavailable: pending.size }
         }
         this.hooks.onRetry()
         await sleep(wait, this.stopping.signal)
@@ -232,31 +235,28 @@ export class PostgresSink implements PrimarySink {
   }
 
   /** Halves share the window: one batch never retries for longer than one budget. */
-  private async isolateRejected(records: LogRecord[], window: RetryWindow, error: unknown): Promise<BatchOutcome> {
-    if (records.length === 1) {
+  private async isolateRejected(batch: EncodedBatch, window: RetryWindow, error: unknown): Promise<BatchOutcome> {
+    if (batch.size === 1) {
       this.hooks.onProblem(`record rejected by Postgres: ${describeError(error)}`)
       return { ...EMPTY, rejected: 1 }
     }
-    const middle = Math.ceil(records.length / 2)
-    const first = await this.writeHalf(records.slice(0, middle), window)
-    const second = await this.writeHalf(records.slice(middle), window)
+    const [low, high] = batch.halves()
+    const first = await this.writeHalf(low, window)
+    const second = await this.writeHalf(high, window)
     return add(first, second)
   }
 
-  private async writeHalf(records: LogRecord[], window: RetryWindow): Promise<BatchOutcome> {
+  private async writeHalf(batch: EncodedBatch, window: RetryWindow): Promise<BatchOutcome> {
     // Once the window ran out on a transient failure, the rest of the batch is not attempted.
-    if (window.exhausted) return { ...EMPTY, unavailable: records.length }
-    return this.writeWithRetry(records, window)
+    if (window.exhausted) return { ...EMPTY, unavailable: batch.size }
+    return this.writeWithRetry(batch, window)
   }
 
   /** The records whose (writer_id, seq) is not in the tables yet; `onCommitted` gets the number of the others. */
-  private async withoutCommitted(records: LogRecord[], end: number, onCommitted: (count: number) => void): Promise<LogRecord[]> {
-    let low = Number.POSITIVE_INFINITY
-    let high = Number.NEGATIVE_INFINITY
-    for (const record of records) {
-      low = Math.min(low, record.seq)
-      high = Math.max(high, record.seq)
-    }
+  private async withoutCommitted(batch: EncodedBatch, end: number, onCommitted: (count: number) => void): Promise<EncodedBatch> {
+    const range = batch.seqRange()
+    if (!range) return batch
+    const [low, high] = range
     // A batch's seq range covers both tables: span records go to the spans table.
     const { schema, logs, spans } = this.names
     const sql = this.sql
@@ -264,10 +264,10 @@ export class PostgresSink implements PrimarySink {
       select seq from ${sql(schema)}.${sql(logs)} where writer_id = ${this.writerId} and seq between ${low} and ${high}
       union all
       select seq from ${sql(schema)}.${sql(spans)} where writer_id = ${this.writerId} and seq between ${low} and ${high}`)
-    if (rows.length === 0) return records
+    if (rows.length === 0) return batch
     const present = new Set(rows.map((row) => Number(row.seq)))
-    const rest = records.filter((record) => !present.has(record.seq))
-    onCommitted(records.length - rest.length)
+    const rest = batch.keep((seq) => !present.has(seq))
+    onCommitted(batch.size - rest.size)
     return rest
   }
 
@@ -318,29 +318,15 @@ export class PostgresSink implements PrimarySink {
     }
   }
 
-  /** Span records become span rows; anything else (including malformed spans) becomes a log row. */
-  private toRows(records: LogRecord[]): { logs: LogRow[]; spans: SpanRow[] } {
-    const logs: LogRow[] = []
-    const spans: SpanRow[] = []
-    for (const record of records) {
-      const span = isSpanValue(record.value) ? toSpanRow(record, this.writerId) : undefined
-      if (span) spans.push(span)
-      else logs.push(toLogRow(record, this.writerId))
-    }
-    return { logs, spans }
-  }
-
   /**
    * One transaction. Its statements are bounded by the connection's
    * statement_timeout and lock_timeout (the retry budget, connect.ts); a retry
    * tightens both to what is left of its window (`limitMs`), which costs a
    * round trip only then.
    */
-  private async insert(rows: { logs: LogRow[]; spans: SpanRow[] }, limitMs: number | undefined): Promise<void> {
+  private async insert(batch: EncodedBatch, limitMs: number | undefined): Promise<void> {
     let mark = workerProfile?.now() ?? 0
-    const copyText = encodeCopyRows(rows.logs)
-    if (workerProfile) mark = workerProfile.add('encodeMs', mark)
-    await this.maintenance.beforeInsert(rows)
+    await this.maintenance.beforeInsert(batch)
     // synchronous_commit is set per connection (connect.ts), not per transaction: one round trip less per batch.
     // (A lone COPY outside a transaction would save BEGIN/COMMIT too, but postgres.js pipelines pooled
     // queries onto a connection mid-COPY, and its reserve() does not recover from a server crash.)
@@ -352,8 +338,8 @@ export class PostgresSink implements PrimarySink {
         workerProfile?.txStarted()
         if (limit !== undefined) await tx`select set_config('statement_timeout', ${limit}, true), set_config('lock_timeout', ${limit}, true)`
         if (workerProfile) mark = workerProfile.add('waitBeforeCopyMs', mark)
-        if (rows.logs.length > 0) await copyLogRows(tx as unknown as Sql, this.names, copyText)
-        if (rows.spans.length > 0) await insertSpanRows(tx as unknown as Sql, this.names, rows.spans)
+        if (batch.logSeqs.length > 0) await copyLogRows(tx as unknown as Sql, this.names, batch.copyData)
+        if (batch.spans.length > 0) await insertSpanRows(tx as unknown as Sql, this.names, batch.spans)
         if (workerProfile) mark = workerProfile.now()
       })
       .finally(() => {

@@ -1,6 +1,5 @@
 import { settleBy } from '../../src/pipeline/settle-by.js'
 import type { Sql } from './connect.js'
-import type { LogRow } from './log-row.js'
 import { PERIOD_MS } from './partition-periods.js'
 import type { PostgresOptions } from './postgres-options.js'
 import { PartitionKeeper } from './partitions.js'
@@ -73,9 +72,9 @@ export class TableMaintenance {
   }
 
   /** Before a batch's transaction: the partitions its records need. A failure only sends records to DEFAULT. */
-  async beforeInsert(rows: { logs: readonly LogRow[]; spans: readonly SpanRow[] }): Promise<void> {
-    if (rows.logs.length > 0) await this.guard('cannot create a logs partition (records go to the DEFAULT partition)', () => this.logs.ensure(rows.logs.map((r) => r.t)))
-    if (rows.spans.length > 0) await this.guard('cannot create a spans partition (records go to the DEFAULT partition)', () => this.spans.ensure(rows.spans.map((r) => r.start)))
+  async beforeInsert(batch: { logTimes: Float64Array; spans: readonly SpanRow[] }): Promise<void> {
+    if (batch.logTimes.length > 0) await this.guard('cannot create a logs partition (records go to the DEFAULT partition)', () => this.logs.ensure(batch.logTimes))
+    if (batch.spans.length > 0) await this.guard('cannot create a spans partition (records go to the DEFAULT partition)', () => this.spans.ensure(batch.spans.map((r) => r.start)))
   }
 
   /** Stops the timers and writes the final stats row, waiting `limitMs` at most for it (none when 0 or less). */

@@ -1,0 +1,142 @@
+import type { LogRecord } from '../../src/records/log-record.js'
+import { isSpanValue } from '../../src/spans/span-record.js'
+import { encodeCopyRow } from './copy-log-rows.js'
+import { toLogRow } from './log-row.js'
+import { toSpanRow, type SpanRow } from './span-row.js'
+
+/** A UTF-16 unit is at most 3 UTF-8 bytes: room for this many bytes per unit always fits a row. */
+const MAX_BYTES_PER_UNIT = 3
+/** COPY text a log row adds to its raw line (writer id, ISO time, tabs), for the first guess of the buffer's size. */
+const ROW_OVERHEAD_BYTES = 96
+
+/**
+ * A batch in the form Postgres takes it, made once, as soon as the batch
+ * reaches the sink: the log rows as COPY text in one Buffer (outside the JS
+ * heap), their seqs and times in typed arrays, and the span rows (few) as
+ * objects.
+ *
+ * Why: a batch waits for a connection and then for its COMMIT, and whatever
+ * it holds meanwhile outlives the young generation. Held as parsed records
+ * and row objects, a burst's batches were copied by every scavenge and then
+ * promoted: garbage collection was a third of the worker's CPU
+ * (bench:profile). Held like this, a batch is a handful of objects.
+ *
+ * Retries and the isolation of rejected records cut the batch by seq, never
+ * re-encoding: `halves()` splits at a seq (a half is a contiguous seq range,
+ * which the commit check relies on) and `keep()` filters by seq.
+ */
+export class EncodedBatch {
+  private constructor(
+    /** COPY text of the log rows, back to back. */
+    private readonly text: Buffer,
+    /** Log row i is `text[bounds[i], bounds[i + 1])`; length is the number of log rows + 1. */
+    private readonly bounds: Uint32Array,
+    /** Ascending, as records are numbered in the order they are read. */
+    readonly logSeqs: Float64Array,
+    readonly logTimes: Float64Array,
+    readonly spans: readonly SpanRow[],
+  ) {}
+
+  static encode(records: readonly LogRecord[], writerId: string): EncodedBatch {
+    let estimate = 0
+    for (const record of records) estimate += record.bytes + ROW_OVERHEAD_BYTES
+    let text: Buffer = Buffer.allocUnsafe(Math.max(estimate, 1024))
+    const bounds: number[] = [0]
+    const logSeqs: number[] = []
+    const logTimes: number[] = []
+    const spans: SpanRow[] = []
+    let end = 0
+    for (const record of records) {
+      const span = isSpanValue(record.value) ? toSpanRow(record, writerId) : undefined
+      if (span) {
+        spans.push(span)
+        continue
+      }
+      const row = encodeCopyRow(toLogRow(record, writerId))
+      if (text.length - end < row.length * MAX_BYTES_PER_UNIT) text = grown(text, end, row.length * MAX_BYTES_PER_UNIT)
+      end += text.write(row, end)
+      bounds.push(end)
+      logSeqs.push(record.seq)
+      logTimes.push(record.time)
+    }
+    return new EncodedBatch(text, Uint32Array.from(bounds), Float64Array.from(logSeqs), Float64Array.from(logTimes), spans)
+  }
+
+  /** Log rows and span rows. */
+  get size(): number {
+    return this.logSeqs.length + this.spans.length
+  }
+
+  /** The COPY data of the log rows (a view, not a copy). */
+  get copyData(): Buffer {
+    return this.text.subarray(this.bounds[0], this.bounds[this.logSeqs.length])
+  }
+
+  /** The lowest and highest seq in the batch; undefined when it is empty. */
+  seqRange(): [number, number] | undefined {
+    let low = this.logSeqs[0] ?? Number.POSITIVE_INFINITY
+    let high = this.logSeqs[this.logSeqs.length - 1] ?? Number.NEGATIVE_INFINITY
+    for (const span of this.spans) {
+      low = Math.min(low, span.seq)
+      high = Math.max(high, span.seq)
+    }
+    return this.size === 0 ? undefined : [low, high]
+  }
+
+  /** The rows below the median seq and the rest: two contiguous seq ranges. */
+  halves(): [EncodedBatch, EncodedBatch] {
+    const seqs = Float64Array.from([...this.logSeqs, ...this.spans.map((span) => span.seq)]).sort()
+    const at = seqs[Math.ceil(seqs.length / 2)] ?? Number.POSITIVE_INFINITY
+    const split = lowerBound(this.logSeqs, at)
+    return [
+      this.logSlice(0, split, this.spans.filter((span) => span.seq < at)),
+      this.logSlice(split, this.logSeqs.length, this.spans.filter((span) => span.seq >= at)),
+    ]
+  }
+
+  /** The rows whose seq `wanted` accepts. */
+  keep(wanted: (seq: number) => boolean): EncodedBatch {
+    const spans = this.spans.filter((span) => wanted(span.seq))
+    const kept: number[] = []
+    let bytes = 0
+    for (let i = 0; i < this.logSeqs.length; i++) {
+      if (!wanted(this.logSeqs[i] as number)) continue
+      kept.push(i)
+      bytes += (this.bounds[i + 1] as number) - (this.bounds[i] as number)
+    }
+    if (kept.length === this.logSeqs.length) return spans.length === this.spans.length ? this : this.logSlice(0, kept.length, spans)
+    const text = Buffer.allocUnsafe(bytes)
+    const bounds = new Uint32Array(kept.length + 1)
+    let end = 0
+    for (const [k, i] of kept.entries()) {
+      end += this.text.copy(text, end, this.bounds[i], this.bounds[i + 1])
+      bounds[k + 1] = end
+    }
+    const pick = (values: Float64Array) => Float64Array.from(kept, (i) => values[i] as number)
+    return new EncodedBatch(text, bounds, pick(this.logSeqs), pick(this.logTimes), spans)
+  }
+
+  /** Log rows `[from, to)` (sharing this batch's text) with `spans`. */
+  private logSlice(from: number, to: number, spans: readonly SpanRow[]): EncodedBatch {
+    return new EncodedBatch(this.text, this.bounds.subarray(from, to + 1), this.logSeqs.subarray(from, to), this.logTimes.subarray(from, to), spans)
+  }
+}
+
+/** A copy of `text[0, used)` in a buffer at least `needed` bytes larger. */
+function grown(text: Buffer, used: number, needed: number): Buffer {
+  const larger = Buffer.allocUnsafe(Math.max(text.length * 2, used + needed))
+  text.copy(larger, 0, 0, used)
+  return larger
+}
+
+/** The first index whose value is at least `value` (`values` ascending). */
+function lowerBound(values: Float64Array, value: number): number {
+  let low = 0
+  let high = values.length
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if ((values[middle] as number) < value) low = middle + 1
+    else high = middle
+  }
+  return low
+}
