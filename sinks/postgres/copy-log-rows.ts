@@ -1,6 +1,6 @@
 import { workerProfile } from '../../src/profile/worker-profile.js'
 import type { Sql } from './connect.js'
-import type { LogRow } from './log-row.js'
+import type { LogColumns, LogRow } from './log-row.js'
 import type { TableNames } from './table-names.js'
 
 const LOG_COLUMNS = ['time', 'level', 'msg', 'hostname', 'pid', 'writer_id', 'seq', 'trace_id', 'span_id', 'data']
@@ -8,10 +8,25 @@ const COPY_NULL = '\\N'
 const TEXT_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' }
 
 /** A value in COPY's text format: backslash, newline, CR and tab escaped. */
-function copyText(value: string | null): string {
+export function copyText(value: string | null): string {
   if (value === null) return COPY_NULL
   return /[\\\n\r\t]/.test(value) ? value.replace(/[\\\n\r\t]/g, (c) => TEXT_ESCAPES[c] as string) : value
 }
+
+/** `copyText` for a value that repeats row after row (a process's hostname, the writer id): the last answer is kept. */
+function repeatingCopyText(): (value: string | null) => string {
+  let last: string | null = null
+  let lastText = COPY_NULL
+  return (value) => {
+    if (value !== last) {
+      last = value
+      lastText = copyText(value)
+    }
+    return lastText
+  }
+}
+const hostnameText = repeatingCopyText()
+const writerText = repeatingCopyText()
 
 /** JSON text holds no raw newline or tab; only its backslashes need doubling. */
 function copyJson(value: unknown): string {
@@ -36,8 +51,14 @@ function copyTime(ms: number): string {
   return `${cachedPrefix}${String(ms - second * 1000).padStart(3, '0')}Z`
 }
 
+/** One COPY row: `columns`, then `dataText` (the data column's JSON, already in COPY's text format). */
+export function encodeCopyColumns(columns: LogColumns, dataText: string): string {
+  const { t, level, msg, hostname, pid, writer_id, seq, trace_id, span_id } = columns
+  return `${copyTime(t)}\t${level}\t${copyText(msg)}\t${hostnameText(hostname)}\t${pid ?? COPY_NULL}\t${writerText(writer_id)}\t${seq}\t${copyText(trace_id)}\t${copyText(span_id)}\t${dataText}\n`
+}
+
 export function encodeCopyRow(row: LogRow): string {
-  return `${copyTime(row.t)}\t${row.level}\t${copyText(row.msg)}\t${copyText(row.hostname)}\t${row.pid ?? COPY_NULL}\t${copyText(row.writer_id)}\t${row.seq}\t${copyText(row.trace_id)}\t${copyText(row.span_id)}\t${copyJson(row.data)}\n`
+  return encodeCopyColumns(row, copyJson(row.data))
 }
 
 type Callback = (error?: Error | null) => void

@@ -1,7 +1,8 @@
 import type { LogRecord } from '../../src/records/log-record.js'
 import { isSpanValue } from '../../src/spans/span-record.js'
-import { encodeCopyRow } from './copy-log-rows.js'
-import { toLogRow } from './log-row.js'
+import { copyText, encodeCopyColumns, encodeCopyRow } from './copy-log-rows.js'
+import { dataFromLine } from './data-from-line.js'
+import { COLUMN_FIELDS, isTaken, logColumns, toLogRow } from './log-row.js'
 import { toSpanRow, type SpanRow } from './span-row.js'
 
 /** A UTF-16 unit is at most 3 UTF-8 bytes: room for this many bytes per unit always fits a row. */
@@ -52,7 +53,7 @@ export class EncodedBatch {
         spans.push(span)
         continue
       }
-      const row = encodeCopyRow(toLogRow(record, writerId))
+      const row = encodeLogRecord(record, writerId)
       if (text.length - end < row.length * MAX_BYTES_PER_UNIT) text = grown(text, end, row.length * MAX_BYTES_PER_UNIT)
       end += text.write(row, end)
       bounds.push(end)
@@ -120,6 +121,14 @@ export class EncodedBatch {
   private logSlice(from: number, to: number, spans: readonly SpanRow[]): EncodedBatch {
     return new EncodedBatch(this.text, this.bounds.subarray(from, to + 1), this.logSeqs.subarray(from, to), this.logTimes.subarray(from, to), spans)
   }
+}
+
+/** A log record's COPY row; `data` is cut from the raw line while the record still says what its line says. */
+function encodeLogRecord(record: LogRecord, writerId: string): string {
+  const line = record.line
+  if (line === undefined) return encodeCopyRow(toLogRow(record, writerId))
+  const columns = logColumns(record, writerId)
+  return encodeCopyColumns(columns, copyText(dataFromLine(line, COLUMN_FIELDS, (key) => isTaken(key, columns, record.value))))
 }
 
 /** A copy of `text[0, used)` in a buffer at least `needed` bytes larger. */

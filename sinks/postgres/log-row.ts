@@ -7,8 +7,8 @@ function isInt(value: unknown, max: number): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max
 }
 
-/** One logs-table row as the JSON object `jsonb_to_recordset` reads (see logs-schema.ts). */
-export interface LogRow {
+/** The columns of one logs-table row, all but `data` (see logs-schema.ts). */
+export interface LogColumns {
   t: number
   level: number
   msg: string | null
@@ -18,69 +18,72 @@ export interface LogRow {
   seq: number
   trace_id: string | null
   span_id: string | null
+}
+
+/** One logs-table row. */
+export interface LogRow extends LogColumns {
   data: Record<string, unknown>
 }
 
 /**
- * The fields that do not become columns. A for-in copy: measured ~20% faster
- * than `{ time, level, ...data } = value` (V8's rest copy takes a slow path),
- * and this runs once per record. `__proto__` (an own key JSON.parse can
- * produce) is defined, not assigned, so it stays a field instead of a prototype.
+ * The columns a record fills. A field of the wrong type for its column
+ * leaves the column NULL (0 for level) and stays in `data` (see `isTaken`),
+ * so nothing the app logged is lost.
  */
-function remainingFields(value: Record<string, unknown>): Record<string, unknown> {
-  const data: Record<string, unknown> = {}
-  for (const key in value) {
-    if (!Object.hasOwn(value, key)) continue
-    switch (key) {
-      case 'time':
-      case 'level':
-      case 'msg':
-      case 'hostname':
-      case 'pid':
-      case 'trace_id':
-      case 'span_id':
-        continue
-      case '__proto__':
-        Object.defineProperty(data, key, { value: value[key], enumerable: true, writable: true, configurable: true })
-        continue
-      default:
-        data[key] = value[key]
-    }
+export function logColumns(record: LogRecord, writerId: string): LogColumns {
+  const { msg, hostname, pid, trace_id, span_id } = record.value
+  return {
+    t: record.time,
+    level: isInt(record.level, SMALLINT_MAX) ? record.level : 0,
+    msg: typeof msg === 'string' ? msg : null,
+    hostname: typeof hostname === 'string' ? hostname : null,
+    pid: isInt(pid, INT_MAX) ? pid : null,
+    writer_id: writerId,
+    seq: record.seq,
+    trace_id: typeof trace_id === 'string' ? trace_id : null,
+    span_id: typeof span_id === 'string' ? span_id : null,
   }
-  return data
+}
+
+/** The fields a column can take (`isTaken` says whether it did); the others always stay in `data`. */
+export const COLUMN_FIELDS: readonly string[] = ['time', 'level', 'msg', 'hostname', 'pid', 'trace_id', 'span_id']
+
+/** Whether the field `key` of `value` went into a column (and so stays out of `data`). `time` always does. */
+export function isTaken(key: string, columns: LogColumns, value: Record<string, unknown>): boolean {
+  switch (key) {
+    case 'time':
+      return true
+    case 'level':
+      return typeof value.level === 'number' && columns.level === value.level
+    case 'msg':
+      return columns.msg !== null
+    case 'hostname':
+      return columns.hostname !== null
+    case 'pid':
+      return columns.pid !== null
+    case 'trace_id':
+      return columns.trace_id !== null
+    case 'span_id':
+      return columns.span_id !== null
+    default:
+      return false
+  }
 }
 
 /**
- * Maps a record to its logs-table row. Columns a record fills with the wrong
- * type stay NULL and the value is kept in `data`, so nothing the app logged
- * is lost.
+ * Maps a record to its logs-table row. `data` is a for-in copy of the fields
+ * no column took: measured ~20% faster than `{ time, level, ...data } = value`
+ * (V8's rest copy takes a slow path). `__proto__` (an own key JSON.parse can
+ * produce) is defined, not assigned, so it stays a field instead of a prototype.
  */
 export function toLogRow(record: LogRecord, writerId: string): LogRow {
   const value = record.value
-  const { level, msg, hostname, pid, trace_id, span_id } = value
-  const data = remainingFields(value)
-  const row: LogRow = {
-    t: record.time,
-    level: isInt(record.level, SMALLINT_MAX) ? record.level : 0,
-    msg: null,
-    hostname: null,
-    pid: null,
-    writer_id: writerId,
-    seq: record.seq,
-    trace_id: null,
-    span_id: null,
-    data,
+  const columns = logColumns(record, writerId)
+  const data: Record<string, unknown> = {}
+  for (const key in value) {
+    if (!Object.hasOwn(value, key) || isTaken(key, columns, value)) continue
+    if (key === '__proto__') Object.defineProperty(data, key, { value: value[key], enumerable: true, writable: true, configurable: true })
+    else data[key] = value[key]
   }
-  if (typeof level !== 'number' || row.level !== level) data.level = level
-  if (typeof msg === 'string') row.msg = msg
-  else if (msg !== undefined) data.msg = msg
-  if (typeof hostname === 'string') row.hostname = hostname
-  else if (hostname !== undefined) data.hostname = hostname
-  if (isInt(pid, INT_MAX)) row.pid = pid
-  else if (pid !== undefined) data.pid = pid
-  if (typeof trace_id === 'string') row.trace_id = trace_id
-  else if (trace_id !== undefined) data.trace_id = trace_id
-  if (typeof span_id === 'string') row.span_id = span_id
-  else if (span_id !== undefined) data.span_id = span_id
-  return row
+  return { ...columns, data }
 }

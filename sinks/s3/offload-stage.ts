@@ -47,6 +47,8 @@ export class OffloadStage implements Stage {
 
   private async offload(record: LogRecord, deadline: Deadline): Promise<void> {
     const payloads = pickPayloads(record.value, record.bytes, this.options.thresholdBytes)
+    // Every payload picked is replaced below (by a pointer or a marker): the raw line no longer says what value does.
+    if (payloads.length > 0) record.line = undefined
     const results = await Promise.allSettled(payloads.map((p) => this.uploader.upload(p.json, record.time, deadline)))
     const failed: { payload: Payload; reason: string }[] = []
     let rowBytes = record.bytes

@@ -10,4 +10,11 @@ export interface LogRecord {
   bytes: number
   /** Every field of the record; stages may rewrite fields (e.g. offloading a payload). */
   value: Record<string, unknown>
+  /**
+   * The raw line (without its newline) while `value` is exactly what it
+   * says; undefined once something changed `value` (sanitizing, an unusable
+   * time kept as `time_invalid`, an offloaded payload). Lets the Postgres
+   * sink cut `data` from the line instead of re-serializing `value`.
+   */
+  line?: string | undefined
 }

@@ -25,10 +25,14 @@ export function parseLine(line: string, bytes: number, seq: number, now: number)
   const sanitized = mayNeedSanitizing(line)
   const object = (sanitized ? sanitizeValue(value) : value) as Record<string, unknown>
   let time = timeFromValue(object.time)
+  let unchanged = !sanitized
   if (time === undefined) {
     // Keep an unusable time visible in `data` rather than losing it.
-    if (object.time !== undefined) object.time_invalid = object.time
+    if (object.time !== undefined) {
+      object.time_invalid = object.time
+      unchanged = false
+    }
     time = now
   }
-  return { ok: true, sanitized, record: { seq, time, level: levelFromValue(object.level), bytes, value: object } }
+  return { ok: true, sanitized, record: { seq, time, level: levelFromValue(object.level), bytes, value: object, line: unchanged ? line : undefined } }
 }

@@ -1,0 +1,94 @@
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const COMMA = 0x2c
+const COLON = 0x3a
+const OPEN_BRACE = 0x7b
+const CLOSE_BRACE = 0x7d
+const OPEN_BRACKET = 0x5b
+const CLOSE_BRACKET = 0x5d
+
+/** The index just past the JSON string whose opening quote is at `start`. */
+function stringEnd(line: string, start: number): number {
+  let quote = line.indexOf('"', start + 1)
+  for (;;) {
+    let backslashes = 0
+    while (line.charCodeAt(quote - 1 - backslashes) === BACKSLASH) backslashes++
+    if (backslashes % 2 === 0) return quote + 1
+    quote = line.indexOf('"', quote + 1)
+  }
+}
+
+/** The index of the `,` or `}` that ends the top-level value starting at `start`. */
+function valueEnd(line: string, start: number): number {
+  let depth = 0
+  for (let i = start; ; i++) {
+    const c = line.charCodeAt(i)
+    if (c === QUOTE) i = stringEnd(line, i) - 1
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++
+    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      if (depth === 0) return i
+      depth--
+    } else if (c === COMMA && depth === 0) return i
+  }
+}
+
+/**
+ * The name among `names` that the key between `start` and `end` (its quotes)
+ * spells, or undefined; without making a string of every key, as most are
+ * not column names.
+ */
+function nameAt(line: string, start: number, end: number, names: readonly string[]): string | undefined {
+  const length = end - start - 2
+  let shortest = Number.POSITIVE_INFINITY
+  for (const name of names) {
+    if (name.length === length && line.startsWith(name, start + 1)) return name
+    if (name.length < shortest) shortest = name.length
+  }
+  // A name spelled with escapes: each one (\uXXXX; names hold no characters with short escapes) adds 5.
+  if (length < shortest + 5) return undefined
+  for (let i = start + 1; i < end - 1; i++) {
+    if (line.charCodeAt(i) !== BACKSLASH) continue
+    const key = JSON.parse(line.slice(start, end)) as string
+    return names.includes(key) ? key : undefined
+  }
+  return undefined
+}
+
+/**
+ * The JSON text of the object `line` holds, without the members whose key is
+ * one of `names` and `dropped` accepts, cut from the line itself instead of
+ * re-serializing the parsed value (measured 2.5× faster). `line` must be a
+ * JSON object that JSON.parse accepted: this only finds where members start
+ * and end.
+ *
+ * The text differs from `JSON.stringify` of the parsed value only where jsonb
+ * does not look: whitespace, key order, duplicate keys (both are kept; jsonb,
+ * like JSON.parse, keeps the last), escapes, and number spelling (integers
+ * beyond 2^53 keep their digits).
+ */
+export function dataFromLine(line: string, names: readonly string[], dropped: (name: string) => boolean): string {
+  let out = '{'
+  let runStart = -1
+  let runEnd = -1
+  let i = line.indexOf('{') + 1
+  for (;;) {
+    const keyStart = line.indexOf('"', i)
+    if (keyStart < 0) break
+    const keyEnd = stringEnd(line, keyStart)
+    let colon = keyEnd
+    while (line.charCodeAt(colon) !== COLON) colon++
+    const end = valueEnd(line, colon + 1)
+    const name = nameAt(line, keyStart, keyEnd, names)
+    if (name !== undefined && dropped(name)) {
+      if (runStart >= 0) out += (out.length > 1 ? ',' : '') + line.slice(runStart, runEnd)
+      runStart = -1
+    } else {
+      if (runStart < 0) runStart = keyStart
+      runEnd = end
+    }
+    if (line.charCodeAt(end) === CLOSE_BRACE) break
+    i = end + 1
+  }
+  if (runStart >= 0) out += (out.length > 1 ? ',' : '') + line.slice(runStart, runEnd)
+  return `${out}}`
+}

@@ -1,0 +1,58 @@
+/**
+ * dataFromLine cuts the data column's JSON out of the raw line. Whatever the
+ * line looks like, the text it returns must parse to the object minus the
+ * dropped members: that is all jsonb keeps.
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { dataFromLine } from '../sinks/postgres/data-from-line.js'
+
+const COLUMN_KEYS = ['time', 'level', 'msg', 'hostname', 'pid', 'trace_id', 'span_id']
+const key = fc.oneof(fc.constantFrom(...COLUMN_KEYS, '__proto__', 'a"b', 'back\\slash', 'é', ''), fc.string({ maxLength: 6 }))
+const objects = fc.dictionary(key, fc.jsonValue({ maxDepth: 3 }))
+/** The same object written the ways JSON allows: compact, indented, with tabs and CRs between tokens. */
+const spacing = fc.constantFrom<string | number>(0, 2, '\t', ' \r ')
+
+function without(object: Record<string, unknown>, dropped: (key: string) => boolean): Record<string, unknown> {
+  const kept: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(object)) if (!dropped(k)) Object.defineProperty(kept, k, { value: v, enumerable: true, writable: true, configurable: true })
+  return kept
+}
+
+describe('dataFromLine', () => {
+  it('parses to the object minus the dropped members, however the line is spaced (property)', () => {
+    fc.assert(
+      fc.property(objects, spacing, fc.subarray(COLUMN_KEYS), (object, space, droppedKeys) => {
+        const line = JSON.stringify(object, null, space)
+        const dropped = (k: string) => droppedKeys.includes(k)
+        expect(JSON.parse(dataFromLine(line, COLUMN_KEYS, dropped))).toEqual(without(JSON.parse(line) as Record<string, unknown>, dropped))
+      }),
+      { numRuns: 1000 },
+    )
+  })
+
+  it('is the JSON.stringify text of what is kept when the line came from JSON.stringify (as pino writes it)', () => {
+    fc.assert(
+      fc.property(objects, fc.subarray(COLUMN_KEYS), (object, droppedKeys) => {
+        const dropped = (k: string) => droppedKeys.includes(k)
+        const parsed = JSON.parse(JSON.stringify(object)) as Record<string, unknown>
+        expect(dataFromLine(JSON.stringify(object), COLUMN_KEYS, dropped)).toBe(JSON.stringify(without(parsed, dropped)))
+      }),
+      { numRuns: 1000 },
+    )
+  })
+
+  it('reads keys written with escapes as the keys they spell', () => {
+    expect(dataFromLine('{"\\u006dsg":"hi","m\\"x":1,"a\\\\":[{"msg":"nested stays"}]}', COLUMN_KEYS, (k) => k === 'msg')).toBe('{"m\\"x":1,"a\\\\":[{"msg":"nested stays"}]}')
+  })
+
+  it('keeps duplicate keys (jsonb then keeps the last, as JSON.parse does) and big integers as written', () => {
+    expect(dataFromLine('{"a":1,"msg":"x","a":2,"n":12345678901234567890}', COLUMN_KEYS, (k) => k === 'msg')).toBe('{"a":1,"a":2,"n":12345678901234567890}')
+  })
+
+  it('gives {} for an empty object or one with nothing kept', () => {
+    expect(dataFromLine('{}', COLUMN_KEYS, () => false)).toBe('{}')
+    expect(dataFromLine(' { } ', COLUMN_KEYS, () => false)).toBe('{}')
+    expect(dataFromLine('{"msg":"a","time":1,"other":2}', COLUMN_KEYS, () => true)).toBe('{"other":2}')
+  })
+})
