@@ -39,7 +39,7 @@ export async function countAndDrop(sql: BenchSql, system: SystemName, table: str
       ? await sql`select count(*)::int as n from ${sql(table)} where not (data ? 'pino_sluice')`
       : await sql`select count(*)::int as n from ${sql(table)}`
   const names = tableNames('public', table)
-  await sql`drop table if exists ${sql(names.logs)}, ${sql(names.spans)}, ${sql(names.stats)} cascade`
+  await sql`drop table if exists ${sql(names.logs)}, ${sql(names.spans)}, ${sql(names.stats)}, ${sql(names.ledger)} cascade`
   await sql`delete from pino_sluice_migrations where target = ${table}`.catch(() => {})
   return row?.n as number
 }

@@ -86,7 +86,7 @@ describe('close() keeps the exit budget when the database hangs', () => {
 })
 
 describe('an uncertain commit', () => {
-  it('counts records written when the COMMIT reached the server after the connection died (23505 on our own key is not bad data)', async () => {
+  it('counts records written when the COMMIT reached the server after the connection died (the retry waits on its ledger row, then finds its range)', async () => {
     const h = await start({ postgres: { retry: { initialDelayMs: 20, maxDelayMs: 200, budgetMs: 10_000 } } })
     await warmUp(h)
     const before = await proxy.stats()
@@ -102,8 +102,11 @@ describe('an uncertain commit', () => {
     expect(h.stats.read().retries).toBeGreaterThan(0)
     expect(await appRowCount(db.sql, h.table)).toBe(66)
     await noDuplicates(h.table)
-    // The first attempt and one retry (which waits on the first one's rows, then sees them): no bisecting.
+    // The first attempt and one retry (which waits on the first one's ledger row, then sees its range): no bisecting.
     expect(after.begins - before.begins).toBeLessThanOrEqual(3)
+    // One ledger row per committed transaction: the warm-up's and the batch's, nothing of the retry.
+    const ledger = await db.sql`select records from ${db.sql(`${h.table}_ledger`)} order by first_seq`
+    expect(ledger.map((r) => r.records)).toEqual([1, 65])
     expect(took).toBeLessThan(10_000)
   })
 

@@ -41,7 +41,7 @@ describe('many writer processes into one table', () => {
 
     // The schema was made once, whatever the interleaving.
     const migrations = await sql`select component, version from pino_sluice_migrations where target = ${table} order by 1, 2`
-    expect(migrations.map((m) => `${m.component}@${m.version}`)).toEqual(['logs@0', 'logs@1', 'spans@0', 'spans@1', 'spans@2', 'stats@1'])
+    expect(migrations.map((m) => `${m.component}@${m.version}`)).toEqual(['logs@0', 'logs@1', 'logs@2', 'spans@0', 'spans@1', 'spans@2', 'stats@1'])
     const [kind] = await sql`select relkind from pg_class where relname = ${table}`
     expect(kind?.relkind).toBe('p')
 
@@ -60,6 +60,11 @@ describe('many writer processes into one table', () => {
     }
     const [dupes] = await sql`select count(*)::int as n, count(distinct (writer_id, seq))::int as distinct_n from ${sql(table)}`
     expect(dupes?.n).toBe(dupes?.distinct_n)
+    // The commit ledger accounts for every row of every writer (its transactions, notice rows included).
+    const perWriter = (list: { writer_id: string; n: number }[]) => Object.fromEntries(list.map((r) => [r.writer_id, r.n]))
+    const stored = await sql<{ writer_id: string; n: number }[]>`select writer_id, count(*)::int as n from ${sql(table)} group by writer_id`
+    const ledger = await sql<{ writer_id: string; n: number }[]>`select writer_id, sum(records)::int as n from ${sql(`${table}_ledger`)} group by writer_id`
+    expect(perWriter(ledger)).toEqual(perWriter(stored))
 
     // One final stats row per writer, matching what each process counted.
     const stats = await sql<{ writer_id: string; pid: number; final: boolean; counters: Record<string, number> }[]>`

@@ -51,7 +51,7 @@ describe('PostgresSink with spans', () => {
       { name: 's1', seq: 2, input_tokens: '9223372036854775807' },
       { name: 's2', seq: 4, input_tokens: '9223372036854775807' },
     ])
-    // What a retry asks after a lost commit acknowledgement: the seq range 1..4 is complete only across both tables.
+    // What a retry asks after a lost commit acknowledgement: the batch's ledger row covers both tables' seqs 1..4.
     const check = sink as unknown as { withoutCommitted(batch: EncodedBatch, end: number, onCommitted: (n: number) => void): Promise<EncodedBatch> }
     let committed = 0
     const missing = await check.withoutCommitted(EncodedBatch.encode([...batch, span(5, 'never written')], sink.writerId), Date.now() + 5000, (n) => (committed += n))

@@ -8,8 +8,8 @@
  *   `failed_db_unavailable`.
  * - `record`: the server refused the content of some record (bad data,
  *   a constraint). Only these are bisected to isolate the records at fault,
- *   which are counted `failed_db_rejected`. A `23505` on our own
- *   `(writer_id, seq)` key is the exception: it means an earlier attempt did
+ *   which are counted `failed_db_rejected`. A `23505` whose records the
+ *   commit ledger shows committed is the exception: an earlier attempt did
  *   commit, and the sink counts those records written (see postgres-sink.ts).
  * - `setup`: the server refuses us whatever we send (credentials, permissions,
  *   a missing database, table or column). Bisecting would only turn every

@@ -4,6 +4,7 @@ import { workerProfile } from '../../src/profile/worker-profile.js'
 import type { BatchOutcome, Deadline, PrimarySink } from '../sink.js'
 import { RetryWindow, sleep } from './backoff.js'
 import { classifyError, describeError, errorCode, isTransient, isUnreachable } from './classify-error.js'
+import { committedRanges, inRanges, recordCommit } from './commit-ledger.js'
 import { connectDroppable, type Connections, type Sql } from './connect.js'
 import { copyLogRows } from './copy-log-rows.js'
 import { EncodedBatch } from './encoded-batch.js'
@@ -71,10 +72,10 @@ function serverOf(url: string): string {
  * Every attempt is bounded by that window twice: on the server
  * (`statement_timeout` and `lock_timeout` set in the transaction) and on the
  * client (the sockets are destroyed when no answer came, since a stalled
- * network path never answers at all). Before a retry we ask the database which
- * of the batch's `(writer_id, seq)` keys it holds already (an earlier attempt
- * may have committed after its connection died) and write only the others; a
- * `23505` on that key during a retry means the same thing. A batch refused for
+ * network path never answers at all). Before a retry we ask the commit ledger
+ * (commit-ledger.ts) which of the batch's seqs an earlier attempt committed
+ * (it may have, after its connection died) and write only the others; a
+ * `23505` during a retry is checked the same way. A batch refused for
  * its data is split in halves until the records at fault are isolated.
  */
 export class PostgresSink implements PrimarySink {
@@ -203,7 +204,7 @@ export class PostgresSink implements PrimarySink {
         const verdict = classifyError(error)
         if (verdict === 'record') {
           this.answered()
-          // 23505 on our own key: the rows of an earlier attempt, committed while we retried. Not bad data.
+          // 23505 on the ledger's key (or the spans table's): an earlier attempt committed while we retried. Not bad data.
           if (errorCode(error) === '23505') {
             const before = pending.size
             try {
@@ -252,21 +253,19 @@ export class PostgresSink implements PrimarySink {
     return this.writeWithRetry(batch, window)
   }
 
-  /** The records whose (writer_id, seq) is not in the tables yet; `onCommitted` gets the number of the others. */
+  /**
+   * The rows no committed transaction holds yet; `onCommitted` gets the number of the others.
+   * A row counts as committed iff its seq lies in a committed range of the ledger. That is exact:
+   * a writer's committed transactions have disjoint seq ranges, since a batch's records are in seq
+   * order and a rejected batch is split into halves at a seq (EncodedBatch.halves), so every record
+   * inside a committed range was in that transaction (logs and spans alike: the ledger row covers both tables).
+   */
   private async withoutCommitted(batch: EncodedBatch, end: number, onCommitted: (count: number) => void): Promise<EncodedBatch> {
     const range = batch.seqRange()
     if (!range) return batch
-    const [low, high] = range
-    // A batch's seq range covers both tables: span records go to the spans table.
-    const { schema, logs, spans } = this.names
-    const sql = this.sql
-    const rows = await this.bounded(end, () => sql<{ seq: string }[]>`
-      select seq from ${sql(schema)}.${sql(logs)} where writer_id = ${this.writerId} and seq between ${low} and ${high}
-      union all
-      select seq from ${sql(schema)}.${sql(spans)} where writer_id = ${this.writerId} and seq between ${low} and ${high}`)
-    if (rows.length === 0) return batch
-    const present = new Set(rows.map((row) => Number(row.seq)))
-    const rest = batch.keep((seq) => !present.has(seq))
+    const ranges = await this.bounded(end, () => committedRanges(this.sql, this.names, this.writerId, range[0], range[1]))
+    if (ranges.length === 0) return batch
+    const rest = batch.keep((seq) => !inRanges(seq, ranges))
     onCommitted(batch.size - rest.size)
     return rest
   }
@@ -325,6 +324,8 @@ export class PostgresSink implements PrimarySink {
    * round trip only then.
    */
   private async insert(batch: EncodedBatch, limitMs: number | undefined): Promise<void> {
+    const range = batch.seqRange()
+    if (!range) return
     let mark = workerProfile?.now() ?? 0
     await this.maintenance.beforeInsert(batch)
     // synchronous_commit is set per connection (connect.ts), not per transaction: one round trip less per batch.
@@ -340,6 +341,8 @@ export class PostgresSink implements PrimarySink {
         if (workerProfile) mark = workerProfile.add('waitBeforeCopyMs', mark)
         if (batch.logSeqs.length > 0) await copyLogRows(tx as unknown as Sql, this.names, batch.copyData)
         if (batch.spans.length > 0) await insertSpanRows(tx as unknown as Sql, this.names, batch.spans)
+        // In the same transaction: the ledger row commits iff the rows do.
+        await recordCommit(tx as unknown as Sql, this.names, this.writerId, range[0], range[1], batch.size)
         if (workerProfile) mark = workerProfile.now()
       })
       .finally(() => {

@@ -65,7 +65,7 @@ export const spansMigrations: readonly Migration[] = [
     description: 'spans table with token usage and cost, per-trace rollup view',
     async up(tx, { schema, spans }) {
       await tx`create table if not exists ${tx(schema)}.${tx(spans)} (${tx.unsafe(SPAN_COLUMNS_SQL)})`
-      // Same idempotency key as the logs table: one batch's seq range covers both tables.
+      // One writer's seqs run across the logs and spans tables (the commit ledger covers both).
       await tx`create unique index if not exists ${tx(`${spans}_wseq`)} on ${tx(schema)}.${tx(spans)} (writer_id, seq, start_time)`
       await tx`create index if not exists ${tx(`${spans}_trace`)} on ${tx(schema)}.${tx(spans)} (trace_id, start_time)`
       await tx`create index if not exists ${tx(`${spans}_start`)} on ${tx(schema)}.${tx(spans)} using brin (start_time)`

@@ -1,4 +1,5 @@
 import { settleBy } from '../../src/pipeline/settle-by.js'
+import { pruneLedger } from './commit-ledger.js'
 import type { Sql } from './connect.js'
 import { PERIOD_MS } from './partition-periods.js'
 import type { PostgresOptions } from './postgres-options.js'
@@ -21,8 +22,9 @@ export interface MaintenanceHooks {
 
 /**
  * Everything the Postgres sink does besides inserting: partitions ahead of
- * time and on demand, retention, and the per-writer stats row. Timers are
- * unref'd (they never hold the process) and stopped on close.
+ * time and on demand, retention, pruning the commit ledger, and the
+ * per-writer stats row. Timers are unref'd (they never hold the process) and
+ * stopped on close.
  */
 export class TableMaintenance {
   private readonly logs: PartitionKeeper
@@ -59,11 +61,9 @@ export class TableMaintenance {
     }
     await this.tick()
     const period = periods?.[0] ?? periods?.[1]
-    if (period !== undefined || this.options.retentionMs !== undefined) {
-      // Often enough that the next period exists well before it starts.
-      const every = period === 'hour' ? 10 * 60_000 : 60 * 60_000
-      this.maintenanceTimer = setInterval(() => void this.tick(), every).unref()
-    }
+    // Often enough that the next period exists well before it starts. Always on: the ledger needs pruning on any table.
+    const every = period === 'hour' ? 10 * 60_000 : 60 * 60_000
+    this.maintenanceTimer = setInterval(() => void this.tick(), every).unref()
     if (this.hooks.readCounters && this.options.statsIntervalMs > 0) {
       // Not awaited: a database that hangs right now must not hold the first batch (the guard keeps it to one write).
       void this.writeStatsOnce()
@@ -96,9 +96,11 @@ export class TableMaintenance {
     return this.statsWriting
   }
 
-  /** Partitions ahead, then retention. Retention uses a try-lock: with many writers, one does the work per round. */
+  /** Partitions ahead, the ledger's old rows, then retention. Retention uses a try-lock: with many writers, one does the work per round. */
   private async tick(): Promise<void> {
     await this.guard('cannot create partitions ahead', () => Promise.all([this.logs.ensureAhead(), this.spans.ensureAhead()]))
+    // Whatever the retention, but only at start and every 10 or 60 min: one index range delete.
+    await this.guard('cannot prune the commit ledger', () => pruneLedger(this.sql, this.names))
     const retentionMs = this.options.retentionMs
     if (retentionMs === undefined) return
     for (const [table, column] of [[this.names.logs, 'time'], [this.names.spans, 'start_time']] as const) {

@@ -4,9 +4,11 @@ export interface TableNames {
   readonly logs: string
   readonly spans: string
   readonly stats: string
+  /** One row per committed batch transaction: the retry check (commit-ledger.ts). */
+  readonly ledger: string
   readonly migrations: string
 }
 
 export function tableNames(schema: string, logs: string): TableNames {
-  return { schema, logs, spans: `${logs}_spans`, stats: `${logs}_stats`, migrations: 'pino_sluice_migrations' }
+  return { schema, logs, spans: `${logs}_spans`, stats: `${logs}_stats`, ledger: `${logs}_ledger`, migrations: 'pino_sluice_migrations' }
 }
