@@ -1,7 +1,7 @@
 import type { LogRecord } from '../../src/records/log-record.js'
 import { isSpanValue } from '../../src/spans/span-record.js'
 import { copyText, encodeCopyColumns, encodeCopyRow } from './copy-log-rows.js'
-import { dataFromLine } from './data-from-line.js'
+import { dataCutter } from './data-from-line.js'
 import { COLUMN_FIELDS, isTaken, logColumns, toLogRow } from './log-row.js'
 import { toSpanRow, type SpanRow } from './span-row.js'
 
@@ -123,12 +123,14 @@ export class EncodedBatch {
   }
 }
 
+const dataOfLine = dataCutter(COLUMN_FIELDS)
+
 /** A log record's COPY row; `data` is cut from the raw line while the record still says what its line says. */
 function encodeLogRecord(record: LogRecord, writerId: string): string {
   const line = record.line
   if (line === undefined) return encodeCopyRow(toLogRow(record, writerId))
   const columns = logColumns(record, writerId)
-  return encodeCopyColumns(columns, copyText(dataFromLine(line, COLUMN_FIELDS, (key) => isTaken(key, columns, record.value))))
+  return encodeCopyColumns(columns, copyText(dataOfLine(line, (key) => isTaken(key, columns, record.value))))
 }
 
 /** A copy of `text[0, used)` in a buffer at least `needed` bytes larger. */
