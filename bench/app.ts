@@ -23,6 +23,7 @@ const RUNNERS: Record<SystemName, (spec: AppSpec) => Promise<AppResult>> = {
   'pino-sluice': (spec) => runPinoSluice(spec),
   'pino-sluice-sync': (spec) => runPinoSluice(spec, true),
   'pino-sluice-big': (spec) => runPinoSluice({ ...spec, sluiceOptions: { ...spec.sluiceOptions, channel: BIG_CHANNEL } }),
+  'pino-sluice-sync-big': (spec) => runPinoSluice({ ...spec, sluiceOptions: { ...spec.sluiceOptions, channel: BIG_CHANNEL } }, true),
   'pino-postgres': runPinoPostgresApp,
   'raw-copy': runRawCopy,
   'copy-5000': runCopyBatches,

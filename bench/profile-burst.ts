@@ -1,5 +1,5 @@
 /**
- * `npm run bench:profile -- [--records 200000] [--via create|transport] [--cpu-prof] [--sluice '<json>']`
+ * `npm run bench:profile -- [--records 200000] [--via create|transport|transport-sync] [--cpu-prof] [--sluice '<json>']`
  *
  * Where a burst's time goes in the worker. One app process logs a burst into a
  * channel that holds all of it (nothing dropped), with PINO_SLUICE_PROFILE set
@@ -23,6 +23,8 @@ import { serverCpuMs } from './report/server-cpu.js'
 import { BIG_CHANNEL, BIG_RING } from './systems/pino-sluice.js'
 
 const APP = fileURLToPath(new URL('./app.js', import.meta.url))
+/** `--via`: the entry point measured, each with a channel (and ring) that holds the burst. */
+const VIA: Readonly<Record<string, SystemName>> = { create: 'create-sluice-big', transport: 'pino-sluice-big', 'transport-sync': 'pino-sluice-sync-big' }
 
 interface Run {
   result: AppResult
@@ -128,7 +130,8 @@ async function main(): Promise<void> {
     },
   })
   const records = Number(values.records)
-  const system: SystemName = values.via === 'transport' ? 'pino-sluice-big' : 'create-sluice-big'
+  const system = VIA[values.via]
+  if (!system) throw new Error(`--via must be one of ${Object.keys(VIA).join(', ')}, got ${JSON.stringify(values.via)}`)
   const sluiceOptions = { channel: BIG_CHANNEL, ...(system === 'create-sluice-big' ? { ring: BIG_RING } : {}), ...(JSON.parse(values.sluice) as Record<string, unknown>) }
   const database = await startLocalPostgres()
   const sql = benchSql(database.url)

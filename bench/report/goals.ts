@@ -26,7 +26,7 @@ function judged(name: string, target: string, value: number | undefined, text: (
 function throughputGoals(summaries: readonly Summary[], burstRecords: number, maxRate: MaxRateResult | undefined): Goal[] {
   const ceiling = find(summaries, 'burst', 'copy-5000')
   const goals: Goal[] = []
-  for (const system of ['create-sluice-big', 'pino-sluice-big'] as const) {
+  for (const system of ['create-sluice-big', 'pino-sluice-big', 'pino-sluice-sync-big'] as const) {
     const run = find(summaries, 'burst', system)
     const vs = ratio(run?.values.rowsPerSec, ceiling?.values.rowsPerSec)
     goals.push(judged(`burst into a channel that holds it, rows/s vs the ceiling [${SYSTEM_LABELS[system]}]`, '≥ 0.80×', vs, (v) => `${x(v)} (${n(run?.values.rowsPerSec ?? 0)} vs ${n(ceiling?.values.rowsPerSec ?? 0)} rows/s)`, (v) => v >= 0.8))
