@@ -50,15 +50,19 @@ describe('bad input is counted or repaired, and loses nothing else', () => {
     h.transport.write(`{"level":30,"time":1e300,"__proto__":{"polluted":true},"big":123456789012345678901234567890}\n`)
     h.transport.write(`{"level":30,"time":1700000000000,"msg":"deep","d":${deep}}\n`)
     h.transport.write(`{"level":30,"dup":1,"dup":2,"msg":"dup"}\n`)
+    // Beyond a double: JSON.parse makes them Infinity and 0, and jsonb refuses the first as written.
+    h.transport.write(`{"level":30,"msg":"out of range","n":1e131072,"tiny":1e-20000,"ok":1.5}\n`)
     await h.close()
     const rows = await sql`select level, msg, pid, hostname, time, data from ${sql(h.table)} order by seq`
-    expect(rows).toHaveLength(4)
+    expect(rows).toHaveLength(5)
     expect(rows[0]).toMatchObject({ level: 40, msg: null, pid: null, hostname: null })
     expect(rows[0]?.data).toMatchObject({ msg: { not: 'a string' }, pid: -5, hostname: 7, time_invalid: 'yesterday' })
     expect(rows[1]?.data).toMatchObject({ ['__proto__']: { polluted: true }, time_invalid: 1e300 })
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
     expect(rows[2]?.time).toEqual(new Date(1700000000000))
     expect(rows[3]?.data).toEqual({ dup: 2 })
+    expect(rows[4]).toMatchObject({ msg: 'out of range', data: { n: null, tiny: 0, ok: 1.5 } })
+    expect(h.stats.read()).toMatchObject({ received: 5, written: 5, failed: 0 })
     expectBalanced(h.stats, expect)
   })
 

@@ -154,6 +154,79 @@ describe('the ledger rows of committed batches', () => {
   })
 })
 
+describe('a retry whose commit check fails or whose batch is split after an unanswered attempt', () => {
+  /** Attempt 1 commits but its answer is lost; the checks that follow see nothing yet, or fail, as `checks` says in turn. */
+  function flakySink(table: string, checks: ('stale' | 'fail' | 'real')[], failAfterCommit = 1) {
+    const sink = new PostgresSink(resolveOptions({ postgres: { url: databaseUrl(), table, retry: { initialDelayMs: 10, maxDelayMs: 20, budgetMs: 5000 } } }).postgres!, 'flaky', {
+      onRetry: () => {},
+      onProblem: () => {},
+    })
+    const inner = sink as unknown as {
+      insert(batch: EncodedBatch, limitMs: number | undefined): Promise<void>
+      withoutCommitted(batch: EncodedBatch, end: number, onCommitted: (n: number) => void): Promise<EncodedBatch>
+    }
+    const insert = inner.insert.bind(sink)
+    const check = inner.withoutCommitted.bind(sink)
+    let inserts = 0
+    inner.insert = async (batch, limitMs) => {
+      await insert(batch, limitMs)
+      if (++inserts <= failAfterCommit) throw Object.assign(new Error('connection lost after COMMIT'), { code: 'CONNECTION_CLOSED' })
+    }
+    inner.withoutCommitted = async (batch, end, onCommitted) => {
+      const next = checks.shift() ?? 'real'
+      if (next === 'stale') return batch
+      if (next === 'fail') throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })
+      return check(batch, end, onCommitted)
+    }
+    return sink
+  }
+
+  async function copiesPerSeq(table: string): Promise<string> {
+    const rows = await sql<{ seq: number; n: number }[]>`select seq::int, count(*)::int as n from ${sql(table)} group by seq order by seq`
+    return rows.map((r) => `${r.seq}:${r.n}`).join(' ')
+  }
+
+  it('a 23505 whose ledger check fails is retried, not taken for bad data: no half is written twice', async () => {
+    const table = uniqueTable('ledger_flaky_check')
+    // The retry's own check is stale (attempt 1 not visible yet), so it runs into attempt 1's ledger key (23505); the check after that fails once.
+    const sink = flakySink(table, ['stale', 'fail'])
+    expect(await sink.write(seqs(1, 8).map((seq) => record(seq, `m${seq}`)), { at: Number.POSITIVE_INFINITY })).toEqual({ written: 8, rejected: 0, unavailable: 0 })
+    expect(await copiesPerSeq(table)).toBe(seqs(1, 8).map((seq) => `${seq}:1`).join(' '))
+    expect((await ledgerRows(table)).map((r) => [r.first_seq, r.last_seq])).toEqual([[1, 8]])
+    await sink.close()
+  })
+
+  it('halves of a batch split after an unanswered attempt check the ledger first', async () => {
+    const table = uniqueTable('ledger_split_uncertain')
+    const sink = flakySink(table, [], 0)
+    // Make the table, then a batch whose attempt 1 commits unanswered, and whose attempt 2 is refused for its data (seq 5 is bad by then).
+    await sink.write([record(100, 'warm-up')], { at: Number.POSITIVE_INFINITY })
+    const inner = sink as unknown as { insert(batch: EncodedBatch, limitMs: number | undefined): Promise<void> }
+    const insert = inner.insert.bind(sink)
+    let calls = 0
+    inner.insert = async (batch, limitMs) => {
+      calls++
+      if (calls === 1) {
+        await insert(batch, limitMs)
+        await sql.unsafe(`alter table ${table} add constraint ${table}_no_bad check (msg <> 'bad') not valid`)
+        throw Object.assign(new Error('connection lost after COMMIT'), { code: 'CONNECTION_CLOSED' })
+      }
+      return insert(batch, limitMs)
+    }
+    const checks = sink as unknown as { withoutCommitted(batch: EncodedBatch, end: number, onCommitted: (n: number) => void): Promise<EncodedBatch> }
+    const check = checks.withoutCommitted.bind(sink)
+    let checked = 0
+    // The first check (before attempt 2) does not see attempt 1 yet; later ones are real.
+    checks.withoutCommitted = async (batch, end, onCommitted) => (++checked === 1 ? batch : check(batch, end, onCommitted))
+    const batch = seqs(1, 8).map((seq) => record(seq, seq === 5 ? 'bad' : `m${seq}`))
+    const outcome = await sink.write(batch, { at: Number.POSITIVE_INFINITY })
+    // Attempt 1 stored all 8 (the constraint came after); the halves found them in the ledger instead of writing them again.
+    expect(outcome).toEqual({ written: 8, rejected: 0, unavailable: 0 })
+    expect(await copiesPerSeq(table)).toBe([...seqs(1, 8), 100].map((seq) => `${seq}:1`).join(' '))
+    await sink.close()
+  })
+})
+
 describe('pruning the ledger', () => {
   it('the maintenance tick deletes rows older than a day, of every writer, even without retention or partitions', async () => {
     const table = uniqueTable('ledger_prune')

@@ -38,6 +38,21 @@ export default function createSink(options, setup) {
 `
 writeFileSync(join(dir, 'user-sink.mjs'), USER_SINK)
 
+/** A stage that redacts, deletes and adds fields: what the store writes must be what it left. */
+const REDACTING_STAGE = `export default function createSink() {
+  return {
+    write(records) {
+      for (const r of records) {
+        if ('password' in r.value) r.value.password = '[redacted]'
+        delete r.value.secret
+        r.value.checked_by = 'stage'
+      }
+    },
+  }
+}
+`
+writeFileSync(join(dir, 'redacting-stage.mjs'), REDACTING_STAGE)
+
 /** One batch per line: log, then flush (which also waits for the fan-out sinks). */
 async function logBatches(h: Harness, n: number, msg = 'line'): Promise<void> {
   for (let i = 0; i < n; i++) {
@@ -79,6 +94,16 @@ describe('custom sinks loaded by path', () => {
     expect(readFileSync(out, 'utf8').split('\n').filter(Boolean).sort()).toEqual(['by-url first', 'by-url second', 'user-sink first', 'user-sink second'])
     await h.close()
     expect(await appRowCount(sql, h.table)).toBe(2)
+  })
+
+  it('a custom stage that rewrites records: Postgres stores what it left, not the line as it came', async () => {
+    const h = await startTransport({ sinks: [{ target: join(dir, 'redacting-stage.mjs'), role: 'stage' }] })
+    h.logger.info({ password: 'hunter2', secret: 's3', user: 'ada' }, 'login')
+    await h.flush()
+    expect(h.stats.read()).toMatchObject({ received: 1, written: 1, dropped: 0, failed: 0 })
+    await h.close()
+    const [row] = await sql`select msg, data from ${sql(h.table)} where msg = 'login'`
+    expect(row?.data).toEqual({ password: '[redacted]', user: 'ada', checked_by: 'stage' })
   })
 
   it('createSluice in a child process: a target relative to the calling file', async () => {

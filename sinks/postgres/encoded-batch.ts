@@ -1,4 +1,4 @@
-import type { LogRecord } from '../../src/records/log-record.js'
+import { RAW_LINE, type LogRecord } from '../../src/records/log-record.js'
 import { isSpanValue } from '../../src/spans/span-record.js'
 import { copyText, encodeCopyColumns, encodeCopyRow } from './copy-log-rows.js'
 import { dataCutter } from './data-from-line.js'
@@ -125,9 +125,9 @@ export class EncodedBatch {
 
 const dataOfLine = dataCutter(COLUMN_FIELDS)
 
-/** A log record's COPY row; `data` is cut from the raw line while the record still says what its line says. */
+/** A log record's COPY row; `data` is cut from the raw line while the record still says what its line says (`RAW_LINE`). */
 function encodeLogRecord(record: LogRecord, writerId: string): string {
-  const line = record.line
+  const line = record[RAW_LINE]
   if (line === undefined) return encodeCopyRow(toLogRow(record, writerId))
   const columns = logColumns(record, writerId)
   return encodeCopyColumns(columns, copyText(dataOfLine(line, (key) => isTaken(key, columns, record.value))))

@@ -108,13 +108,22 @@ export class PostgresSink implements PrimarySink {
     this.ensureReady(this.retryWindow(deadline)).catch(() => {})
   }
 
-  async write(records: LogRecord[], deadline: Deadline): Promise<BatchOutcome> {
-    if (records.length === 0) return EMPTY
-    // Encoded before the first await: from here on the batch no longer holds the records (see EncodedBatch).
+  /**
+   * Not async: the batch is encoded at once and the records are not held
+   * while it waits on the database (an async function keeps its arguments
+   * until it returns; see EncodedBatch for why that matters).
+   */
+  write(records: LogRecord[], deadline: Deadline): Promise<BatchOutcome> {
+    if (records.length === 0) return Promise.resolve(EMPTY)
     const mark = workerProfile?.now() ?? 0
-    const batch = EncodedBatch.encode(records, this.writerId)
+    let batch: EncodedBatch
+    try {
+      batch = EncodedBatch.encode(records, this.writerId)
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)))
+    }
     workerProfile?.add('encodeMs', mark)
-    return await this.writeEncoded(batch, this.retryWindow(deadline))
+    return this.writeEncoded(batch, this.retryWindow(deadline))
   }
 
   private async writeEncoded(batch: EncodedBatch, window: RetryWindow): Promise<BatchOutcome> {
@@ -181,20 +190,25 @@ export class PostgresSink implements PrimarySink {
     }
   }
 
-  private async writeWithRetry(batch: EncodedBatch, window: RetryWindow): Promise<BatchOutcome> {
+  /**
+   * `uncertain`: an earlier attempt at these rows (of the batch they were cut
+   * from) failed without an answer and may yet commit, so the ledger is asked
+   * before the first attempt too.
+   */
+  private async writeWithRetry(batch: EncodedBatch, window: RetryWindow, uncertain = false): Promise<BatchOutcome> {
     let pending = batch
     let written = 0
-    let attempted = false
+    let attempts = uncertain ? 1 : 0
     for (;;) {
       if (this.stopping.signal.aborted) return { ...EMPTY, written, unavailable: pending.size }
       // One limit for the whole attempt (the check and the transaction), so the last one ends near the window's end.
       const end = attemptEnd(window)
       try {
         // The previous attempt may have committed although its answer never came.
-        if (attempted) pending = await this.withoutCommitted(pending, end, (n) => (written += n))
+        if (attempts > 0) pending = await this.withoutCommitted(pending, end, (n) => (written += n))
         if (pending.size === 0) return { ...EMPTY, written }
-        const retrying = attempted
-        attempted = true
+        const retrying = attempts > 0
+        attempts++
         const attempt = pending
         await this.bounded(end, (limitMs) => this.insert(attempt, retrying ? limitMs : undefined))
         this.answered()
@@ -209,13 +223,16 @@ export class PostgresSink implements PrimarySink {
             const before = pending.size
             try {
               pending = await this.withoutCommitted(pending, attemptEnd(window), (n) => (written += n))
-            } catch {
-              // The check itself failed: treat the duplicate as data, as before.
+            } catch (checkError) {
+              // Unchecked, the batch must not be split (its halves could write committed rows again): retry it instead.
+              if (await this.backOff(checkError, window)) continue
+              return { ...EMPTY, written, unavailable: pending.size }
             }
             if (pending.size === 0) return { ...EMPTY, written }
             if (pending.size < before) continue
           }
-          return add({ ...EMPTY, written }, await this.isolateRejected(pending, window, error))
+          // This attempt failed for its data, but an earlier one may still commit: its halves check the ledger first.
+          return add({ ...EMPTY, written }, await this.isolateRejected(pending, window, error, attempts > 1))
         }
         if (verdict === 'setup') {
           this.hooks.onProblem(`Postgres refuses the writes (${describeError(error)}); ${pending.size} records counted failed_db_unavailable. Check the connection string, permissions and tables.`)
@@ -223,34 +240,42 @@ export class PostgresSink implements PrimarySink {
           this.ready = undefined
           return { ...EMPTY, written, unavailable: pending.size }
         }
-        this.failed(error)
-        const wait = window.next()
-        if (wait === undefined || this.stopping.signal.aborted) {
-          this.hooks.onProblem(`gave up on a batch after retries (postgres.retry.budgetMs): ${describeError(error)}`)
-          return { ...EMPTY, written, unavailable: pending.size }
-        }
-        this.hooks.onRetry()
-        await sleep(wait, this.stopping.signal)
+        if (!(await this.backOff(error, window))) return { ...EMPTY, written, unavailable: pending.size }
       }
     }
   }
 
+  /** After a transient failure: waits before the next attempt, or says (false) that the window is spent. */
+  private async backOff(error: unknown, window: RetryWindow): Promise<boolean> {
+    this.failed(error)
+    const wait = window.next()
+    if (wait === undefined || this.stopping.signal.aborted) {
+      this.hooks.onProblem(`gave up on a batch after retries (postgres.retry.budgetMs): ${describeError(error)}`)
+      return false
+    }
+    this.hooks.onRetry()
+    await sleep(wait, this.stopping.signal)
+    return true
+  }
+
   /** Halves share the window: one batch never retries for longer than one budget. */
-  private async isolateRejected(batch: EncodedBatch, window: RetryWindow, error: unknown): Promise<BatchOutcome> {
+  private async isolateRejected(batch: EncodedBatch, window: RetryWindow, error: unknown, uncertain: boolean): Promise<BatchOutcome> {
     if (batch.size === 1) {
       this.hooks.onProblem(`record rejected by Postgres: ${describeError(error)}`)
       return { ...EMPTY, rejected: 1 }
     }
+    // The low half starts at the batch's first seq, so its ledger row waits on an earlier attempt still
+    // committing; the high half runs after it, when that attempt is settled and in the ledger if it committed.
     const [low, high] = batch.halves()
-    const first = await this.writeHalf(low, window)
-    const second = await this.writeHalf(high, window)
+    const first = await this.writeHalf(low, window, uncertain)
+    const second = await this.writeHalf(high, window, uncertain)
     return add(first, second)
   }
 
-  private async writeHalf(batch: EncodedBatch, window: RetryWindow): Promise<BatchOutcome> {
+  private async writeHalf(batch: EncodedBatch, window: RetryWindow, uncertain: boolean): Promise<BatchOutcome> {
     // Once the window ran out on a transient failure, the rest of the batch is not attempted.
     if (window.exhausted) return { ...EMPTY, unavailable: batch.size }
-    return this.writeWithRetry(batch, window)
+    return this.writeWithRetry(batch, window, uncertain)
   }
 
   /**
@@ -267,6 +292,7 @@ export class PostgresSink implements PrimarySink {
     if (ranges.length === 0) return batch
     const rest = batch.keep((seq) => !inRanges(seq, ranges))
     onCommitted(batch.size - rest.size)
+    this.hooks.onSpansWritten?.(batch.spans.length - rest.spans.length)
     return rest
   }
 

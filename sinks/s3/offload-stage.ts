@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { Counters } from '../../src/counters/counters.js'
-import type { LogRecord } from '../../src/records/log-record.js'
+import { RAW_LINE, type LogRecord } from '../../src/records/log-record.js'
 import type { Deadline, Stage } from '../sink.js'
 import { keepInline, truncatedMarker } from './inline-fallback.js'
 import { describeS3Error, PayloadUploader, sha256Hex } from './payload-uploader.js'
@@ -48,7 +48,7 @@ export class OffloadStage implements Stage {
   private async offload(record: LogRecord, deadline: Deadline): Promise<void> {
     const payloads = pickPayloads(record.value, record.bytes, this.options.thresholdBytes)
     // Every payload picked is replaced below (by a pointer or a marker): the raw line no longer says what value does.
-    if (payloads.length > 0) record.line = undefined
+    if (payloads.length > 0) record[RAW_LINE] = undefined
     const results = await Promise.allSettled(payloads.map((p) => this.uploader.upload(p.json, record.time, deadline)))
     const failed: { payload: Payload; reason: string }[] = []
     let rowBytes = record.bytes

@@ -71,7 +71,7 @@ export async function buildSinks(options: ResolvedOptions, context: BuildContext
   if (options.s3) stages.push(runnerAsStage(builtIn(stageAsSink(new OffloadStage(options.s3, counters)), 's3', 'stage')))
   if (options.cloudwatch) stages.push(runnerAsStage(builtIn(stageAsSink(new MetricsStage(options.cloudwatch, counters)), 'cloudwatch', 'stage')))
   // Stages run before the store in every batch, so a custom one may hold a queue of at most the batches in flight.
-  for (const entry of options.sinks) if (entry.role === 'stage') stages.push(runnerAsStage(isolated(entry, Number.MAX_SAFE_INTEGER)))
+  for (const entry of options.sinks) if (entry.role === 'stage') stages.push(runnerAsStage(isolated(entry, Number.MAX_SAFE_INTEGER), true))
 
   const store = await buildStore(options, context, report(), (entry) => isolated(entry, Number.MAX_SAFE_INTEGER), builtIn)
   const fanouts = options.sinks.filter((entry) => entry.role === 'fanout').map((entry) => isolated(entry))

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { getHeapStatistics } from 'node:v8'
-import type { Deadline, PrimarySink, Stage } from '../../sinks/sink.js'
+import type { BatchOutcome, Deadline, PrimarySink, Stage } from '../../sinks/sink.js'
 import { Batcher } from '../batcher/batcher.js'
 import { BoundedChannel } from '../channel/bounded-channel.js'
 import type { Counters } from '../counters/counters.js'
@@ -31,6 +31,8 @@ export function finishReserveMs(budgetMs: number): number {
 interface OpenBatch {
   readonly records: number
   settled: boolean
+  /** When the store got it (performance.now()), for the stages' `settled` timing. */
+  writeStarted: number
 }
 
 /** Identifies this process's writer in every row: host, pid and a random part. */
@@ -237,7 +239,13 @@ export class Pipeline {
     for (const resolve of waiters) resolve()
   }
 
-  private async writeBatch(lines: string[], sizes: number[]): Promise<void> {
+  /**
+   * Parses a batch and hands it to the stages and the store. Not async, and
+   * the records are let go once the store has them: an async function keeps
+   * its arguments and locals until it returns, and a batch waiting on the
+   * database must not hold its lines and parsed records (see EncodedBatch).
+   */
+  private writeBatch(lines: string[], sizes: number[]): Promise<void> {
     this.roomFreed()
     const counters = this.counters
     const now = Date.now()
@@ -259,31 +267,43 @@ export class Pipeline {
       records.push(parsed.record)
     }
     this.publishQueue()
-    const batch: OpenBatch = { records: records.length, settled: false }
+    const batch: OpenBatch = { records: records.length, settled: false, writeStarted: 0 }
     this.openBatches.add(batch)
-    let outcome
-    let writeStarted = 0
     if (workerProfile) mark = workerProfile.add('parseMs', mark)
     const handToFanout = this.fanout?.reserve(this.deadline)
-    try {
-      try {
-        for (const stage of this.stages) await stage.process(records, this.deadline)
-      } catch (error) {
-        handToFanout?.([]) // frees the places this batch held
-        throw error
-      }
+    const staged = this.stages.length === 0 ? Promise.resolve() : this.runStages(records, handToFanout)
+    const stored = staged.then(() => {
       handToFanout?.(records)
       workerProfile?.add('stagesMs', mark)
-      writeStarted = performance.now()
-      outcome = await this.sink.write(records, this.deadline)
+      batch.writeStarted = performance.now()
+      return this.sink.write(records, this.deadline)
+    })
+    return this.settleBatch(batch, stored, bytes)
+  }
+
+  private async runStages(records: LogRecord[], handToFanout: ((records: LogRecord[]) => void) | undefined): Promise<void> {
+    try {
+      for (const stage of this.stages) await stage.process(records, this.deadline)
+    } catch (error) {
+      handToFanout?.([]) // frees the places this batch held
+      throw error
+    }
+  }
+
+  /** Counts what the store says of a batch (unless the exit budget ran out first and counted it already). */
+  private async settleBatch(batch: OpenBatch, stored: Promise<BatchOutcome>, bytes: number): Promise<void> {
+    let outcome: BatchOutcome
+    try {
+      outcome = await stored
     } finally {
       this.openBatches.delete(batch)
     }
     // Counted already when the exit budget ran out before this batch settled.
     if (batch.settled) return
     batch.settled = true
+    const counters = this.counters
     this.lastBatchWrote = outcome.written > 0 && outcome.unavailable === 0
-    for (const stage of this.stages) stage.settled?.(outcome, performance.now() - writeStarted)
+    for (const stage of this.stages) stage.settled?.(outcome, performance.now() - batch.writeStarted)
     counters.add('written', outcome.written)
     const reasons = this.sink.failReasons
     counters.fail(reasons?.rejected ?? 'db_rejected', outcome.rejected)

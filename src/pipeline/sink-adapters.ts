@@ -7,7 +7,7 @@
 import { NOTICE_FIELD } from './drop-notice.js'
 import type { SinkRunner } from './sink-runner.js'
 import type { BatchOutcome, Deadline, PrimarySink, Sink, SinkCallContext, Stage } from '../../sinks/sink.js'
-import type { LogRecord } from '../records/log-record.js'
+import { RAW_LINE, type LogRecord } from '../records/log-record.js'
 
 /** A Deadline that follows the call's context (the exit deadline moves when the pipeline closes). */
 function liveDeadline(context: SinkCallContext): Deadline {
@@ -22,10 +22,9 @@ function liveDeadline(context: SinkCallContext): Deadline {
 export function primaryAsSink(primary: PrimarySink): Sink {
   return {
     start: (context) => primary.start(liveDeadline(context)),
-    async write(records, context) {
-      const outcome = await primary.write(records as LogRecord[], liveDeadline(context))
-      return { delivered: outcome.written, rejected: outcome.rejected, unavailable: outcome.unavailable }
-    },
+    // Not async, here and in runnerAsStore: an async function would hold the records until the store is done.
+    write: (records, context) =>
+      primary.write(records as LogRecord[], liveDeadline(context)).then((outcome) => ({ delivered: outcome.written, rejected: outcome.rejected, unavailable: outcome.unavailable })),
     close: () => primary.close(),
   }
 }
@@ -56,21 +55,24 @@ export function runnerAsStore(runner: SinkRunner, failReasons: PrimarySink['fail
       exit = deadline
       runner.start(deadline)
     },
-    async write(records, deadline): Promise<BatchOutcome> {
-      const tally = await runner.write(records, deadline, !isNotice(records))
+    write: (records, deadline): Promise<BatchOutcome> =>
       // A store that broke (threw, hung, answered nonsense) left the batch unwritten: unavailable.
-      return { written: tally.delivered, rejected: tally.rejected, unavailable: tally.unavailable + tally.broken }
-    },
+      runner.write(records, deadline, !isNotice(records)).then((tally) => ({ written: tally.delivered, rejected: tally.rejected, unavailable: tally.unavailable + tally.broken })),
     close: () => runner.close(exit),
   }
 }
 
-/** The runner of a stage as the pipeline's Stage. */
-export function runnerAsStage(runner: SinkRunner): Stage {
+/**
+ * The runner of a stage as the pipeline's Stage. `mayRewrite`: the stage is
+ * not ours and may change records, so their raw lines no longer say what
+ * they hold and are forgotten first (the store then serializes `value`).
+ */
+export function runnerAsStage(runner: SinkRunner, mayRewrite = false): Stage {
   return {
     name: runner.name,
     start: () => runner.start({ at: Number.POSITIVE_INFINITY }),
     process: async (records, deadline) => {
+      if (mayRewrite) for (const record of records) record[RAW_LINE] = undefined
       await runner.write(records, deadline)
     },
     flush: (deadline) => runner.flush(deadline),

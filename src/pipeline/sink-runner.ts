@@ -84,7 +84,10 @@ export class SinkRunner {
   reserve(exit: Deadline, count = true): (records: readonly LogRecord[]) => Promise<SinkTally> {
     const isolated = this.settings.isolated
     if (!isolated) {
-      return async (records) => (records.length === 0 ? EMPTY_TALLY : this.tally(await this.writeNow(records, exit), records.length, count))
+      return (records) => {
+        const n = records.length
+        return n === 0 ? Promise.resolve(EMPTY_TALLY) : this.writeNow(records, exit).then((judged) => this.tally(judged, n, count))
+      }
     }
     let hand: (records: readonly LogRecord[]) => void = () => {}
     const ready = new Promise<readonly LogRecord[]>((resolve) => (hand = resolve))
@@ -146,28 +149,58 @@ export class SinkRunner {
     await this.queue
   }
 
-  private async writeNow(records: readonly LogRecord[], exit: Deadline): Promise<Judged> {
-    const outcome = await this.call(exit, (context) => this.sink.write(records, context))
+  /**
+   * Not async, like `call`: neither holds the records once the sink has them
+   * (the store of record keeps only its encoded batch while it waits on the database).
+   */
+  private writeNow(records: readonly LogRecord[], exit: Deadline): Promise<Judged> {
+    // The answer's callback is made in judgeFor: a closure made here would share this scope, records included.
+    return this.call(exit, (context) => this.sink.write(records, context)).then(this.judgeFor(records.length))
+  }
+
+  private judgeFor(n: number): (outcome: Outcome<void | SinkResult>) => Judged {
+    return (outcome) => this.judgeOutcome(outcome, n)
+  }
+
+  private judgeOutcome(outcome: Outcome<void | SinkResult>, n: number): Judged {
     if (!outcome.ok) {
       this.report(`sink ${this.name}: write ${outcome.why === 'timeout' ? 'passed its deadline; batch counted as failed (timeout)' : `failed: ${outcome.message}`}`)
       return { fail: outcome.why }
     }
-    const judged = judge(outcome.value, records.length)
-    if ('fail' in judged) this.report(`sink ${this.name}: write answered ${describeAnswer(outcome.value)} for ${records.length} records; expected { delivered, rejected?, unavailable? } summing to the batch size`)
-    else if (judged.reason && judged.delivered < records.length) this.report(`sink ${this.name}: ${judged.reason}`)
+    const judged = judge(outcome.value, n)
+    if ('fail' in judged) this.report(`sink ${this.name}: write answered ${describeAnswer(outcome.value)} for ${n} records; expected { delivered, rejected?, unavailable? } summing to the batch size`)
+    else if (judged.reason && judged.delivered < n) this.report(`sink ${this.name}: ${judged.reason}`)
     return judged
   }
 
-  /** One call into the sink with a deadline and an abort signal; a sync throw, a rejection and a hang all come back as an Outcome. */
-  private async call<T>(exit: Deadline, fn: (context: SinkCallContext) => T | Promise<T>): Promise<Outcome<T>> {
-    const limit = this.settings.isolated ? Date.now() + this.settings.isolated.timeoutMs : Number.POSITIVE_INFINITY
+  /**
+   * One call into the sink with a deadline and an abort signal; a sync throw,
+   * a rejection and a hang all come back as an Outcome. Not async: `fn` (and
+   * the batch it closes over) is let go once it has run; only its result is awaited.
+   */
+  private call<T>(exit: Deadline, fn: (context: SinkCallContext) => T | Promise<T>): Promise<Outcome<T>> {
     const controller = new AbortController()
-    const context: SinkCallContext = {
+    // Made in callContext: its deadline getter, made here, would share this scope, fn included, for the whole call.
+    const context = this.callContext(exit, controller)
+    // Runs on the next microtask, after settle() has armed the deadline.
+    return this.settle(
+      Promise.resolve().then(() => fn(context)),
+      context,
+      controller,
+    )
+  }
+
+  private callContext(exit: Deadline, controller: AbortController): SinkCallContext {
+    const limit = this.settings.isolated ? Date.now() + this.settings.isolated.timeoutMs : Number.POSITIVE_INFINITY
+    return {
       get deadline() {
         return Math.min(limit, exit.at)
       },
       signal: controller.signal,
     }
+  }
+
+  private async settle<T>(work: Promise<T>, context: SinkCallContext, controller: AbortController): Promise<Outcome<T>> {
     let timer: NodeJS.Timeout | undefined
     const isolated = this.settings.isolated !== undefined
     // (Re)schedules the abort for the current deadline. The exit deadline moves
@@ -186,9 +219,8 @@ export class SinkRunner {
     arm()
     const expired = new Promise<typeof TIMED_OUT>((resolve) => controller.signal.addEventListener('abort', () => resolve(TIMED_OUT), { once: true }))
     try {
-      const work = Promise.resolve().then(() => fn(context))
       // Built-in sinks end their own work at the deadline; only isolated ones are raced.
-      const value = this.settings.isolated ? await Promise.race([work, expired]) : await work
+      const value = isolated ? await Promise.race([work, expired]) : await work
       if (value === TIMED_OUT) {
         work.catch(() => {}) // abandoned: whatever it does later is ignored
         return { ok: false, why: 'timeout', message: 'deadline passed' }

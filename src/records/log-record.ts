@@ -1,3 +1,6 @@
+/** Where a record keeps its raw line (see LogRecord). */
+export const RAW_LINE: unique symbol = Symbol('pino-sluice raw line')
+
 /** One parsed record on its way to the sinks. */
 export interface LogRecord {
   /** Per-writer sequence number; with the writer id it makes retries idempotent. */
@@ -13,8 +16,9 @@ export interface LogRecord {
   /**
    * The raw line (without its newline) while `value` is exactly what it
    * says; undefined once something changed `value` (sanitizing, an unusable
-   * time kept as `time_invalid`, an offloaded payload). Lets the Postgres
-   * sink cut `data` from the line instead of re-serializing `value`.
+   * time kept as `time_invalid`, an offloaded payload, a custom stage). Lets
+   * the Postgres sink cut `data` from the line instead of re-serializing
+   * `value`. Keyed by a symbol, so sinks that serialize records do not see it.
    */
-  line?: string | undefined
+  [RAW_LINE]?: string | undefined
 }
