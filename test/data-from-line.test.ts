@@ -27,7 +27,13 @@ describe('dataCutter', () => {
       fc.property(objects, spacing, fc.subarray(COLUMN_KEYS), (object, space, droppedKeys) => {
         const line = JSON.stringify(object, null, space)
         const dropped = (k: string) => droppedKeys.includes(k)
-        expect(JSON.parse(cut(line, dropped))).toEqual(without(JSON.parse(line) as Record<string, unknown>, dropped))
+        const data = cut(line, dropped)
+        // Only a number beyond jsonb's reach as written is left to the caller (doubles print 1e+300).
+        if (data === undefined) {
+          expect(line).toMatch(/\d[eE][+-]?\d{3}/)
+          return
+        }
+        expect(JSON.parse(data)).toEqual(without(JSON.parse(line) as Record<string, unknown>, dropped))
       }),
       { numRuns: 1000 },
     )
@@ -37,8 +43,14 @@ describe('dataCutter', () => {
     fc.assert(
       fc.property(objects, fc.subarray(COLUMN_KEYS), (object, droppedKeys) => {
         const dropped = (k: string) => droppedKeys.includes(k)
-        const parsed = JSON.parse(JSON.stringify(object)) as Record<string, unknown>
-        expect(cut(JSON.stringify(object), dropped)).toBe(JSON.stringify(without(parsed, dropped)))
+        const line = JSON.stringify(object)
+        const parsed = JSON.parse(line) as Record<string, unknown>
+        const data = cut(line, dropped)
+        if (data === undefined) {
+          expect(line).toMatch(/\d[eE][+-]?\d{3}/)
+          return
+        }
+        expect(data).toBe(JSON.stringify(without(parsed, dropped)))
       }),
       { numRuns: 1000 },
     )
@@ -50,6 +62,14 @@ describe('dataCutter', () => {
 
   it('keeps duplicate keys (jsonb then keeps the last, as JSON.parse does) and big integers as written', () => {
     expect(cut('{"a":1,"msg":"x","a":2,"n":12345678901234567890}', (k) => k === 'msg')).toBe('{"a":1,"a":2,"n":12345678901234567890}')
+  })
+
+  it('leaves to the caller a line with a number jsonb refuses as written: a three-digit exponent or 16,383 digits in a row', () => {
+    expect(cut('{"n":1e131072}', () => false)).toBeUndefined()
+    expect(cut('{"a":{"b":[1.5E-400]}}', () => false)).toBeUndefined()
+    expect(cut(`{"n":0.${'0'.repeat(16_400)}1}`, () => false)).toBeUndefined()
+    // Two-digit exponents, long strings of digits in strings, and the e of true/false are fine.
+    expect(cut(`{"n":1e99,"s":"1e999 ${'9'.repeat(20_000)}","t":true,"f":false}`, () => false)).toBe(`{"n":1e99,"s":"1e999 ${'9'.repeat(20_000)}","t":true,"f":false}`)
   })
 
   it('gives {} for an empty object or one with nothing kept', () => {

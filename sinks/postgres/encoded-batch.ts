@@ -130,7 +130,8 @@ function encodeLogRecord(record: LogRecord, writerId: string): string {
   const line = record[RAW_LINE]
   if (line === undefined) return encodeCopyRow(toLogRow(record, writerId))
   const columns = logColumns(record, writerId)
-  return encodeCopyColumns(columns, copyText(dataOfLine(line, (key) => isTaken(key, columns, record.value))))
+  const data = dataOfLine(line, (key) => isTaken(key, columns, record.value))
+  return data === undefined ? encodeCopyRow(toLogRow(record, writerId)) : encodeCopyColumns(columns, copyText(data))
 }
 
 /** A copy of `text[0, used)` in a buffer at least `needed` bytes larger. */

@@ -13,15 +13,6 @@ function timeFromValue(value: unknown): number | undefined {
   return Number.isFinite(ms) && ms >= MIN_TIME && ms <= MAX_TIME ? ms : undefined
 }
 
-/**
- * What keeps a line from being copied as written into jsonb (one scan of the
- * line; rare, then looked at closely): escapes that need sanitizing (see
- * sanitize.ts), and numbers beyond a double, a three-digit exponent or 309
- * digits in a row. JSON.parse makes those Infinity or 0 (stored as null or
- * 0), while jsonb refuses the largest as written.
- */
-const NEEDS_CARE = /\\u(?:0000|d[89a-f])|\d[eE][+-]?\d{3}|\d{309}/i
-
 /** Parses one raw line into a record; anything but a JSON object is refused. */
 export function parseLine(line: string, bytes: number, seq: number, now: number): ParseResult {
   let value: unknown
@@ -31,11 +22,10 @@ export function parseLine(line: string, bytes: number, seq: number, now: number)
     return { ok: false }
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false }
-  const careful = NEEDS_CARE.test(line)
-  const sanitized = careful && mayNeedSanitizing(line)
+  const sanitized = mayNeedSanitizing(line)
   const object = (sanitized ? sanitizeValue(value) : value) as Record<string, unknown>
   let time = timeFromValue(object.time)
-  let unchanged = !careful
+  let unchanged = !sanitized
   if (time === undefined) {
     // Keep an unusable time visible in `data` rather than losing it.
     if (object.time !== undefined) {
