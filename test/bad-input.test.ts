@@ -66,6 +66,22 @@ describe('bad input is counted or repaired, and loses nothing else', () => {
     expectBalanced(h.stats, expect)
   })
 
+  it('a record nested deeper than a stack allows costs only itself: dropped when it needs sanitizing, refused by Postgres otherwise', async () => {
+    const deep = (inner: string) => '{"a":'.repeat(100_000) + inner + '}'.repeat(100_000)
+    const h = await startTransport({ batch: { intervalMs: 60_000 } })
+    h.logger.info('before')
+    // Sanitizing walks the value: too deep for the stack, so the line is dropped as unstorable JSON.
+    h.transport.write(`{"level":30,"msg":"nul deep","d":${deep('"\\u0000"')}}\n`)
+    // No escapes: sent as written; Postgres's own stack limit refuses it, and bisection isolates it.
+    h.transport.write(`{"level":30,"msg":"plain deep","d":${deep('1')}}\n`)
+    h.logger.info('after')
+    await h.close()
+    expect(h.stats.read()).toMatchObject({ received: 4, written: 2, droppedBy: { invalid_json: 1 }, failedBy: { db_rejected: 1 } })
+    expect(h.stderr()).toContain('stack depth limit exceeded')
+    expect((await sql`select msg from ${sql(h.table)} where not data ? 'pino_sluice' order by seq`).map((r) => r.msg)).toEqual(['before', 'after'])
+    expectBalanced(h.stats, expect)
+  })
+
   it('isolates a record Postgres rejects and writes the rest of its batch', async () => {
     const h = await startTransport({ batch: { maxRecords: 100, intervalMs: 60_000 } })
     h.logger.info('create the table')

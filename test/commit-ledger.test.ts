@@ -156,7 +156,7 @@ describe('the ledger rows of committed batches', () => {
 
 describe('a retry whose commit check fails or whose batch is split after an unanswered attempt', () => {
   /** Attempt 1 commits but its answer is lost; the checks that follow see nothing yet, or fail, as `checks` says in turn. */
-  function flakySink(table: string, checks: ('stale' | 'fail' | 'real')[], failAfterCommit = 1) {
+  function flakySink(table: string, checks: ('stale' | 'fail' | 'odd' | 'real')[], failAfterCommit = 1) {
     const sink = new PostgresSink(resolveOptions({ postgres: { url: databaseUrl(), table, retry: { initialDelayMs: 10, maxDelayMs: 20, budgetMs: 5000 } } }).postgres!, 'flaky', {
       onRetry: () => {},
       onProblem: () => {},
@@ -176,6 +176,8 @@ describe('a retry whose commit check fails or whose batch is split after an unan
       const next = checks.shift() ?? 'real'
       if (next === 'stale') return batch
       if (next === 'fail') throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })
+      // No code at all: what classify-error would otherwise take for bad data.
+      if (next === 'odd') throw new Error('something odd')
       return check(batch, end, onCommitted)
     }
     return sink
@@ -193,6 +195,14 @@ describe('a retry whose commit check fails or whose batch is split after an unan
     expect(await sink.write(seqs(1, 8).map((seq) => record(seq, `m${seq}`)), { at: Number.POSITIVE_INFINITY })).toEqual({ written: 8, rejected: 0, unavailable: 0 })
     expect(await copiesPerSeq(table)).toBe(seqs(1, 8).map((seq) => `${seq}:1`).join(' '))
     expect((await ledgerRows(table)).map((r) => [r.first_seq, r.last_seq])).toEqual([[1, 8]])
+    await sink.close()
+  })
+
+  it('a ledger check that fails with an error of no known kind is retried too, never taken for bad data', async () => {
+    const table = uniqueTable('ledger_odd_check')
+    const sink = flakySink(table, ['odd'])
+    expect(await sink.write(seqs(1, 8).map((seq) => record(seq, `m${seq}`)), { at: Number.POSITIVE_INFINITY })).toEqual({ written: 8, rejected: 0, unavailable: 0 })
+    expect(await copiesPerSeq(table)).toBe(seqs(1, 8).map((seq) => `${seq}:1`).join(' '))
     await sink.close()
   })
 

@@ -64,10 +64,12 @@ describe('dataCutter', () => {
     expect(cut('{"a":1,"msg":"x","a":2,"n":12345678901234567890}', (k) => k === 'msg')).toBe('{"a":1,"a":2,"n":12345678901234567890}')
   })
 
-  it('leaves to the caller a line with a number jsonb refuses as written: a three-digit exponent or 16,383 digits in a row', () => {
+  it('leaves to the caller a line with a number jsonb refuses as written: a three-digit exponent or a run of digits near 16,383', () => {
     expect(cut('{"n":1e131072}', () => false)).toBeUndefined()
     expect(cut('{"a":{"b":[1.5E-400]}}', () => false)).toBeUndefined()
     expect(cut(`{"n":0.${'0'.repeat(16_400)}1}`, () => false)).toBeUndefined()
+    // Fraction digits and a negative exponent count together against jsonb's 16,383.
+    expect(cut(`{"n":0.${'1'.repeat(16_300)}e-99}`, () => false)).toBeUndefined()
     // Two-digit exponents, long strings of digits in strings, and the e of true/false are fine.
     expect(cut(`{"n":1e99,"s":"1e999 ${'9'.repeat(20_000)}","t":true,"f":false}`, () => false)).toBe(`{"n":1e99,"s":"1e999 ${'9'.repeat(20_000)}","t":true,"f":false}`)
   })

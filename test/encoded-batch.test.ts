@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { encodeCopyRow } from '../sinks/postgres/copy-log-rows.js'
 import { EncodedBatch } from '../sinks/postgres/encoded-batch.js'
 import { toLogRow } from '../sinks/postgres/log-row.js'
-import type { LogRecord } from '../src/records/log-record.js'
+import { RAW_LINE, type LogRecord } from '../src/records/log-record.js'
 import { parseLine } from '../src/records/parse-line.js'
 
 const WRITER = 'host:1:abcd'
@@ -81,6 +81,18 @@ describe('EncodedBatch', () => {
     expect(batch.seqRange()).toEqual([3, 9])
     expect(batch.keep(() => false).seqRange()).toBeUndefined()
     expect(batch.keep(() => false).copyData.length).toBe(0)
+  })
+
+  it('leaves out, and counts, a record it cannot encode (re-serializing a value nested deeper than the stack)', () => {
+    const deep = record({ msg: 'deep' }, 2)
+    let inner: Record<string, unknown> = { end: true }
+    for (let i = 0; i < 100_000; i++) inner = { a: inner }
+    deep.value.d = inner
+    deep[RAW_LINE] = undefined
+    const batch = EncodedBatch.encode([record({ msg: 'a' }, 1), deep, record({ msg: 'b' }, 3)], WRITER)
+    expect([...batch.logSeqs]).toEqual([1, 3])
+    expect(batch.unencodable).toBe(1)
+    expect(String(batch.encodeError)).toContain('call stack')
   })
 
   it('grows past its first guess when rows encode longer than their lines (escapes, multi-byte text)', () => {

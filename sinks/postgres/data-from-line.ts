@@ -19,13 +19,14 @@ function stringEnd(line: string, start: number): number {
 }
 
 /**
- * Numbers jsonb refuses as written (JSON.parse makes them Infinity or 0,
+ * Numbers jsonb may refuse as written (JSON.parse makes them Infinity or 0,
  * which the parsed value then says): an exponent of three digits or more
  * (jsonb's range ends near 1e131072, and 1e400 is Infinity to JSON.parse),
- * or a run of digits as long as jsonb's 16,383 after the decimal point.
+ * or a run of digits near jsonb's 16,383 after the decimal point, which a
+ * negative exponent (two digits at most, by then) counts against too.
  */
-const MAX_DIGIT_RUN = 16_383
 const MAX_EXPONENT_DIGITS = 2
+const MAX_DIGIT_RUN = 16_383 - 99
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39

@@ -36,6 +36,9 @@ export class EncodedBatch {
     readonly logSeqs: Float64Array,
     readonly logTimes: Float64Array,
     readonly spans: readonly SpanRow[],
+    /** Records given to `encode` that could not be encoded (not in the batch: the sink counts them rejected), and why the first failed. */
+    readonly unencodable = 0,
+    readonly encodeError: unknown = undefined,
   ) {}
 
   static encode(records: readonly LogRecord[], writerId: string): EncodedBatch {
@@ -47,20 +50,31 @@ export class EncodedBatch {
     const logTimes: number[] = []
     const spans: SpanRow[] = []
     let end = 0
+    let unencodable = 0
+    let firstError: unknown
     for (const record of records) {
-      const span = isSpanValue(record.value) ? toSpanRow(record, writerId) : undefined
-      if (span) {
-        spans.push(span)
+      let span: SpanRow | undefined
+      let row: string
+      try {
+        span = isSpanValue(record.value) ? toSpanRow(record, writerId) : undefined
+        if (span) {
+          spans.push(span)
+          continue
+        }
+        row = encodeLogRecord(record, writerId)
+      } catch (error) {
+        // A value JSON.stringify cannot write (nested deeper than the stack): this record alone is refused.
+        unencodable++
+        firstError ??= error
         continue
       }
-      const row = encodeLogRecord(record, writerId)
       if (text.length - end < row.length * MAX_BYTES_PER_UNIT) text = grown(text, end, row.length * MAX_BYTES_PER_UNIT)
       end += text.write(row, end)
       bounds.push(end)
       logSeqs.push(record.seq)
       logTimes.push(record.time)
     }
-    return new EncodedBatch(text, Uint32Array.from(bounds), Float64Array.from(logSeqs), Float64Array.from(logTimes), spans)
+    return new EncodedBatch(text, Uint32Array.from(bounds), Float64Array.from(logSeqs), Float64Array.from(logTimes), spans, unencodable, firstError)
   }
 
   /** Log rows and span rows. */

@@ -123,7 +123,10 @@ export class PostgresSink implements PrimarySink {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)))
     }
     workerProfile?.add('encodeMs', mark)
-    return this.writeEncoded(batch, this.retryWindow(deadline))
+    if (batch.unencodable === 0) return this.writeEncoded(batch, this.retryWindow(deadline))
+    this.hooks.onProblem(`record cannot be encoded for Postgres: ${describeError(batch.encodeError)}`)
+    const refused: BatchOutcome = { ...EMPTY, rejected: batch.unencodable }
+    return batch.size === 0 ? Promise.resolve(refused) : this.writeEncoded(batch, this.retryWindow(deadline)).then((outcome) => add(outcome, refused))
   }
 
   private async writeEncoded(batch: EncodedBatch, window: RetryWindow): Promise<BatchOutcome> {
@@ -192,22 +195,27 @@ export class PostgresSink implements PrimarySink {
 
   /**
    * `uncertain`: an earlier attempt at these rows (of the batch they were cut
-   * from) failed without an answer and may yet commit, so the ledger is asked
-   * before the first attempt too.
+   * from) ended without an answer and may have committed, or may yet, so the
+   * ledger is asked before the next attempt.
    */
   private async writeWithRetry(batch: EncodedBatch, window: RetryWindow, uncertain = false): Promise<BatchOutcome> {
     let pending = batch
     let written = 0
-    let attempts = uncertain ? 1 : 0
+    let unanswered = uncertain
+    let attempts = 0
     for (;;) {
       if (this.stopping.signal.aborted) return { ...EMPTY, written, unavailable: pending.size }
       // One limit for the whole attempt (the check and the transaction), so the last one ends near the window's end.
       const end = attemptEnd(window)
-      try {
-        // The previous attempt may have committed although its answer never came.
-        if (attempts > 0) pending = await this.withoutCommitted(pending, end, (n) => (written += n))
+      if (unanswered) {
+        const checked = await this.checkCommitted(pending, end, window, (n) => (written += n))
+        if (checked === 'refused') return { ...EMPTY, written, unavailable: pending.size }
+        if (checked === 'retry') continue
+        pending = checked
         if (pending.size === 0) return { ...EMPTY, written }
-        const retrying = attempts > 0
+      }
+      try {
+        const retrying = attempts > 0 || unanswered
         attempts++
         const attempt = pending
         await this.bounded(end, (limitMs) => this.insert(attempt, retrying ? limitMs : undefined))
@@ -221,28 +229,49 @@ export class PostgresSink implements PrimarySink {
           // 23505 on the ledger's key (or the spans table's): an earlier attempt committed while we retried. Not bad data.
           if (errorCode(error) === '23505') {
             const before = pending.size
-            try {
-              pending = await this.withoutCommitted(pending, attemptEnd(window), (n) => (written += n))
-            } catch (checkError) {
-              // Unchecked, the batch must not be split (its halves could write committed rows again): retry it instead.
-              if (await this.backOff(checkError, window)) continue
-              return { ...EMPTY, written, unavailable: pending.size }
-            }
+            const checked = await this.checkCommitted(pending, attemptEnd(window), window, (n) => (written += n))
+            if (checked === 'refused') return { ...EMPTY, written, unavailable: pending.size }
+            if (checked === 'retry') continue
+            pending = checked
             if (pending.size === 0) return { ...EMPTY, written }
             if (pending.size < before) continue
           }
-          // This attempt failed for its data, but an earlier one may still commit: its halves check the ledger first.
-          return add({ ...EMPTY, written }, await this.isolateRejected(pending, window, error, attempts > 1))
+          return add({ ...EMPTY, written }, await this.isolateRejected(pending, window, error, unanswered))
         }
         if (verdict === 'setup') {
-          this.hooks.onProblem(`Postgres refuses the writes (${describeError(error)}); ${pending.size} records counted failed_db_unavailable. Check the connection string, permissions and tables.`)
-          // A dropped table is re-created by the migrations of the next batch.
-          this.ready = undefined
+          this.refused(error, pending.size)
           return { ...EMPTY, written, unavailable: pending.size }
         }
+        // No answer: this attempt may have committed (or may yet), which the ledger tells before the next one.
+        unanswered = true
         if (!(await this.backOff(error, window))) return { ...EMPTY, written, unavailable: pending.size }
       }
     }
+  }
+
+  /**
+   * The rows of `batch` the ledger does not hold. A check that fails is never
+   * taken for bad data (the batch would be split unchecked and its halves
+   * could write committed rows again): 'retry' after a back-off, or 'refused'
+   * (counted unavailable) when the database refuses us or the window is spent.
+   */
+  private async checkCommitted(batch: EncodedBatch, end: number, window: RetryWindow, onCommitted: (count: number) => void): Promise<EncodedBatch | 'retry' | 'refused'> {
+    try {
+      return await this.withoutCommitted(batch, end, onCommitted)
+    } catch (error) {
+      if (classifyError(error) === 'setup') {
+        this.refused(error, batch.size)
+        return 'refused'
+      }
+      return (await this.backOff(error, window)) ? 'retry' : 'refused'
+    }
+  }
+
+  /** Postgres refuses our writes (permissions, a dropped table): reported, and the migrations run again before the next batch. */
+  private refused(error: unknown, records: number): void {
+    this.hooks.onProblem(`Postgres refuses the writes (${describeError(error)}); ${records} records counted failed_db_unavailable. Check the connection string, permissions and tables.`)
+    // A dropped table is re-created by the migrations of the next batch.
+    this.ready = undefined
   }
 
   /** After a transient failure: waits before the next attempt, or says (false) that the window is spent. */
@@ -266,6 +295,8 @@ export class PostgresSink implements PrimarySink {
     }
     // The low half starts at the batch's first seq, so its ledger row waits on an earlier attempt still
     // committing; the high half runs after it, when that attempt is settled and in the ledger if it committed.
+    // (Unless the low half never reaches its insert: data refused now that an earlier attempt was accepted,
+    // which takes a schema change between the two.)
     const [low, high] = batch.halves()
     const first = await this.writeHalf(low, window, uncertain)
     const second = await this.writeHalf(high, window, uncertain)

@@ -7,7 +7,7 @@ import { BoundedChannel } from '../channel/bounded-channel.js'
 import type { Counters } from '../counters/counters.js'
 import { maxRecordBytes, type ResolvedOptions } from '../options/resolve-options.js'
 import type { LogRecord } from '../records/log-record.js'
-import { parseLine } from '../records/parse-line.js'
+import { parseLine, type ParseResult } from '../records/parse-line.js'
 import { workerProfile } from '../profile/worker-profile.js'
 import { peekLevel } from '../records/peek-level.js'
 import { usageInvalidOf } from '../spans/span-record.js'
@@ -254,7 +254,13 @@ export class Pipeline {
     const records: LogRecord[] = []
     let bytes = 0
     for (const [i, line] of lines.entries()) {
-      const parsed = parseLine(line, sizes[i] as number, this.nextSeq, now)
+      let parsed: ParseResult
+      try {
+        parsed = parseLine(line, sizes[i] as number, this.nextSeq, now)
+      } catch {
+        // Valid JSON that cannot be made storable (sanitizing a value nested deeper than the stack): counted, not lost with its batch.
+        parsed = { ok: false }
+      }
       if (!parsed.ok) {
         counters.drop('invalid_json')
         continue
