@@ -144,7 +144,7 @@ describe('the ledger rows of committed batches', () => {
       await sql`insert into ${sql(names.ledger)} (writer_id, first_seq, last_seq, records) values ('w', ${first}, ${last}, ${last - first + 1})`
     }
     await sql`insert into ${sql(names.ledger)} (writer_id, first_seq, last_seq, records) values ('other', 11, 11, 1)`
-    const ask = (low: number, high: number) => committedRanges(db, names, 'w', low, high)
+    const ask = (low: number, high: number) => committedRanges(db, names, 'w', { first: low, last: high })
     expect(await ask(5, 12)).toEqual([{ first: 1, last: 8 }, { first: 9, last: 10 }, { first: 12, last: 12 }])
     expect(await ask(11, 11)).toEqual([])
     expect(await ask(14, 30)).toEqual([{ first: 13, last: 16 }])

@@ -59,7 +59,7 @@ describe('EncodedBatch', () => {
         const middle = Math.ceil(batch.length / 2)
         expect(contents(low)).toEqual(expected(batch.slice(0, middle)))
         expect(contents(high)).toEqual(expected(batch.slice(middle)))
-        expect(low.seqRange()?.[1]).toBeLessThan(high.seqRange()?.[0] as number)
+        expect(low.seqRange()?.last).toBeLessThan(high.seqRange()?.first as number)
       }),
     )
   })
@@ -78,7 +78,7 @@ describe('EncodedBatch', () => {
 
   it('reports the seq range across logs and spans, and none when empty', () => {
     const batch = EncodedBatch.encode([span(3), record({ msg: 'a' }, 4), record({ msg: 'b' }, 7), span(9)], WRITER)
-    expect(batch.seqRange()).toEqual([3, 9])
+    expect(batch.seqRange()).toEqual({ first: 3, last: 9 })
     expect(batch.keep(() => false).seqRange()).toBeUndefined()
     expect(batch.keep(() => false).copyData.length).toBe(0)
   })

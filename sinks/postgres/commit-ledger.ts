@@ -46,9 +46,9 @@ export const commitLedgerMigration: Migration = {
 }
 
 /** Records one batch transaction; run it inside that transaction. */
-export async function recordCommit(tx: Sql, { schema, ledger }: TableNames, writerId: string, firstSeq: number, lastSeq: number, records: number): Promise<void> {
+export async function recordCommit(tx: Sql, { schema, ledger }: TableNames, writerId: string, { first, last }: SeqRange, records: number): Promise<void> {
   await tx`insert into ${tx(schema)}.${tx(ledger)} (writer_id, first_seq, last_seq, records)
-    values (${writerId}, ${firstSeq}, ${lastSeq}, ${records})`
+    values (${writerId}, ${first}, ${last}, ${records})`
 }
 
 /**
@@ -57,7 +57,7 @@ export async function recordCommit(tx: Sql, { schema, ledger }: TableNames, writ
  * `[low, high]` only the last one starting before `low` can reach into it:
  * two primary-key range reads, however many rows the writer has.
  */
-export async function committedRanges(sql: Sql, { schema, ledger }: TableNames, writerId: string, low: number, high: number): Promise<SeqRange[]> {
+export async function committedRanges(sql: Sql, { schema, ledger }: TableNames, writerId: string, { first: low, last: high }: SeqRange): Promise<SeqRange[]> {
   const table = sql`${sql(schema)}.${sql(ledger)}`
   const rows = await sql<{ first_seq: string; last_seq: string }[]>`
     (select first_seq, last_seq from ${table} where writer_id = ${writerId} and first_seq < ${low} order by first_seq desc limit 1)

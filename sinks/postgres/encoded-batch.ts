@@ -1,5 +1,6 @@
 import { RAW_LINE, type LogRecord } from '../../src/records/log-record.js'
 import { isSpanValue } from '../../src/spans/span-record.js'
+import type { SeqRange } from './commit-ledger.js'
 import { copyText, encodeCopyColumns, encodeCopyRow } from './copy-log-rows.js'
 import { dataCutter } from './data-from-line.js'
 import { COLUMN_FIELDS, isTaken, logColumns, toLogRow } from './log-row.js'
@@ -87,15 +88,15 @@ export class EncodedBatch {
     return this.text.subarray(this.bounds[0], this.bounds[this.logSeqs.length])
   }
 
-  /** The lowest and highest seq in the batch; undefined when it is empty. */
-  seqRange(): [number, number] | undefined {
-    let low = this.logSeqs[0] ?? Number.POSITIVE_INFINITY
-    let high = this.logSeqs[this.logSeqs.length - 1] ?? Number.NEGATIVE_INFINITY
+  /** The lowest and highest seq in the batch (what its ledger row records); undefined when it is empty. */
+  seqRange(): SeqRange | undefined {
+    let first = this.logSeqs[0] ?? Number.POSITIVE_INFINITY
+    let last = this.logSeqs[this.logSeqs.length - 1] ?? Number.NEGATIVE_INFINITY
     for (const span of this.spans) {
-      low = Math.min(low, span.seq)
-      high = Math.max(high, span.seq)
+      first = Math.min(first, span.seq)
+      last = Math.max(last, span.seq)
     }
-    return this.size === 0 ? undefined : [low, high]
+    return this.size === 0 ? undefined : { first, last }
   }
 
   /** The rows below the median seq and the rest: two contiguous seq ranges. */
@@ -142,10 +143,13 @@ const dataOfLine = dataCutter(COLUMN_FIELDS)
 /** A log record's COPY row; `data` is cut from the raw line while the record still says what its line says (`RAW_LINE`). */
 function encodeLogRecord(record: LogRecord, writerId: string): string {
   const line = record[RAW_LINE]
-  if (line === undefined) return encodeCopyRow(toLogRow(record, writerId))
-  const columns = logColumns(record, writerId)
-  const data = dataOfLine(line, (key) => isTaken(key, columns, record.value))
-  return data === undefined ? encodeCopyRow(toLogRow(record, writerId)) : encodeCopyColumns(columns, copyText(data))
+  if (line !== undefined) {
+    const columns = logColumns(record, writerId)
+    const data = dataOfLine(line, (key) => isTaken(key, columns, record.value))
+    if (data !== undefined) return encodeCopyColumns(columns, copyText(data))
+  }
+  // The record no longer says what its line says, or the line holds a number jsonb refuses as written.
+  return encodeCopyRow(toLogRow(record, writerId))
 }
 
 /** A copy of `text[0, used)` in a buffer at least `needed` bytes larger. */

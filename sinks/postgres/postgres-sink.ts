@@ -319,7 +319,7 @@ export class PostgresSink implements PrimarySink {
   private async withoutCommitted(batch: EncodedBatch, end: number, onCommitted: (count: number) => void): Promise<EncodedBatch> {
     const range = batch.seqRange()
     if (!range) return batch
-    const ranges = await this.bounded(end, () => committedRanges(this.sql, this.names, this.writerId, range[0], range[1]))
+    const ranges = await this.bounded(end, () => committedRanges(this.sql, this.names, this.writerId, range))
     if (ranges.length === 0) return batch
     const rest = batch.keep((seq) => !inRanges(seq, ranges))
     onCommitted(batch.size - rest.size)
@@ -399,7 +399,7 @@ export class PostgresSink implements PrimarySink {
         if (batch.logSeqs.length > 0) await copyLogRows(tx as unknown as Sql, this.names, batch.copyData)
         if (batch.spans.length > 0) await insertSpanRows(tx as unknown as Sql, this.names, batch.spans)
         // In the same transaction: the ledger row commits iff the rows do.
-        await recordCommit(tx as unknown as Sql, this.names, this.writerId, range[0], range[1], batch.size)
+        await recordCommit(tx as unknown as Sql, this.names, this.writerId, range, batch.size)
         if (workerProfile) mark = workerProfile.now()
       })
       .finally(() => {
