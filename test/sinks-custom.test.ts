@@ -8,20 +8,16 @@
 import { execFile } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { SinkFailReason, SinkStats } from '../src/index.js'
-import { appRowCount, databaseUrl, expectBalanced, sqlClient, startTransport, type Harness } from './support/transport.js'
+import { appRowCount, databaseUrl, expectBalanced, INDEX_URL, PINO_URL, SCRIPTED_SINK, sqlClient, startTransport, type Harness } from './support/transport.js'
 
 const run = promisify(execFile)
-const SCRIPTED = fileURLToPath(new URL('./fixtures/sinks/scripted-sink.mjs', import.meta.url))
 const FIXTURES = fileURLToPath(new URL('./fixtures/sinks/', import.meta.url))
-const PINO = pathToFileURL(createRequire(import.meta.url).resolve('pino')).href
-const INDEX = pathToFileURL(fileURLToPath(new URL('../dist/src/index.js', import.meta.url))).href
 const dir = mkdtempSync(join(tmpdir(), 'sluice-sinks-'))
 
 /** The smallest useful sink: appends each record's msg to a file. What a user would write. */
@@ -111,8 +107,8 @@ describe('custom sinks loaded by path', () => {
     const app = join(dir, 'app.mjs')
     writeFileSync(
       app,
-      `import pino from '${PINO}'
-import { createSluice } from '${INDEX}'
+      `import pino from '${PINO_URL}'
+import { createSluice } from '${INDEX_URL}'
 const sluice = createSluice({ postgres: { url: process.env.DATABASE_URL, table: 'sinks_child_app' }, sinks: [{ target: './user-sink.mjs', options: { file: process.env.OUT } }] })
 const log = pino(sluice.transport)
 for (let i = 0; i < 5; i++) log.info('child ' + i)
@@ -139,8 +135,8 @@ describe('pino.transport in a child process', () => {
     const app = join(dir, 'transport-app.mjs')
     writeFileSync(
       app,
-      `import pino from '${PINO}'
-const transport = pino.transport({ target: '${fileURLToPath(INDEX)}', options: { postgres: { url: process.env.DATABASE_URL, table: 'sinks_cwd_app' }, sinks: [{ target: './user-sink.mjs', options: { file: process.env.OUT } }] } })
+      `import pino from '${PINO_URL}'
+const transport = pino.transport({ target: '${fileURLToPath(INDEX_URL)}', options: { postgres: { url: process.env.DATABASE_URL, table: 'sinks_cwd_app' }, sinks: [{ target: './user-sink.mjs', options: { file: process.env.OUT } }] } })
 const log = pino(transport)
 for (let i = 0; i < 3; i++) log.info('cwd ' + i)
 `,
@@ -157,7 +153,7 @@ describe('a fan-out sink that misbehaves costs only its own records', () => {
 
   it('throws, rejects, hangs past its deadline, answers nonsense: counted per sink, Postgres gets everything, the worker lives on', async () => {
     const out = join(dir, 'isolation.txt')
-    const scripted = (name: string, script: string[], extra: Record<string, unknown> = {}) => ({ target: SCRIPTED, name, options: { script, file: out }, ...extra })
+    const scripted = (name: string, script: string[], extra: Record<string, unknown> = {}) => ({ target: SCRIPTED_SINK, name, options: { script, file: out }, ...extra })
     const h = await startTransport({
       sinks: [
         scripted('good', ['ok']),
@@ -195,7 +191,7 @@ describe('a fan-out sink that misbehaves costs only its own records', () => {
     const h = await startTransport({
       exit: { budgetMs: 800 },
       batch: { intervalMs: 10 },
-      sinks: [{ target: SCRIPTED, name: 'stuck', timeoutMs: 600_000, maxQueued: 100, options: { script: ['hang'], hangOnClose: true } }],
+      sinks: [{ target: SCRIPTED_SINK, name: 'stuck', timeoutMs: 600_000, maxQueued: 100, options: { script: ['hang'], hangOnClose: true } }],
     })
     for (let i = 0; i < 3; i++) {
       h.logger.info(`line ${i}`)
@@ -219,7 +215,7 @@ describe('a fan-out sink that misbehaves costs only its own records', () => {
     const h = await startTransport({
       exit: { budgetMs: 800 },
       batch: { intervalMs: 10 },
-      sinks: [{ target: SCRIPTED, name: 'stuck-stage', role: 'stage', timeoutMs: 600_000, options: { script: ['hang'] } }],
+      sinks: [{ target: SCRIPTED_SINK, name: 'stuck-stage', role: 'stage', timeoutMs: 600_000, options: { script: ['hang'] } }],
     })
     h.logger.info('held by the stage')
     await waitFor(() => h.stats.read().sinks['stuck-stage'] !== undefined && h.stats.read().received === 1)
@@ -233,7 +229,7 @@ describe('a fan-out sink that misbehaves costs only its own records', () => {
   })
 
   it('a sink slower than the batches fails new ones as overflow instead of queueing without bound', async () => {
-    const h = await startTransport({ batch: { intervalMs: 10 }, sinks: [{ target: SCRIPTED, name: 'slow', timeoutMs: 1000, maxQueued: 1, options: { script: ['hang'] } }] })
+    const h = await startTransport({ batch: { intervalMs: 10 }, sinks: [{ target: SCRIPTED_SINK, name: 'slow', timeoutMs: 1000, maxQueued: 1, options: { script: ['hang'] } }] })
     for (let i = 0; i < 4; i++) {
       h.logger.info(`line ${i}`)
       await waitFor(() => h.stats.read().written === i + 1)
@@ -251,7 +247,7 @@ describe('a custom store of record', () => {
   it('decides written and failed (store_rejected / store_unavailable), without Postgres', async () => {
     const h = await startTransport({
       postgres: false,
-      sinks: [{ target: SCRIPTED, name: 'mystore', role: 'store', timeoutMs: 200, options: { script: ['ok', 'throw', 'half', 'hang'] } }],
+      sinks: [{ target: SCRIPTED_SINK, name: 'mystore', role: 'store', timeoutMs: 200, options: { script: ['ok', 'throw', 'half', 'hang'] } }],
     })
     await logBatches(h, 2)
     h.logger.info('x')
@@ -286,7 +282,7 @@ describe('start-up checks name the target and the fix', () => {
 
   it('createSluice: a target that resolves from nowhere throws at once; a module without a factory is the transport\'s error event', async () => {
     // The built package: createSluice starts dist/src/transport/ring-worker.js.
-    const { createSluice } = (await import(INDEX)) as typeof import('../src/index.js')
+    const { createSluice } = (await import(INDEX_URL)) as typeof import('../src/index.js')
     const postgres = { url: databaseUrl(), table: 'sinks_create_errors' }
     expect(() => createSluice({ postgres, sinks: [{ target: './no-such-sink.mjs' }] })).toThrow(
       /options\.sinks\[0\] \(target "\.\/no-such-sink\.mjs"\): cannot find the module from .*sinks-custom\.test\.ts.*Check the path/,
@@ -298,11 +294,11 @@ describe('start-up checks name the target and the fix', () => {
   })
 
   it('options that make no sense together', async () => {
-    await expect(start([{ target: SCRIPTED, role: 'store' }], { file: { path: join(dir, 'two.ndjson') } })).rejects.toThrow(
+    await expect(start([{ target: SCRIPTED_SINK, role: 'store' }], { file: { path: join(dir, 'two.ndjson') } })).rejects.toThrow(
       /names 2 stores of record \(file, sinks\[0\] \(role: 'store'\)\); there can be one/,
     )
-    await expect(start([{ target: SCRIPTED, role: 'sink' }])).rejects.toThrow(/options\.sinks\[0\]\.role must be 'fanout'/)
-    await expect(start([{ target: SCRIPTED }, { target: SCRIPTED }])).rejects.toThrow(/options\.sinks\[1\] is named "scripted-sink" like an earlier sink/)
+    await expect(start([{ target: SCRIPTED_SINK, role: 'sink' }])).rejects.toThrow(/options\.sinks\[0\]\.role must be 'fanout'/)
+    await expect(start([{ target: SCRIPTED_SINK }, { target: SCRIPTED_SINK }])).rejects.toThrow(/options\.sinks\[1\] is named "scripted-sink" like an earlier sink/)
     await expect(start([], { postgres: false })).rejects.toThrow(/options\.postgres is false and nothing else would receive the records/)
   })
 })

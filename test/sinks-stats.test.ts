@@ -5,21 +5,17 @@
  */
 import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { createStats } from '../src/index.js'
 import { SinkCounters, readSinkRegion } from '../src/counters/sink-counters.js'
-import { databaseUrl, startTransport } from './support/transport.js'
+import { databaseUrl, INDEX_URL, PINO_URL, SCRIPTED_SINK, startTransport } from './support/transport.js'
 
 const run = promisify(execFile)
 const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url))
-const SCRIPTED = fileURLToPath(new URL('./fixtures/sinks/scripted-sink.mjs', import.meta.url))
-const PINO = pathToFileURL(createRequire(import.meta.url).resolve('pino')).href
-const INDEX = pathToFileURL(fileURLToPath(new URL('../dist/src/index.js', import.meta.url))).href
 const dir = mkdtempSync(join(tmpdir(), 'sluice-sink-stats-'))
 
 describe('the sink region of the shared counters', () => {
@@ -55,8 +51,8 @@ describe('sinks.<name> in /metrics, /stats, the stats file, sluice tail and the 
     const h = await startTransport({
       stats: { file, port: 0, intervalMs: 100 },
       sinks: [
-        { target: SCRIPTED, name: 'good', options: { script: ['ok'] } },
-        { target: SCRIPTED, name: 'broken', options: { script: ['throw'] } },
+        { target: SCRIPTED_SINK, name: 'good', options: { script: ['ok'] } },
+        { target: SCRIPTED_SINK, name: 'broken', options: { script: ['throw'] } },
       ],
     })
     for (let i = 0; i < 3; i++) h.logger.info(`line ${i}`)
@@ -94,9 +90,9 @@ describe('the exit report of a real process', () => {
     const app = join(dir, 'exit-app.mjs')
     writeFileSync(
       app,
-      `import pino from '${PINO}'
-import { createSluice } from '${INDEX}'
-const sluice = createSluice({ postgres: { url: process.env.DATABASE_URL, table: 'sinks_exit_report' }, sinks: [{ target: ${JSON.stringify(SCRIPTED)}, name: 'flaky', options: { script: ['ok', 'reject'] } }] })
+      `import pino from '${PINO_URL}'
+import { createSluice } from '${INDEX_URL}'
+const sluice = createSluice({ postgres: { url: process.env.DATABASE_URL, table: 'sinks_exit_report' }, sinks: [{ target: ${JSON.stringify(SCRIPTED_SINK)}, name: 'flaky', options: { script: ['ok', 'reject'] } }] })
 const log = pino(sluice.transport)
 log.info('one')
 await sluice.flush()

@@ -3,13 +3,19 @@
  * package as target, a shared stats buffer, then flush/end and wait for close.
  */
 import { once } from 'node:events'
-import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import pino from 'pino'
 import postgres from 'postgres'
 import { inject } from 'vitest'
 import { createStats, type SluiceOptions, type StatsHandle } from '../../src/index.js'
 
 export const WORKER_ENTRY = fileURLToPath(new URL('../../dist/src/index.js', import.meta.url))
+/** For apps a test writes and runs in a child process: the built package and pino, as import URLs. */
+export const INDEX_URL = pathToFileURL(WORKER_ENTRY).href
+export const PINO_URL = pathToFileURL(createRequire(import.meta.url).resolve('pino')).href
+/** The test sink that answers each call as its `script` option says (fixtures/sinks/scripted-sink.mjs). */
+export const SCRIPTED_SINK = fileURLToPath(new URL('../fixtures/sinks/scripted-sink.mjs', import.meta.url))
 
 let tableCounter = 0
 
