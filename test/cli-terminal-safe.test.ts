@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { COMMANDS, usage } from '../src/cli/main.js'
 import { jsonTerminalSafe, terminalSafe } from '../src/cli/terminal-safe.js'
 import { readWriters } from '../src/cli/tail/db-source.js'
 import { renderScreen } from '../src/cli/tail/render-tail.js'
@@ -64,6 +65,11 @@ describe('terminalSafe', () => {
     expect(terminalSafe('a\nb\tc\rd\u007f\u2067\u200f')).toBe('a\\nb\\tc\\rd\\u007f\\u2067\\u200f')
     expect(terminalSafe('ünïcødé 🚀 "quoted" \\ path')).toBe('ünïcødé 🚀 "quoted" \\ path')
     expectTerminalSafe(terminalSafe(HOSTILE))
+  })
+
+  it('the usage texts themselves hold no raw control character', () => {
+    for (const command of COMMANDS) expectTerminalSafe(command.usage)
+    expectTerminalSafe(usage())
   })
 
   it('JSON made terminal-safe parses back to exactly the same value', () => {

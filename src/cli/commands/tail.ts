@@ -38,6 +38,10 @@ On a terminal the screen is redrawn in place; piped, it prints one line per upda
 lines starting with "# ". While the file, endpoint or table is missing or stale it
 says so (and which stats files or tables there are) and keeps waiting, up to
 --timeout. Ctrl-C exits with code 0.
+
+The endpoint is not trusted: a read is cut off past 1 MiB or its deadline (never past
+--timeout). Text from the snapshot or the table is printed with control and bidi
+characters escaped (\\u001b); --json gives it exactly.
 `
 
 interface Output {

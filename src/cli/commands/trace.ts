@@ -24,7 +24,7 @@ ${DATABASE_USAGE}
   --json             print the tree as JSON instead (counts beyond 2^53 as strings)
 
 Text from the data (span names, messages, errors) is printed with control and
-bidi characters escaped (\u001b); --json gives it exactly.
+bidi characters escaped (\\u001b); --json gives it exactly.
 `
 
 /** The sentence after the tree when the limit left rows out, or '' when nothing was. */
