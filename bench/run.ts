@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     }
     let service: { config: ServiceConfig; table: string } | undefined
     if (config.service) {
-      const serviceConfig: ServiceConfig = { seconds: config.seconds, connections: 50, repeats: config.repeats, warmUpSeconds: config.quick ? 1 : 2, latencyLines: config.quick ? 20 : 100, baseline: undefined, only: [], cpuProfDir: undefined }
+      const serviceConfig: ServiceConfig = { seconds: config.seconds, connections: 50, rate: undefined, repeats: config.repeats, warmUpSeconds: config.quick ? 1 : 2, latencyLines: config.quick ? 20 : 100, baseline: undefined, only: [], cpuProfDir: undefined }
       process.stdout.write(`service: Fastify, one line per request, autocannon -c ${serviceConfig.connections} -d ${serviceConfig.seconds}...\n`)
       const rows = await runServiceBench(serviceConfig, database, (line) => process.stdout.write(line))
       service = { config: serviceConfig, table: serviceTable(rows, serviceConfig) }

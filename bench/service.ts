@@ -34,6 +34,8 @@ const THIS_BUILD = new URL('../src/index.js', import.meta.url).href
 export interface ServiceConfig {
   seconds: number
   connections: number
+  /** Requests per second offered in all (autocannon overallRate); undefined: as fast as the app answers. */
+  rate: number | undefined
   repeats: number
   warmUpSeconds: number
   /** Lines timed from write to the worker's read at a low rate, per createSluice run. */
@@ -114,10 +116,10 @@ async function runVariant(config: ServiceConfig, sql: BenchSql, database: { url:
     const listening = await next('listening')
     if (listening.type !== 'listening') throw new Error('unreachable')
     const url = `http://127.0.0.1:${listening.port}/orders/42`
-    await autocannon({ url, connections: config.connections, duration: config.warmUpSeconds })
+    await autocannon({ url, connections: config.connections, duration: config.warmUpSeconds, ...(config.rate === undefined ? {} : { overallRate: config.rate }) })
     const serverBefore = usesTable ? serverCpuMs(database.port) : undefined
     child.send({ type: 'start' })
-    const load = await autocannon({ url, connections: config.connections, duration: config.seconds })
+    const load = await autocannon({ url, connections: config.connections, duration: config.seconds, ...(config.rate === undefined ? {} : { overallRate: config.rate }) })
     child.send({ type: 'stop' })
     const serverAfter = usesTable ? serverCpuMs(database.port) : undefined
     const reported = await next('result')
@@ -226,16 +228,18 @@ export function serviceTable(rows: readonly ServiceRow[], config: ServiceConfig)
     r.deliveryP50Ms === null ? '–' : `${f(r.deliveryP50Ms, 2)} / ${f(r.deliveryP99Ms, 2)}`,
     `${f(r.lostMax)}${r.failedRuns > 0 ? ` (${r.failedRuns} failed)` : ''}`,
   ])
-  const title = `Service: Fastify, one line per request, autocannon -c ${config.connections} -d ${config.seconds} (loopback), medians of ${config.repeats}`
+  const title = `Service: Fastify, one line per request, autocannon -c ${config.connections} -d ${config.seconds}${config.rate === undefined ? '' : ` -R ${config.rate}`} (loopback), medians of ${config.repeats}`
   return [title, `| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`, ...lines.map((l) => `| ${l.join(' | ')} |`)].join('\n')
 }
 
-export const SERVICE_USAGE = `Usage: node dist/bench/service.js [--seconds 10] [--connections 50] [--repeats 3]
+export const SERVICE_USAGE = `Usage: node dist/bench/service.js [--seconds 10] [--connections 50] [--rate n] [--repeats 3]
        [--warm-up-seconds 2] [--latency-lines 100] [--baseline <dir>] [--only <name part>,...]
        [--cpu-prof <dir>]
 
 Each system serves GET /orders/:id from Fastify, logging one line per request, under autocannon
 (-c connections, -d seconds, after an unmeasured warm-up); systems interleaved, medians reported.
+--rate: offer n requests/s in all instead of as many as the app answers; CPU per request at a
+fixed rate is steadier than req/s on a machine shared with other work.
 --latency-lines: createSluice only, lines logged one every 10 ms after the load, timed from the
 write until the worker took them out of the ring. --baseline: a checkout of an older commit, built
 (its dist/), whose createSluice runs beside this build's, for a before/after in one run.
@@ -250,6 +254,7 @@ export function readServiceConfig(argv: readonly string[]): ServiceConfig {
     options: {
       seconds: { type: 'string' },
       connections: { type: 'string' },
+      rate: { type: 'string' },
       repeats: { type: 'string' },
       'warm-up-seconds': { type: 'string' },
       'latency-lines': { type: 'string' },
@@ -272,6 +277,7 @@ export function readServiceConfig(argv: readonly string[]): ServiceConfig {
   return {
     seconds: int('seconds', values.seconds, 10),
     connections: int('connections', values.connections, 50),
+    rate: values.rate === undefined ? undefined : int('rate', values.rate, 0),
     repeats: int('repeats', values.repeats, 3),
     warmUpSeconds: int('warm-up-seconds', values['warm-up-seconds'], 2),
     latencyLines: int('latency-lines', values['latency-lines'], 100),
