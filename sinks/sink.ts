@@ -108,6 +108,14 @@ export interface PrimarySink {
   cutOff?(): void
 }
 
+/** A stage held records back from the store (a fail-closed stage failed, or the stage rejected them). */
+export interface StageVerdict {
+  /** The records to store, in batch order: a subset of those the stage was given. */
+  readonly keep: LogRecord[]
+  /** Why the others were held back, for stderr (the stage's name is added). */
+  readonly why: string
+}
+
 /**
  * A stage as the pipeline drives it: sees every batch before the store of
  * record, in order. It may rewrite records (offloading payloads) or read them
@@ -116,7 +124,8 @@ export interface PrimarySink {
 export interface Stage {
   readonly name: string
   start?(): void
-  process(records: LogRecord[], deadline: Deadline): Promise<void>
+  /** Nothing: every record goes on to the store. A verdict: only `keep` does; the others count as `failed_stage`. */
+  process(records: LogRecord[], deadline: Deadline): Promise<void | StageVerdict>
   /** Sends anything the stage holds (e.g. pending metrics). */
   flush?(deadline: Deadline): Promise<void>
   close?(deadline: Deadline): Promise<void>
