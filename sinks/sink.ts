@@ -7,7 +7,8 @@
  *
  * The role decides what its answer means:
  * - `'store'`: the store of record (one at most; Postgres by default). Its answer decides `written` and `failed`.
- * - `'stage'`: sees every batch first and in order (S3 offload, CloudWatch metrics); may rewrite records.
+ * - `'stage'`: sees every batch first and in order (S3 offload, CloudWatch metrics, redaction); may change each
+ *   record's `value` (level and time included) and hold records back (docs/sinks.md#stages).
  * - `'fanout'`: gets every batch after the stages, beside the store; its own delivered/failed counts never change the store's.
  */
 import type { LogRecord } from '../src/records/log-record.js'
@@ -40,9 +41,17 @@ export interface SinkResult {
 }
 
 export interface Sink {
-  /** Called once before the first write; a rejection is reported on stderr, writes still follow. */
+  /**
+   * Called once before the first write. A store of record that fails here fails the transport at
+   * start; any other sink reports it on stderr, and writes follow (none while a start that passed
+   * its deadline is still pending: those batches fail as unavailable).
+   */
   start?(context: SinkCallContext): void | Promise<void>
-  /** One batch, in order; records are shared with the other sinks: read them, don't change them (stages may). */
+  /**
+   * One batch, in order; records are shared with the other sinks: read them, don't change them. A stage
+   * may change each record's `value`; its array is its own (to hold records back, remove them there and
+   * answer `rejected` for as many).
+   */
   write(records: readonly LogRecord[], context: SinkCallContext): void | SinkResult | Promise<void | SinkResult>
   /** Sends what the sink holds (called by `transport.flush`). */
   flush?(context: SinkCallContext): void | Promise<void>

@@ -231,6 +231,14 @@ describe('start-up', () => {
     expect(() => createSluice({ postgres: { url: databaseUrl() }, sinks: [{ target: missing }] })).toThrow(`options.sinks[0] (target ${JSON.stringify(missing)}): there is no file at ${missing}`)
   })
 
+  it('createSluice: a start-up error names the target as written, not the file it resolved to', async () => {
+    const { createSluice } = (await import(INDEX_URL)) as typeof import('../src/index.js')
+    const sluice = createSluice({ postgres: { url: databaseUrl() }, sinks: [{ target: './fixtures/sinks/no-factory.mjs' }] })
+    const [error] = (await once(sluice.transport, 'error')) as [Error]
+    expect(error.message).toContain('options.sinks[0] (target "./fixtures/sinks/no-factory.mjs"): ')
+    await sluice.close()
+  })
+
   it('a custom store whose start() rejects fails at start, like the built-in ones', async () => {
     await expect(startTransport({ postgres: false, sinks: [sink('archive', { start: 'reject' }, { role: 'store' })] })).rejects.toThrow(
       /options\.sinks\[0\] \(target ".*contract-sink\.mjs"\), the store of record: its start\(\) failed: cannot reach the archive/,

@@ -47,7 +47,7 @@ export function withResolvedSinkTargets<T extends { sinks?: readonly unknown[] }
     if (resolved.startsWith('file:') && !existsSync(fileURLToPath(resolved))) {
       throw new OptionsError(`options.sinks[${index}] (target ${JSON.stringify(target)}): there is no file at ${fileURLToPath(resolved)}. Check the path.`)
     }
-    return { ...entry, name, target: resolved }
+    return { ...entry, name, target: resolved, targetAsWritten: target }
   })
   return { ...options, sinks }
 }

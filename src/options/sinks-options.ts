@@ -15,8 +15,10 @@ import type { SinkRole } from '../../sinks/sink.js'
 export interface SinkEntry {
   /** Position in options.sinks, for messages. */
   readonly index: number
-  /** As the user gave it (package name, absolute path or file:// URL). */
+  /** What the worker imports: as the user gave it (package name, absolute path or file:// URL), or the file:// URL createSluice() resolved it to. */
   readonly target: string
+  /** The target as the user wrote it, for messages (createSluice() resolves `target` on the app thread). */
+  readonly asWritten: string
   readonly options: Readonly<Record<string, unknown>>
   readonly role: SinkRole
   readonly name: string
@@ -33,7 +35,7 @@ export interface SinkEntry {
 
 export type StoreChoice = { kind: 'postgres' } | { kind: 'file' } | { kind: 'sink'; index: number } | { kind: 'none' }
 
-const ENTRY_KEYS = ['target', 'options', 'role', 'name', 'timeoutMs', 'maxQueued', 'failClosed'] as const
+const ENTRY_KEYS = ['target', 'options', 'role', 'name', 'timeoutMs', 'maxQueued', 'failClosed', 'targetAsWritten'] as const
 const ROLES: readonly SinkRole[] = ['store', 'stage', 'fanout']
 const NAME_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/
 
@@ -74,10 +76,12 @@ function readEntry(value: unknown, index: number): SinkEntry {
   if (entry.failClosed !== undefined && role !== 'stage') {
     throw new OptionsError(`options.${where}.failClosed applies to stages only (role: 'stage'); remove it, or set role: 'stage'.`)
   }
+  const asWritten = typeof entry.targetAsWritten === 'string' ? entry.targetAsWritten : target
   return Object.freeze({
     index,
     failClosed,
     target,
+    asWritten,
     options: options as Record<string, unknown>,
     role: role as SinkRole,
     name,

@@ -99,7 +99,7 @@ async function buildStore(
     const failed = await runner.start({ at: Number.POSITIVE_INFINITY })
     if (failed !== undefined) {
       throw new OptionsError(
-        `options.sinks[${entry.index}] (target ${JSON.stringify(entry.target)}), the store of record: its start() ${failed}${failed === 'timed out' ? ` (timeoutMs ${entry.timeoutMs})` : ''}. Check options.sinks[${entry.index}].options and that its destination is reachable.`,
+        `options.sinks[${entry.index}] (target ${JSON.stringify(entry.asWritten)}), the store of record: its start() ${failed}${failed === 'timed out' ? ` (timeoutMs ${entry.timeoutMs})` : ''}. Check options.sinks[${entry.index}].options and that its destination is reachable.`,
       )
     }
     return runnerAsStore(runner, STORE_REASONS)

@@ -69,7 +69,7 @@ function errorText(error: unknown): string {
 /** Imports `entry.target` and builds its Sink; throws OptionsError naming the target and the fix. */
 export async function loadSink(entry: SinkEntry, setup: Omit<SinkSetup, 'name' | 'role' | 'optionsPath'>, bases: readonly string[] = defaultResolveBases()): Promise<Sink> {
   const where = `options.sinks[${entry.index}]`
-  const label = `${where} (target ${JSON.stringify(entry.target)})`
+  const label = `${where} (target ${JSON.stringify(entry.asWritten)})`
   const url = resolveTarget(entry.target, bases)
   if (!url) throw targetNotFound(entry.index, entry.target, bases)
   let module: Record<string, unknown>

@@ -20,14 +20,19 @@ function liveDeadline(context: SinkCallContext): Deadline {
   }
 }
 
+/** A Sink that can be stopped at once on exit (PostgresSink, through primaryAsSink). */
+export type CuttableSink = Sink & { cutOff?(): void }
+
 /** A store of record with its own retries and concurrency (PostgresSink) as a Sink. */
-export function primaryAsSink(primary: PrimarySink): Sink {
+export function primaryAsSink(primary: PrimarySink): CuttableSink {
   return {
     start: (context) => primary.start(liveDeadline(context)),
     // Not async, here and in runnerAsStore: an async function would hold the records until the store is done.
     write: (records, context) =>
       primary.write(records as LogRecord[], liveDeadline(context)).then((outcome) => ({ delivered: outcome.written, rejected: outcome.rejected, unavailable: outcome.unavailable })),
-    close: () => primary.close(),
+    // The pipeline's deadline, not the store's 1 s fallback: close ends within the exit budget it was given.
+    close: (context) => primary.close(liveDeadline(context)),
+    cutOff: () => primary.cutOff?.(),
   }
 }
 
@@ -61,6 +66,8 @@ export function runnerAsStore(runner: SinkRunner, failReasons: PrimarySink['fail
       // A store that broke (threw, hung, answered nonsense) left the batch unwritten: unavailable.
       runner.write(records, deadline, !isNotice(records)).then((tally) => ({ written: tally.delivered, rejected: tally.rejected, unavailable: tally.unavailable + tally.broken })),
     close: (deadline) => runner.close(deadline ?? exit),
+    // The pipeline destroys the store's connections at the end of the exit budget (PostgresSink.cutOff).
+    cutOff: () => (runner.sink as CuttableSink).cutOff?.(),
   }
 }
 
