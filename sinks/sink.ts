@@ -11,7 +11,7 @@
  *   record's `value` (level and time included) and hold records back (docs/sinks.md#stages).
  * - `'fanout'`: gets every batch after the stages, beside the store; its own delivered/failed counts never change the store's.
  */
-import type { LogRecord } from '../src/records/log-record.js'
+import type { LogRecord } from './shared/log-record.js'
 
 export type { LogRecord }
 
