@@ -5,7 +5,7 @@
  * fail-closed redaction, queue limits and start-up mistakes.
  */
 import { once } from 'node:events'
-import { existsSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -46,6 +46,16 @@ async function logEach(h: Harness, n: number, fields: (i: number) => Record<stri
     await h.flush()
   }
 }
+
+describe('imports run one way', () => {
+  it('nothing in sinks/ imports from src/', () => {
+    const root = fileURLToPath(new URL('../sinks/', import.meta.url))
+    const offenders = readdirSync(root, { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts'))
+      .filter((file) => /from '(\.\.\/)+src\//.test(readFileSync(join(root, file), 'utf8')))
+    expect(offenders).toEqual([])
+  })
+})
 
 describe('background errors in a sink', () => {
   it("a socket 'error' with no listener, an unawaited rejection and a timer throw: caught, counted, named; Postgres writes every record", async () => {
