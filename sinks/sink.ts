@@ -132,6 +132,12 @@ export interface StageVerdict {
  */
 export interface Stage {
   readonly name: string
+  /**
+   * A custom stage: a batch it still has when the exit deadline passes is not handed to the
+   * store (failed_stage, naming it). Built-in stages end their own work by the deadline and
+   * pass the batch on (the S3 stage keeps a payload it could not upload inline).
+   */
+  readonly custom?: boolean
   start?(): void
   /** Nothing: every record goes on to the store. A verdict: only `keep` does; the others count as `failed_stage`. */
   process(records: LogRecord[], deadline: Deadline): Promise<void | StageVerdict>

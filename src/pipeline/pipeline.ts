@@ -323,7 +323,7 @@ export class Pipeline {
           this.holdBack(batch, stage.name, kept.length - verdict.keep.length, verdict.why)
           kept = verdict.keep
         }
-        if (Date.now() >= this.deadline.at && kept.length > 0) {
+        if (stage.custom && Date.now() >= this.deadline.at && kept.length > 0) {
           this.holdBack(batch, stage.name, kept.length, 'the exit budget ran out while the stage had them')
           return []
         }

@@ -89,6 +89,7 @@ export interface StageSettings {
 export function runnerAsStage(runner: SinkRunner, settings: StageSettings = { mayRewrite: false, failClosed: false }): Stage {
   return {
     name: runner.name,
+    custom: runner.settings.isolated !== undefined,
     start: () => void runner.start({ at: Number.POSITIVE_INFINITY }),
     process: async (records, deadline) => {
       if (settings.mayRewrite) for (const record of records) record[RAW_LINE] = undefined
