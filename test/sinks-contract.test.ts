@@ -78,6 +78,25 @@ describe('background errors in a sink', () => {
   })
 })
 
+describe('background errors in a sink, createSluice', () => {
+  it("its own worker (no thread-stream listeners) contains them too", async () => {
+    const { createSluice } = (await import(INDEX_URL)) as typeof import('../src/index.js')
+    const table = `contract_ring_${process.pid}`
+    const sluice = createSluice({ postgres: { url: databaseUrl(), table }, sinks: [sink('noisy', { mode: 'background-errors', port: await closedPort() })] })
+    let workerError: unknown
+    sluice.transport.on('error', (error: unknown) => (workerError = error))
+    const log = (await import('pino')).default(sluice.transport)
+    for (let i = 0; i < 20; i++) log.info(`line ${i}`)
+    await sluice.flush()
+    await waitFor(() => sluice.stats.read().sink_background_errors >= 3)
+    log.info('after the errors')
+    await sluice.close()
+    expect(workerError).toBeUndefined()
+    expect(sluice.stats.read()).toMatchObject({ received: 21, written: 21, failed: 0 })
+    expect(await appRowCount(sql, table)).toBe(21)
+  })
+})
+
 describe('flush with a hung fan-out sink', () => {
   it('resolves within the sink\'s timeoutMs with every batch it was given counted', async () => {
     const h = await startTransport({ batch: { intervalMs: 10 }, sinks: [sink('stuck', { mode: 'hang' }, { timeoutMs: 2000, maxQueued: 10 })] })
