@@ -7,10 +7,11 @@
  *
  * The role decides what its answer means:
  * - `'store'`: the store of record (one at most; Postgres by default). Its answer decides `written` and `failed`.
- * - `'stage'`: sees every batch first and in order (S3 offload, CloudWatch metrics); may rewrite records.
+ * - `'stage'`: sees every batch first and in order (S3 offload, CloudWatch metrics, redaction); may change each
+ *   record's `value` (level and time included) and hold records back (docs/sinks.md#stages).
  * - `'fanout'`: gets every batch after the stages, beside the store; its own delivered/failed counts never change the store's.
  */
-import type { LogRecord } from '../src/records/log-record.js'
+import type { LogRecord } from './shared/log-record.js'
 
 export type { LogRecord }
 
@@ -40,9 +41,17 @@ export interface SinkResult {
 }
 
 export interface Sink {
-  /** Called once before the first write; a rejection is reported on stderr, writes still follow. */
+  /**
+   * Called once before the first write. A store of record that fails here fails the transport at
+   * start; any other sink reports it on stderr, and writes follow (none while a start that passed
+   * its deadline is still pending: those batches fail as unavailable).
+   */
   start?(context: SinkCallContext): void | Promise<void>
-  /** One batch, in order; records are shared with the other sinks: read them, don't change them (stages may). */
+  /**
+   * One batch, in order; records are shared with the other sinks: read them, don't change them. A stage
+   * may change each record's `value`; its array is its own (to hold records back, remove them there and
+   * answer `rejected` for as many).
+   */
   write(records: readonly LogRecord[], context: SinkCallContext): void | SinkResult | Promise<void | SinkResult>
   /** Sends what the sink holds (called by `transport.flush`). */
   flush?(context: SinkCallContext): void | Promise<void>
@@ -108,6 +117,14 @@ export interface PrimarySink {
   cutOff?(): void
 }
 
+/** A stage held records back from the store (a fail-closed stage failed, or the stage rejected them). */
+export interface StageVerdict {
+  /** The records to store, in batch order: a subset of those the stage was given. */
+  readonly keep: LogRecord[]
+  /** Why the others were held back, for stderr (the stage's name is added). */
+  readonly why: string
+}
+
 /**
  * A stage as the pipeline drives it: sees every batch before the store of
  * record, in order. It may rewrite records (offloading payloads) or read them
@@ -115,8 +132,15 @@ export interface PrimarySink {
  */
 export interface Stage {
   readonly name: string
+  /**
+   * A custom stage: a batch it still has when the exit deadline passes is not handed to the
+   * store (failed_stage, naming it). Built-in stages end their own work by the deadline and
+   * pass the batch on (the S3 stage keeps a payload it could not upload inline).
+   */
+  readonly custom?: boolean
   start?(): void
-  process(records: LogRecord[], deadline: Deadline): Promise<void>
+  /** Nothing: every record goes on to the store. A verdict: only `keep` does; the others count as `failed_stage`. */
+  process(records: LogRecord[], deadline: Deadline): Promise<void | StageVerdict>
   /** Sends anything the stage holds (e.g. pending metrics). */
   flush?(deadline: Deadline): Promise<void>
   close?(deadline: Deadline): Promise<void>

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { createStats, type SluiceStats, type StatsHandle } from './counters/stats.js'
+import { assertCloneable } from './options/cloneable.js'
 import { resolveOptions } from './options/resolve-options.js'
 import type { SluiceOptions } from './options/sluice-options.js'
 import { callerFiles, withResolvedSinkTargets } from './options/sink-targets.js'
@@ -51,6 +52,7 @@ export function createSluice(options: Omit<SluiceOptions, 'counters'> = {}): Slu
   // Sink targets resolve from the caller, as pino resolves its own target.
   const withTargets = withResolvedSinkTargets(options, callerFiles())
   const resolved = resolveOptions(withTargets)
+  assertCloneable(withTargets)
   const counters = createStats()
   const transport = new SluiceDestination(withTargets as Record<string, unknown>, resolved, counters.buffer)
   const stats: StatsHandle = {

@@ -11,7 +11,14 @@ const attempt = (options: Record<string, unknown>, env: NodeJS.ProcessEnv = URL_
 describe('options.sinks', () => {
   it('defaults: role fanout, a name from the target, 10 s per call, 4 batches queued', () => {
     const [entry] = resolve({ sinks: [{ target: '@acme/pino-webhook' }] }).sinks
-    expect(entry).toEqual({ index: 0, target: '@acme/pino-webhook', options: {}, role: 'fanout', name: 'pino-webhook', timeoutMs: 10_000, maxQueued: 4 })
+    expect(entry).toEqual({ index: 0, target: '@acme/pino-webhook', asWritten: '@acme/pino-webhook', options: {}, role: 'fanout', name: 'pino-webhook', timeoutMs: 10_000, maxQueued: 4, failClosed: false })
+  })
+
+  it('failClosed: true by default for stages, only for stages, and a boolean', () => {
+    expect(resolve({ sinks: [{ target: 'redact', role: 'stage' }] }).sinks[0]?.failClosed).toBe(true)
+    expect(resolve({ sinks: [{ target: 'redact', role: 'stage', failClosed: false }] }).sinks[0]?.failClosed).toBe(false)
+    expect(() => resolve({ sinks: [{ target: 'hook', failClosed: true }] })).toThrow(/options\.sinks\[0\]\.failClosed applies to stages only/)
+    expect(() => resolve({ sinks: [{ target: 'redact', role: 'stage', failClosed: 'yes' }] })).toThrow(/options\.sinks\[0\]\.failClosed must be true or false/)
   })
 
   it('names from targets: package, scoped package, path, file URL', () => {

@@ -3,7 +3,7 @@
  * Credentials are deliberately not an option: the SDK's default provider chain
  * (env, shared config/profile, SSO, web identity, ECS/EC2 role) resolves them.
  */
-import { OptionsError, describe, readBoolean, readInt, readSection, readString, rejectUnknownKeys } from '../../src/options/option-reader.js'
+import { OptionsError, describe, readBoolean, readInt, readSection, readString, rejectUnknownKeys } from '../shared/option-reader.js'
 import { MAX_DIMENSIONS, MAX_NAME_LENGTH, isValidDimensionName, isValidDimensionValue, isValidNamespace } from './metric-limits.js'
 
 export interface CloudWatchOptions {

@@ -5,7 +5,7 @@
  * `metrics_cardinality`, known ones keep aggregating), and pending aggregates
  * are cut into a request batch as soon as a 1001st would be created.
  */
-import type { Counters } from '../../src/counters/counters.js'
+import type { Counting } from '../shared/counting.js'
 import { MAX_DATUMS_PER_REQUEST } from './metric-limits.js'
 import { ValueHistogram } from './value-histogram.js'
 
@@ -33,7 +33,7 @@ export class MetricAggregator {
   constructor(
     private readonly periodMs: number,
     private readonly maxSeries: number,
-    private readonly counters: Counters,
+    private readonly counters: Counting,
     /** Receives a full batch (1000 aggregates) cut off mid-period. */
     private readonly onFull: (batch: Aggregate[]) => void,
   ) {}

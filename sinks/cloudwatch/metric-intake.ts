@@ -5,7 +5,7 @@
  * here and counted as `metrics_invalid` — one bad datapoint must never cost a
  * whole PutMetricData request.
  */
-import type { Counters } from '../../src/counters/counters.js'
+import type { Counting } from '../shared/counting.js'
 import type { Dimensions, MetricAggregator } from './metric-aggregator.js'
 import {
   MAX_DIMENSIONS,
@@ -32,7 +32,7 @@ export class MetricIntake {
   constructor(
     defaultDimensions: Readonly<Record<string, string>>,
     private readonly aggregator: MetricAggregator,
-    private readonly counters: Counters,
+    private readonly counters: Counting,
     private readonly notify: Notify,
   ) {
     this.defaults = Object.entries(defaultDimensions).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))

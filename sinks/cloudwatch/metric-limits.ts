@@ -3,7 +3,7 @@
  * whole request, so we drop the single datapoint before it gets there.
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDatum.html
  */
-import { METRIC_UNITS } from '../../src/metrics/metric.js'
+import { METRIC_UNITS } from '../shared/metric.js'
 
 export const MAX_DATUMS_PER_REQUEST = 1000
 /** CloudWatch allows 1 MB per request; keep room for the envelope and our estimate's slack. */

@@ -16,8 +16,8 @@
  * metrics_cardinality, metrics_dropped (stage off for lack of credentials, or the
  * send backlog overflowed) or metrics_lost (sends that finally failed).
  */
-import type { Counters } from '../../src/counters/counters.js'
-import type { LogRecord } from '../../src/records/log-record.js'
+import type { Counting } from '../shared/counting.js'
+import type { LogRecord } from '../shared/log-record.js'
 import type { BatchOutcome, Deadline, Stage } from '../sink.js'
 import { CloudWatchSender } from './cloudwatch-client.js'
 import type { CloudWatchOptions } from './cloudwatch-options.js'
@@ -27,7 +27,7 @@ import { MAX_AGE_MS, MAX_DATUMS_PER_REQUEST } from './metric-limits.js'
 import { buildRequests } from './put-requests.js'
 import { observeRecord } from './record-metrics.js'
 import { SelfMetrics } from './self-metrics.js'
-import { problemReporter } from '../../src/pipeline/problem-reporter.js'
+import { problemReporter } from '../shared/problem-reporter.js'
 
 /** Times an aggregate may come back after a failed send before it counts as lost. */
 const MAX_RETURNS = 2
@@ -59,7 +59,7 @@ export class MetricsStage implements Stage {
 
   constructor(
     private readonly options: CloudWatchOptions,
-    private readonly counters: Counters,
+    private readonly counters: Counting,
     private readonly sender: CloudWatchSender = new CloudWatchSender(options),
   ) {
     this.aggregator = new MetricAggregator(options.storageResolution * 1000, options.maxSeries, counters, (batch) => {

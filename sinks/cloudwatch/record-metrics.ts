@@ -5,8 +5,8 @@
  * - a span record (`sluice: 'span'`): SpanDuration per SpanName, and per model
  *   Tokens (by TokenType), CostUSD and CacheHitRatio.
  */
-import type { LogRecord } from '../../src/records/log-record.js'
-import { isSpanValue } from '../../src/spans/span-record.js'
+import type { LogRecord } from '../shared/log-record.js'
+import { isSpanValue } from '../shared/span-record.js'
 import type { MetricIntake } from './metric-intake.js'
 
 const TOKEN_TYPES = [

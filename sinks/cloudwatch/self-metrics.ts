@@ -4,41 +4,45 @@
  * a period = what happened in it); Dropped and Failed carry a Reason dimension
  * and are sent only when non-zero (alarm with TreatMissingData=notBreaching).
  */
-import { DROP_REASONS, FAIL_REASONS, type CounterName } from '../../src/counters/counter-names.js'
-import type { Counters } from '../../src/counters/counters.js'
+import type { Counting } from '../shared/counting.js'
 import type { MetricIntake } from './metric-intake.js'
 
 interface Delta {
-  readonly counter: CounterName
   readonly name: string
   readonly reason?: string
   /** Sent even when zero, so the series is continuous. */
   readonly always: boolean
 }
 
-const DELTAS: readonly Delta[] = [
-  { counter: 'received', name: 'Received', always: true },
-  { counter: 'written', name: 'Written', always: true },
-  ...DROP_REASONS.map((reason): Delta => ({ counter: `dropped_${reason}`, name: 'Dropped', reason, always: false })),
-  ...FAIL_REASONS.map((reason): Delta => ({ counter: `failed_${reason}`, name: 'Failed', reason, always: false })),
-  { counter: 'offloaded', name: 'Offloaded', always: false },
-]
+const FIXED: Readonly<Record<string, Delta>> = {
+  received: { name: 'Received', always: true },
+  written: { name: 'Written', always: true },
+  offloaded: { name: 'Offloaded', always: false },
+}
+
+/** Which metric a counter feeds: the fixed ones, and every `dropped_<reason>` / `failed_<reason>` (whatever reasons the pipeline has). */
+function deltaOf(counter: string): Delta | undefined {
+  const fixed = FIXED[counter]
+  if (fixed) return fixed
+  const loss = /^(dropped|failed)_(.+)$/.exec(counter)
+  return loss ? { name: loss[1] === 'dropped' ? 'Dropped' : 'Failed', reason: loss[2] as string, always: false } : undefined
+}
 
 export class SelfMetrics {
-  private readonly last = new Map<CounterName, number>()
+  private readonly last = new Map<string, number>()
 
   constructor(
-    private readonly counters: Counters,
+    private readonly counters: Counting,
     private readonly intake: MetricIntake,
   ) {}
 
   /** Adds the deltas since the previous call and the current queue depth. */
   sample(now: number): void {
-    const values = this.counters.snapshot()
-    for (const delta of DELTAS) {
-      const current = values[delta.counter]
-      const change = current - (this.last.get(delta.counter) ?? 0)
-      this.last.set(delta.counter, current)
+    for (const [counter, current] of Object.entries(this.counters.snapshot())) {
+      const delta = deltaOf(counter)
+      if (!delta) continue
+      const change = current - (this.last.get(counter) ?? 0)
+      this.last.set(counter, current)
       if (change === 0 && !delta.always) continue
       this.intake.add(delta.name, change, 'Count', delta.reason ? { Reason: delta.reason } : undefined, now, now, false)
     }

@@ -3,7 +3,7 @@
  * record, or `{ target: 'pino-sluice/file', options }` as a fan-out sink).
  */
 import { isAbsolute } from 'node:path'
-import { OptionsError, describe, readInt, readSection, rejectUnknownKeys } from '../../src/options/option-reader.js'
+import { OptionsError, describe, readInt, readSection, rejectUnknownKeys } from '../shared/option-reader.js'
 
 const MiB = 1024 * 1024
 

@@ -12,7 +12,7 @@
  */
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import type { LogRecord } from '../../src/records/log-record.js'
+import type { LogRecord } from '../shared/log-record.js'
 import type { Sink, SinkFactory, SinkResult } from '../sink.js'
 import { readFileSinkOptions, type FileSinkOptions } from './file-options.js'
 

@@ -1,4 +1,4 @@
-import { workerProfile } from '../../src/profile/worker-profile.js'
+import { workerProfile } from '../shared/worker-profile.js'
 import type { Sql } from './connect.js'
 import type { LogColumns, LogRow } from './log-row.js'
 import type { TableNames } from './table-names.js'

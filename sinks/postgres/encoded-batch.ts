@@ -1,5 +1,5 @@
-import { RAW_LINE, type LogRecord } from '../../src/records/log-record.js'
-import { isSpanValue } from '../../src/spans/span-record.js'
+import { RAW_LINE, type LogRecord } from '../shared/log-record.js'
+import { isSpanValue } from '../shared/span-record.js'
 import type { SeqRange } from './commit-ledger.js'
 import { copyText, encodeCopyColumns, encodeCopyRow } from './copy-log-rows.js'
 import { dataCutter } from './data-from-line.js'

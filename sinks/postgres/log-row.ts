@@ -1,4 +1,4 @@
-import type { LogRecord } from '../../src/records/log-record.js'
+import type { LogRecord } from '../shared/log-record.js'
 
 const SMALLINT_MAX = 32767
 const INT_MAX = 2147483647

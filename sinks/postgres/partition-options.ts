@@ -1,4 +1,4 @@
-import { describe, OptionsError, readInt } from '../../src/options/option-reader.js'
+import { describe, OptionsError, readInt } from '../shared/option-reader.js'
 
 export type PartitionPeriod = 'day' | 'hour'
 

@@ -1,4 +1,4 @@
-import { OptionsError, readEnum, readIdentifier, readInt, readSection, readString, rejectUnknownKeys } from '../../src/options/option-reader.js'
+import { OptionsError, readEnum, readIdentifier, readInt, readSection, readString, rejectUnknownKeys } from '../shared/option-reader.js'
 import { PARTITION_KEYS, resolvePartitionOptions, type PartitionOptions } from './partition-options.js'
 
 export interface PostgresOptions extends PartitionOptions {

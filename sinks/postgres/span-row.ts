@@ -1,5 +1,5 @@
-import type { LogRecord } from '../../src/records/log-record.js'
-import { isSpanId, isTraceId } from '../../src/spans/ids.js'
+import type { LogRecord } from '../shared/log-record.js'
+import { isSpanId, isTraceId } from '../shared/ids.js'
 
 /** One spans-table row as the JSON object `jsonb_to_recordset` reads (see spans-schema.ts). */
 export interface SpanRow {

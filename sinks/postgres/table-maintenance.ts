@@ -1,4 +1,4 @@
-import { settleBy } from '../../src/pipeline/settle-by.js'
+import { settleBy } from '../shared/settle-by.js'
 import { pruneLedger } from './commit-ledger.js'
 import type { Sql } from './connect.js'
 import { PERIOD_MS } from './partition-periods.js'

@@ -1,13 +1,13 @@
 import type { S3Client } from '@aws-sdk/client-s3'
-import type { Counters } from '../../src/counters/counters.js'
-import { RAW_LINE, type LogRecord } from '../../src/records/log-record.js'
+import type { Counting } from '../shared/counting.js'
+import { RAW_LINE, type LogRecord } from '../shared/log-record.js'
 import type { Deadline, Stage } from '../sink.js'
 import { keepInline, truncatedMarker } from './inline-fallback.js'
 import { describeS3Error, PayloadUploader, sha256Hex } from './payload-uploader.js'
 import { pickPayloads, POINTER_BYTES, setField, type Payload } from './pick-payloads.js'
 import { createS3Client } from './s3-client.js'
 import type { S3Options } from './s3-options.js'
-import { problemReporter } from '../../src/pipeline/problem-reporter.js'
+import { problemReporter } from '../shared/problem-reporter.js'
 
 /**
  * Moves the big fields of big records to S3 before the batch reaches
@@ -24,7 +24,7 @@ export class OffloadStage implements Stage {
 
   constructor(
     private readonly options: S3Options,
-    private readonly counters: Counters,
+    private readonly counters: Counting,
     private readonly client: Promise<S3Client> = createS3Client(options),
   ) {
     // A failure to load the SDK surfaces through the uploads that need it.

@@ -1,4 +1,4 @@
-import { isSpanValue, SPAN_MARKER_FIELD } from '../../src/spans/span-record.js'
+import { isSpanValue, SPAN_MARKER_FIELD } from '../shared/span-record.js'
 
 /** One top-level field of a record chosen for offloading, serialized once. */
 export interface Payload {

@@ -2,7 +2,7 @@
  * Resolves `options.s3`: offload large record fields to S3 and keep a pointer
  * in the row. Undefined when absent (no offloading, no S3 client).
  */
-import { OptionsError, describe, readBoolean, readEnum, readInt, readSection, readString, rejectUnknownKeys } from '../../src/options/option-reader.js'
+import { OptionsError, describe, readBoolean, readEnum, readInt, readSection, readString, rejectUnknownKeys } from '../shared/option-reader.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB

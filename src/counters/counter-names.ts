@@ -31,6 +31,8 @@ export const COUNTER_NAMES = [
   'usage_invalid',
   'failed_store_rejected',
   'failed_store_unavailable',
+  'failed_stage',
+  'sink_background_errors',
 ] as const
 
 export type CounterName = (typeof COUNTER_NAMES)[number]
@@ -54,8 +56,12 @@ export const COUNTER_INDEX: Readonly<Record<CounterName, number>> = Object.freez
 export const DROP_REASONS = ['overflow', 'invalid_json', 'too_large', 'closed', 'exit_timeout'] as const
 export type DropReason = (typeof DROP_REASONS)[number]
 
-/** db_* when Postgres is the store of record, store_* for any other store (file, custom). */
-export const FAIL_REASONS = ['db_rejected', 'db_unavailable', 'store_rejected', 'store_unavailable'] as const
+/**
+ * db_* when Postgres is the store of record, store_* for any other store (file, custom);
+ * stage: held back by a stage (a fail-closed stage failed or rejected them, or a stage still
+ * had them when the exit budget ran out), never handed to the store.
+ */
+export const FAIL_REASONS = ['db_rejected', 'db_unavailable', 'store_rejected', 'store_unavailable', 'stage'] as const
 export type FailReason = (typeof FAIL_REASONS)[number]
 
 /** Counters that are levels (go up and down), not monotonic totals. */

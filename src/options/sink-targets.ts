@@ -4,7 +4,9 @@
  * package installed in the app (or a path relative to the caller) is found
  * even when the worker would look elsewhere. Runs once, at createSluice().
  */
+import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { OptionsError } from './option-reader.js'
 import { resolveTarget, targetNotFound } from '../pipeline/load-sink.js'
 import { nameFromTarget } from './sinks-options.js'
 
@@ -41,7 +43,11 @@ export function withResolvedSinkTargets<T extends { sinks?: readonly unknown[] }
     // The default name comes from what the user wrote, not from the file it resolved to.
     const name = (entry as { name?: unknown }).name ?? nameFromTarget(target)
     if (!resolved) throw targetNotFound(index, target, bases)
-    return { ...entry, name, target: resolved }
+    // An absolute path or file:// URL resolves without looking: look, so a missing file throws here too.
+    if (resolved.startsWith('file:') && !existsSync(fileURLToPath(resolved))) {
+      throw new OptionsError(`options.sinks[${index}] (target ${JSON.stringify(target)}): there is no file at ${fileURLToPath(resolved)}. Check the path.`)
+    }
+    return { ...entry, name, target: resolved, targetAsWritten: target }
   })
   return { ...options, sinks }
 }

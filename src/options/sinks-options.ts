@@ -15,18 +15,27 @@ import type { SinkRole } from '../../sinks/sink.js'
 export interface SinkEntry {
   /** Position in options.sinks, for messages. */
   readonly index: number
-  /** As the user gave it (package name, absolute path or file:// URL). */
+  /** What the worker imports: as the user gave it (package name, absolute path or file:// URL), or the file:// URL createSluice() resolved it to. */
   readonly target: string
+  /** The target as the user wrote it, for messages (createSluice() resolves `target` on the app thread). */
+  readonly asWritten: string
   readonly options: Readonly<Record<string, unknown>>
   readonly role: SinkRole
   readonly name: string
   readonly timeoutMs: number
   readonly maxQueued: number
+  /**
+   * Stages only: when the stage throws, times out, answers nonsense or leaves records unprocessed,
+   * the records it did not process are not stored but count as `failed_stage` (true, the default:
+   * a redacting stage must not let through what it did not redact), or go on to the store as
+   * they are (false).
+   */
+  readonly failClosed: boolean
 }
 
 export type StoreChoice = { kind: 'postgres' } | { kind: 'file' } | { kind: 'sink'; index: number } | { kind: 'none' }
 
-const ENTRY_KEYS = ['target', 'options', 'role', 'name', 'timeoutMs', 'maxQueued'] as const
+const ENTRY_KEYS = ['target', 'options', 'role', 'name', 'timeoutMs', 'maxQueued', 'failClosed', 'targetAsWritten'] as const
 const ROLES: readonly SinkRole[] = ['store', 'stage', 'fanout']
 const NAME_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/
 
@@ -62,9 +71,17 @@ function readEntry(value: unknown, index: number): SinkEntry {
   if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
     throw new OptionsError(`options.${where}.name must be 1 to 32 lower-case letters, digits, _ or -, starting with a letter (it names the sink's counters), got ${describe(name)}.`)
   }
+  const failClosed = entry.failClosed ?? role === 'stage'
+  if (typeof failClosed !== 'boolean') throw new OptionsError(`options.${where}.failClosed must be true or false, got ${describe(failClosed)}.`)
+  if (entry.failClosed !== undefined && role !== 'stage') {
+    throw new OptionsError(`options.${where}.failClosed applies to stages only (role: 'stage'); remove it, or set role: 'stage'.`)
+  }
+  const asWritten = typeof entry.targetAsWritten === 'string' ? entry.targetAsWritten : target
   return Object.freeze({
     index,
+    failClosed,
     target,
+    asWritten,
     options: options as Record<string, unknown>,
     role: role as SinkRole,
     name,

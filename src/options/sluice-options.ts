@@ -180,7 +180,11 @@ export interface SinkOption {
    * or from the working directory with pino.transport()), an absolute path or a file:// URL. See docs/sinks.md.
    */
   target: string
-  /** Handed to the factory as its first argument; must survive structured clone. Default {}. */
+  /**
+   * Handed to the factory as its first argument; must survive structured clone (no functions or symbols):
+   * createSluice() checks at once and names the option. Not narrowed in the type, so typed config
+   * objects (interfaces) still fit. Default {}.
+   */
   options?: Record<string, unknown> | undefined
   /**
    * 'fanout' (default): gets every batch after the stages, keeps its own counts, never changes `written`.
@@ -192,6 +196,12 @@ export interface SinkOption {
   name?: string | undefined
   /** How long one call (write, flush, close) may take before it is abandoned and its batch counted as failed (timeout), in ms. Default 10000. */
   timeoutMs?: number | undefined
-  /** Batches waiting for this sink before new ones are failed as overflow (fan-out only). Default 4. */
+  /** Batches waiting for this sink (besides the one it is writing) before new ones are failed as overflow (fan-out only). Default 4. */
   maxQueued?: number | undefined
+  /**
+   * Stages only. true (the default): when the stage throws, times out, answers nonsense or does not process
+   * every record, the records it did not process are not stored but counted `failed_stage` (a redacting stage
+   * must fail closed). false: they go on to the store as they are.
+   */
+  failClosed?: boolean | undefined
 }

@@ -13,6 +13,7 @@ import { PostgresSink } from '../../sinks/postgres/postgres-sink.js'
 import { OffloadStage } from '../../sinks/s3/offload-stage.js'
 import type { PrimarySink, Sink, SinkRole, Stage } from '../../sinks/sink.js'
 import type { Counters } from '../counters/counters.js'
+import { MAX_SINKS } from '../counters/sink-counters.js'
 import { OptionsError } from '../options/option-reader.js'
 import type { ResolvedOptions } from '../options/resolve-options.js'
 import type { SinkEntry } from '../options/sinks-options.js'
@@ -71,10 +72,14 @@ export async function buildSinks(options: ResolvedOptions, context: BuildContext
   if (options.s3) stages.push(runnerAsStage(builtIn(stageAsSink(new OffloadStage(options.s3, counters)), 's3', 'stage')))
   if (options.cloudwatch) stages.push(runnerAsStage(builtIn(stageAsSink(new MetricsStage(options.cloudwatch, counters)), 'cloudwatch', 'stage')))
   // Stages run before the store in every batch, so a custom one may hold a queue of at most the batches in flight.
-  for (const entry of options.sinks) if (entry.role === 'stage') stages.push(runnerAsStage(isolated(entry, Number.MAX_SAFE_INTEGER), true))
+  for (const entry of options.sinks) if (entry.role === 'stage') stages.push(runnerAsStage(isolated(entry, Number.MAX_SAFE_INTEGER), { mayRewrite: true, failClosed: entry.failClosed }))
 
   const store = await buildStore(options, context, report(), (entry) => isolated(entry, Number.MAX_SAFE_INTEGER), builtIn)
   const fanouts = options.sinks.filter((entry) => entry.role === 'fanout').map((entry) => isolated(entry))
+  const names = Object.keys(counters.sinks.snapshot())
+  if (names.length > MAX_SINKS) {
+    report()(`${names.length} sinks configured; createStats().read() shows the first ${MAX_SINKS} (${names.slice(0, MAX_SINKS).join(', ')}); the others (${names.slice(MAX_SINKS).join(', ')}) are counted in the stats file, GET /stats and the exit report only`)
+  }
   return { store, stages, fanout: fanouts.length > 0 ? new FanOut(fanouts) : undefined }
 }
 
@@ -89,7 +94,15 @@ async function buildStore(
   if (choice.kind === 'none') return NO_STORE
   if (choice.kind === 'sink') {
     const entry = options.sinks.find((e) => e.index === choice.index) as SinkEntry
-    return runnerAsStore(isolated(entry), STORE_REASONS)
+    const runner = isolated(entry)
+    // Like the built-in stores: a store that cannot start is a start-up error, not a stream of failed batches.
+    const failed = await runner.start({ at: Number.POSITIVE_INFINITY })
+    if (failed !== undefined) {
+      throw new OptionsError(
+        `options.sinks[${entry.index}] (target ${JSON.stringify(entry.asWritten)}), the store of record: its start() ${failed}${failed === 'timed out' ? ` (timeoutMs ${entry.timeoutMs})` : ''}. Check options.sinks[${entry.index}].options and that its destination is reachable.`,
+      )
+    }
+    return runnerAsStore(runner, STORE_REASONS)
   }
   if (choice.kind === 'file') {
     const file = options.file as NonNullable<ResolvedOptions['file']>

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url'
 import type { Sink, SinkFactory, SinkSetup } from '../../sinks/sink.js'
 import { OptionsError } from '../options/option-reader.js'
 import type { SinkEntry } from '../options/sinks-options.js'
+import { runAsSink } from './sink-context.js'
 
 /**
  * Where a package name or relative path is looked up from in the worker.
@@ -62,13 +63,13 @@ function findFactory(module: Record<string, unknown>): SinkFactory | undefined {
 const OPTIONAL_METHODS = ['start', 'flush', 'close', 'stored'] as const
 
 function errorText(error: unknown): string {
-  return error instanceof Error ? error.message.split('\n')[0] ?? error.name : String(error)
+  return error instanceof Error ? error.message || error.name : String(error)
 }
 
 /** Imports `entry.target` and builds its Sink; throws OptionsError naming the target and the fix. */
 export async function loadSink(entry: SinkEntry, setup: Omit<SinkSetup, 'name' | 'role' | 'optionsPath'>, bases: readonly string[] = defaultResolveBases()): Promise<Sink> {
   const where = `options.sinks[${entry.index}]`
-  const label = `${where} (target ${JSON.stringify(entry.target)})`
+  const label = `${where} (target ${JSON.stringify(entry.asWritten)})`
   const url = resolveTarget(entry.target, bases)
   if (!url) throw targetNotFound(entry.index, entry.target, bases)
   let module: Record<string, unknown>
@@ -76,7 +77,12 @@ export async function loadSink(entry: SinkEntry, setup: Omit<SinkSetup, 'name' |
     module = (await import(url)) as Record<string, unknown>
   } catch (error) {
     const code = (error as { code?: string }).code
-    const fix = code === 'ERR_MODULE_NOT_FOUND' ? 'Check that the file exists (and its own imports are installed).' : 'Fix the error in the module.'
+    const fix =
+      code === 'ERR_MODULE_NOT_FOUND'
+        ? 'Check that the file exists (and its own imports are installed).'
+        : /\.(c|m)?ts$/.test(url)
+          ? 'Node runs JavaScript: compile the sink to .js (tsc) and give that file as target.'
+          : 'Fix the error in the module.'
     throw new OptionsError(`${label}: importing ${url} failed: ${errorText(error)}. ${fix}`)
   }
   const factory = findFactory(module)
@@ -88,7 +94,8 @@ export async function loadSink(entry: SinkEntry, setup: Omit<SinkSetup, 'name' |
   let timer: NodeJS.Timeout | undefined
   let sink: unknown
   try {
-    const made = Promise.resolve().then(() => factory(entry.options as Record<string, unknown>, { ...setup, name: entry.name, role: entry.role, optionsPath: `${where}.options` }))
+    // In the sink's own async context: what the factory leaves running is named when it fails (sink-context.ts).
+    const made = Promise.resolve().then(() => runAsSink(entry.name, () => factory(entry.options as Record<string, unknown>, { ...setup, name: entry.name, role: entry.role, optionsPath: `${where}.options` })))
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`it did not return a sink within timeoutMs (${entry.timeoutMs} ms)`)), entry.timeoutMs)
     })

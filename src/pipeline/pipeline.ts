@@ -13,7 +13,10 @@ import { peekLevel } from '../records/peek-level.js'
 import { usageInvalidOf } from '../spans/span-record.js'
 import { dropNotice, type DropTally } from './drop-notice.js'
 import type { FanOut } from './fan-out.js'
+import { problemReporter } from './problem-reporter.js'
 import { settleBy } from './settle-by.js'
+
+const NOTHING_STORED: BatchOutcome = Object.freeze({ written: 0, rejected: 0, unavailable: 0 })
 
 /**
  * The end of the exit budget kept for what follows the drain (a last drop
@@ -29,7 +32,10 @@ export function finishReserveMs(budgetMs: number): number {
 
 /** A batch between leaving the channel and being counted. */
 interface OpenBatch {
-  readonly records: number
+  /** Records still to be counted (a stage may have held some back, counted already). */
+  records: number
+  /** The stage that has the batch now; undefined once the store has it. Time spent there is the stage's, not the store's. */
+  stage: string | undefined
   settled: boolean
   /** When the store got it (performance.now()), for the stages' `settled` timing. */
   writeStarted: number
@@ -59,6 +65,7 @@ export class Pipeline {
   private lastBatchWrote = false
   private roomWaiters: (() => void)[] = []
   private readonly maxRecordBytes: number
+  private readonly report = problemReporter()
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -217,20 +224,30 @@ export class Pipeline {
       // Not cut short: the fan-out bounds itself by the deadline it is given (checking it every 200 ms)
       // and counts what it could not deliver only as it gets there.
       this.fanout?.close({ at: hardEnd - reserve / 2 }),
-      settleBy(this.sink.close(this.deadline), hardEnd),
+      this.closeStore(hardEnd),
     ])
     this.sink.cutOff?.()
     this.publishQueue()
     workerProfile?.write()
   }
 
-  /** Batches that did not settle by the end of the budget: their records count as failed db_unavailable (a late answer is ignored). */
+  /**
+   * Batches that did not settle by the end of the budget (a late answer is
+   * ignored): those the store had count as its unavailable (db_unavailable),
+   * those a stage still had as failed_stage, naming the stage.
+   */
   private abandonOpenBatches(): void {
     for (const batch of this.openBatches) {
       batch.settled = true
-      this.counters.fail(this.sink.failReasons?.unavailable ?? 'db_unavailable', batch.records)
+      if (batch.stage !== undefined) this.holdBack(batch, batch.stage, batch.records, 'the exit budget ran out while the stage had them')
+      else this.counters.fail(this.sink.failReasons?.unavailable ?? 'db_unavailable', batch.records)
     }
     this.openBatches.clear()
+  }
+
+  /** The store's close, bounded by the end of the budget; says so when it did not end in time. */
+  private async closeStore(hardEnd: number): Promise<void> {
+    if (!(await settleBy(this.sink.close(this.deadline), hardEnd))) this.report(`store ${this.sink.name}: close timed out (exit.budgetMs ran out)`)
   }
 
   private roomFreed(): void {
@@ -273,27 +290,58 @@ export class Pipeline {
       records.push(parsed.record)
     }
     this.publishQueue()
-    const batch: OpenBatch = { records: records.length, settled: false, writeStarted: 0 }
+    const batch: OpenBatch = { records: records.length, stage: undefined, settled: false, writeStarted: 0 }
     this.openBatches.add(batch)
     if (workerProfile) mark = workerProfile.add('parseMs', mark)
     const handToFanout = this.fanout?.reserve(this.deadline)
-    const staged = this.stages.length === 0 ? Promise.resolve() : this.runStages(records, handToFanout)
-    const stored = staged.then(() => {
-      handToFanout?.(records)
+    const staged = this.stages.length === 0 ? Promise.resolve(records) : this.runStages(records, batch, handToFanout)
+    const stored = staged.then((kept) => {
+      handToFanout?.(kept)
       workerProfile?.add('stagesMs', mark)
       batch.writeStarted = performance.now()
-      return this.sink.write(records, this.deadline)
+      // Nothing left to store, or counted already (the exit budget ran out while a stage had it).
+      if (kept.length === 0 || batch.settled) return NOTHING_STORED
+      return this.sink.write(kept, this.deadline)
     })
     return this.settleBatch(batch, stored, bytes)
   }
 
-  private async runStages(records: LogRecord[], handToFanout: ((records: LogRecord[]) => void) | undefined): Promise<void> {
+  /**
+   * Runs the stages in order, each on the records the one before kept. What
+   * a stage holds back is counted here (failed_stage), naming it; so is a
+   * batch a stage still had when the exit deadline passed: the store never
+   * gets it, so the time the stage took is never blamed on the store.
+   */
+  private async runStages(records: LogRecord[], batch: OpenBatch, handToFanout: ((records: LogRecord[]) => void) | undefined): Promise<LogRecord[]> {
+    let kept = records
     try {
-      for (const stage of this.stages) await stage.process(records, this.deadline)
+      for (const stage of this.stages) {
+        batch.stage = stage.name
+        const verdict = await stage.process(kept, this.deadline)
+        if (batch.settled) return []
+        if (verdict && verdict.keep.length < kept.length) {
+          this.holdBack(batch, stage.name, kept.length - verdict.keep.length, verdict.why)
+          kept = verdict.keep
+        }
+        if (stage.custom && Date.now() >= this.deadline.at && kept.length > 0) {
+          this.holdBack(batch, stage.name, kept.length, 'the exit budget ran out while the stage had them')
+          return []
+        }
+      }
+      batch.stage = undefined
+      return kept
     } catch (error) {
       handToFanout?.([]) // frees the places this batch held
       throw error
     }
+  }
+
+  /** Records a stage kept from the store: failed_stage, one stderr line per stage and reason. */
+  private holdBack(batch: OpenBatch, stage: string, count: number, why: string): void {
+    batch.records -= count
+    this.counters.fail('stage', count)
+    this.counters.publish()
+    this.report(`stage ${stage}: ${why}; records not stored, counted as failed_stage`)
   }
 
   /** Counts what the store says of a batch (unless the exit budget ran out first and counted it already). */

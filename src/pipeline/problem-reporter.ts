@@ -1,9 +1,2 @@
-/** One stderr line per distinct problem, `limit` at most: a dead destination must not flood stderr. */
-export function problemReporter(limit = 20): (message: string) => void {
-  const seen = new Set<string>()
-  return (message) => {
-    if (seen.size >= limit || seen.has(message)) return
-    seen.add(message)
-    process.stderr.write(`pino-sluice: ${message}\n`)
-  }
-}
+// Moved to sinks/shared/problem-reporter.ts (sinks/ import nothing from src/); kept so src/ callers need not change at once.
+export * from '../../sinks/shared/problem-reporter.js'

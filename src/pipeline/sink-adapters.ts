@@ -5,9 +5,11 @@
  * wrapped back as the store of record (PrimarySink) or a Stage.
  */
 import { NOTICE_FIELD } from './drop-notice.js'
-import type { SinkRunner } from './sink-runner.js'
-import type { BatchOutcome, Deadline, PrimarySink, Sink, SinkCallContext, Stage } from '../../sinks/sink.js'
+import type { SinkRunner, SinkTally } from './sink-runner.js'
+import type { BatchOutcome, Deadline, PrimarySink, Sink, SinkCallContext, Stage, StageVerdict } from '../../sinks/sink.js'
 import { RAW_LINE, type LogRecord } from '../records/log-record.js'
+import { timeFromValue } from '../records/parse-line.js'
+import { levelFromValue } from '../records/peek-level.js'
 
 /** A Deadline that follows the call's context (the exit deadline moves when the pipeline closes). */
 function liveDeadline(context: SinkCallContext): Deadline {
@@ -18,14 +20,19 @@ function liveDeadline(context: SinkCallContext): Deadline {
   }
 }
 
+/** A Sink that can be stopped at once on exit (PostgresSink, through primaryAsSink). */
+export type CuttableSink = Sink & { cutOff?(): void }
+
 /** A store of record with its own retries and concurrency (PostgresSink) as a Sink. */
-export function primaryAsSink(primary: PrimarySink): Sink {
+export function primaryAsSink(primary: PrimarySink): CuttableSink {
   return {
     start: (context) => primary.start(liveDeadline(context)),
     // Not async, here and in runnerAsStore: an async function would hold the records until the store is done.
     write: (records, context) =>
       primary.write(records as LogRecord[], liveDeadline(context)).then((outcome) => ({ delivered: outcome.written, rejected: outcome.rejected, unavailable: outcome.unavailable })),
-    close: () => primary.close(),
+    // The pipeline's deadline, not the store's 1 s fallback: close ends within the exit budget it was given.
+    close: (context) => primary.close(liveDeadline(context)),
+    cutOff: () => primary.cutOff?.(),
   }
 }
 
@@ -33,7 +40,7 @@ export function primaryAsSink(primary: PrimarySink): Sink {
 export function stageAsSink(stage: Stage): Sink {
   return {
     start: () => stage.start?.(),
-    write: (records, context) => stage.process(records as LogRecord[], liveDeadline(context)),
+    write: (records, context) => stage.process(records as LogRecord[], liveDeadline(context)).then(() => undefined),
     flush: (context) => stage.flush?.(liveDeadline(context)),
     close: (context) => stage.close?.(liveDeadline(context)),
     stored: (result, elapsedMs) => stage.settled?.({ written: result.delivered, rejected: result.rejected, unavailable: result.unavailable }, elapsedMs),
@@ -58,22 +65,38 @@ export function runnerAsStore(runner: SinkRunner, failReasons: PrimarySink['fail
     write: (records, deadline): Promise<BatchOutcome> =>
       // A store that broke (threw, hung, answered nonsense) left the batch unwritten: unavailable.
       runner.write(records, deadline, !isNotice(records)).then((tally) => ({ written: tally.delivered, rejected: tally.rejected, unavailable: tally.unavailable + tally.broken })),
-    close: () => runner.close(exit),
+    close: (deadline) => runner.close(deadline ?? exit),
+    // The pipeline destroys the store's connections at the end of the exit budget (PostgresSink.cutOff).
+    cutOff: () => (runner.sink as CuttableSink).cutOff?.(),
   }
 }
 
+export interface StageSettings {
+  /** The stage is not ours and may change records: their raw lines no longer say what they hold and are forgotten (the store then serializes `value`). */
+  readonly mayRewrite: boolean
+  /** What it did not process is held back from the store (see SinkEntry.failClosed). */
+  readonly failClosed: boolean
+}
+
 /**
- * The runner of a stage as the pipeline's Stage. `mayRewrite`: the stage is
- * not ours and may change records, so their raw lines no longer say what
- * they hold and are forgotten first (the store then serializes `value`).
+ * The runner of a stage as the pipeline's Stage. The batch is the
+ * pipeline's: the stage gets an array of its own, so adding or removing
+ * records there cannot change what is counted; it may change each record's
+ * `value`, and `level` and `time` are read back from it. To hold records
+ * back it removes them from its array and answers `rejected` (or
+ * `unavailable`) for as many.
  */
-export function runnerAsStage(runner: SinkRunner, mayRewrite = false): Stage {
+export function runnerAsStage(runner: SinkRunner, settings: StageSettings = { mayRewrite: false, failClosed: false }): Stage {
   return {
     name: runner.name,
-    start: () => runner.start({ at: Number.POSITIVE_INFINITY }),
+    custom: runner.settings.isolated !== undefined,
+    start: () => void runner.start({ at: Number.POSITIVE_INFINITY }),
     process: async (records, deadline) => {
-      if (mayRewrite) for (const record of records) record[RAW_LINE] = undefined
-      await runner.write(records, deadline)
+      if (settings.mayRewrite) for (const record of records) record[RAW_LINE] = undefined
+      const own = records.slice()
+      const tally = await runner.write(own, deadline)
+      if (settings.mayRewrite) for (const record of records) readBackLevelAndTime(record)
+      return stageVerdict(records, own, tally, settings.failClosed, (message) => runner.reportOnce(message))
     },
     flush: (deadline) => runner.flush(deadline),
     close: (deadline) => runner.close(deadline),
@@ -85,6 +108,39 @@ export function runnerAsStage(runner: SinkRunner, mayRewrite = false): Stage {
       }
     },
   }
+}
+
+/** What the store writes is what the stage left in `value`, its level and time included. */
+function readBackLevelAndTime(record: LogRecord): void {
+  record.level = levelFromValue(record.value.level)
+  record.time = timeFromValue(record.value.time) ?? record.time
+}
+
+/**
+ * Which records go on after a stage. Records it removed from its own array
+ * and answered as not delivered are held back, whatever the stage's mode.
+ * When it failed (threw, timed out, answered nonsense) or did not say which
+ * records it did not process, a fail-closed stage holds back the whole batch
+ * and a fail-open one lets it all through.
+ */
+export function stageVerdict(
+  records: readonly LogRecord[],
+  own: readonly LogRecord[],
+  tally: SinkTally,
+  failClosed: boolean,
+  report: (message: string) => void,
+): StageVerdict | undefined {
+  const notDone = tally.rejected + tally.unavailable
+  const failed = tally.broken > 0 || notDone > 0
+  const left = new Set(own)
+  const removed = records.filter((record) => !left.has(record))
+  if (!failed) {
+    if (removed.length > 0 || own.length !== records.length) report('changed the number of records in its batch; the batch is stored whole (to hold records back, remove them and answer { delivered, rejected })')
+    return undefined
+  }
+  if (tally.broken === 0 && removed.length === notDone) return { keep: records.filter((record) => left.has(record)), why: `answered ${notDone} of ${records.length} records not delivered` }
+  if (failClosed) return { keep: [], why: tally.broken > 0 ? 'failed on the batch (fail-closed)' : `did not process every record and did not say which (fail-closed)` }
+  return undefined
 }
 
 /** No store of record (`postgres: false` and none other): a record counts as written once the stages had it. */

@@ -1,6 +1,7 @@
 import type { Deadline, Sink, SinkCallContext, SinkResult, SinkRole } from '../../sinks/sink.js'
 import type { SinkCounters, SinkFailReason } from '../counters/sink-counters.js'
 import type { LogRecord } from '../records/log-record.js'
+import { runAsSink } from './sink-context.js'
 
 /** What one batch became at one sink. Sums to the batch size. */
 export interface SinkTally {
@@ -31,17 +32,28 @@ type Outcome<T> = { ok: true; value: T } | { ok: false; why: 'timeout' | 'error'
 
 const TIMED_OUT = Symbol('timed out')
 
+/** A point after which queued batches of a flush are no longer waited for (Infinity: none). */
+interface Cut {
+  at: number
+}
+
 /**
  * Drives one Sink for the pipeline and counts what it did with every batch
  * (`sinks.<name>.delivered/failed`). Nothing a sink does (throw, reject,
  * hang, answer nonsense) escapes this class: it becomes a count and one
- * stderr line.
+ * stderr line. Custom (isolated) sinks run in their own async context
+ * (sink-context.ts), so what they leave running is named when it fails.
  */
 export class SinkRunner {
   private queue: Promise<unknown> = Promise.resolve()
-  private queued = 0
+  /** Batches waiting for their turn (not the one being written). */
+  private waiting = 0
+  /** The cut of every batch not settled yet, so flush() can bound them all. */
+  private readonly unsettled = new Set<Cut>()
   private readonly inFlight = new Set<() => void>()
-  private started: Promise<void> | undefined
+  private started: Promise<string | undefined> | undefined
+  /** Set while the sink's own start() runs on after its call passed its deadline: writes wait for nothing and fail. */
+  private startPending = false
   private closing: Promise<void> | undefined
 
   constructor(
@@ -57,14 +69,27 @@ export class SinkRunner {
     return this.settings.name
   }
 
-  /** Starts the sink in the background (isolated sinks: as the first job of their queue). Never throws. */
-  start(exit: Deadline): void {
-    if (!this.sink.start) return
-    const run = (): Promise<void> =>
-      this.call(exit, (context) => this.sink.start?.(context)).then((outcome) => {
-        if (!outcome.ok) this.report(`sink ${this.name}: start ${outcome.why === 'timeout' ? 'timed out' : `failed: ${outcome.message}`}`)
+  /**
+   * Starts the sink in the background (isolated sinks: before their first
+   * batch, without taking a batch's place). Never throws; resolves with why
+   * start failed (undefined when it did not), so a store can fail at start.
+   */
+  start(exit: Deadline): Promise<string | undefined> {
+    if (this.started) return this.started
+    if (!this.sink.start) return (this.started = Promise.resolve(undefined))
+    const run = (): Promise<string | undefined> =>
+      this.call(exit, (context) => this.sink.start?.(context), undefined, (late) => {
+        // The sink's start() goes on past its deadline: no write until it settles.
+        this.startPending = true
+        late.finally(() => (this.startPending = false)).catch(() => {})
+      }).then((outcome) => {
+        if (outcome.ok) return undefined
+        const why = outcome.why === 'timeout' ? 'timed out' : `failed: ${outcome.message}`
+        this.report(`sink ${this.name}: start ${why}`)
+        return why
       })
-    this.started = this.settings.isolated ? this.enqueue(run) : run()
+    this.started = this.settings.isolated ? this.enqueue(run, false) : run()
+    return this.started
   }
 
   /**
@@ -86,22 +111,26 @@ export class SinkRunner {
     if (!isolated) {
       return (records) => {
         const n = records.length
-        return n === 0 ? Promise.resolve(EMPTY_TALLY) : this.writeNow(records, exit).then((judged) => this.tally(judged, n, count))
+        return n === 0 ? Promise.resolve(EMPTY_TALLY) : this.writeNow(records, exit, undefined).then((judged) => this.tally(judged, n, count))
       }
     }
     let hand: (records: readonly LogRecord[]) => void = () => {}
     const ready = new Promise<readonly LogRecord[]>((resolve) => (hand = resolve))
     let settled: Promise<SinkTally>
-    if (this.queued >= isolated.maxQueued) {
-      this.report(`sink ${this.name}: ${isolated.maxQueued} batches already waiting; failing new ones as overflow until it catches up`)
+    if (this.waiting >= isolated.maxQueued) {
+      this.report(`sink ${this.name}: ${isolated.maxQueued} ${isolated.maxQueued === 1 ? 'batch' : 'batches'} already waiting; failing new ones as overflow until it catches up`)
       settled = ready.then((records) => (records.length === 0 ? EMPTY_TALLY : this.tally({ fail: 'overflow' }, records.length, count)))
     } else {
+      const cut: Cut = { at: Number.POSITIVE_INFINITY }
+      this.unsettled.add(cut)
       settled = this.enqueue(async () => {
         const records = await ready
         if (records.length === 0) return EMPTY_TALLY
-        const judged: Judged = Date.now() >= exit.at ? { fail: 'exit_timeout' } : await this.writeNow(records, exit)
+        const now = Date.now()
+        const judged: Judged =
+          now >= exit.at ? { fail: 'exit_timeout' } : now >= cut.at ? this.judgeOutcome({ ok: false, why: 'timeout', message: 'flush deadline' }, records.length) : this.startPending ? this.notStarted() : await this.writeNow(records, exit, cut)
         return this.tally(judged, records.length, count)
-      })
+      }).finally(() => this.unsettled.delete(cut))
     }
     return (records) => {
       hand(records)
@@ -109,11 +138,24 @@ export class SinkRunner {
     }
   }
 
+  /**
+   * Resolves once every batch given so far is counted. For an isolated sink
+   * that takes `timeoutMs` at most, whatever it does: the batches still
+   * waiting or being written then are counted as timeout, and the sink's own
+   * flush() shares that limit.
+   */
   async flush(exit: Deadline): Promise<void> {
+    const isolated = this.settings.isolated
+    const cut: Cut = { at: isolated ? Date.now() + isolated.timeoutMs : Number.POSITIVE_INFINITY }
+    for (const pending of this.unsettled) pending.at = Math.min(pending.at, cut.at)
     this.rearm()
     await this.afterQueue()
     if (!this.sink.flush) return
-    const outcome = await this.call(exit, (context) => this.sink.flush?.(context))
+    if (Date.now() >= cut.at) {
+      this.report(`sink ${this.name}: flush timed out`)
+      return
+    }
+    const outcome = await this.call(exit, (context) => this.sink.flush?.(context), cut)
     if (!outcome.ok) this.report(`sink ${this.name}: flush ${outcome.why === 'timeout' ? 'timed out' : `failed: ${outcome.message}`}`)
   }
 
@@ -130,10 +172,23 @@ export class SinkRunner {
     if (!outcome.ok) this.report(`sink ${this.name}: close ${outcome.why === 'timeout' ? 'timed out' : `failed: ${outcome.message}`}`)
   }
 
+  /** One stderr line naming the sink, each distinct message once. */
+  reportOnce(message: string): void {
+    this.report(`sink ${this.name}: ${message}`)
+  }
+
+  private notStarted(): Judged {
+    this.report(`sink ${this.name}: start() has not finished; batches fail as unavailable until it does`)
+    return { fail: 'unavailable' }
+  }
+
   /** Runs `job` after the ones before it; a job that hangs is abandoned by its own deadline, so the queue moves on. */
-  private enqueue<T>(job: () => T | Promise<T>): Promise<T> {
-    this.queued++
-    const run = this.queue.then(job).finally(() => this.queued--)
+  private enqueue<T>(job: () => T | Promise<T>, isBatch = true): Promise<T> {
+    if (isBatch) this.waiting++
+    const run = this.queue.then(() => {
+      if (isBatch) this.waiting--
+      return job()
+    })
     this.queue = run.catch(() => {})
     return run
   }
@@ -145,7 +200,7 @@ export class SinkRunner {
    * before close() returns.
    */
   private async afterQueue(): Promise<void> {
-    await (this.started ?? Promise.resolve())
+    await this.started
     await this.queue
   }
 
@@ -153,9 +208,9 @@ export class SinkRunner {
    * Not async, like `call`: neither holds the records once the sink has them
    * (the store of record keeps only its encoded batch while it waits on the database).
    */
-  private writeNow(records: readonly LogRecord[], exit: Deadline): Promise<Judged> {
+  private writeNow(records: readonly LogRecord[], exit: Deadline, cut: Cut | undefined): Promise<Judged> {
     // The answer's callback is made in judgeFor: a closure made here would share this scope, records included.
-    return this.call(exit, (context) => this.sink.write(records, context)).then(this.judgeFor(records.length))
+    return this.call(exit, (context) => this.sink.write(records, context), cut).then(this.judgeFor(records.length))
   }
 
   private judgeFor(n: number): (outcome: Outcome<void | SinkResult>) => Judged {
@@ -178,29 +233,31 @@ export class SinkRunner {
    * a rejection and a hang all come back as an Outcome. Not async: `fn` (and
    * the batch it closes over) is let go once it has run; only its result is awaited.
    */
-  private call<T>(exit: Deadline, fn: (context: SinkCallContext) => T | Promise<T>): Promise<Outcome<T>> {
+  private call<T>(exit: Deadline, fn: (context: SinkCallContext) => T | Promise<T>, cut?: Cut, onAbandoned?: (late: Promise<T>) => void): Promise<Outcome<T>> {
     const controller = new AbortController()
     // Made in callContext: its deadline getter, made here, would share this scope, fn included, for the whole call.
-    const context = this.callContext(exit, controller)
-    // Runs on the next microtask, after settle() has armed the deadline.
+    const context = this.callContext(exit, controller, cut)
+    const name = this.settings.isolated ? this.name : undefined
+    // Runs on the next microtask, after settle() has armed the deadline; a custom sink in its own async context.
     return this.settle(
-      Promise.resolve().then(() => fn(context)),
+      Promise.resolve().then(() => (name === undefined ? fn(context) : runAsSink(name, () => fn(context)))),
       context,
       controller,
+      onAbandoned,
     )
   }
 
-  private callContext(exit: Deadline, controller: AbortController): SinkCallContext {
+  private callContext(exit: Deadline, controller: AbortController, cut: Cut | undefined): SinkCallContext {
     const limit = this.settings.isolated ? Date.now() + this.settings.isolated.timeoutMs : Number.POSITIVE_INFINITY
     return {
       get deadline() {
-        return Math.min(limit, exit.at)
+        return Math.min(limit, exit.at, cut?.at ?? Number.POSITIVE_INFINITY)
       },
       signal: controller.signal,
     }
   }
 
-  private async settle<T>(work: Promise<T>, context: SinkCallContext, controller: AbortController): Promise<Outcome<T>> {
+  private async settle<T>(work: Promise<T>, context: SinkCallContext, controller: AbortController, onAbandoned?: (late: Promise<T>) => void): Promise<Outcome<T>> {
     let timer: NodeJS.Timeout | undefined
     const isolated = this.settings.isolated !== undefined
     // (Re)schedules the abort for the current deadline. The exit deadline moves
@@ -223,6 +280,7 @@ export class SinkRunner {
       const value = isolated ? await Promise.race([work, expired]) : await work
       if (value === TIMED_OUT) {
         work.catch(() => {}) // abandoned: whatever it does later is ignored
+        onAbandoned?.(work)
         return { ok: false, why: 'timeout', message: 'deadline passed' }
       }
       return { ok: true, value: value as T }

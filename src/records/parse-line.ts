@@ -8,7 +8,8 @@ const MIN_TIME = -62135596800000
 /** Years 1 to 9999: ISO text beyond that ("+275760-…") is not something Postgres parses. */
 const MAX_TIME = 253402300799999
 
-function timeFromValue(value: unknown): number | undefined {
+/** Epoch ms from a record's `time` field (a number or ISO text), or undefined when unusable. */
+export function timeFromValue(value: unknown): number | undefined {
   const ms = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : Number.NaN
   return Number.isFinite(ms) && ms >= MIN_TIME && ms <= MAX_TIME ? ms : undefined
 }

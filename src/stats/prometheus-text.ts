@@ -24,6 +24,7 @@ const HELP: Partial<Record<CounterName, string>> = {
   spans: 'Span records committed to the spans table.',
   worker_heap_bytes: 'V8 heap in use by the worker thread.',
   usage_invalid: 'span.recordUsage calls with invalid values (recorded in part or not at all).',
+  sink_background_errors: "Errors a custom sink raised outside its calls, caught in the worker ('error' events, unawaited rejections, timer throws).",
 }
 
 /** `dropped_<reason>` and `failed_<reason>` become one family each with a `reason` label. */

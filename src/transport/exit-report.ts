@@ -6,7 +6,7 @@ import { counterTotals } from '../counters/stats.js'
  * Losses outside the record accounting: a payload kept inline or truncated,
  * metrics that never reached CloudWatch, model usage recorded only in part.
  */
-export const SIDE_LOSSES: readonly CounterName[] = ['offload_failed', 'metrics_invalid', 'metrics_cardinality', 'metrics_lost', 'metrics_dropped', 'usage_invalid']
+export const SIDE_LOSSES: readonly CounterName[] = ['offload_failed', 'metrics_invalid', 'metrics_cardinality', 'metrics_lost', 'metrics_dropped', 'usage_invalid', 'sink_background_errors']
 
 /** One stderr line with the totals, printed on close only when something was lost. */
 export function exitReport(counters: Counters): string | undefined {

@@ -7,7 +7,8 @@ import { settleBy } from '../pipeline/settle-by.js'
 import type { Stage } from '../../sinks/sink.js'
 import { startStatsPublisher } from '../stats/start-stats-publisher.js'
 import { exitReport } from './exit-report.js'
-import { tolerateLostSocketWrites } from './tolerate-lost-socket-writes.js'
+import { containBackgroundErrors } from './background-errors.js'
+import { problemReporter } from '../pipeline/problem-reporter.js'
 
 const PUBLISHER_CLOSE_MS = 200
 
@@ -31,7 +32,12 @@ export async function startPipeline(rawOptions: unknown, extraStages: readonly S
   const { store, stages, fanout } = await buildSinks(options, { counters, writerId: newWriterId() })
   // After the sinks are built: in the ring worker (no inherited uncaughtException listener) the
   // handler this installs would swallow a start-up error instead of letting the app hear it.
-  tolerateLostSocketWrites()
+  const reportBackground = problemReporter()
+  containBackgroundErrors((sink, error) => {
+    counters.add('sink_background_errors')
+    counters.publish()
+    reportBackground(`sink ${sink}: an error outside its calls, caught (the worker and the other sinks go on): ${error instanceof Error ? error.message : String(error)}`)
+  })
   const pipeline = new Pipeline(options, counters, store, [...stages, ...extraStages], fanout)
   pipeline.start()
   counters.publish()

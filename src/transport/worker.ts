@@ -10,6 +10,10 @@
  *
  *   counters ─► SharedArrayBuffer (app reads live with createStats()) and stderr totals on close.
  *   Which sinks: src/pipeline/build-sinks.ts.
+ *
+ * createSluice() takes the other entry, ring-worker.ts: a ring of our own in shared memory and a
+ * RingPump in place of thread-stream and SluiceStream; from the BoundedChannel on, both run the
+ * same start-pipeline.ts.
  */
 import type { Stage } from '../../sinks/sink.js'
 import { maxRecordBytes } from '../options/resolve-options.js'

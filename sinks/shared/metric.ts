@@ -1,0 +1,28 @@
+/**
+ * The metric record shape the CloudWatch stage reads: `log.info(metric('CheckoutLatency', 12.5, 'Milliseconds', { Route: '/pay' }))`
+ * writes `{ metric: { name, value, unit, dimensions } }` into the log record. The record is still stored
+ * like any other; the stage only reads it.
+ */
+export const METRIC_UNITS = [
+  'Seconds', 'Microseconds', 'Milliseconds', 'Bytes', 'Kilobytes', 'Megabytes', 'Gigabytes', 'Terabytes',
+  'Bits', 'Kilobits', 'Megabits', 'Gigabits', 'Terabits', 'Percent', 'Count',
+  'Bytes/Second', 'Kilobytes/Second', 'Megabytes/Second', 'Gigabytes/Second', 'Terabytes/Second',
+  'Bits/Second', 'Kilobits/Second', 'Megabits/Second', 'Gigabits/Second', 'Terabits/Second', 'Count/Second', 'None',
+] as const
+
+/** CloudWatch's StandardUnit names. */
+export type MetricUnit = (typeof METRIC_UNITS)[number]
+
+export interface MetricFields {
+  metric: {
+    name: string
+    value: number
+    unit: MetricUnit
+    dimensions?: Record<string, string>
+  }
+}
+
+/** Builds the `{ metric }` field for one datapoint; merge it into a log call's object. */
+export function metric(name: string, value: number, unit: MetricUnit = 'None', dimensions?: Record<string, string>): MetricFields {
+  return { metric: dimensions === undefined ? { name, value, unit } : { name, value, unit, dimensions } }
+}
