@@ -14,15 +14,22 @@
 import type { Stage } from '../../sinks/sink.js'
 import { maxRecordBytes } from '../options/resolve-options.js'
 import { SluiceStream } from './sluice-stream.js'
-import { startPipeline } from './start-pipeline.js'
+import { RefusingStream } from './refusing-stream.js'
+import { startPipeline, type RunningPipeline } from './start-pipeline.js'
 
-export default async function sluiceTransport(rawOptions: unknown): Promise<SluiceStream> {
+export default async function sluiceTransport(rawOptions: unknown): Promise<SluiceStream | RefusingStream> {
   return buildSluiceStream(rawOptions)
 }
 
 /** The transport with extra stages after the built-in ones (used by fault tests to make a stage throw). */
-export async function buildSluiceStream(rawOptions: unknown, extraStages: readonly Stage[] = []): Promise<SluiceStream> {
-  const running = await startPipeline(rawOptions, extraStages)
+export async function buildSluiceStream(rawOptions: unknown, extraStages: readonly Stage[] = []): Promise<SluiceStream | RefusingStream> {
+  let running: RunningPipeline
+  try {
+    running = await startPipeline(rawOptions, extraStages)
+  } catch (error) {
+    // Count the lines the app logged before the start failed, then report the error (refusing-stream.ts).
+    return new RefusingStream(rawOptions, error instanceof Error ? error : new Error(String(error)))
+  }
   const { options, pipeline, counters } = running
   return new SluiceStream(pipeline, counters, maxRecordBytes(options), () => running.close())
 }
