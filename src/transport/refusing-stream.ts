@@ -40,6 +40,8 @@ export class RefusingStream extends Writable {
   }
 
   private refuse(): void {
+    // Also on stderr: an app that logged and ended at once may be gone before the event reaches it.
+    writeSync(2, `pino-sluice: the transport cannot start: ${this.startError.message}\n`)
     const report = exitReport(this.counters)
     if (report) writeSync(2, report)
     this.destroy(this.startError)
