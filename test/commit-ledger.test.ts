@@ -5,6 +5,7 @@
  * bisected batch: only its committed parts), the retry check built on it,
  * and pruning by age.
  */
+import { spanProof } from '../src/records/record-proof.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { committedRanges, inRanges } from '../sinks/postgres/commit-ledger.js'
 import type { Sql } from '../sinks/postgres/connect.js'
@@ -101,10 +102,11 @@ function record(seq: number, msg: string): LogRecord {
 
 function span(seq: number): LogRecord {
   const start = Date.now()
-  const line = JSON.stringify({
+  const fields = {
     level: 30, time: start, sluice: 'span', trace_id: 'cd'.repeat(16), span_id: seq.toString(16).padStart(16, '0'),
     name: 'work', start_time: start, end_time: start + 1, duration_ms: 1, status: 'ok',
-  })
+  }
+  const line = JSON.stringify({ ...fields, sluice_proof: spanProof(fields) })
   const parsed = parseLine(line, Buffer.byteLength(line), seq, start)
   if (!parsed.ok) throw new Error('test span must parse')
   return parsed.record

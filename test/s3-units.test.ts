@@ -1,3 +1,4 @@
+import { markProven } from '../src/records/record-proof.js'
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -29,7 +30,7 @@ describe('pickPayloads', () => {
   })
 
   it('keeps what makes a span a span, and moves its payload', () => {
-    const span = { sluice: 'span', trace_id: 't', span_id: 's', name: 'n'.repeat(2000), usage: { x: 'u'.repeat(2000) }, payload: { output: 'p'.repeat(5000) } }
+    const span = markProven({ sluice: 'span', trace_id: 't', span_id: 's', name: 'n'.repeat(2000), usage: { x: 'u'.repeat(2000) }, payload: { output: 'p'.repeat(5000) } }, 'span')
     expect(pickPayloads(span, 10_000, 1000).map((p) => p.field)).toEqual(['payload'])
     expect(pickPayloads({ ...span, sluice: 'not a span' }, 10_000, 1000).map((p) => p.field)).toEqual(['payload', 'usage', 'name'])
   })

@@ -1,3 +1,4 @@
+import { spanProof } from '../records/record-proof.js'
 import { describe, OptionsError } from '../options/option-reader.js'
 import { flushLogger, type FlushableLogger } from './flush-logger.js'
 import type { UsageProblemKind } from './gen-ai-usage.js'
@@ -120,6 +121,7 @@ export class SluiceSpanProcessor {
         this.reportOnce('level', `span records are written at level '${level}', below the logger's level, so pino filters them out; lower the logger's level or set the processor's level option`)
         return
       }
+      record.sluice_proof = spanProof(record)
       if (record.status === 'ok') this.okLog(record)
       else this.errorLog(record)
       this.counts.spans++

@@ -1,3 +1,4 @@
+import { spanProof } from '../records/record-proof.js'
 import { didYouMean } from '../options/did-you-mean.js'
 import { describe, OptionsError } from '../options/option-reader.js'
 import { isSpanId, isTraceId, newTraceId } from './ids.js'
@@ -137,7 +138,10 @@ export function createTracer(logger: TracerLogger, options: TracerOptions = {}):
     prices: readPrices(options.prices),
     strict: options.strict === true,
     usageProblems: usageProblemPrinter((line) => process.stderr.write(line)),
-    emit: (record: SpanRecordFields) => (record.status === 'ok' ? okLog(record) : errorLog(record)),
+    emit: (record: SpanRecordFields) => {
+      record.sluice_proof = spanProof(record)
+      return record.status === 'ok' ? okLog(record) : errorLog(record)
+    },
   }
 
   function startSpan(name: string, rawOptions?: SpanOptions): Span {
