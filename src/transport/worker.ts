@@ -14,21 +14,22 @@
 import type { Stage } from '../../sinks/sink.js'
 import { maxRecordBytes } from '../options/resolve-options.js'
 import { SluiceStream } from './sluice-stream.js'
-import { RefusingStream } from './refusing-stream.js'
+import { reportStartFailure } from './start-failure.js'
 import { startPipeline, type RunningPipeline } from './start-pipeline.js'
 
-export default async function sluiceTransport(rawOptions: unknown): Promise<SluiceStream | RefusingStream> {
+export default async function sluiceTransport(rawOptions: unknown): Promise<SluiceStream> {
   return buildSluiceStream(rawOptions)
 }
 
 /** The transport with extra stages after the built-in ones (used by fault tests to make a stage throw). */
-export async function buildSluiceStream(rawOptions: unknown, extraStages: readonly Stage[] = []): Promise<SluiceStream | RefusingStream> {
+export async function buildSluiceStream(rawOptions: unknown, extraStages: readonly Stage[] = []): Promise<SluiceStream> {
   let running: RunningPipeline
   try {
     running = await startPipeline(rawOptions, extraStages)
   } catch (error) {
-    // Count the lines the app logged before the start failed, then report the error (refusing-stream.ts).
-    return new RefusingStream(rawOptions, error instanceof Error ? error : new Error(String(error)))
+    // Count the lines the app logged before the start failed (start-failure.ts), then fail as always.
+    reportStartFailure(rawOptions, error)
+    throw error
   }
   const { options, pipeline, counters } = running
   return new SluiceStream(pipeline, counters, maxRecordBytes(options), () => running.close())
