@@ -5,7 +5,6 @@
  * bisected batch: only its committed parts), the retry check built on it,
  * and pruning by age.
  */
-import { spanProof } from '../src/records/record-proof.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { committedRanges, inRanges } from '../sinks/postgres/commit-ledger.js'
 import type { Sql } from '../sinks/postgres/connect.js'
@@ -19,6 +18,7 @@ import { resolveOptions } from '../src/options/resolve-options.js'
 import type { LogRecord } from '../src/records/log-record.js'
 import { parseLine } from '../src/records/parse-line.js'
 import { databaseUrl, sqlClient, uniqueTable } from './support/transport.js'
+import { spanProof } from '../src/records/record-proof.js'
 
 const sql = sqlClient()
 const db = sql as unknown as Sql

@@ -3,13 +3,13 @@
  * and for isolating rejected records, never re-encoded.
  */
 import fc from 'fast-check'
-import { signedSpan } from './support/signed-span.js'
 import { describe, expect, it } from 'vitest'
 import { encodeCopyRow } from '../sinks/postgres/copy-log-rows.js'
 import { EncodedBatch } from '../sinks/postgres/encoded-batch.js'
 import { toLogRow } from '../sinks/postgres/log-row.js'
 import { RAW_LINE, type LogRecord } from '../src/records/log-record.js'
 import { parseLine } from '../src/records/parse-line.js'
+import { signedSpan } from './support/signed-span.js'
 
 const WRITER = 'host:1:abcd'
 

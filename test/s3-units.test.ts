@@ -1,4 +1,3 @@
-import { markProven } from '../src/records/record-proof.js'
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -9,6 +8,7 @@ import { describeS3Error, sha256Hex } from '../sinks/s3/payload-uploader.js'
 import { pickPayloads, POINTER_BYTES, setField, type Payload } from '../sinks/s3/pick-payloads.js'
 import { isPointer, makePointer, pointerTarget } from '../sinks/s3/pointer.js'
 import { materialize, OptionsError, resolveOptions } from '../src/index.js'
+import { markProven } from '../src/records/record-proof.js'
 
 const HASH = 'ab'.repeat(32)
 const base = { postgres: { url: 'postgres://u@127.0.0.1/db' } }

@@ -2,7 +2,6 @@
  * The Postgres sink's handling of mixed batches (logs + spans), driven
  * directly: both tables in one transaction, the idempotency check across both.
  */
-import { signedSpan } from './support/signed-span.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { EncodedBatch } from '../sinks/postgres/encoded-batch.js'
 import { PostgresSink } from '../sinks/postgres/postgres-sink.js'
@@ -10,6 +9,7 @@ import { resolveOptions } from '../src/options/resolve-options.js'
 import { parseLine } from '../src/records/parse-line.js'
 import type { LogRecord } from '../src/records/log-record.js'
 import { databaseUrl, sqlClient, uniqueTable } from './support/transport.js'
+import { signedSpan } from './support/signed-span.js'
 
 const sql = sqlClient()
 afterAll(() => sql.end())

@@ -1,10 +1,10 @@
-import { spanProof } from '../records/record-proof.js'
 import { describe, OptionsError } from '../options/option-reader.js'
 import { flushLogger, type FlushableLogger } from './flush-logger.js'
 import type { UsageProblemKind } from './gen-ai-usage.js'
 import { toOtelSpanRecord, type MappingContext } from './otel-span-record.js'
 import { resolveProcessorOptions, type LevelName, type ResolvedProcessorOptions, type SluiceSpanProcessorOptions } from './processor-options.js'
 import type { Attributes, ReadableSpanLike } from './readable-span.js'
+import { spanProof } from '../records/record-proof.js'
 
 /** The part of a pino logger the processor uses (a pino `Logger` or child fits), like `createTracer`'s. */
 export type ProcessorLogger = Record<LevelName, (object: object) => void> & FlushableLogger & { isLevelEnabled?: (level: string) => boolean }

@@ -1,4 +1,3 @@
-import { spanProof } from '../records/record-proof.js'
 import { didYouMean } from '../options/did-you-mean.js'
 import { describe, OptionsError } from '../options/option-reader.js'
 import { isSpanId, isTraceId, newTraceId } from './ids.js'
@@ -8,6 +7,7 @@ import { sluiceMixin, spanStorage, type SpanContext } from './span-context.js'
 import type { SpanRecordFields } from './span-record.js'
 import { parseTraceparent } from './traceparent.js'
 import type { UsageProblem } from './usage-input.js'
+import { spanProof } from '../records/record-proof.js'
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const
 type LevelName = (typeof LEVELS)[number]
