@@ -18,6 +18,7 @@ import { MetricsStage } from '../sinks/cloudwatch/metrics-stage.js'
 import { Counters } from '../src/counters/counters.js'
 import { metric } from '../src/metrics/metric.js'
 import type { LogRecord } from '../src/records/log-record.js'
+import { markProven } from '../sinks/shared/record-proof.js'
 
 interface Tally {
   calls: number
@@ -69,7 +70,7 @@ async function aggregated(url: string, tally: Tally, datapoints: number, series:
   for (let start = 0; start < datapoints; start += 1000) {
     const records: LogRecord[] = []
     for (let i = start; i < Math.min(datapoints, start + 1000); i++) {
-      records.push({ seq: i, time, level: 30, bytes: 100, value: { ...metric('Latency', valueFor(i, kind), 'Milliseconds', { Route: `/r${i % series}` }) } })
+      records.push({ seq: i, time, level: 30, bytes: 100, value: markProven({ ...metric('Latency', valueFor(i, kind), 'Milliseconds', { Route: `/r${i % series}` }) }, 'metric') })
     }
     const t0 = process.hrtime.bigint()
     await stage.process(records, running)

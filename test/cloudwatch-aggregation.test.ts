@@ -9,6 +9,7 @@ import { MetricsStage } from '../sinks/cloudwatch/metrics-stage.js'
 import type { Deadline } from '../sinks/sink.js'
 import { Counters } from '../src/counters/counters.js'
 import { metric } from '../src/index.js'
+import { markProven } from '../sinks/shared/record-proof.js'
 import type { LogRecord } from '../src/records/log-record.js'
 import {
   cloudWatchClient,
@@ -37,7 +38,8 @@ const T = periodStart()
 
 function record(fields: object, time = T): LogRecord {
   seq++
-  return { seq, time, level: 30, bytes: 100, value: { ...fields } }
+  // As the worker's parse leaves a metric() record: proof checked (sinks/shared/record-proof.ts).
+  return { seq, time, level: 30, bytes: 100, value: markProven({ ...fields }, 'metric') }
 }
 
 function stageFor(proxy: RecordingProxy, namespace: string, extra: Record<string, unknown> = {}): { stage: MetricsStage; counters: Counters } {

@@ -68,7 +68,7 @@ describe.skipIf(!endpoint)('metrics → CloudWatch, end to end', () => {
     expect(latency?.Dimensions).toEqual(expect.arrayContaining([{ Name: 'Route', Value: '/pay' }, { Name: 'Service', Value: 'checkout' }]))
     expect(await appRowCount(sql, h.table)).toBe(301)
     const [row] = await sql`select data from ${sql(h.table)} where msg = 'paid' order by seq limit 1`
-    expect(row?.data).toEqual({ metric: { name: 'CheckoutLatency', value: 0.5, unit: 'Milliseconds', dimensions: { Route: '/pay' } } })
+    expect(row?.data).toEqual({ metric: { name: 'CheckoutLatency', value: 0.5, unit: 'Milliseconds', dimensions: { Route: '/pay' } }, sluice_proof: expect.any(String) })
     await h.close()
     const flat = h.stats.readFlat()
     expect(flat).toMatchObject({ metrics_invalid: 0, metrics_cardinality: 0, metrics_dropped: 0, metrics_lost: 0 })
@@ -110,7 +110,7 @@ describe.skipIf(!endpoint)('metrics → CloudWatch, end to end', () => {
     h.logger.info(metric('Bad', Number.NEGATIVE_INFINITY))
     h.logger.info(metric('Bad', 1e200))
     h.logger.info(metric('x'.repeat(256), 1))
-    h.logger.info({ metric: { name: 'Bad', value: 1, unit: 'Parsecs' } })
+    h.logger.info(metric('Bad', 1, 'Parsecs' as never))
     h.logger.info(metric('Bad', 1, 'Count', tooManyDimensions))
     h.logger.info(metric('Bad', 1, 'Count', { Route: 'x'.repeat(256) }))
     for (let i = 0; i < 10; i++) h.logger.info(metric('Good', i, 'Count'))

@@ -18,6 +18,7 @@ import { resolveOptions } from '../src/options/resolve-options.js'
 import type { LogRecord } from '../src/records/log-record.js'
 import { parseLine } from '../src/records/parse-line.js'
 import { databaseUrl, sqlClient, uniqueTable } from './support/transport.js'
+import { spanProof } from '../sinks/shared/record-proof.js'
 
 const sql = sqlClient()
 const db = sql as unknown as Sql
@@ -101,10 +102,11 @@ function record(seq: number, msg: string): LogRecord {
 
 function span(seq: number): LogRecord {
   const start = Date.now()
-  const line = JSON.stringify({
+  const fields = {
     level: 30, time: start, sluice: 'span', trace_id: 'cd'.repeat(16), span_id: seq.toString(16).padStart(16, '0'),
     name: 'work', start_time: start, end_time: start + 1, duration_ms: 1, status: 'ok',
-  })
+  }
+  const line = JSON.stringify({ ...fields, sluice_proof: spanProof(fields) })
   const parsed = parseLine(line, Buffer.byteLength(line), seq, start)
   if (!parsed.ok) throw new Error('test span must parse')
   return parsed.record

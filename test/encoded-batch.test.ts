@@ -9,6 +9,7 @@ import { EncodedBatch } from '../sinks/postgres/encoded-batch.js'
 import { toLogRow } from '../sinks/postgres/log-row.js'
 import { RAW_LINE, type LogRecord } from '../src/records/log-record.js'
 import { parseLine } from '../src/records/parse-line.js'
+import { signedSpan } from './support/signed-span.js'
 
 const WRITER = 'host:1:abcd'
 
@@ -22,7 +23,7 @@ function record(value: Record<string, unknown>, seq: number): LogRecord {
 function span(seq: number): LogRecord {
   const start = 1_700_000_000_000
   return record(
-    { level: 30, time: start, sluice: 'span', trace_id: 'ab'.repeat(16), span_id: seq.toString(16).padStart(16, '0'), name: `s${seq}`, start_time: start, end_time: start + 1, duration_ms: 1, status: 'ok' },
+    signedSpan({ level: 30, time: start, sluice: 'span', trace_id: 'ab'.repeat(16), span_id: seq.toString(16).padStart(16, '0'), name: `s${seq}`, start_time: start, end_time: start + 1, duration_ms: 1, status: 'ok' }),
     seq,
   )
 }

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { appRowCount, expectBalanced, sqlClient, startTransport, type HarnessOptions } from './support/transport.js'
 import { useDummyCredentials } from './support/cloudwatch.js'
+import { metric } from '../src/index.js'
 
 const sql = sqlClient()
 let silent: net.Server
@@ -50,7 +51,7 @@ async function burst(options: HarnessOptions): Promise<{ ms: number; h: Awaited<
   const started = Date.now()
   for (let i = 0; i < RECORDS; i++) {
     if (i % 100 === 0) h.logger.info({ i, output: big }, 'model call')
-    else h.logger.info({ i, metric: { name: 'Latency', value: i % 50, unit: 'Milliseconds' } }, 'request')
+    else h.logger.info({ i, ...metric('Latency', i % 50, 'Milliseconds') }, 'request')
   }
   // Time until everything is committed; close then spends what is left of the exit budget on CloudWatch.
   await h.flush()

@@ -8,6 +8,7 @@ import { describeS3Error, sha256Hex } from '../sinks/s3/payload-uploader.js'
 import { pickPayloads, POINTER_BYTES, setField, type Payload } from '../sinks/s3/pick-payloads.js'
 import { isKeyUnderPrefix, isPointer, makePointer, pointerTarget } from '../sinks/s3/pointer.js'
 import { materialize, OptionsError, resolveOptions } from '../src/index.js'
+import { markProven } from '../sinks/shared/record-proof.js'
 
 const HASH = 'ab'.repeat(32)
 const base = { postgres: { url: 'postgres://u@127.0.0.1/db' } }
@@ -29,7 +30,7 @@ describe('pickPayloads', () => {
   })
 
   it('keeps what makes a span a span, and moves its payload', () => {
-    const span = { sluice: 'span', trace_id: 't', span_id: 's', name: 'n'.repeat(2000), usage: { x: 'u'.repeat(2000) }, payload: { output: 'p'.repeat(5000) } }
+    const span = markProven({ sluice: 'span', trace_id: 't', span_id: 's', name: 'n'.repeat(2000), usage: { x: 'u'.repeat(2000) }, payload: { output: 'p'.repeat(5000) } }, 'span')
     expect(pickPayloads(span, 10_000, 1000).map((p) => p.field)).toEqual(['payload'])
     expect(pickPayloads({ ...span, sluice: 'not a span' }, 10_000, 1000).map((p) => p.field)).toEqual(['payload', 'usage', 'name'])
   })

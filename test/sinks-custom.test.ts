@@ -270,7 +270,7 @@ describe('start-up checks name the target and the fix', () => {
 
   it('a module that cannot be found', async () => {
     await expect(start([{ target: 'no-such-sink-package-xyz' }])).rejects.toThrow(
-      /options\.sinks\[0\] \(target "no-such-sink-package-xyz"\): cannot find the module from .*Install the package in the app \(npm install no-such-sink-package-xyz\), or give an absolute path/,
+      /options\.sinks\[0\] \(target "no-such-sink-package-xyz"\): cannot find the module from .*Install the package in the app \(npm install no-such-sink-package-xyz\), or give a path starting with \.\/ or \.\.\/, an absolute path/,
     )
     await expect(start([{ target: join(dir, 'missing.mjs') }])).rejects.toThrow(/importing file:.*missing\.mjs failed.*Check that the file exists/)
   })

@@ -9,6 +9,7 @@ import { resolveOptions } from '../src/options/resolve-options.js'
 import { parseLine } from '../src/records/parse-line.js'
 import type { LogRecord } from '../src/records/log-record.js'
 import { databaseUrl, sqlClient, uniqueTable } from './support/transport.js'
+import { signedSpan } from './support/signed-span.js'
 
 const sql = sqlClient()
 afterAll(() => sql.end())
@@ -23,11 +24,11 @@ function record(value: Record<string, unknown>, seq: number): LogRecord {
 function span(seq: number, name: string): LogRecord {
   const start = Date.now()
   return record(
-    {
+    signedSpan({
       level: 30, time: start, sluice: 'span', trace_id: 'ab'.repeat(16), span_id: seq.toString(16).padStart(16, '0'),
       name, start_time: start, end_time: start + 1.5, duration_ms: 1.5, status: 'ok',
       usage: { input_tokens: '9223372036854775807', output_tokens: 1, cache_read_tokens: 0, cache_creation_tokens: 0, models: {} },
-    },
+    }),
     seq,
   )
 }

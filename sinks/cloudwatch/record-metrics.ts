@@ -1,11 +1,12 @@
 /**
  * Reads the datapoints a log record carries, without changing the record
  * (Postgres still stores it as is):
- * - an explicit `metric: { name, value, unit?, dimensions? }` field (see `metric()` in src/metrics);
- * - a span record (`sluice: 'span'`): SpanDuration per SpanName, and per model
+ * - an explicit `metric: { name, value, unit?, dimensions? }` field written by `metric()` (src/metrics), proof checked;
+ * - a verified span record (`sluice: 'span'`): SpanDuration per SpanName, and per model
  *   Tokens (by TokenType), CostUSD and CacheHitRatio.
  */
 import type { LogRecord } from '../shared/log-record.js'
+import { isProven } from '../shared/record-proof.js'
 import { isSpanValue } from '../shared/span-record.js'
 import type { MetricIntake } from './metric-intake.js'
 
@@ -28,8 +29,9 @@ function tokens(value: unknown): number {
 
 export function observeRecord(record: LogRecord, intake: MetricIntake, now: number): void {
   const value = record.value
+  // Only a metric() field the worker verified: a logged object's own `metric` key is just data.
   const explicit = value.metric
-  if (isObject(explicit)) {
+  if (isObject(explicit) && isProven(value, 'metric')) {
     intake.add(explicit.name, explicit.value, explicit.unit ?? 'None', explicit.dimensions, record.time, now)
   }
   if (isSpanValue(value)) observeSpan(value, record.time, intake, now)

@@ -1,5 +1,6 @@
 import net from 'node:net'
 import postgres from 'postgres'
+import { UNPARSEABLE_URL_FIX } from './connection-string.js'
 import type { PostgresOptions } from './postgres-options.js'
 
 export type Sql = postgres.Sql<Record<string, never>>
@@ -27,15 +28,34 @@ interface SocketTarget {
  * TCP_NODELAY set. The socket is returned before it connects (writes queue
  * until then) so a refused connection surfaces through postgres.js's own
  * error/close handling: a factory that rejects leaves its pool stuck.
+ *
+ * postgres.js upgrades the socket to TLS itself and takes the SNI server name
+ * from `socket.host`, which it sets only on sockets it makes: without it our
+ * TLS handshakes carried no SNI, and providers that route by SNI refused them.
+ * An IP address is no server name (RFC 6066); postgres.js leaves it out.
  */
 function socketWithNoDelay(target: SocketTarget, sockets: Set<net.Socket>): net.Socket {
-  const socket = target.path
-    ? net.connect({ path: target.path })
-    : net.connect({ host: target.host[0] ?? 'localhost', port: target.port[0] ?? 5432, noDelay: true })
+  const host = target.host[0] ?? 'localhost'
+  const socket = target.path ? net.connect({ path: target.path }) : net.connect({ host, port: target.port[0] ?? 5432, noDelay: true })
+  if (!target.path) Object.assign(socket, { host })
   socket.setNoDelay(true)
   sockets.add(socket)
   socket.once('close', () => sockets.delete(socket))
   return socket
+}
+
+/**
+ * postgres.js throws WHATWG's TypeError for a URL it cannot parse, with the
+ * whole URL (password included) in its `input` property, where a logged
+ * error would print it. The options check refuses such URLs first; this
+ * keeps the promise if a URL ever slips past it.
+ */
+function openPool(url: string, settings: Parameters<typeof postgres>[1]): Sql {
+  try {
+    return postgres(url, settings) as unknown as Sql
+  } catch {
+    throw new Error(`options.postgres.url cannot be parsed as a URL (the value is not shown, it may hold a password). ${UNPARSEABLE_URL_FIX}`)
+  }
 }
 
 /** The longest any statement may run on our connections. */
@@ -52,7 +72,7 @@ export function connectDroppable(options: PostgresOptions): Connections {
   const sockets = new Set<net.Socket>()
   // `socket` is a documented postgres.js option missing from its type definitions.
   const socketOption = { socket: (target: SocketTarget) => socketWithNoDelay(target, sockets) } as Record<string, unknown>
-  const sql: Sql = postgres(options.url, {
+  const sql: Sql = openPool(options.url, {
     ...socketOption,
     max: options.connections,
     connect_timeout: Math.ceil(options.connectTimeoutMs / 1000),

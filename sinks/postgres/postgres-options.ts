@@ -1,4 +1,5 @@
 import { OptionsError, readEnum, readIdentifier, readInt, readSection, readString, rejectUnknownKeys } from '../shared/option-reader.js'
+import { isParseableConnectionString, UNPARSEABLE_URL_FIX } from './connection-string.js'
 import { PARTITION_KEYS, resolvePartitionOptions, type PartitionOptions } from './partition-options.js'
 
 export interface PostgresOptions extends PartitionOptions {
@@ -34,6 +35,9 @@ export function resolvePostgresOptions(root: Record<string, unknown>, env: NodeJ
     throw new OptionsError(
       'options.postgres.url must start with postgres:// or postgresql:// (the value is not shown, it may hold a password). Pass a connection string such as postgres://user:pass@host:5432/db.',
     )
+  }
+  if (!isParseableConnectionString(url)) {
+    throw new OptionsError(`options.postgres.url cannot be parsed as a URL (the value is not shown, it may hold a password). ${UNPARSEABLE_URL_FIX}`)
   }
   const retry = readSection(section, 'retry', 'postgres.retry') ?? {}
   rejectUnknownKeys(retry, RETRY_KEYS, 'postgres.retry')

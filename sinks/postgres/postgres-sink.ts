@@ -3,6 +3,7 @@ import { settleBy } from '../shared/settle-by.js'
 import { workerProfile } from '../shared/worker-profile.js'
 import type { BatchOutcome, Deadline, PrimarySink } from '../sink.js'
 import { RetryWindow, sleep } from './backoff.js'
+import { serverAddress } from './connection-string.js'
 import { classifyError, describeError, errorCode, isTransient, isUnreachable } from './classify-error.js'
 import { committedRanges, inRanges, recordCommit } from './commit-ledger.js'
 import { connectDroppable, type Connections, type Sql } from './connect.js'
@@ -53,12 +54,6 @@ function attemptTimeout(limitMs: number): Error {
 /** When an attempt starting now must end. */
 function attemptEnd(window: RetryWindow): number {
   return Date.now() + window.attemptLimitMs()
-}
-
-/** `host:port` of the first host in a connection string, for messages (never the credentials). */
-function serverOf(url: string): string {
-  const match = /@([^/?]+)/.exec(url) ?? /^postgres(?:ql)?:\/\/([^/?]+)/.exec(url)
-  return match?.[1]?.split(',')[0] ?? 'the configured server'
 }
 
 /**
@@ -360,7 +355,7 @@ export class PostgresSink implements PrimarySink {
       this.toldUnreachable = true
       const budget = Math.round(this.options.retry.budgetMs / 1000)
       this.hooks.onProblem(
-        `cannot reach the database at ${serverOf(this.options.url)} (${describeError(error)}); records are held and retried for up to ${budget} s (postgres.retry.budgetMs), then counted failed_db_unavailable`,
+        `cannot reach the database at ${serverAddress(this.options.url)} (${describeError(error)}); records are held and retried for up to ${budget} s (postgres.retry.budgetMs), then counted failed_db_unavailable`,
       )
     }
   }
@@ -370,7 +365,7 @@ export class PostgresSink implements PrimarySink {
     this.failingSince = undefined
     if (this.toldUnreachable) {
       this.toldUnreachable = false
-      this.hooks.onProblem(`the database at ${serverOf(this.options.url)} answers again; writing resumed`)
+      this.hooks.onProblem(`the database at ${serverAddress(this.options.url)} answers again; writing resumed`)
     }
   }
 

@@ -34,7 +34,7 @@ export interface SpanRow {
 
 /** Fields that have a column (or that pino adds and the columns already say). */
 const CONSUMED = new Set([
-  'sluice', 'trace_id', 'span_id', 'parent_span_id', 'name', 'start_time', 'end_time', 'duration_ms', 'status',
+  'sluice', 'sluice_proof', 'trace_id', 'span_id', 'parent_span_id', 'name', 'start_time', 'end_time', 'duration_ms', 'status',
   'error', 'attributes', 'events', 'usage', 'payload', 'hostname', 'pid', 'time', 'level',
 ])
 

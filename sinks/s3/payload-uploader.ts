@@ -91,6 +91,8 @@ export class PayloadUploader {
           Body: body,
           ContentType: 'application/json',
           ContentEncoding: 'gzip',
+          ...(this.options.sse === undefined ? {} : { ServerSideEncryption: this.options.sse.mode }),
+          ...(this.options.sse?.kmsKeyId === undefined ? {} : { SSEKMSKeyId: this.options.sse.kmsKeyId }),
         }),
         { abortSignal },
       )

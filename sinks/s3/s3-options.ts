@@ -41,6 +41,16 @@ export interface S3Options extends S3ClientOptions {
   readonly maxRecordBytes: number
   /** Uploads in flight at once. */
   readonly concurrency: number
+  /** Server-side encryption asked of S3 for each payload; undefined: the bucket's default. */
+  readonly sse: S3Encryption | undefined
+}
+
+export const SSE_MODES = ['AES256', 'aws:kms'] as const
+
+/** PutObject's ServerSideEncryption, and the KMS key for 'aws:kms' (undefined: the account's aws/s3 key). */
+export interface S3Encryption {
+  readonly mode: (typeof SSE_MODES)[number]
+  readonly kmsKeyId: string | undefined
 }
 
 export const S3_KEYS = [
@@ -59,6 +69,8 @@ export const S3_KEYS = [
   'connectTimeoutMs',
   'requestTimeoutMs',
   'maxAttempts',
+  'sse',
+  'sseKmsKeyId',
 ] as const
 
 const CHECKSUM_MODES = ['WHEN_SUPPORTED', 'WHEN_REQUIRED'] as const
@@ -122,6 +134,27 @@ function readCredentials(section: Record<string, unknown>, path: string): S3Cred
   return Object.freeze(sessionToken === undefined ? { accessKeyId, secretAccessKey } : { accessKeyId, secretAccessKey, sessionToken })
 }
 
+/** A key id, key ARN, alias name or alias ARN: what KMS accepts, nothing a header could misread. */
+const KMS_KEY_ID = /^[A-Za-z0-9:/_+=,.@-]{1,2048}$/
+
+function readEncryption(section: Record<string, unknown>, path: string): S3Encryption | undefined {
+  const given = section.sse
+  const kmsKeyId = section.sseKmsKeyId
+  if (given === undefined) {
+    if (kmsKeyId !== undefined) throw new OptionsError(`options.${path}.sseKmsKeyId needs options.${path}.sse: 'aws:kms'. Set both, or leave both out to use the bucket's default encryption.`)
+    return undefined
+  }
+  const mode = readEnum(section, 'sse', path, SSE_MODES, 'AES256')
+  if (kmsKeyId === undefined) return Object.freeze({ mode, kmsKeyId: undefined })
+  if (mode !== 'aws:kms') throw new OptionsError(`options.${path}.sseKmsKeyId applies only with options.${path}.sse: 'aws:kms' (got 'AES256'). Remove it, or set sse to 'aws:kms'.`)
+  if (typeof kmsKeyId !== 'string' || !KMS_KEY_ID.test(kmsKeyId)) {
+    throw new OptionsError(
+      `options.${path}.sseKmsKeyId must be a KMS key id, key ARN or alias ('alias/…'), got ${describe(kmsKeyId)}. Omit it to use the account's aws/s3 key.`,
+    )
+  }
+  return Object.freeze({ mode, kmsKeyId })
+}
+
 /** The connection part of the options; `materialize()` reads the same shape. */
 export function resolveS3ClientOptions(section: Record<string, unknown>, path: string): S3ClientOptions {
   const endpoint = readEndpoint(section, path)
@@ -166,5 +199,6 @@ export function resolveS3Options(root: Record<string, unknown>, channelMaxBytes 
     maxInlineBytes: readInt(section, 'maxInlineBytes', 's3', Math.max(MiB, thresholdBytes), { min: thresholdBytes, max: 256 * MiB, unit: 'bytes, at least s3.thresholdBytes' }),
     maxRecordBytes,
     concurrency: readInt(section, 'concurrency', 's3', 8, { min: 1, max: 256 }),
+    sse: readEncryption(section, 's3'),
   })
 }

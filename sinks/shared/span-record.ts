@@ -1,8 +1,11 @@
 /**
  * The shape of a span record as it travels through pino: one JSON line per
- * finished span, marked by `sluice: 'span'`. The tracer (main thread) writes
- * it; the worker routes it to the spans table and derives metrics from it.
+ * finished span, marked by `sluice: 'span'` and signed by `sluice_proof`. The
+ * tracer (main thread) writes it; the worker checks the proof, then routes it
+ * to the spans table and derives metrics from it.
  */
+import { isProven } from './record-proof.js'
+
 export const SPAN_MARKER_FIELD = 'sluice'
 export const SPAN_MARKER_VALUE = 'span'
 
@@ -55,6 +58,8 @@ export interface SpanRecordFields {
    * spans table keeps it in `data`.
    */
   usage_invalid?: number
+  /** Added as the record is logged: proves the tracer wrote it (sinks/shared/record-proof.ts). */
+  sluice_proof?: string
 }
 
 export const USAGE_INVALID_FIELD = 'usage_invalid'
@@ -66,6 +71,10 @@ export function usageInvalidOf(value: Record<string, unknown>): number {
   return typeof count === 'number' && Number.isSafeInteger(count) && count > 0 ? count : 0
 }
 
+/**
+ * True for a span the worker verified (sinks/shared/record-proof.ts): a record
+ * that only says `sluice: 'span'` is a plain log row.
+ */
 export function isSpanValue(value: Record<string, unknown>): boolean {
-  return value[SPAN_MARKER_FIELD] === SPAN_MARKER_VALUE
+  return value[SPAN_MARKER_FIELD] === SPAN_MARKER_VALUE && isProven(value, 'span')
 }

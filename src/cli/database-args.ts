@@ -1,3 +1,4 @@
+import { isParseableConnectionString, UNPARSEABLE_URL_FIX } from '../../sinks/postgres/connection-string.js'
 import { IDENTIFIER_PATTERN } from '../options/option-reader.js'
 
 /**
@@ -53,6 +54,7 @@ export function databaseArgs(values: { url?: string | undefined; db?: string | u
     const from = given === undefined ? 'DATABASE_URL' : values.url !== undefined ? '--url' : '--db'
     return `${from} must be a connection URL of the shape ${EXPECTED_URL_SHAPE}, ${notAPostgresUrl(url)}`
   }
+  if (!isParseableConnectionString(url)) return `${given === undefined ? 'DATABASE_URL' : values.url !== undefined ? '--url' : '--db'} cannot be parsed as a URL (not shown: it may hold a password). ${UNPARSEABLE_URL_FIX}`
   if (values.db !== undefined) process.stderr.write('sluice: --db is the old name of --url; use --url, or better DATABASE_URL\n')
   if (!IDENTIFIER_PATTERN.test(table)) return `--table must be a plain lower-case SQL identifier, got "${table.slice(0, 60)}"`
   if (!IDENTIFIER_PATTERN.test(schema)) return `--schema must be a plain lower-case SQL identifier, got "${schema.slice(0, 60)}"`

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { OptionsError } from './option-reader.js'
-import { resolveTarget, targetNotFound } from '../pipeline/load-sink.js'
+import { resolveTarget, targetNotFound, targetRefused } from '../pipeline/load-sink.js'
 import { nameFromTarget } from './sinks-options.js'
 
 /** Files on the call stack outside pino-sluice itself, nearest first (as pino's lib/caller.js finds them). */
@@ -39,6 +39,8 @@ export function withResolvedSinkTargets<T extends { sinks?: readonly unknown[] }
     if (entry === null || typeof entry !== 'object') return entry
     const target = (entry as { target?: unknown }).target
     if (typeof target !== 'string') return entry
+    const refused = targetRefused(index, target)
+    if (refused) throw refused
     const resolved = resolveTarget(target, bases)
     // The default name comes from what the user wrote, not from the file it resolved to.
     const name = (entry as { name?: unknown }).name ?? nameFromTarget(target)

@@ -119,6 +119,10 @@ export interface SluiceOptions {
     requestTimeoutMs?: number | undefined
     /** Attempts per upload, first included. Default 2. */
     maxAttempts?: number | undefined
+    /** Server-side encryption S3 applies to each payload: 'AES256' (SSE-S3) or 'aws:kms' (SSE-KMS). Default: the bucket's default encryption. */
+    sse?: 'AES256' | 'aws:kms' | undefined
+    /** With sse 'aws:kms': the KMS key id, key ARN or alias ('alias/…'). Default: the account's aws/s3 key. */
+    sseKmsKeyId?: string | undefined
   } | undefined
   /**
    * Aggregate metrics client-side and send them to CloudWatch with PutMetricData: explicit `metric` fields

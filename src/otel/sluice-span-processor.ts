@@ -4,6 +4,7 @@ import type { UsageProblemKind } from './gen-ai-usage.js'
 import { toOtelSpanRecord, type MappingContext } from './otel-span-record.js'
 import { resolveProcessorOptions, type LevelName, type ResolvedProcessorOptions, type SluiceSpanProcessorOptions } from './processor-options.js'
 import type { Attributes, ReadableSpanLike } from './readable-span.js'
+import { spanProof } from '../../sinks/shared/record-proof.js'
 
 /** The part of a pino logger the processor uses (a pino `Logger` or child fits), like `createTracer`'s. */
 export type ProcessorLogger = Record<LevelName, (object: object) => void> & FlushableLogger & { isLevelEnabled?: (level: string) => boolean }
@@ -120,6 +121,7 @@ export class SluiceSpanProcessor {
         this.reportOnce('level', `span records are written at level '${level}', below the logger's level, so pino filters them out; lower the logger's level or set the processor's level option`)
         return
       }
+      record.sluice_proof = spanProof(record)
       if (record.status === 'ok') this.okLog(record)
       else this.errorLog(record)
       this.counts.spans++

@@ -4,7 +4,7 @@
  * it returned. Every mistake throws an OptionsError at start that names the
  * target and the fix; nothing here runs per batch.
  */
-import { createRequire } from 'node:module'
+import { createRequire, isBuiltin } from 'node:module'
 import { isAbsolute, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Sink, SinkFactory, SinkSetup } from '../../sinks/sink.js'
@@ -25,32 +25,81 @@ export function defaultResolveBases(): string[] {
   return [process.cwd() + sep]
 }
 
-/** A file:// URL for `target`, or undefined when no base finds it. */
+/**
+ * pino-sluice's own sinks, by the name users give them: always this
+ * package's file, never a `node_modules/pino-sluice` found from the working
+ * directory (a planted one would run its code in the worker).
+ */
+const OWN_TARGETS: ReadonlyMap<string, string> = new Map([['pino-sluice/file', new URL('../../sinks/file/file-sink.js', import.meta.url).href]])
+
+/** `./x`, `../x`, `.`, `..` (either slash): the only targets resolved as paths from a base. */
+export function isExplicitRelative(target: string): boolean {
+  return /^\.\.?([\\/]|$)/.test(target)
+}
+
+/**
+ * Why a target is refused whatever the bases hold, or undefined. A Node
+ * built-in (`events`, `node:fs`) is no sink, and resolving it as a path
+ * found a stray `<cwd>/events`; another URL scheme (`data:`, `https:`) would
+ * load code that is in no file at all.
+ */
+export function refusedTarget(target: string): string | undefined {
+  if (OWN_TARGETS.has(target)) return undefined
+  if (target === 'pino-sluice' || target.startsWith('pino-sluice/')) {
+    return `is not one of pino-sluice's sinks. The built-in sink targets are ${[...OWN_TARGETS.keys()].join(', ')}; the other sinks have options of their own (postgres, s3, cloudwatch, file).`
+  }
+  if (isBuiltin(target)) return 'names a Node built-in module, not a sink. Give a package name, a path starting with ./ or ../, an absolute path or a file:// URL.'
+  if (!isAbsolute(target) && /^[a-z][a-z0-9+.-]*:/i.test(target) && !target.startsWith('file:')) {
+    return 'is a URL of a scheme other than file:. Give a package name, a path starting with ./ or ../, an absolute path or a file:// URL.'
+  }
+  return undefined
+}
+
+/**
+ * A file:// URL for `target`, or undefined when no base finds it. Callers
+ * check refusedTarget first. Which targets resolve how:
+ * - `pino-sluice/file`: this package's own file, always;
+ * - a `file:` URL or an absolute path: that file;
+ * - `./…` or `../…`: a path from each base (the caller's file, or the working directory);
+ * - anything else is a package name, looked up only in `node_modules` folders
+ *   from each base and then beside pino-sluice: never a file named like it.
+ */
 export function resolveTarget(target: string, bases: readonly string[]): string | undefined {
-  if (target.startsWith('file://')) return target
+  const own = OWN_TARGETS.get(target)
+  if (own !== undefined) return own
+  if (target.startsWith('file:')) return target
   if (isAbsolute(target)) return pathToFileURL(target).href
   for (const base of bases) {
     try {
+      // For a bare name require's lookup visits node_modules folders only; built-ins were refused before.
       return pathToFileURL(createRequire(base).resolve(target)).href
     } catch {
       // not from here; try the next base
     }
   }
-  if (target.startsWith('.')) return undefined
+  if (isExplicitRelative(target)) return undefined
   try {
-    // ESM-only packages (no "require" condition), and pino-sluice's own sinks (`pino-sluice/file`).
-    return import.meta.resolve(target)
+    // ESM-only packages (no "require" condition) installed beside pino-sluice.
+    const resolved = import.meta.resolve(target)
+    return resolved.startsWith('file:') ? resolved : undefined
   } catch {
     return undefined
   }
 }
 
+/** The error for a target refused by refusedTarget, or undefined. */
+export function targetRefused(index: number, target: string): OptionsError | undefined {
+  const why = refusedTarget(target)
+  return why === undefined ? undefined : new OptionsError(`options.sinks[${index}] (target ${JSON.stringify(target)}) ${why}`)
+}
+
 /** The error for a target no base resolves: which target, where we looked, and the fix. */
 export function targetNotFound(index: number, target: string, bases: readonly string[]): OptionsError {
-  const fix = target.startsWith('.')
+  const relative = isExplicitRelative(target)
+  const fix = relative
     ? 'Check the path: a relative target resolves from the file that called createSluice(), or with pino.transport() from the working directory; an absolute path or a file:// URL is unambiguous.'
-    : `Install the package in the app (npm install ${target}), or give an absolute path or a file:// URL.`
-  const where = target.startsWith('.') ? bases.join(' or ') : `${bases.join(' or ')} or where pino-sluice is installed`
+    : `Install the package in the app (npm install ${target}), or give a path starting with ./ or ../, an absolute path or a file:// URL.`
+  const where = relative ? bases.join(' or ') : `the node_modules folders from ${bases.join(' or ')} or where pino-sluice is installed`
   return new OptionsError(`options.sinks[${index}] (target ${JSON.stringify(target)}): cannot find the module from ${where}. ${fix}`)
 }
 
@@ -70,6 +119,8 @@ function errorText(error: unknown): string {
 export async function loadSink(entry: SinkEntry, setup: Omit<SinkSetup, 'name' | 'role' | 'optionsPath'>, bases: readonly string[] = defaultResolveBases()): Promise<Sink> {
   const where = `options.sinks[${entry.index}]`
   const label = `${where} (target ${JSON.stringify(entry.asWritten)})`
+  const refused = targetRefused(entry.index, entry.target)
+  if (refused) throw refused
   const url = resolveTarget(entry.target, bases)
   if (!url) throw targetNotFound(entry.index, entry.target, bases)
   let module: Record<string, unknown>

@@ -80,6 +80,18 @@ export class Pipeline {
     this.batcher = new Batcher(this.channel, options.batch, (lines, sizes) => this.writeBatch(lines, sizes), (options.postgres?.connections ?? 1) + 1)
   }
 
+  private forgedProofReported = false
+
+  /** Once: a record claimed to be a span or metric with a proof this process did not make (sinks/shared/record-proof.ts). */
+  private reportForgedProof(): void {
+    if (this.forgedProofReported) return
+    this.forgedProofReported = true
+    process.stderr.write(
+      'pino-sluice: a record carried a sluice_proof that this process did not make; it was stored as a plain log row, not as a span or metric. ' +
+        'Either a logged object claimed to be one, or pino-sluice was imported after pino.transport() started its worker (import it first), or a pino formatter or redaction changed the span\'s fields.\n',
+    )
+  }
+
   start(): void {
     this.sink.start(this.deadline)
     for (const stage of this.stages) stage.start?.()
@@ -284,6 +296,7 @@ export class Pipeline {
       }
       this.nextSeq++
       if (parsed.sanitized) counters.add('sanitized')
+      if (parsed.forged) this.reportForgedProof()
       const usageInvalid = usageInvalidOf(parsed.record.value)
       if (usageInvalid > 0) counters.add('usage_invalid', usageInvalid)
       bytes += parsed.record.bytes

@@ -1,8 +1,10 @@
 import { RAW_LINE, type LogRecord } from './log-record.js'
+import { checkProof, PROOF_FIELD } from '../../sinks/shared/record-proof.js'
 import { levelFromValue } from './peek-level.js'
 import { mayNeedSanitizing, sanitizeValue } from './sanitize.js'
 
-export type ParseResult = { ok: true; record: LogRecord; sanitized: boolean } | { ok: false }
+/** `forged`: the line carried a span/metric proof that is not this process's (record-proof.ts); it is stored as a plain log row. */
+export type ParseResult = { ok: true; record: LogRecord; sanitized: boolean; forged?: true } | { ok: false }
 
 const MIN_TIME = -62135596800000
 /** Years 1 to 9999: ISO text beyond that ("+275760-…") is not something Postgres parses. */
@@ -35,5 +37,8 @@ export function parseLine(line: string, bytes: number, seq: number, now: number)
     }
     time = now
   }
-  return { ok: true, sanitized, record: { seq, time, level: levelFromValue(object.level), bytes, value: object, [RAW_LINE]: unchanged ? line : undefined } }
+  const record: LogRecord = { seq, time, level: levelFromValue(object.level), bytes, value: object, [RAW_LINE]: unchanged ? line : undefined }
+  // Only span and metric records carry a proof: every other line pays this one lookup.
+  if (object[PROOF_FIELD] !== undefined && checkProof(object) === 'forged') return { ok: true, sanitized, record, forged: true }
+  return { ok: true, sanitized, record }
 }

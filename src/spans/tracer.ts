@@ -7,6 +7,7 @@ import { sluiceMixin, spanStorage, type SpanContext } from './span-context.js'
 import type { SpanRecordFields } from './span-record.js'
 import { parseTraceparent } from './traceparent.js'
 import type { UsageProblem } from './usage-input.js'
+import { spanProof } from '../../sinks/shared/record-proof.js'
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const
 type LevelName = (typeof LEVELS)[number]
@@ -137,7 +138,10 @@ export function createTracer(logger: TracerLogger, options: TracerOptions = {}):
     prices: readPrices(options.prices),
     strict: options.strict === true,
     usageProblems: usageProblemPrinter((line) => process.stderr.write(line)),
-    emit: (record: SpanRecordFields) => (record.status === 'ok' ? okLog(record) : errorLog(record)),
+    emit: (record: SpanRecordFields) => {
+      record.sluice_proof = spanProof(record)
+      return record.status === 'ok' ? okLog(record) : errorLog(record)
+    },
   }
 
   function startSpan(name: string, rawOptions?: SpanOptions): Span {

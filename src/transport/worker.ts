@@ -18,7 +18,8 @@
 import type { Stage } from '../../sinks/sink.js'
 import { maxRecordBytes } from '../options/resolve-options.js'
 import { SluiceStream } from './sluice-stream.js'
-import { startPipeline } from './start-pipeline.js'
+import { reportStartFailure } from './start-failure.js'
+import { startPipeline, type RunningPipeline } from './start-pipeline.js'
 
 export default async function sluiceTransport(rawOptions: unknown): Promise<SluiceStream> {
   return buildSluiceStream(rawOptions)
@@ -26,7 +27,14 @@ export default async function sluiceTransport(rawOptions: unknown): Promise<Slui
 
 /** The transport with extra stages after the built-in ones (used by fault tests to make a stage throw). */
 export async function buildSluiceStream(rawOptions: unknown, extraStages: readonly Stage[] = []): Promise<SluiceStream> {
-  const running = await startPipeline(rawOptions, extraStages)
+  let running: RunningPipeline
+  try {
+    running = await startPipeline(rawOptions, extraStages)
+  } catch (error) {
+    // Count the lines the app logged before the start failed (start-failure.ts), then fail as always.
+    reportStartFailure(rawOptions, error)
+    throw error
+  }
   const { options, pipeline, counters } = running
   return new SluiceStream(pipeline, counters, maxRecordBytes(options), () => running.close())
 }

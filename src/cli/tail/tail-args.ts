@@ -73,6 +73,9 @@ export function parseTimeout(text: string | undefined, count: number | undefined
 /** `http://127.0.0.1:9464` means its `/stats`; a URL with a path is used as given. */
 function statsUrl(text: string): string {
   const url = new URL(text)
+  // The stats endpoint takes no credentials; a URL carrying some would print them wherever the source is shown.
+  url.username = ''
+  url.password = ''
   if (url.pathname === '/' || url.pathname === '' || url.pathname === '/metrics') url.pathname = '/stats'
   return url.toString()
 }
