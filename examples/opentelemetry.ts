@@ -16,9 +16,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { resourceFromAttributes } from '@opentelemetry/resources'
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
+import { TracerProvider } from '@opentelemetry/sdk-trace'
 import pino from 'pino'
 import postgres from 'postgres'
 import { createSluice } from 'pino-sluice'
@@ -34,8 +35,11 @@ try {
   const processor = new SluiceSpanProcessor(log, {
     prices: { 'claude-haiku-example': { inputPerMTok: 1, outputPerMTok: 5, cacheReadPerMTok: 0.1, cacheCreationPerMTok: 1.25 } },
   })
-  const provider = new NodeTracerProvider({ resource: resourceFromAttributes({ 'service.name': 'answers' }), spanProcessors: [processor] })
-  provider.register({ propagator: new W3CTraceContextPropagator() })
+  const provider = new TracerProvider({ resource: resourceFromAttributes({ 'service.name': 'answers' }), spanProcessors: [processor] })
+  // sdk-trace 3.x has no register(): set the globals it used to set.
+  trace.setGlobalTracerProvider(provider)
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator())
   const tracer = trace.getTracer('answers-service', '1.0.0')
 
   /** Stand-in for a model client under an LLM instrumentation: the span and attributes it would record. */

@@ -8,13 +8,12 @@ import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api'
-import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { resourceFromAttributes } from '@opentelemetry/resources'
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
 import pino from 'pino'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { OptionsError } from '../src/index.js'
 import { otelMixin, SluiceSpanProcessor, type SluiceSpanProcessorOptions } from '../src/otel/index.js'
+import { registerGlobals, TracerProvider } from './support/otel-sdk.js'
 
 type Row = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -28,15 +27,15 @@ function capture(options?: SluiceSpanProcessorOptions, serviceAttributes: Record
   })
   const logger = pino({ mixin: otelMixin }, stream)
   const processor = new SluiceSpanProcessor(logger, options)
-  const provider = new NodeTracerProvider({ resource: resourceFromAttributes(serviceAttributes), spanProcessors: [processor] })
+  const provider = new TracerProvider({ resource: resourceFromAttributes(serviceAttributes), spanProcessors: [processor] })
   const tracer = provider.getTracer('orders-lib', '1.2.3', { schemaUrl: 'https://opentelemetry.io/schemas/1.30.0' })
   const spans = () => lines.filter((l) => l.sluice === 'span')
   return { lines, spans, logger, processor, provider, tracer }
 }
 
 beforeAll(() => {
-  // The global context manager and propagator, as provider.register() would set them.
-  new NodeTracerProvider().register({ propagator: new W3CTraceContextPropagator() })
+  // The global tracer provider, context manager and propagator, as an app's setup registers them.
+  registerGlobals()
 })
 afterAll(() => {
   trace.disable()
@@ -284,7 +283,7 @@ describe('SluiceSpanProcessor: lifecycle and options', () => {
     const flushed: string[] = []
     const logger = pino(destination((cb) => setTimeout(() => (flushed.push('flushed'), cb()), 5)))
     const processor = new SluiceSpanProcessor(logger)
-    const provider = new NodeTracerProvider({ spanProcessors: [processor] })
+    const provider = new TracerProvider({ spanProcessors: [processor] })
     provider.getTracer('t').startSpan('before').end()
     await provider.forceFlush()
     expect(flushed).toEqual(['flushed'])
@@ -330,7 +329,7 @@ describe('SluiceSpanProcessor: lifecycle and options', () => {
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
     const logger = { info: () => { throw new Error('stream destroyed') }, error: () => {} }
     const processor = new SluiceSpanProcessor(logger as never)
-    const provider = new NodeTracerProvider({ spanProcessors: [processor] })
+    const provider = new TracerProvider({ spanProcessors: [processor] })
     provider.getTracer('t').startSpan('a').end()
     provider.getTracer('t').startSpan('b').end()
     expect(processor.stats()).toMatchObject({ spans: 0, emitErrors: 2 })

@@ -1,5 +1,5 @@
 /**
- * OpenTelemetry into Postgres: the real SDK (sdk-trace-node, its
+ * OpenTelemetry into Postgres: the real SDK (sdk-trace's TracerProvider, its
  * AsyncLocalStorage context manager, the W3C propagator) with
  * SluiceSpanProcessor on a logger writing through the real transport, then
  * the rows, the per-trace view, the accounting and `sluice trace`.
@@ -13,10 +13,10 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino'
 import { resourceFromAttributes } from '@opentelemetry/resources'
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { otelMixin, SluiceSpanProcessor, type SluiceSpanProcessorOptions } from '../src/otel/index.js'
+import { TracerProvider } from './support/otel-sdk.js'
 import { databaseUrl, expectBalanced, sqlClient, startTransport, uniqueTable, type Harness, type HarnessOptions } from './support/transport.js'
 
 const run = promisify(execFile)
@@ -40,7 +40,7 @@ async function otelHarness(options: HarnessOptions = {}, processorOptions?: Slui
   const h = await startTransport(options)
   const logger = pino({ mixin: otelMixin }, h.transport)
   const processor = new SluiceSpanProcessor(logger, processorOptions)
-  const provider = new NodeTracerProvider({ resource: resourceFromAttributes({ 'service.name': 'shop', 'service.version': '7' }), spanProcessors: [processor] })
+  const provider = new TracerProvider({ resource: resourceFromAttributes({ 'service.name': 'shop', 'service.version': '7' }), spanProcessors: [processor] })
   return { h, logger, processor, provider, tracer: provider.getTracer('shop-instrumentation', '0.1.0') }
 }
 
@@ -182,7 +182,7 @@ describe('OpenTelemetry spans → Postgres', () => {
       const patchedPino = createRequire(import.meta.url)('pino') as typeof pino
       const h = await startTransport({ batch: { intervalMs: 60_000 } })
       const logger = patchedPino(h.transport)
-      const provider = new NodeTracerProvider({ spanProcessors: [new SluiceSpanProcessor(logger)] })
+      const provider = new TracerProvider({ spanProcessors: [new SluiceSpanProcessor(logger)] })
       const tracer = provider.getTracer('app')
       let ids = { traceId: '', spanId: '' }
       await tracer.startActiveSpan('job', async (span) => {

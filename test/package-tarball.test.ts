@@ -6,7 +6,7 @@
  * Run after `npm run build` (npm test does): it packs the current dist/.
  */
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
@@ -17,6 +17,26 @@ import { databaseUrl, sqlClient, uniqueTable } from './support/transport.js'
 
 const run = promisify(execFile)
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
+/** The TypeScript a user installs today (7, the native compiler). */
+const TSC = join(ROOT, 'node_modules/typescript-7/bin/tsc')
+
+function installedVersion(name: string): string {
+  return (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version
+}
+
+/**
+ * docs/opentelemetry.md's Setup: its install command for the line of this api version (the
+ * first ```sh block is the current line, the second the Node-20 one), and its ```js snippet.
+ */
+function documentedOtelSetup(apiVersion: string): { command: string[]; snippet: string } {
+  const doc = readFileSync(join(ROOT, 'docs/opentelemetry.md'), 'utf8')
+  const setup = doc.slice(doc.indexOf('## Setup'), doc.indexOf('### Options'))
+  const commands = [...setup.matchAll(/^```sh\n(npm install [^\n]+)\n```$/gm)].map((m) => (m[1] ?? '').split(/\s+/).slice(2))
+  const snippet = /^```js\n([\s\S]*?)^```$/m.exec(setup)?.[1]
+  const command = apiVersion.startsWith('1.9.') ? commands[1] : commands[0]
+  if (commands.length !== 2 || !command || !snippet) throw new Error('docs/opentelemetry.md: Setup has no two install commands and a js snippet')
+  return { command, snippet }
+}
 
 interface PackedFile {
   path: string
@@ -41,9 +61,14 @@ async function npmOutput(args: string[], cwd: string): Promise<{ stdout: string;
 /** The lifecycle scripts npm runs in the user's app when it installs a package. */
 const INSTALL_TIME_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare', 'preprepare', 'postprepare']
 
-/** npm may print lifecycle noise before the JSON; the JSON array is the last thing on stdout. */
+/**
+ * npm may print lifecycle noise before the JSON, which is the last thing on stdout: an array of
+ * results up to npm 11, an object keyed by package name from npm 12.
+ */
 function parsePack(stdout: string): PackResult {
-  const [result] = JSON.parse(stdout.slice(stdout.indexOf('[\n'))) as PackResult[]
+  const start = stdout.search(/^[[{]$/m)
+  const parsed = JSON.parse(stdout.slice(Math.max(0, start))) as PackResult[] | Record<string, PackResult>
+  const [result] = Array.isArray(parsed) ? parsed : Object.values(parsed)
   if (!result) throw new Error(`npm pack printed no result: ${stdout.slice(0, 500)}`)
   return result
 }
@@ -229,43 +254,58 @@ export const misspelt = pino.transport<SluiceOptions>({ target: 'pino-sluice', o
       join(app, 'typed.cts'),
       `import pinoSluice = require('pino-sluice')\ntype SluiceOptions = pinoSluice.SluiceOptions\ntype SluiceStats = pinoSluice.SluiceStats\nconst { createSluice, createStats } = pinoSluice\n${body}`,
     )
-    const result = await node([join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], app)
+    const result = await node([TSC, '-p', 'tsconfig.json'], app)
     expect(result.stdout + result.stderr).toBe('')
     expect(result.code).toBe(0)
   })
 
-  it("'pino-sluice/otel' with the app's own OpenTelemetry SDK: spans into Postgres, with types", async () => {
-    // The optional peers, as an app that traces has them (linked from this checkout's devDependencies).
-    await symlink(join(ROOT, 'node_modules/@opentelemetry'), join(app, 'node_modules/@opentelemetry'), 'dir')
+  it("docs/opentelemetry.md's install command and setup, in the app: spans into Postgres, with types", async () => {
+    // The command for the OpenTelemetry line this checkout has (README, Testing: the Node 20 leg
+    // puts the Node-20 line in place), each package pinned to the version the checkout runs,
+    // which must be what the command's own range asks for: the packages install beside ours.
+    const { command, snippet } = documentedOtelSetup(installedVersion('@opentelemetry/api'))
+    const packages = command.filter((spec) => !['pino-sluice', 'pino'].includes(spec))
+    const pinned = [...packages, '@opentelemetry/instrumentation-http', '@opentelemetry/instrumentation-pino'].map((spec) => {
+      const [name = spec, range] = spec.startsWith('@') ? [`@${spec.slice(1).split('@')[0]}`, spec.slice(1).split('@')[1]] : spec.split('@')
+      const version = installedVersion(name)
+      expect(range === undefined || version === range || version.startsWith(`${range}.`), `${name}@${version} is not ${spec}`).toBe(true)
+      return `${name}@${version}`
+    })
+    const installed = await npmOutput(['install', ...pinned, '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock'], app)
+    expect(installed.stdout + installed.stderr).not.toMatch(/ERESOLVE|EBADENGINE|install-scripts|npm error/)
     if (!existsSync(join(app, 'node_modules/@types/node'))) {
       await mkdir(join(app, 'node_modules/@types'), { recursive: true })
       await symlink(join(ROOT, 'node_modules/@types/node'), join(app, 'node_modules/@types/node'), 'dir')
     }
+    // The documented setup as is, then a GenAI span, and the shutdown its SIGTERM handler does.
     const table = uniqueTable('pkg_otel')
-    const source = `import pino from 'pino'
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
-import { createSluice } from 'pino-sluice'
-import { SluiceSpanProcessor, otelMixin, type SluiceSpanProcessorStats } from 'pino-sluice/otel'
-const sluice = createSluice({ postgres: { url: process.env.DATABASE_URL, table: process.env.TABLE } })
-const processor = new SluiceSpanProcessor(pino({ mixin: otelMixin }, sluice.transport), { prices: {} })
-const provider = new NodeTracerProvider({ spanProcessors: [processor] })
-provider.getTracer('app').startSpan('from the installed package', { attributes: { 'gen_ai.request.model': 'm', 'gen_ai.usage.input_tokens': 10, 'gen_ai.usage.output_tokens': 2 } }).end()
+    const source = `${snippet.replace('{ postgres: { url: process.env.DATABASE_URL } }', '{ postgres: { url: process.env.DATABASE_URL, table: process.env.TABLE } }')}
+trace.getTracer('app').startSpan('chat claude-sonnet-4', { attributes: { 'gen_ai.request.model': 'claude-sonnet-4', 'gen_ai.usage.input_tokens': 1000, 'gen_ai.usage.output_tokens': 200 } }).end()
 await provider.shutdown()
 await sluice.close()
-const stats: SluiceSpanProcessorStats = processor.stats()
-console.log(JSON.stringify({ usageSpans: stats.usageSpans, spans: sluice.stats.read().spans }))
+console.log(JSON.stringify({ spans: sluice.stats.read().spans, written: sluice.stats.read().written }))
+process.exit(0)
 `
-    await writeFile(join(app, 'otel-app.ts'), source)
-    await writeFile(join(app, 'otel-app.mjs'), source.replace(', type SluiceSpanProcessorStats', '').replace('const stats: SluiceSpanProcessorStats =', 'const stats ='))
+    expect(source).toContain('table: process.env.TABLE')
+    await writeFile(join(app, 'otel-app.mts'), source)
+    await writeFile(join(app, 'otel-app.mjs'), source)
     await writeFile(
       join(app, 'tsconfig.otel.json'),
-      JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] }, files: ['otel-app.ts'] }),
+      JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] }, files: ['otel-app.mts'] }),
     )
-    const typed = await node([join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.otel.json'], app)
+    // spanProcessors: [new SluiceSpanProcessor(logger)] type-checks against either api line (TS2322 with 1.10 before).
+    const typed = await node([TSC, '-p', 'tsconfig.otel.json'], app)
     expect(typed.stdout + typed.stderr).toBe('')
     const result = await node(['otel-app.mjs'], app, { DATABASE_URL: databaseUrl(), TABLE: table })
     expect(result.stderr).toBe('')
-    expect(JSON.parse(result.stdout)).toEqual({ usageSpans: 1, spans: 1 })
+    expect(JSON.parse(result.stdout)).toEqual({ spans: 1, written: 1 })
+    const sql = sqlClient()
+    try {
+      const [row] = await sql`select name, input_tokens::int, cost_usd::float8 from ${sql(`${table}_spans`)}`
+      expect(row).toEqual({ name: 'chat claude-sonnet-4', input_tokens: 1000, cost_usd: (1000 * 3 + 200 * 15) / 1e6 })
+    } finally {
+      await sql.end()
+    }
   })
 
   it('installs no AWS SDK: an S3 or CloudWatch option fails at start naming the package to install', async () => {

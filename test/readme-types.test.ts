@@ -2,7 +2,7 @@
  * The README's code, type-checked the way a user's project would: every ```js
  * and ```ts block becomes a TypeScript module of an app that depends on pino-sluice (this
  * checkout's built types) and pino, compiled with the tsconfig `tsc --init`
- * writes (TypeScript 5.9: strict, exactOptionalPropertyTypes,
+ * writes (TypeScript 7, what a user installs today: strict, exactOptionalPropertyTypes,
  * verbatimModuleSyntax, ...) and with a plain `strict` one.
  * Run after `npm run build` (npm test does): it reads dist/'s declarations.
  */
@@ -14,7 +14,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const TSC = join(ROOT, 'node_modules/typescript/bin/tsc')
+const TSC = join(ROOT, 'node_modules/typescript-7/bin/tsc')
 const run = promisify(execFile)
 
 /** The README's ```js and ```ts blocks, in order. */

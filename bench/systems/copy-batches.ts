@@ -24,7 +24,6 @@ export async function runCopyBatches(spec: AppSpec): Promise<AppResult> {
   const rssBeforeBytes = process.memoryUsage().rss
   const cpuBefore = process.cpuUsage()
   const firstCallMs = nowMs()
-  let lastCallMs = firstCallMs
   for (let i = 0; i < records; ) {
     if (rate !== undefined) {
       const ahead = i / rate - (nowMs() - firstCallMs) / 1000
@@ -47,7 +46,7 @@ export async function runCopyBatches(spec: AppSpec): Promise<AppResult> {
       })
     })
   }
-  lastCallMs = nowMs()
+  const lastCallMs = nowMs()
   const doneMs = lastCallMs
   const cpu = process.cpuUsage(cpuBefore)
   await sql.end()

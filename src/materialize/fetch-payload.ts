@@ -31,7 +31,7 @@ export async function fetchPayload(client: S3Client, target: PointerTarget, poin
     stored = await object.Body.transformToByteArray()
   } catch (error) {
     if (isGone(error)) return { $missing: pointer.$ref } satisfies MissingPayload
-    throw new Error(`cannot fetch ${pointer.$ref}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`)
+    throw new Error(`cannot fetch ${pointer.$ref}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, { cause: error })
   }
   // Some HTTP layers undo Content-Encoding: gzip on the way; accept the payload either way.
   const isGzip = stored[0] === 0x1f && stored[1] === 0x8b

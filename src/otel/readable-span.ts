@@ -9,8 +9,13 @@
 /** [seconds, nanoseconds] since the epoch (or, for a duration, elapsed). */
 export type HrTime = [number, number]
 
-export type AttributeValue = string | number | boolean | ReadonlyArray<string | number | boolean | null | undefined>
-export type Attributes = Readonly<Record<string, AttributeValue | undefined>>
+/**
+ * api 1.10 widened an attribute's value to `unknown` (AnyValue: maps, byte arrays, nested
+ * arrays); 1.9 and earlier allowed primitives and arrays of them. Typed as the wider one so a
+ * span of either SDK line fits; the values are read as what they are (JSON-encoded as is).
+ */
+export type AttributeValue = unknown
+export type Attributes = Readonly<Record<string, AttributeValue>>
 
 export interface OtelSpanContext {
   readonly traceId: string
