@@ -157,6 +157,12 @@ export interface SluiceOptions {
     maxBytes?: number | undefined
     /** Rotated files kept. Default 5. */
     maxFiles?: number | undefined
+    /**
+     * Permission bits of the files it creates, exactly (the umask does not apply): a number such as 0o640 or
+     * an octal string '0640'. Default 0o600 (owner only: logs often hold secrets). Directories it creates get
+     * the same read access (0o700, or 0o750 for 0o640). A symlink at `path` is refused, never followed.
+     */
+    mode?: number | string | undefined
   } | undefined
   /**
    * Custom sinks, loaded in the worker with `import()`: `[{ target, options }]` as in pino's `targets`.
