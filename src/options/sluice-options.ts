@@ -175,6 +175,12 @@ export interface SluiceOptions {
     file?: string | undefined
     /** Loopback HTTP port serving `/metrics` (Prometheus) and `/stats` (JSON); 0 picks a free port (see `http.port` in the file). */
     port?: number | undefined
+    /**
+     * Address the HTTP endpoint listens on. Default '127.0.0.1' (this machine only). Set it (e.g. '0.0.0.0')
+     * only for a scrape from inside a private network: the endpoint has no authentication and shows the
+     * hostname, pid and counters to whoever reaches it. Requests naming another `Host` are refused (421).
+     */
+    host?: string | undefined
     /** How often the file is rewritten, in ms. Default 1000. */
     intervalMs?: number | undefined
   } | undefined
