@@ -150,7 +150,7 @@ async function openForAppend(path: string, mode: number): Promise<FileHandle> {
   }
 }
 
-/** ELOOP from O_NOFOLLOW (EEXIST on Windows is handled above) means a link at the path: say so in words. */
+/** ELOOP from O_NOFOLLOW means a link at the path: say so in words, naming it. */
 function explainLink(error: unknown, path: string): unknown {
   if ((error as NodeJS.ErrnoException).code !== 'ELOOP') return error
   return Object.assign(

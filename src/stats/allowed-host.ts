@@ -16,13 +16,6 @@ const LOOPBACK_NAMES: readonly string[] = ['localhost', '127.0.0.1', '::1']
 /** Binding to every interface: clients name the machine by one of its addresses, which we cannot list. */
 const WILDCARD_HOSTS: ReadonlySet<string> = new Set(['0.0.0.0', '::'])
 
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'))
-}
-
-export function isWildcardHost(host: string): boolean {
-  return WILDCARD_HOSTS.has(host)
-}
 
 /**
  * A check for the `Host` header: the loopback names, and `boundHost` (the
@@ -32,7 +25,7 @@ export function isWildcardHost(host: string): boolean {
  */
 export function hostChecker(boundHost: string): (header: string | undefined) => boolean {
   const names = new Set([...LOOPBACK_NAMES, boundHost.toLowerCase()])
-  const anyAddress = isWildcardHost(boundHost)
+  const anyAddress = WILDCARD_HOSTS.has(boundHost)
   return (header) => {
     const name = hostName(header)
     if (name === undefined) return false

@@ -6,7 +6,7 @@ import { OptionsError, describe, readInt, readSection, readString, rejectUnknown
 export interface StatsOptions {
   /** Absolute path of the snapshot file, replaced atomically every interval. */
   readonly file: string | undefined
-  /** Loopback HTTP port; 0 picks a free one (written into the stats file). Undefined: no HTTP. */
+  /** HTTP port (on `host`); 0 picks a free one (written into the stats file). Undefined: no HTTP. */
   readonly port: number | undefined
   /** The address the HTTP endpoint binds to; 127.0.0.1 unless a scrape from elsewhere needs it. */
   readonly host: string
