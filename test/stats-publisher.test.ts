@@ -21,7 +21,7 @@ describe('options.stats', () => {
   const resolveStats = (stats: unknown) => resolveOptions({ postgres: { url: 'postgres://x@127.0.0.1/db' }, stats }).stats
 
   it('resolves a file path and a port with the default interval', () => {
-    expect(resolveStats({ file: join(dir, 'a.json'), port: 0 })).toEqual({ file: join(dir, 'a.json'), port: 0, intervalMs: 1000 })
+    expect(resolveStats({ file: join(dir, 'a.json'), port: 0 })).toEqual({ file: join(dir, 'a.json'), port: 0, host: '127.0.0.1', intervalMs: 1000 })
     expect(resolveStats(undefined)).toBeUndefined()
   })
 

@@ -10,6 +10,7 @@
  * No fsync per batch (like synchronous_commit off): a line is written once
  * the OS has it, which survives the process, not a power cut. close() syncs.
  */
+import { constants } from 'node:fs'
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { LogRecord } from '../shared/log-record.js'
@@ -50,8 +51,9 @@ export class FileSink implements Sink {
 
   private async openFile(): Promise<FileHandle> {
     if (this.file) return this.file
-    await mkdir(dirname(this.options.path), { recursive: true })
-    const file = await open(this.options.path, 'a')
+    const { path, mode, directoryMode } = this.options
+    await mkdir(dirname(path), { recursive: true, mode: directoryMode })
+    const file = await openForAppend(path, mode)
     this.size = (await file.stat()).size
     this.file = file
     return file
@@ -114,6 +116,47 @@ export class FileSink implements Sink {
     }
     this.size = 0
   }
+}
+
+const { O_WRONLY, O_APPEND, O_CREAT, O_EXCL } = constants
+/** Windows has no O_NOFOLLOW; there O_EXCL alone keeps a new file from being a link's target. */
+const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0
+
+/**
+ * Opens `path` for appending without ever following a symlink there (issue 27
+ * item 10: a link planted at the path sent the logs into someone else's file).
+ * A file this call creates gets exactly `mode`, whatever the umask; an
+ * existing file keeps its own.
+ */
+async function openForAppend(path: string, mode: number): Promise<FileHandle> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const created = await open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW, mode)
+      await created.chmod(mode).catch(async (error: unknown) => {
+        await created.close()
+        throw error
+      })
+      return created
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw explainLink(error, path)
+    }
+    try {
+      return await open(path, O_WRONLY | O_APPEND | O_NOFOLLOW)
+    } catch (error) {
+      // Deleted between the two opens (a rotation by hand): create it after all.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 3) continue
+      throw explainLink(error, path)
+    }
+  }
+}
+
+/** ELOOP from O_NOFOLLOW means a link at the path: say so in words, naming it. */
+function explainLink(error: unknown, path: string): unknown {
+  if ((error as NodeJS.ErrnoException).code !== 'ELOOP') return error
+  return Object.assign(
+    new Error(`${path} is a symbolic link; the file sink never follows one (a link planted there would send the logs into another file). Point the path at the real file, or remove the link`),
+    { code: 'ELOOP' },
+  )
 }
 
 function ignoreMissing(error: NodeJS.ErrnoException): void {

@@ -32,12 +32,19 @@ export class OffloadStage implements Stage {
     this.uploader = new PayloadUploader(client, options)
   }
 
+  /**
+   * One record's trouble is its own (offload() counts it), and this settles
+   * only once every upload has: a batch that went on to the store while
+   * uploads were in flight got its pointers after its rows were written,
+   * and counted `offloaded` for payloads stored inline (issue 27 item 12).
+   */
   async process(records: LogRecord[], deadline: Deadline): Promise<void> {
     const work: Promise<void>[] = []
     for (const record of records) {
       if (record.bytes > this.options.thresholdBytes) work.push(this.offload(record, deadline))
     }
-    await Promise.all(work)
+    const failure = (await Promise.allSettled(work)).find((result) => result.status === 'rejected')
+    if (failure) throw failure.reason
   }
 
   async close(): Promise<void> {
@@ -46,7 +53,16 @@ export class OffloadStage implements Stage {
   }
 
   private async offload(record: LogRecord, deadline: Deadline): Promise<void> {
-    const payloads = pickPayloads(record.value, record.bytes, this.options.thresholdBytes)
+    let payloads: Payload[]
+    try {
+      payloads = pickPayloads(record.value, record.bytes, this.options.thresholdBytes)
+    } catch (error) {
+      // A field JSON.stringify cannot serialize (nested deeper than the stack): nothing was changed or
+      // uploaded, so the record goes on as logged (its raw line intact) and the store decides its fate.
+      this.counters.add('offload_failed')
+      this.problems(`S3 offload skipped a record it cannot serialize (${error instanceof Error ? error.message : String(error)}): it goes to the store as logged`)
+      return
+    }
     // Every payload picked is replaced below (by a pointer or a marker): the raw line no longer says what value does.
     if (payloads.length > 0) record[RAW_LINE] = undefined
     const results = await Promise.allSettled(payloads.map((p) => this.uploader.upload(p.json, record.time, deadline)))

@@ -161,6 +161,12 @@ export interface SluiceOptions {
     maxBytes?: number | undefined
     /** Rotated files kept. Default 5. */
     maxFiles?: number | undefined
+    /**
+     * Permission bits of the files it creates, exactly (the umask does not apply): a number such as 0o640 or
+     * an octal string '0640'. Default 0o600 (owner only: logs often hold secrets). Directories it creates get
+     * the same read access (0o700, or 0o750 for 0o640). A symlink at `path` is refused, never followed.
+     */
+    mode?: number | string | undefined
   } | undefined
   /**
    * Custom sinks, loaded in the worker with `import()`: `[{ target, options }]` as in pino's `targets`.
@@ -173,6 +179,12 @@ export interface SluiceOptions {
     file?: string | undefined
     /** Loopback HTTP port serving `/metrics` (Prometheus) and `/stats` (JSON); 0 picks a free port (see `http.port` in the file). */
     port?: number | undefined
+    /**
+     * Address the HTTP endpoint listens on. Default '127.0.0.1' (this machine only). Set it (e.g. '0.0.0.0')
+     * only for a scrape from inside a private network: the endpoint has no authentication and shows the
+     * hostname, pid and counters to whoever reaches it. Requests naming another `Host` are refused (421).
+     */
+    host?: string | undefined
     /** How often the file is rewritten, in ms. Default 1000. */
     intervalMs?: number | undefined
   } | undefined

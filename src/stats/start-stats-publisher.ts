@@ -2,7 +2,7 @@
  * Publishes the worker's counters for other processes (`sluice tail`, Prometheus):
  *
  *   Counters ─► every intervalMs ─► stats.file (temp file + rename, one JSON snapshot)
- *            └► on request ──────► http://127.0.0.1:<stats.port>/metrics and /stats
+ *            └► on request ──────► http://<stats.host, 127.0.0.1>:<stats.port>/metrics and /stats
  *
  * The file is replaced atomically rather than appended to (NDJSON) so it stays
  * one small, constant-size document for a process that runs for months, and a
@@ -11,6 +11,7 @@
  */
 import { dirname } from 'node:path'
 import type { Counters } from '../counters/counters.js'
+import { urlHost } from './allowed-host.js'
 import { startStatsHttpServer, type StatsHttpServer } from './stats-http-server.js'
 import type { StatsOptions } from './stats-options.js'
 import { takeSnapshot, type SnapshotSource } from './stats-snapshot.js'
@@ -29,7 +30,7 @@ export function startStatsPublisher(
   report: (message: string) => void = (message) => process.stderr.write(`pino-sluice: ${message}\n`),
 ): StatsPublisher | undefined {
   if (!options) return undefined
-  const { file, port, intervalMs } = options
+  const { file, port, host, intervalMs } = options
   const source: SnapshotSource = { intervalMs, startedMs: Date.now(), http: null, read: () => counters.snapshot(), readSinks: () => counters.sinks.snapshot() }
   let server: StatsHttpServer | undefined
   let writing: Promise<void> = Promise.resolve()
@@ -64,15 +65,15 @@ export function startStatsPublisher(
   const listening =
     port === undefined
       ? Promise.resolve()
-      : startStatsHttpServer(port, () => takeSnapshot(source)).then(
+      : startStatsHttpServer(port, host, () => takeSnapshot(source)).then(
           (started) => {
             if (closed) return started.close()
             server = started
-            source.http = { port: started.port, url: `http://127.0.0.1:${started.port}` }
+            source.http = { port: started.port, url: `http://${urlHost(host)}:${started.port}` }
             // Without a file the chosen port would be unknowable.
             if (file === undefined && port === 0) report(`stats on ${source.http.url}/metrics and /stats`)
           },
-          (error: unknown) => report(`cannot serve stats on 127.0.0.1:${port}: ${error instanceof Error ? error.message : String(error)}`),
+          (error: unknown) => report(`cannot serve stats on ${urlHost(host)}:${port}: ${error instanceof Error ? error.message : String(error)}`),
         )
   const ready = listening.then(() => publish(false))
 
