@@ -1,4 +1,6 @@
 import { defineConfig } from 'vitest/config'
+// vitest 5's reporter calls Map.groupBy (Node 21+): without this, a failing run on Node 20 prints a TypeError instead of its failures.
+import './test/support/node20-polyfills.mjs'
 
 export default defineConfig({
   test: {

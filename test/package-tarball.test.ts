@@ -259,7 +259,12 @@ export const misspelt = pino.transport<SluiceOptions>({ target: 'pino-sluice', o
     expect(result.code).toBe(0)
   })
 
-  it("docs/opentelemetry.md's install command and setup, in the app: spans into Postgres, with types", async () => {
+  // The current OpenTelemetry line needs Node 22.15+: a plain `npm test` on Node 20 has it installed,
+  // but cannot install it into an app. The Node 20 leg of .ci/run swaps in the Node-20 line and runs this.
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
+  const currentLineOnOldNode = !installedVersion('@opentelemetry/api').startsWith('1.9.') && (major < 22 || (major === 22 && minor < 15))
+  if (currentLineOnOldNode) console.warn(`SKIPPED: docs/opentelemetry.md's setup test: the current OpenTelemetry line is installed and Node ${process.version} cannot run it (the Node 20 leg of .ci/run tests the Node-20 line)`)
+  it.skipIf(currentLineOnOldNode)("docs/opentelemetry.md's install command and setup, in the app: spans into Postgres, with types", async () => {
     // The command for the OpenTelemetry line this checkout has (README, Testing: the Node 20 leg
     // puts the Node-20 line in place), each package pinned to the version the checkout runs,
     // which must be what the command's own range asks for: the packages install beside ours.
