@@ -23,6 +23,8 @@ export type { SinkOption } from './options/sluice-options.js'
 export { SINK_FAIL_REASONS, type SinkStats, type SinkStatsMap, type SinkFailReason } from './counters/sink-counters.js'
 export { createSluice, closeOnSignals, WORKER_ENTRY, type Sluice } from './sluice.js'
 export type { SluiceDestination } from './transport/sluice-destination.js'
+export { sluiceWorkerOptions } from './transport/worker-flags.js'
+export { SluiceInsideWorkerError } from './transport/inside-sluice-worker.js'
 
 import { retainFlushingStreams } from './transport/retain-flushing-streams.js'
 // An app that imports pino-sluice gets a `transport.flush(cb)` of pino.transport() that survives a GC (see the file).

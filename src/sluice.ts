@@ -3,6 +3,7 @@ import { createStats, type SluiceStats, type StatsHandle } from './counters/stat
 import { resolveOptions } from './options/resolve-options.js'
 import type { SluiceOptions } from './options/sluice-options.js'
 import { callerFiles, withResolvedSinkTargets } from './options/sink-targets.js'
+import { insideSluiceWorker, SluiceInsideWorkerError } from './transport/inside-sluice-worker.js'
 import { SluiceDestination } from './transport/sluice-destination.js'
 
 /** The package's own worker entry, so apps need not know where `dist/` is. */
@@ -46,8 +47,11 @@ export interface Sluice {
  * ```
  *
  * Options are validated here, on the app thread, so a mistake throws at once.
+ * Throws SluiceInsideWorkerError when called inside pino-sluice's own worker
+ * (the worker never runs the app's preloads; this is the backstop).
  */
 export function createSluice(options: Omit<SluiceOptions, 'counters'> = {}): Sluice {
+  if (insideSluiceWorker()) throw new SluiceInsideWorkerError()
   // Sink targets resolve from the caller, as pino resolves its own target.
   const withTargets = withResolvedSinkTargets(options, callerFiles())
   const resolved = resolveOptions(withTargets)
