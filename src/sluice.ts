@@ -75,21 +75,3 @@ export function createSluice(options: Omit<SluiceOptions, 'counters'> = {}): Slu
     close: () => transport.close(),
   }
 }
-
-/**
- * Installs SIGTERM/SIGINT handlers that close the sluice (drain and commit
- * within the exit budget) and then let the signal take its default course, so
- * the process still exits with the signal's status. Returns a function that
- * removes the handlers.
- */
-export function closeOnSignals(sluice: Pick<Sluice, 'close'>, signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): () => void {
-  const handler = (signal: NodeJS.Signals): void => {
-    uninstall()
-    sluice.close().finally(() => process.kill(process.pid, signal))
-  }
-  const uninstall = (): void => {
-    for (const signal of signals) process.off(signal, handler)
-  }
-  for (const signal of signals) process.once(signal, handler)
-  return uninstall
-}

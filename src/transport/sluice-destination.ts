@@ -98,6 +98,16 @@ export class SluiceDestination extends EventEmitter {
     this.post({ type: 'line', line })
   }
 
+  /**
+   * Counts a record the app emitted that never became a line (a span the OTel
+   * processor could not hand to the logger) as received and dropped, so the
+   * counters and the exit report account for it like any line.
+   */
+  countDiscarded(reason: 'span_level' | 'span_error'): void {
+    this.counters.receive()
+    this.counters.drop(reason)
+  }
+
   /** Calls back once everything written so far is committed (or counted dropped/failed). */
   flush(callback: FlushCallback = () => {}): void {
     if (this.workerGone) {
