@@ -166,9 +166,10 @@ export function renderTraceTree(tree: TraceTree, options: RenderOptions = {}): s
 }
 
 /** The tree as plain JSON: counts stay numbers while safe and become decimal strings beyond 2^53. */
-export function traceTreeJson(tree: TraceTree): string {
+/** `tables` names where the row ids point: `{ logs: 'public.logs', spans: 'public.logs_spans' }`. */
+export function traceTreeJson(tree: TraceTree, tables?: { logs: string; spans: string }): string {
   return JSON.stringify(
-    tree,
+    tables === undefined ? tree : { ...tree, tables },
     (_key, value: unknown) => (typeof value === 'bigint' ? (value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString()) : value),
     2,
   )

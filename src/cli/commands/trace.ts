@@ -15,7 +15,8 @@ holds the trace totals (tokens, cache hit ratio, cost).
 
 Options:
 ${DATABASE_USAGE}
-  --json             print the tree as JSON instead (counts beyond 2^53 as strings)
+  --json             print the tree as JSON instead (counts beyond 2^53 as strings), with each
+                     row's id (rowId, for sluice materialize) and its S3 pointers
 `
 
 export const traceCommand: Command = {
@@ -45,7 +46,8 @@ export const traceCommand: Command = {
     try {
       const tree = buildTraceTree(await loadTrace(sql, tableNames(database.schema, database.table), traceId as string))
       if (values.json) {
-        process.stdout.write(`${traceTreeJson(tree)}\n`)
+        const names = tableNames(database.schema, database.table)
+        process.stdout.write(`${traceTreeJson(tree, { logs: `${names.schema}.${names.logs}`, spans: `${names.schema}.${names.spans}` })}\n`)
       } else {
         const color = process.stdout.isTTY === true && process.env.NO_COLOR === undefined
         process.stdout.write(renderTraceTree(tree, { color }))
