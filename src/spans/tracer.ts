@@ -1,5 +1,6 @@
 import { didYouMean } from '../options/did-you-mean.js'
 import { describe, OptionsError } from '../options/option-reader.js'
+import { innermostSpan, noteForeignAtStart } from './foreign-span.js'
 import { isSpanId, isTraceId, newTraceId } from './ids.js'
 import { readPrices, type PriceTable } from './prices.js'
 import { Span, type SpanSink } from './span.js'
@@ -153,9 +154,12 @@ export function createTracer(logger: TracerLogger, options: TracerOptions = {}):
       const remote = parseTraceparent(spanOptions.traceparent)
       parent = remote && { traceId: remote.traceId, spanId: remote.spanId }
     } else {
-      parent = spanStorage.getStore()
+      // Inside an OpenTelemetry span (pino-sluice/otel imported), the new span joins its trace as a child.
+      parent = innermostSpan(spanStorage.getStore())
     }
-    return new Span(sink, name, parent?.traceId ?? newTraceId(), parent?.spanId, spanOptions?.attributes)
+    const span = new Span(sink, name, parent?.traceId ?? newTraceId(), parent?.spanId, spanOptions?.attributes)
+    noteForeignAtStart(span)
+    return span
   }
 
   function span<T>(name: string, optionsOrFn: SpanOptions | ((span: Span) => T), maybeFn?: (span: Span) => T): Promise<Awaited<T>> {
