@@ -19,6 +19,8 @@ export interface SluiceSpanProcessorStats {
   usageInvalid: number
   usageInconsistent: number
   usageIncomplete: number
+  /** GenAI spans whose model has no price and that carried no cost attribute: stored with cost_usd NULL, left out of trace totals. */
+  unpricedSpans: number
   /** Spans ended while the logger's level was above the processor's `level`: pino filtered their records out (transport counter `dropped_span_level`). */
   levelFiltered: number
   /**
@@ -62,6 +64,7 @@ export class SluiceSpanProcessor {
     usageInvalid: 0,
     usageInconsistent: 0,
     usageIncomplete: 0,
+    unpricedSpans: 0,
     levelFiltered: 0,
     afterShutdown: 0,
     emitErrors: 0,
@@ -108,7 +111,10 @@ export class SluiceSpanProcessor {
     if (this.shuttingDown !== undefined) this.counts.afterShutdown++
     try {
       const { record, problems } = toOtelSpanRecord(span, this.context)
-      if (record.usage !== undefined) this.counts.usageSpans++
+      if (record.usage !== undefined) {
+        this.counts.usageSpans++
+        if (record.usage.cost_usd === undefined) this.noteUnpriced(Object.keys(record.usage.models ?? {})[0] ?? '?')
+      }
       if (problems !== undefined) {
         for (const problem of problems) {
           this.counts[STAT_OF_PROBLEM[problem.kind]]++
@@ -151,6 +157,16 @@ export class SluiceSpanProcessor {
 
   stats(): SluiceSpanProcessorStats {
     return { ...this.counts }
+  }
+
+  /**
+   * A cost stored NULL is easy to miss in a sum: count it, and with a price
+   * table (an app that wants costs) name each model missing from it once.
+   */
+  private noteUnpriced(model: string): void {
+    this.counts.unpricedSpans++
+    if (this.context.prices.size === 0) return
+    this.reportOnce(`unpriced:${model}`, `model "${model}" is not in the prices option and its span carried no ${this.options.costAttribute ?? 'cost attribute'}: cost_usd is stored NULL and sluice trace counts it as unpriced (reported once per model; counted in stats().unpricedSpans)`)
   }
 
   private reportOnce(kind: string, message: string): void {

@@ -20,7 +20,16 @@ export interface TraceTree {
   roots: TraceNode[]
   /** Log lines of the trace whose span_id names no stored span (e.g. a span still running or dropped). */
   looseLogs: TraceLog[]
-  totals: TokenTotals & { costUsd: number | null; spans: number; errors: number; durationMs: number }
+  totals: TokenTotals & {
+    costUsd: number | null
+    spans: number
+    errors: number
+    durationMs: number
+    /** Model usages (one per span and model) stored without a cost: `costUsd` leaves them out. */
+    unpriced: number
+    /** Their models, sorted. */
+    unpricedModels: string[]
+  }
 }
 
 /** Spans whose parent is not in the trace (the root, or children of a remote parent) become roots. */
@@ -39,7 +48,8 @@ export function buildTraceTree(trace: Trace): TraceTree {
     if (node) node.logs.push(log)
     else looseLogs.push(log)
   }
-  const totals = { input: 0n, output: 0n, cacheRead: 0n, cacheCreation: 0n, costUsd: null as number | null, spans: 0, errors: 0, durationMs: 0 }
+  const totals = { input: 0n, output: 0n, cacheRead: 0n, cacheCreation: 0n, costUsd: null as number | null, spans: 0, errors: 0, durationMs: 0, unpriced: 0, unpricedModels: [] as string[] }
+  const unpricedModels = new Set<string>()
   let start = Number.POSITIVE_INFINITY
   let end = Number.NEGATIVE_INFINITY
   for (const span of trace.spans) {
@@ -50,10 +60,16 @@ export function buildTraceTree(trace: Trace): TraceTree {
     if (span.costUsd !== null) totals.costUsd = (totals.costUsd ?? 0) + span.costUsd
     totals.spans++
     if (span.status === 'error') totals.errors++
+    for (const m of span.models) {
+      if (m.costUsd !== null) continue
+      totals.unpriced++
+      unpricedModels.add(m.model)
+    }
     start = Math.min(start, span.startMs)
     end = Math.max(end, span.endMs)
   }
   totals.durationMs = trace.spans.length > 0 ? end - start : 0
+  totals.unpricedModels = [...unpricedModels].sort()
   return { traceId: trace.traceId, roots, looseLogs, totals }
 }
 
@@ -82,7 +98,7 @@ function formatTokens(t: TokenTotals): string {
 }
 
 function formatModel(m: TraceModelUsage): string {
-  const cost = m.costUsd === null ? '' : `  ${formatCost(m.costUsd)}`
+  const cost = m.costUsd === null ? '  no price' : `  ${formatCost(m.costUsd)}`
   return `model ${m.model}: ${formatTokens(m) || 'no tokens'}${cost}`
 }
 
@@ -103,6 +119,8 @@ export function renderTraceTree(tree: TraceTree, options: RenderOptions = {}): s
     formatDuration(t.durationMs),
     formatTokens(t) ? `tokens ${formatTokens(t)}` : '',
     t.costUsd === null ? '' : formatCost(t.costUsd),
+    // A total that leaves calls out must say so.
+    t.unpriced === 0 ? '' : paint('33', `${t.unpriced} call${t.unpriced === 1 ? '' : 's'} unpriced (${t.unpricedModels.join(', ')})${t.costUsd === null ? '' : ', not in the cost'}`),
   ].filter((part) => part !== '')
   out.push(paint('1', summary.join('  ·  ')))
 
@@ -143,7 +161,10 @@ export function renderTraceTree(tree: TraceTree, options: RenderOptions = {}): s
     // Per-model lines only add information when there is more than one model.
     const first = Number.NEGATIVE_INFINITY
     if (node.span.models.length > 1) for (const m of node.span.models) items.push({ time: first, line: paint('36', formatModel(m)) })
-    else if (node.span.models.length === 1) items.push({ time: first, line: paint('36', `model ${node.span.models[0]?.model}`) })
+    else if (node.span.models.length === 1) {
+      const only = node.span.models[0] as TraceModelUsage
+      items.push({ time: first, line: paint('36', `model ${only.model}${only.costUsd === null ? '  no price' : ''}`) })
+    }
     for (const log of node.logs) items.push({ time: log.time.getTime(), line: paint('2', logLine(log)), log })
     for (const child of node.children) items.push({ time: child.span.startMs, line: '', node: child })
     items.sort(order)
@@ -165,8 +186,11 @@ export function renderTraceTree(tree: TraceTree, options: RenderOptions = {}): s
   return `${out.join('\n')}\n`
 }
 
-/** The tree as plain JSON: counts stay numbers while safe and become decimal strings beyond 2^53. */
-/** `tables` names where the row ids point: `{ logs: 'public.logs', spans: 'public.logs_spans' }`. */
+/**
+ * The tree as plain JSON: counts stay numbers while safe and become decimal
+ * strings beyond 2^53. `tables` names where the row ids point:
+ * `{ logs: 'public.logs', spans: 'public.logs_spans' }`.
+ */
 export function traceTreeJson(tree: TraceTree, tables?: { logs: string; spans: string }): string {
   return JSON.stringify(
     tables === undefined ? tree : { ...tree, tables },

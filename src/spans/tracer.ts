@@ -98,6 +98,16 @@ function usageProblemPrinter(write: (line: string) => void): (problems: readonly
   }
 }
 
+/** Names each model without a price once per tracer (at most MAX_PROBLEM_LINES), so a NULL cost is not a silent one. */
+function unpricedModelPrinter(write: (line: string) => void): (model: string) => void {
+  const seen = new Set<string>()
+  return (model) => {
+    if (seen.has(model) || seen.size >= MAX_PROBLEM_LINES) return
+    seen.add(model)
+    write(`pino-sluice: model ${JSON.stringify(model)} is not in the prices option and the call gave no costUsd: its cost is stored NULL and sluice trace counts it as unpriced (printed once per model)\n`)
+  }
+}
+
 async function runInSpan<T>(span: Span, fn: (span: Span) => T): Promise<Awaited<T>> {
   try {
     return await fn(span)
@@ -138,6 +148,8 @@ export function createTracer(logger: TracerLogger, options: TracerOptions = {}):
     prices: readPrices(options.prices),
     strict: options.strict === true,
     usageProblems: usageProblemPrinter((line) => process.stderr.write(line)),
+    // Only an app that gave prices wants costs: without a table, NULL costs are expected, not news.
+    unpriced: options.prices === undefined ? undefined : unpricedModelPrinter((line) => process.stderr.write(line)),
     emit: (record: SpanRecordFields) => (record.status === 'ok' ? okLog(record) : errorLog(record)),
   }
 
