@@ -190,6 +190,15 @@ describe('SluiceSpanProcessor: GenAI usage', () => {
     expect(processor.stats()).toMatchObject({ spans: 1, usageSpans: 1, usageInvalid: 0, usageInconsistent: 0, usageIncomplete: 0 })
   })
 
+  it("inputTokens: 'uncached' declares an instrumentation that reports the uncached input: stored as given, never inconsistent", () => {
+    const { tracer, spans, processor } = capture({ inputTokens: 'uncached' })
+    genAi(tracer, { 'gen_ai.response.model': 'm', 'gen_ai.usage.input_tokens': 10, 'gen_ai.usage.output_tokens': 1, 'gen_ai.usage.cache_read.input_tokens': 600 })
+    genAi(tracer, { 'gen_ai.response.model': 'm', 'gen_ai.usage.input_tokens': 1000, 'gen_ai.usage.output_tokens': 1, 'gen_ai.usage.cache_read.input_tokens': 600 })
+    expect(spans().map((s) => s.usage.input_tokens)).toEqual([10, 1000])
+    expect(processor.stats()).toMatchObject({ usageSpans: 2, usageInconsistent: 0 })
+    expect(() => new SluiceSpanProcessor(pino(), { inputTokens: 'cached' as never })).toThrow(/inputTokens must be 'includes-cached'.*or 'uncached'/)
+  })
+
   it('older spellings (cache_read_input_tokens, prompt/completion_tokens), request model, priced from the table', () => {
     const prices = { 'gpt-x': { inputPerMTok: 1, outputPerMTok: 4, cacheReadPerMTok: 0.1, cacheCreationPerMTok: 2 } }
     const { tracer, spans } = capture({ prices })

@@ -90,6 +90,7 @@ export class SluiceSpanProcessor {
     const keep = this.options.resourceAttributes
     this.context = {
       prices: this.options.prices,
+      inputIncludesCached: this.options.inputTokens === 'includes-cached',
       costAttribute: this.options.costAttribute,
       // A provider has one resource: it is filtered once, then the same object goes into every record.
       resourceOf(resource: { readonly attributes: Attributes }) {
