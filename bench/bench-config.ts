@@ -16,6 +16,8 @@ export interface BenchConfig {
   systems: SystemName[]
   sluiceOptions: Record<string, unknown>
   micro: boolean
+  /** The service scenario (bench/service.ts): Fastify + autocannon, `seconds` per run. */
+  service: boolean
   /** Lines logged at startup, before the worker has connected, in the startup scenarios. */
   startupRecords: number
   /** Rates tried, in order, for the highest sustained rate with 0 drops (empty: skip), each for `stepSeconds`. */
@@ -29,12 +31,13 @@ export const BENCH_USAGE = `Usage: npm run bench -- [--quick] [--records n] [--r
        [--slow-records n] [--slow-delay-ms n] [--startup-records n]
        [--scenarios ${SCENARIOS.join(',')}]
        [--systems ${SYSTEMS.join(',')}]
-       [--max-rate-steps n,n,...|none] [--step-seconds n] [--sluice '<json options>'] [--no-micro]
+       [--max-rate-steps n,n,...|none] [--step-seconds n] [--sluice '<json options>'] [--no-micro] [--no-service]
 
 Defaults: 1,000,000-record burst, 50,000 rec/s for 10 s, 200,000-record burst into a database
 that sleeps 50 ms per statement, 100,000 lines at startup then exit, 3 repeats (medians reported);
 then the highest sustained rate with 0 drops (createSluice, defaults), stepping 50k..200k rec/s
-for 5 s each. --quick: 100,000 records, 1 repeat, 3 s sustained, 50,000 into the slow database,
+for 5 s each; then the service scenario (Fastify, one line per request, autocannon -c 50 for
+--seconds per run; alone: node dist/bench/service.js --help). --quick: 100,000 records, 1 repeat, 3 s sustained, 50,000 into the slow database,
 2 s steps. Every flag also reads BENCH_<NAME> from the environment (BENCH_RECORDS=200000).
 `
 
@@ -67,6 +70,7 @@ export function readBenchConfig(argv: readonly string[], env: NodeJS.ProcessEnv 
     options: {
       quick: { type: 'boolean', default: false },
       'no-micro': { type: 'boolean', default: false },
+      'no-service': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
       ...Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])),
     },
@@ -91,6 +95,7 @@ export function readBenchConfig(argv: readonly string[], env: NodeJS.ProcessEnv 
     systems: list(read('systems'), SYSTEMS, 'systems'),
     sluiceOptions: JSON.parse(read('sluice') ?? '{}') as Record<string, unknown>,
     micro: values['no-micro'] !== true,
+    service: values['no-service'] !== true,
     startupRecords: int('startup-records', read('startup-records'), 100_000),
     maxRateSteps: rateSteps(read('max-rate-steps')),
     stepSeconds: int('step-seconds', read('step-seconds'), quick ? 2 : 5),

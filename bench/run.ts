@@ -23,6 +23,7 @@ import { machineInfo } from './report/machine.js'
 import { summarize } from './report/median.js'
 import { writeResults } from './report/write-results.js'
 import { emissionFor, runOne, type RunResult } from './run-one.js'
+import { runServiceBench, serviceTable, type ServiceConfig } from './service.js'
 
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url))
 
@@ -76,6 +77,13 @@ async function main(): Promise<void> {
       process.stdout.write('micro: worker cost per line, raw lines vs pino-abstract-transport...\n')
       micro = await runLineParsingBench(config.quick ? 100_000 : 200_000, config.quick ? 3 : 5)
     }
+    let service: { config: ServiceConfig; table: string } | undefined
+    if (config.service) {
+      const serviceConfig: ServiceConfig = { seconds: config.seconds, connections: 50, rate: undefined, repeats: config.repeats, warmUpSeconds: config.quick ? 1 : 2, latencyLines: config.quick ? 20 : 100, baseline: undefined, only: [], cpuProfDir: undefined }
+      process.stdout.write(`service: Fastify, one line per request, autocannon -c ${serviceConfig.connections} -d ${serviceConfig.seconds}...\n`)
+      const rows = await runServiceBench(serviceConfig, database, (line) => process.stdout.write(line))
+      service = { config: serviceConfig, table: serviceTable(rows, serviceConfig) }
+    }
     const summaries = pairs.map(({ scenario, system }) => summarize(runs.filter((r) => r.scenario === scenario && r.system === system)))
     const goals = judgeGoals(summaries, config.records, maxRate)
     const scenarioTitles = Object.fromEntries(config.scenarios.map((s) => [s, scenarioTitle(config, s)]))
@@ -90,7 +98,8 @@ async function main(): Promise<void> {
       process.stdout.write(`\nWorker cost per line (${micro.lines.toLocaleString('en-US')} lines):\n`)
       for (const [name, ns] of Object.entries(micro.nsPerLine)) process.stdout.write(`  ${name.padEnd(60)} ${Math.round(ns).toString().padStart(6)} ns\n`)
     }
-    const files = writeResults(RESULTS_DIR, { machine, config, scenarioTitles, summaries, goals, micro, maxRate, runs, durationSec: (Date.now() - started) / 1000 })
+    if (service) process.stdout.write(`\n${service.table}\n`)
+    const files = writeResults(RESULTS_DIR, { machine, config, scenarioTitles, summaries, goals, micro, maxRate, service: service?.table, runs, durationSec: (Date.now() - started) / 1000 })
     process.stdout.write(`\nwrote ${files.json}\n      ${files.markdown}\n(${Math.round((Date.now() - started) / 1000)} s in all)\n`)
   } finally {
     await sql.end()

@@ -45,6 +45,15 @@ describe('nothing accepted is lost on exit', () => {
     if (mode === 'close') expect(JSON.parse(run.stdout)).toMatchObject({ received: 5000, written: 5000, dropped: 0, failed: 0 })
   })
 
+  // A few lines logged in the app's last turn: the worker sleeps and their doorbell is still pending (issue 25).
+  it.each(['process-exit', 'natural', 'close'])('commits the last few lines, logged while the worker slept, when the app leaves by %s', async (mode) => {
+    const table = uniqueTable('exit')
+    const run = await runApp(mode, table, 3)
+    expect(run.code).toBe(0)
+    expect(await appRowCount(sql, table)).toBe(3)
+    expect(run.stderr).toBe('')
+  })
+
   it('commits everything when the app dies of an uncaught exception', async () => {
     const table = uniqueTable('exit')
     const run = await runApp('throw', table, 2000)

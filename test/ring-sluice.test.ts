@@ -171,6 +171,56 @@ console.log(sluice.stats.read().written)`
     },
   )
 
+  describe('the doorbell: one per turn, and nothing left behind when it is still pending', () => {
+    type Activity = { doorbells: number; workerWakes: number; unreadBytes: number }
+    const activity = (sluice: Sluice): Activity => (sluice.transport as unknown as { ringActivity(): Activity }).ringActivity()
+
+    /** Resolves once the worker has taken everything from the ring, by itself (no flush); false if it never did within `boundMs`. */
+    async function takenWithoutFlush(sluice: Sluice, boundMs = 10_000): Promise<boolean> {
+      for (const until = Date.now() + boundMs; Date.now() < until; ) {
+        if (activity(sluice).unreadBytes === 0) return true
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+      return false
+    }
+
+    it('flush() in the same turn as the lines, before any doorbell rang, still sees them all', async () => {
+      const { sluice, table, log } = await start()
+      await sluice.flush()
+      for (let i = 0; i < 5; i++) log.info({ i }, 'just before flush')
+      await sluice.flush()
+      expect(await appRowCount(sql, table)).toBe(5)
+      expect(sluice.stats.read()).toMatchObject({ received: 5, written: 5, dropped: 0, failed: 0 })
+      await sluice.close()
+    })
+
+    it('close() in the same turn as the lines, before any doorbell rang, writes them all', async () => {
+      const { sluice, table, log } = await start()
+      for (let i = 0; i < 5; i++) log.info({ i }, 'just before close')
+      await sluice.close()
+      expect(await appRowCount(sql, table)).toBe(5)
+      expect(sluice.stats.read()).toMatchObject({ received: 5, written: 5, dropped: 0, failed: 0 })
+    })
+
+    it('a sleeping worker is woken once for a turn of lines and takes them all without a flush', async () => {
+      const { sluice, table, log } = await start()
+      let lines = 0
+      for (let turn = 0; turn < 5; turn++) {
+        // Let the worker run dry and go back to sleep, as it does between requests.
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        const before = activity(sluice)
+        for (let i = 0; i < 20; i++) log.info({ turn, i }, 'a turn of requests')
+        lines += 20
+        expect(await takenWithoutFlush(sluice)).toBe(true)
+        expect(activity(sluice).doorbells - before.doorbells).toBeLessThanOrEqual(1)
+      }
+      await sluice.flush()
+      expect(await appRowCount(sql, table)).toBe(lines)
+      balanced(sluice)
+      await sluice.close()
+    })
+  })
+
   it('validates ring.bytes at createSluice(), on the app thread', () => {
     const postgres = { url: databaseUrl() }
     expect(() => createSluice({ postgres, ring: { bytes: 1000 } })).toThrow(OptionsError)

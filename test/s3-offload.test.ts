@@ -73,14 +73,15 @@ describe.skipIf(!s3Endpoint)('large payloads → S3 (real s3rver on loopback)', 
   })
 
   it('materialize() gives back the record as logged: gzip round trip, by row and by id, and through the CLI', async () => {
-    const h = await startTransport({ s3: localS3Options({ prefix: uniquePrefix(), thresholdBytes: 8192 }) })
+    const prefix = uniquePrefix()
+    const h = await startTransport({ s3: localS3Options({ prefix, thresholdBytes: 8192 }) })
     const input = { messages: Array.from({ length: 200 }, (_, i) => ({ role: i % 2 ? 'user' : 'assistant', text: `mensaje ${i} ünïcødé 🚀` })) }
     const output = 'o'.repeat(200_000)
     h.logger.info({ input, output, small: 1, trace_id: 'trace-1' }, 'span done')
     await h.flush()
     const [row] = await sql`select * from ${sql(h.table)} where msg = 'span done'`
     expect(Buffer.byteLength(JSON.stringify(row?.data))).toBeLessThan(8192)
-    const options = { sql, table: h.table, s3: localS3Options() }
+    const options = { sql, table: h.table, s3: localS3Options({ prefix }) }
     const byRow = await materialize(row as never, options)
     const byId = await materialize(String(row?.id), options)
     expect(byRow).toEqual(byId)
@@ -89,7 +90,7 @@ describe.skipIf(!s3Endpoint)('large payloads → S3 (real s3rver on loopback)', 
     expect(await materialize(Number.MAX_SAFE_INTEGER, options)).toBeUndefined()
 
     const cli = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url))
-    const args = ['materialize', String(row?.id), '--url', databaseUrl(), '--table', h.table, '--bucket', S3_TEST_BUCKET, '--endpoint', s3Endpoint!, '--force-path-style', '--checksums', 'WHEN_REQUIRED']
+    const args = ['materialize', String(row?.id), '--url', databaseUrl(), '--table', h.table, '--bucket', S3_TEST_BUCKET, '--prefix', prefix, '--endpoint', s3Endpoint!, '--force-path-style', '--checksums', 'WHEN_REQUIRED']
     const env = { ...process.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
     const { stdout } = await promisify(execFile)(process.execPath, [cli, ...args], { env, maxBuffer: 16 * MiB })
     expect(JSON.parse(stdout)).toEqual(byId)
@@ -177,13 +178,14 @@ describe.skipIf(!s3Endpoint)('large payloads → S3 (real s3rver on loopback)', 
   })
 
   it('materializes a payload whose object is gone as { $missing } and keeps the rest', async () => {
-    const h = await startTransport({ s3: localS3Options({ prefix: uniquePrefix(), thresholdBytes: 1024 }) })
+    const prefix = uniquePrefix()
+    const h = await startTransport({ s3: localS3Options({ prefix, thresholdBytes: 1024 }) })
     h.logger.info({ gone: 'g'.repeat(10_000), kept: 'k'.repeat(5_000) }, 'partly expired')
     await h.close()
     const [row] = await sql`select * from ${sql(h.table)} where msg = 'partly expired'`
     const ref = (row?.data as { gone: { $ref: string } }).gone.$ref
     await s3.send(new DeleteObjectCommand({ Bucket: S3_TEST_BUCKET, Key: ref.slice(`s3://${S3_TEST_BUCKET}/`.length) }))
-    const record = await materialize(row as never, { s3: localS3Options() })
+    const record = await materialize(row as never, { s3: localS3Options({ prefix }) })
     expect(record).toMatchObject({ msg: 'partly expired', gone: { $missing: ref }, kept: 'k'.repeat(5_000) })
     expectBalanced(h.stats, expect)
   })
@@ -208,11 +210,11 @@ describe.skipIf(!s3Endpoint)('large payloads → S3 (real s3rver on loopback)', 
     // Nothing landed outside the prefix because of these records (other tests use their own prefixes).
     expect(keys.every((k) => /^t-\d+-[a-z0-9]+-\d+\/\d{4}\/\d{2}\/\d{2}\/[0-9a-f]{64}\.json\.gz$/.test(k) || k.startsWith('pino-sluice/'))).toBe(true)
     const byMsg = new Map((await rows(h)).map((r) => [r.msg, r]))
-    const beforeEpoch = await materialize(byMsg.get('before epoch') as never, { s3: localS3Options() })
+    const beforeEpoch = await materialize(byMsg.get('before epoch') as never, { s3: localS3Options({ prefix }) })
     expect(Object.getOwnPropertyDescriptor(beforeEpoch, '__proto__')?.value).toBe(big('a'))
     expect(beforeEpoch?.['../../x']).toBe(big('b'))
     expect(beforeEpoch?.['/abs\u0001\n']).toBe(big('c'))
-    expect(await materialize(byMsg.get('forged') as never, { s3: localS3Options() })).toMatchObject({ forgedElsewhere, forgedPath })
+    expect(await materialize(byMsg.get('forged') as never, { s3: localS3Options({ prefix }) })).toMatchObject({ forgedElsewhere, forgedPath })
     // The far-future record's payload is offloaded like the others; whether Postgres stores year 275760 is the sink's business.
     const s = h.stats.read()
     expect(s).toMatchObject({ received: 3, offloaded: 4, offloadFailed: 0 })
@@ -220,15 +222,56 @@ describe.skipIf(!s3Endpoint)('large payloads → S3 (real s3rver on loopback)', 
     expectBalanced(h.stats, expect)
   })
 
+  // Issue 27, item 14: the bucket may hold other objects than this writer's payloads.
+  it('materialize follows pointers only to keys under the configured prefix; another key in the bucket is a clear error', async () => {
+    const prefix = uniquePrefix()
+    const h = await startTransport({ s3: localS3Options({ prefix, thresholdBytes: 1024 }) })
+    h.logger.info({ payload: 'z'.repeat(5000) }, 'under a prefix')
+    await h.close()
+    const [row] = await sql`select * from ${sql(h.table)} where msg = 'under a prefix'`
+    const ref = (row?.data as { payload: { $ref: string } }).payload.$ref
+    expect(await materialize(row as never, { s3: localS3Options({ prefix }) })).toMatchObject({ payload: 'z'.repeat(5000) })
+    const other = uniquePrefix()
+    await expect(materialize(row as never, { s3: localS3Options({ prefix: other }) })).rejects.toThrow(
+      `field "payload" points to ${ref}, outside the key prefix "${other}"; only payloads under the prefix are fetched. Pass the s3.prefix the writer used (sluice materialize --prefix; '' for none).`,
+    )
+    // With no prefix given, the transport's default 'pino-sluice/' applies.
+    await expect(materialize(row as never, { s3: localS3Options() })).rejects.toThrow(/outside the key prefix "pino-sluice\/"/)
+    await expect(materialize(row as never, { s3: { bucket: S3_TEST_BUCKET, client: s3, prefix: other } })).rejects.toThrow(/outside the key prefix/)
+    expect(await materialize(row as never, { s3: { bucket: S3_TEST_BUCKET, client: s3, prefix } })).toMatchObject({ payload: 'z'.repeat(5000) })
+
+    // Through the CLI, with a planted pointer whose key carries terminal escapes: exit 1, the key shown escaped.
+    const hash = (row?.data as { payload: { sha256: string } }).payload.sha256
+    const planted = { $ref: `s3://${S3_TEST_BUCKET}/\u001b]0;pwned\u0007/2024/01/01/${hash}.json.gz`, bytes: 5002, sha256: hash, encoding: 'gzip' }
+    const [plantedRow] = await sql`insert into ${sql(h.table)} (time, level, msg, writer_id, seq, data) values (now(), 30, 'planted', 'x', 1, ${sql.json({ payload: planted })}) returning id`
+    const cli = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url))
+    const env = { ...process.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
+    const common = ['--url', databaseUrl(), '--table', h.table, '--bucket', S3_TEST_BUCKET, '--endpoint', s3Endpoint!, '--force-path-style', '--checksums', 'WHEN_REQUIRED']
+    const run = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(process.execPath, [cli, 'materialize', ...args, ...common], { env }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr })),
+      )
+    const wrong = await run([String(row?.id), '--prefix', other])
+    expect(wrong.code).toBe(1)
+    expect(wrong.stderr).toContain(`outside the key prefix "${other}"`)
+    const hostile = await run([String(plantedRow?.id), '--prefix', prefix])
+    expect(hostile.code).toBe(1)
+    expect(hostile.stderr).toContain(`points to s3://${S3_TEST_BUCKET}/\\u001b]0;pwned\\u0007/2024/01/01/`)
+    expect(hostile.stderr).not.toContain('\u001b')
+    expect((await run([String(row?.id), '--prefix', prefix])).code).toBe(0)
+    expectBalanced(h.stats, expect)
+  })
+
   it('turns a 10 MB single line into a row and an object instead of dropping it', async () => {
-    const h = await startTransport({ s3: localS3Options({ prefix: uniquePrefix() }) })
+    const prefix = uniquePrefix()
+    const h = await startTransport({ s3: localS3Options({ prefix }) })
     const blob = 'ten megabytes '.repeat(Math.ceil((10 * MiB) / 14))
     h.logger.info({ blob }, 'huge')
     await h.close()
     const [row] = await sql`select *, octet_length(data::text) as data_bytes from ${sql(h.table)} where msg = 'huge'`
     expect(row?.data_bytes).toBeLessThan(1024)
     expect((row?.data as { blob: { bytes: number } }).blob.bytes).toBe(blob.length + 2)
-    const record = await materialize(row as never, { s3: localS3Options() })
+    const record = await materialize(row as never, { s3: localS3Options({ prefix }) })
     expect(record?.blob).toBe(blob)
     expect(h.stats.read()).toMatchObject({ received: 1, written: 1, dropped: 0, offloaded: 1 })
     expectBalanced(h.stats, expect)
@@ -245,7 +288,8 @@ describe.skipIf(!s3Endpoint)('large payloads → S3 (real s3rver on loopback)', 
   })
 
   it('offloads a span payload and the span stays a span row, pointer in its payload column', async () => {
-    const h = await startTransport({ s3: localS3Options({ prefix: uniquePrefix(), thresholdBytes: 4096 }) })
+    const prefix = uniquePrefix()
+    const h = await startTransport({ s3: localS3Options({ prefix, thresholdBytes: 4096 }) })
     const tracer = createTracer(h.logger)
     const output = 'o'.repeat(50_000)
     await tracer.span('llm call', async (span) => {
@@ -256,13 +300,14 @@ describe.skipIf(!s3Endpoint)('large payloads → S3 (real s3rver on loopback)', 
     expect(span).toMatchObject({ name: 'llm call', status: 'ok', payload: { $ref: expect.stringMatching(/^s3:\/\//), encoding: 'gzip' } })
     const { text } = await objectText((span?.payload as { $ref: string }).$ref)
     expect(JSON.parse(text)).toEqual({ input: { prompt: 'summarize' }, output })
-    expect(await materialize(span as never, { s3: localS3Options() })).toMatchObject({ name: 'llm call', payload: { input: { prompt: 'summarize' }, output } })
+    expect(await materialize(span as never, { s3: localS3Options({ prefix }) })).toMatchObject({ name: 'llm call', payload: { input: { prompt: 'summarize' }, output } })
     expect(h.stats.read()).toMatchObject({ received: 1, written: 1, spans: 1, offloaded: 1 })
     expectBalanced(h.stats, expect)
   })
 
   it('from a trace to its prompt without SQL: trace --json gives row ids and pointers, materialize --span / --spans fetch the payload', async () => {
-    const h = await startTransport({ s3: localS3Options({ prefix: uniquePrefix(), thresholdBytes: 4096 }) })
+    const prefix = uniquePrefix()
+    const h = await startTransport({ s3: localS3Options({ prefix, thresholdBytes: 4096 }) })
     const tracer = createTracer(h.logger)
     const prompt = 'p'.repeat(30_000)
     await tracer.span('llm call', async (span) => {
@@ -274,7 +319,7 @@ describe.skipIf(!s3Endpoint)('large payloads → S3 (real s3rver on loopback)', 
     const cli = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url))
     const env = { ...process.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
     const run = async (args: string[]): Promise<unknown> => JSON.parse((await promisify(execFile)(process.execPath, [cli, ...args, '--url', databaseUrl(), '--table', h.table], { env, maxBuffer: 16 * MiB })).stdout)
-    const s3Args = ['--bucket', S3_TEST_BUCKET, '--endpoint', s3Endpoint!, '--force-path-style', '--checksums', 'WHEN_REQUIRED']
+    const s3Args = ['--bucket', S3_TEST_BUCKET, '--prefix', prefix, '--endpoint', s3Endpoint!, '--force-path-style', '--checksums', 'WHEN_REQUIRED']
 
     const tree = (await run(['trace', span?.trace_id as string, '--json'])) as {
       tables: { logs: string; spans: string }

@@ -6,7 +6,7 @@ import { keepInline, truncatedMarker, TRUNCATED_HEAD_CHARS } from '../sinks/s3/i
 import { objectKey } from '../sinks/s3/object-key.js'
 import { describeS3Error, sha256Hex } from '../sinks/s3/payload-uploader.js'
 import { pickPayloads, POINTER_BYTES, setField, type Payload } from '../sinks/s3/pick-payloads.js'
-import { isPointer, makePointer, pointerTarget } from '../sinks/s3/pointer.js'
+import { isKeyUnderPrefix, isPointer, makePointer, pointerTarget } from '../sinks/s3/pointer.js'
 import { materialize, OptionsError, resolveOptions } from '../src/index.js'
 
 const HASH = 'ab'.repeat(32)
@@ -83,6 +83,15 @@ describe('pointers', () => {
     expect(pointerTarget({ ...pointer, $ref: 's3://bucket-1/secret.txt' }, 'bucket-1')).toBeUndefined()
     expect(pointerTarget({ ...pointer, $ref: `s3://bucket-1/../2024/01/02/${HASH}.json.gz` }, 'bucket-1')).toBeUndefined()
     expect(pointerTarget({ ...pointer, $ref: `https://bucket-1/${key}` }, 'bucket-1')).toBeUndefined()
+  })
+
+  it('are under a prefix only when the prefix is followed by exactly the date and hash (the key the stage writes)', () => {
+    expect(isKeyUnderPrefix(key, 'p/')).toBe(true)
+    expect(isKeyUnderPrefix(`2024/01/02/${HASH}.json.gz`, '')).toBe(true)
+    expect(isKeyUnderPrefix(key, '')).toBe(false)
+    expect(isKeyUnderPrefix(key, 'q/')).toBe(false)
+    expect(isKeyUnderPrefix(`p/other/2024/01/02/${HASH}.json.gz`, 'p/')).toBe(false)
+    expect(isKeyUnderPrefix(`pino-sluice/2024/01/02/${HASH}.json.gz`, 'pino-sluice/')).toBe(true)
   })
 })
 

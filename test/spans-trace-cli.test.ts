@@ -14,7 +14,7 @@ const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url))
 
 function sluice(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1', ...env } }, (error, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr })
     })
   })
@@ -140,5 +140,81 @@ describe('sluice trace', () => {
     expect(none.stderr).toContain('give --url postgres://… or set DATABASE_URL (the environment keeps the password out of ps)')
     const both = await sluice(['prune', '--retention', '1d', '--url', databaseUrl(), '--db', databaseUrl()])
     expect(both.stderr).toContain('give the database once: --url (--db is its old name)')
+  })
+
+  // Issue 27, item 6: a key=value string in DATABASE_URL often starts with the password.
+  it('never echoes a DATABASE_URL or --url that is not a postgres URL, and says what shape is expected', async () => {
+    const secret = 'password=Sup3rSecret host=db.internal user=app'
+    for (const [args, env] of [[[], { DATABASE_URL: secret }], [['--url', secret], {}], [['--url', 'Sup3rSecret@db.internal/app'], {}]] as const) {
+      const out = await sluice(['trace', traceId, ...args], env)
+      expect(out.code).toBe(2)
+      expect(out.stderr).not.toContain('Sup3r')
+      expect(out.stderr).toMatch(/^sluice trace: (DATABASE_URL|--url) must be a connection URL of the shape postgres:\/\/user:password@host:5432\/dbname \(or postgresql:\/\/\), got (a key=value connection string \(its value is not shown\); write it as a URL|something else \(its value is not shown\))\n/)
+    }
+    const tail = await sluice(['tail', '--count', '1'], { DATABASE_URL: secret })
+    expect(tail.code).toBe(2)
+    expect(tail.stderr).not.toContain('Sup3r')
+    expect(tail.stderr).toContain('DATABASE_URL must be a connection URL of the shape postgres://user:password@host:5432/dbname')
+    const tailUrl = await sluice(['tail', '--url', secret, '--count', '1'])
+    expect(tailUrl.stderr).not.toContain('Sup3r')
+    expect(tailUrl.stderr).toContain('got a key=value connection string (its value is not shown)')
+  })
+})
+
+// Issue 27, item 8: a client picks the trace id, so one trace can hold millions of rows.
+describe('sluice trace --limit', () => {
+  const sql = postgres(databaseUrl(), { onnotice: () => {}, max: 1 })
+  let table = ''
+  const traceId = 'abcdef0123456789abcdef0123456789'
+  beforeAll(async () => {
+    const h = await startTransport()
+    h.logger.info('creates the tables')
+    await h.close()
+    table = h.table
+    const spanId = (i: number): string => i.toString(16).padStart(16, '0')
+    // A root span and 11 children, 2 of them errors; 10,005 log lines inside the root.
+    await sql`
+      insert into ${sql(`${table}_spans`)} (trace_id, span_id, parent_span_id, name, start_time, end_time, duration_ms, status, input_tokens, cost_usd, writer_id, seq)
+      select ${traceId}, lpad(to_hex(i + 1), 16, '0'), case when i = 0 then null else ${spanId(1)} end, 'span ' || i,
+        '2026-01-01T00:00:00Z'::timestamptz + i * interval '1 ms', '2026-01-01T00:00:00Z'::timestamptz + (i + 1) * interval '1 ms' + case when i = 0 then interval '1 s' else interval '0' end,
+        1, case when i in (3, 7) then 'error' else 'ok' end, 10, 0.5, 'w', i
+      from generate_series(0, 11) i`
+    await sql`
+      insert into ${sql(table)} (time, level, msg, writer_id, seq, trace_id, span_id)
+      select '2026-01-01T00:00:00.5Z'::timestamptz + i * interval '1 microsecond', 30, 'line ' || i, 'w', 100 + i, ${traceId}, ${spanId(1)}
+      from generate_series(0, 10004) i`
+  })
+  afterAll(() => sql.end())
+
+  it('shows the first 10,000 log lines by default and says how many more there are', async () => {
+    const out = await sluice(['trace', traceId, '--url', databaseUrl(), '--table', table])
+    expect(out.code).toBe(0)
+    expect(out.stdout.match(/ INFO {2}line \d+/g)).toHaveLength(10_000)
+    expect(out.stdout).toContain('INFO  line 9999\n')
+    expect(out.stdout).not.toContain('line 10000')
+    expect(out.stdout).toMatch(/\n5 more log lines of this trace not shown \(--limit 10000, the earliest first; the totals count every span; --limit 0 shows all\)\n$/)
+  })
+
+  it('--limit n cuts spans and logs in the database; the totals still count every span; --json says what was left out', async () => {
+    const out = await sluice(['trace', traceId, '--url', databaseUrl(), '--table', table, '--limit', '5'])
+    expect(out.code).toBe(0)
+    expect(out.stdout.split('\n')[0]).toMatch(/^trace abcdef0123456789abcdef0123456789 {2}· {2}12 spans {2}· {2}2 errors {2}· {2}1\.00 s {2}· {2}tokens in 120 out 0 .* {2}· {2}\$6\.0000$/)
+    expect(out.stdout.match(/span \d+ {2}(ok|ERROR)/g)).toHaveLength(5)
+    expect(out.stdout.match(/ INFO {2}line \d+/g)).toHaveLength(5)
+    expect(out.stdout).toContain('7 more spans and 10,000 more log lines of this trace not shown (--limit 5,')
+    const json = await sluice(['trace', traceId, '--url', databaseUrl(), '--table', table, '--limit', '5', '--json'])
+    const tree = JSON.parse(json.stdout)
+    expect(tree.omitted).toEqual({ spans: 7, logs: 10_000 })
+    expect(tree.totals).toMatchObject({ spans: 12, errors: 2, input: 120, costUsd: 6 })
+  })
+
+  it('--limit 0 shows every row; a bad --limit is a usage error', async () => {
+    const all = await sluice(['trace', traceId, '--url', databaseUrl(), '--table', table, '--limit', '0', '--json'])
+    const tree = JSON.parse(all.stdout)
+    expect(tree.omitted).toEqual({ spans: 0, logs: 0 })
+    expect(tree.roots[0].logs).toHaveLength(10_005)
+    const bad = await sluice(['trace', traceId, '--url', databaseUrl(), '--table', table, '--limit', 'lots'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('--limit must be a whole number of rows (0: no limit), got "lots"')
   })
 })

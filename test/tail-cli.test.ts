@@ -1,10 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../dev/local-postgres.js'
 import { parseTail } from '../src/cli/tail/tail-args.js'
 import { COUNTER_NAMES } from '../src/index.js'
@@ -148,7 +150,7 @@ describe('sluice tail', () => {
     const badTimeout = run('--file', 'x', '--timeout', 'soon')
     expect(badTimeout.stderr).toContain('--timeout must be a duration such as 30s, 2m or 500ms (0: no limit), got "soon"')
     const otherScheme = run('--url', 'mysql://root:secret@host/db')
-    expect(otherScheme.stderr).toContain('--url must be http://127.0.0.1:<port> (an app\'s stats.port) or postgres://… (the database), got one starting with "mysql"')
+    expect(otherScheme.stderr).toContain('--url must be http://127.0.0.1:<port> (an app\'s stats.port) or postgres://user:password@host:5432/dbname (or postgresql://) (the database), got a mysql:// URL')
     expect(otherScheme.stderr).not.toContain('secret')
   })
 
@@ -176,6 +178,79 @@ describe('sluice tail', () => {
     const noDir = spawnSync(process.execPath, [CLI, 'tail', '--file', join(near, 'nope', 'x.json'), '--count', '1', '--timeout', '200ms', '--interval', '100'], { encoding: 'utf8' })
     expect(noDir.status).toBe(1)
     expect(noDir.stdout).toContain(`(its directory ${join(near, 'nope')} does not exist)`)
+  })
+
+  // Issue 27, item 11: the endpoint is not trusted; a real HTTP server on loopback plays the hostile one.
+  describe('--url against a hostile endpoint', () => {
+    const sockets = new Set<Socket>()
+    let sent = 0
+    let server: Server
+    let base = ''
+    beforeAll(async () => {
+      server = createServer((request, response) => {
+        if (request.url === '/huge') {
+          // Streams as fast as the reader takes it, up to 64 MiB, and counts what went out.
+          const chunk = Buffer.alloc(64 * 1024, 'x')
+          response.writeHead(200, { 'content-type': 'application/json' })
+          const pump = (): void => {
+            while (sent < 64 * 1024 * 1024 && !response.destroyed) {
+              sent += chunk.length
+              if (!response.write(chunk)) return void response.once('drain', pump)
+            }
+            response.end()
+          }
+          pump()
+        } else if (request.url === '/declared') {
+          response.writeHead(200, { 'content-length': String(400 * 1024 * 1024) })
+          response.write('{')
+        } else {
+          // One byte every 300 ms, never finishing within any sane timeout.
+          response.writeHead(200, { 'content-type': 'application/json' })
+          const drip = setInterval(() => (response.destroyed ? clearInterval(drip) : response.write(' ')), 300)
+          response.once('close', () => clearInterval(drip))
+        }
+      })
+      server.on('connection', (socket) => {
+        sockets.add(socket)
+        socket.once('close', () => sockets.delete(socket))
+      })
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    })
+    afterAll(async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    })
+    const tail = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string; ms: number }>((resolve) => {
+        const started = Date.now()
+        const child = spawn(process.execPath, [CLI, 'tail', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+        let stdout = ''
+        let stderr = ''
+        child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+        child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+        child.once('exit', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }))
+      })
+
+    it('a server dripping one byte at a time cannot hold the tail past --timeout', async () => {
+      const out = await tail(['--url', `${base}/drip`, '--count', '1', '--timeout', '2s'])
+      expect(out.code).toBe(1)
+      expect(out.ms).toBeLessThan(6000)
+      expect(out.stdout).toMatch(/^# waiting: http:\/\/127\.0\.0\.1:\d+\/drip did not answer within \d+ ms\n/)
+      expect(out.stderr).toMatch(/^sluice tail: gave up after 2 s without an update/)
+    })
+
+    it('a body past 1 MiB is cut off and reported, sent or only declared; the tail does not read on', async () => {
+      const huge = await tail(['--url', `${base}/huge`, '--count', '1', '--timeout', '1s', '--interval', '200'])
+      expect(huge.code).toBe(1)
+      expect(huge.stdout).toMatch(/^# waiting: http:\/\/127\.0\.0\.1:\d+\/huge sent more than 1 MiB \(a pino-sluice \/stats answer is a few KB\); is this a pino-sluice stats\.port\?\n/)
+      expect(huge.stderr).not.toContain('RangeError')
+      // Each read stops right after 1 MiB; socket buffers let a little more go out.
+      expect(sent).toBeLessThan(32 * 1024 * 1024)
+      const declared = await tail(['--url', `${base}/declared`, '--count', '1', '--timeout', '500ms'])
+      expect(declared.code).toBe(1)
+      expect(declared.stdout).toContain('/declared sent more than 1 MiB')
+    })
   })
 
   const hasScript = spawnSync('script', ['--version']).status === 0

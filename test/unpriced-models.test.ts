@@ -36,6 +36,7 @@ describe('the trace header counts calls without a price', () => {
       traceId: 'a'.repeat(32),
       spans: [span('1', [{ model: 'priced', costUsd: 0.5 }]), span('2', [{ model: 'mystery', costUsd: null }]), span('3', [{ model: 'priced', costUsd: 0.25 }, { model: 'other', costUsd: null }])],
       logs: [],
+      omitted: { spans: 0, logs: 0 },
     }
     const tree = buildTraceTree(trace)
     expect(tree.totals).toMatchObject({ costUsd: 0.75, unpriced: 2, unpricedModels: ['mystery', 'other'] })
@@ -47,7 +48,7 @@ describe('the trace header counts calls without a price', () => {
   })
 
   it('with no price at all, the header has no cost and says so', () => {
-    const tree = buildTraceTree({ traceId: 'b'.repeat(32), spans: [span('1', [{ model: 'm', costUsd: null }])], logs: [] })
+    const tree = buildTraceTree({ traceId: 'b'.repeat(32), spans: [span('1', [{ model: 'm', costUsd: null }])], logs: [], omitted: { spans: 0, logs: 0 } })
     const header = renderTraceTree(tree).split('\n')[0] as string
     expect(header).toContain('1 call unpriced (m)')
     expect(header).not.toContain('$')

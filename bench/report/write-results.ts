@@ -20,6 +20,8 @@ export interface BenchReport {
   micro: MicroResult | undefined
   /** Absent in results written before the step-up existed. */
   maxRate?: MaxRateResult | undefined
+  /** The service scenario's table (bench/service.ts), already in markdown; absent in older results. */
+  service?: string | undefined
   runs: RunResult[]
   durationSec: number
 }
@@ -39,6 +41,10 @@ export function markdownReport(report: BenchReport): string {
     const m = report.maxRate
     out.push('', `**Highest sustained rate with 0 drops** (${SYSTEM_LABELS[m.system]}, defaults, ${m.stepSeconds} s per step): **${m.highest.toLocaleString('en-US')} rec/s**`, '', '| rate | rows/s committed | written | dropped | failed | unaccounted |', '| ---: | ---: | ---: | ---: | ---: | ---: |')
     for (const s of m.steps) out.push(`| ${s.rate.toLocaleString('en-US')} | ${s.error ? `failed: ${s.error.slice(0, 40)}` : Math.round(s.rowsPerSec).toLocaleString('en-US')} | ${s.written.toLocaleString('en-US')} | ${s.dropped.toLocaleString('en-US')} | ${s.failed} | ${s.unaccounted ?? 'n/a'} |`)
+  }
+  if (report.service) {
+    const [title, ...table] = report.service.split('\n')
+    out.push('', `**${title}**`, '', ...table)
   }
   out.push('', '**Goals**', '', '| goal | target | measured | met |', '| --- | --- | --- | --- |')
   for (const g of report.goals) out.push(`| ${g.name} | ${g.target} | ${g.measured} | ${g.met === null ? '·' : g.met ? '✔' : '✘'} |`)

@@ -18,6 +18,14 @@ const SHA256 = /^[0-9a-f]{64}$/
 /** The tail every key we write ends with; the date parts and the hash are never chosen by a record. */
 const KEY_TAIL = /(?:^|\/)\d{4}\/\d{2}\/\d{2}\/([0-9a-f]{64})\.json\.gz$/
 
+/**
+ * Whether `key` is one the offload stage writes under `prefix`: the prefix,
+ * then exactly `YYYY/MM/DD/<sha256>.json.gz` (object-key.ts), nothing between.
+ */
+export function isKeyUnderPrefix(key: string, prefix: string): boolean {
+  return key.startsWith(prefix) && /^\d{4}\/\d{2}\/\d{2}\/[0-9a-f]{64}\.json\.gz$/.test(key.slice(prefix.length))
+}
+
 export function makePointer(bucket: string, key: string, bytes: number, sha256: string): S3Pointer {
   return { $ref: `s3://${bucket}/${key}`, bytes, sha256, encoding: 'gzip' }
 }

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { explainParseError } from './parse-error.js'
+import { terminalSafe } from './terminal-safe.js'
 
 export interface Command {
   readonly name: string
@@ -20,7 +21,7 @@ export function parseCommandArgs<T extends ParseArgsConfig>(command: string, usa
   try {
     return parseArgs(config)
   } catch (error) {
-    process.stderr.write(`sluice ${command}: ${explainParseError(error, Object.keys(config.options ?? {}))}\n\n${usage}`)
+    process.stderr.write(`sluice ${command}: ${terminalSafe(explainParseError(error, Object.keys(config.options ?? {})))}\n\n${usage}`)
     return undefined
   }
 }

@@ -26,6 +26,21 @@ export interface DatabaseArgs {
 
 export const POSTGRES_URL = /^postgres(ql)?:\/\//
 
+/** What a database URL looks like, for messages that refuse one. */
+export const EXPECTED_URL_SHAPE = 'postgres://user:password@host:5432/dbname (or postgresql://)'
+
+/**
+ * Why a value is not a postgres URL, without echoing any of it: a mistyped
+ * DATABASE_URL is often a key=value string that starts with the password.
+ * Only a URL scheme (`mysql://`) is named, as nothing secret comes before `://`.
+ */
+export function notAPostgresUrl(value: string): string {
+  const scheme = /^([a-z][a-z0-9+.-]{0,19}):\/\//i.exec(value)?.[1]
+  if (scheme !== undefined) return `got a ${scheme.toLowerCase()}:// URL`
+  if (/^\s*[a-z_]+\s*=/i.test(value)) return 'got a key=value connection string (its value is not shown); write it as a URL'
+  return 'got something else (its value is not shown)'
+}
+
 /** Resolves --url (or --db, or DATABASE_URL), --table and --schema, or returns the usage problem with them. */
 export function databaseArgs(values: { url?: string | undefined; db?: string | undefined; table?: string | undefined; schema?: string | undefined }): DatabaseArgs | string {
   if (values.url !== undefined && values.db !== undefined) return 'give the database once: --url (--db is its old name)'
@@ -36,8 +51,7 @@ export function databaseArgs(values: { url?: string | undefined; db?: string | u
   if (!url) return 'give --url postgres://… or set DATABASE_URL (the environment keeps the password out of ps)'
   if (!POSTGRES_URL.test(url)) {
     const from = given === undefined ? 'DATABASE_URL' : values.url !== undefined ? '--url' : '--db'
-    // Only the scheme is echoed: the rest may hold a password.
-    return `${from} must be a postgres:// or postgresql:// connection string, got one starting with "${url.split(/:|\/\//)[0]?.slice(0, 20)}"`
+    return `${from} must be a connection URL of the shape ${EXPECTED_URL_SHAPE}, ${notAPostgresUrl(url)}`
   }
   if (values.db !== undefined) process.stderr.write('sluice: --db is the old name of --url; use --url, or better DATABASE_URL\n')
   if (!IDENTIFIER_PATTERN.test(table)) return `--table must be a plain lower-case SQL identifier, got "${table.slice(0, 60)}"`

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { didYouMean } from '../options/did-you-mean.js'
 import type { Command } from './command.js'
 import { costsCommand } from './commands/costs.js'
+import { terminalSafe } from './terminal-safe.js'
 import { materializeCommand } from './commands/materialize.js'
 import { pruneCommand } from './commands/prune.js'
 import { tailCommand } from './commands/tail.js'
@@ -57,7 +58,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const command = COMMANDS.find((c) => c.name === name)
   if (!command) {
     const hint = didYouMean(name, COMMANDS.map((c) => c.name))
-    process.stderr.write(`sluice: unknown command "${name}".${hint}\n\n${usage()}`)
+    process.stderr.write(`sluice: unknown command "${terminalSafe(name)}".${terminalSafe(hint)}\n\n${usage()}`)
     return 2
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -72,7 +73,7 @@ if (invokedDirectly) {
   main(process.argv.slice(2)).then(
     (code) => (process.exitCode = code),
     (error: unknown) => {
-      process.stderr.write(`sluice: ${error instanceof Error ? error.message : String(error)}\n`)
+      process.stderr.write(`sluice: ${terminalSafe(error instanceof Error ? error.message : String(error))}\n`)
       process.exitCode = 1
     },
   )

@@ -1,9 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3'
 import pLimit from 'p-limit'
 import type postgres from 'postgres'
-import { isPointer, pointerTarget } from '../../sinks/s3/pointer.js'
+import { isKeyUnderPrefix, isPointer, pointerTarget } from '../../sinks/s3/pointer.js'
 import { createS3Client } from '../../sinks/s3/s3-client.js'
-import { resolveS3ClientOptions, S3_KEYS } from '../../sinks/s3/s3-options.js'
+import { readPrefix, resolveS3ClientOptions, S3_KEYS } from '../../sinks/s3/s3-options.js'
 import { OptionsError, describe, readIdentifier, readInt, rejectUnknownKeys } from '../options/option-reader.js'
 import type { SluiceOptions } from '../options/sluice-options.js'
 import { fetchPayload } from './fetch-payload.js'
@@ -18,11 +18,17 @@ export interface S3ClientLike {
   send(command: object, options?: object): Promise<unknown>
 }
 
-/** Where the payloads are: the transport's own `s3` options (only the connection part is used), or a client of yours plus the bucket. */
-export type MaterializeS3Options = TransportS3Options | { bucket: string; client: S3ClientLike }
+/**
+ * Where the payloads are: the transport's own `s3` options (the connection part and the prefix are used),
+ * or a client of yours plus the bucket (and the prefix, default 'pino-sluice/' as the transport's).
+ */
+export type MaterializeS3Options = TransportS3Options | { bucket: string; client: S3ClientLike; prefix?: string }
 
 export interface MaterializeOptions {
-  /** Only pointers into this bucket are followed (a record cannot make the reader fetch elsewhere). */
+  /**
+   * Only pointers into this bucket are followed (a record cannot make the reader fetch elsewhere), and
+   * only to keys under its `prefix` (default 'pino-sluice/'): a pointer into the bucket outside it throws.
+   */
   s3: MaterializeS3Options
   /** A postgres.js client; needed to look a row up by id. */
   sql?: postgres.Sql
@@ -87,16 +93,21 @@ async function loadRow(id: RowId, options: MaterializeOptions): Promise<LogRow |
 }
 
 /** Validated at once, whether or not the row turns out to have pointers; the client is made only when needed. */
-function resolveSource(s3: MaterializeS3Options): { bucket: string; client: () => Promise<S3Client>; owned: boolean } {
+function resolveSource(s3: MaterializeS3Options): { bucket: string; prefix: string; client: () => Promise<S3Client>; owned: boolean } {
   const section = s3 as unknown as Record<string, unknown>
   if ('client' in s3) {
-    rejectUnknownKeys(section, ['bucket', 'client'], 'materialize.s3')
+    rejectUnknownKeys(section, ['bucket', 'client', 'prefix'], 'materialize.s3')
     const { bucket } = resolveS3ClientOptions({ bucket: s3.bucket }, 'materialize.s3')
-    return { bucket, client: async () => s3.client as S3Client, owned: false }
+    return { bucket, prefix: readPrefix(section, 'materialize.s3'), client: async () => s3.client as S3Client, owned: false }
   }
   rejectUnknownKeys(section, S3_KEYS, 'materialize.s3')
   const options = resolveS3ClientOptions(section, 'materialize.s3')
-  return { bucket: options.bucket, client: () => createS3Client(options), owned: true }
+  return { bucket: options.bucket, prefix: readPrefix(section, 'materialize.s3'), client: () => createS3Client(options), owned: true }
+}
+
+/** A pointer into the bucket but outside the prefix: the wrong prefix given, or a record pointing at someone else's objects. */
+export class PointerOutsidePrefixError extends Error {
+  override readonly name = 'PointerOutsidePrefixError'
 }
 
 /**
@@ -125,6 +136,16 @@ export async function materialize(rowOrId: LogRow | RowId, options: MaterializeO
   const record = recordFromRow(row)
   const pointers = Object.entries(record).filter(([, value]) => isPointer(value))
   if (pointers.length === 0) return record
+  // Checked before any fetch: the other objects in the bucket are not this reader's to follow.
+  for (const [field, pointer] of pointers) {
+    const target = isPointer(pointer) ? pointerTarget(pointer, source.bucket) : undefined
+    if (target && !isKeyUnderPrefix(target.key, source.prefix)) {
+      throw new PointerOutsidePrefixError(
+        `field ${JSON.stringify(field)} points to s3://${target.bucket}/${target.key}, outside the key prefix ${JSON.stringify(source.prefix)}; ` +
+          `only payloads under the prefix are fetched. Pass the s3.prefix the writer used (sluice materialize --prefix; '' for none).`,
+      )
+    }
+  }
   const client = await source.client()
   try {
     const limit = pLimit(concurrency)

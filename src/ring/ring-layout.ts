@@ -11,11 +11,13 @@
  *   │ READ_POS     │ worker │ bytes ever read; WRITE_POS − READ_POS = used │
  *   │ WORKER_IDLE  │ both   │ worker sets 1 before it sleeps; the app sets │
  *   │              │        │ 0 when it rings the doorbell                 │
- *   │ DOORBELL     │ app    │ bumped to wake the sleeping worker           │
+ *   │ DOORBELL     │ app    │ bumped to wake the sleeping worker (so also  │
+ *   │              │        │ the count of doorbells rung)                 │
  *   │ CLOSE        │ app    │ 1: drain, commit and stop (exit or close())  │
  *   │ CLOSED       │ worker │ 1: the worker has settled everything         │
  *   │ ASIDE_SENT   │ app    │ lines too big for the ring, sent as messages │
  *   │              │        │ (the worker drains them all before closing)  │
+ *   │ WORKER_WAKES │ worker │ times the worker slept and woke (bench only) │
  *   └──────────────┴────────┴──────────────────────────────────────────────┘
  *
  *   data (capacity bytes, a power of two): frames, each 4-byte aligned
@@ -30,6 +32,7 @@ export const DOORBELL = 3
 export const CLOSE = 4
 export const CLOSED = 5
 export const ASIDE_SENT = 6
+export const WORKER_WAKES = 7
 const STATE_SLOTS = 8
 
 export const FRAME_HEADER_BYTES = 4

@@ -1,4 +1,4 @@
-import { ASIDE_SENT, CLOSE, CLOSED, DOORBELL, FRAME_HEADER_BYTES, READ_POS, WORKER_IDLE, WRITE_POS, frameBytes, usedBytes, type RingMemory } from './ring-layout.js'
+import { ASIDE_SENT, CLOSE, CLOSED, DOORBELL, FRAME_HEADER_BYTES, READ_POS, WORKER_IDLE, WORKER_WAKES, WRITE_POS, frameBytes, usedBytes, type RingMemory } from './ring-layout.js'
 
 const NEWLINE = 0x0a
 
@@ -108,7 +108,10 @@ export class RingReader {
       return
     }
     const waiting = Atomics.waitAsync(this.state, DOORBELL, bell, timeoutMs)
-    if (waiting.async) await waiting.value
+    if (waiting.async) {
+      await waiting.value
+      Atomics.add(this.state, WORKER_WAKES, 1)
+    }
     Atomics.store(this.state, WORKER_IDLE, 0)
   }
 

@@ -1,4 +1,4 @@
-import { ASIDE_SENT, CLOSE, CLOSED, DOORBELL, FRAME_HEADER_BYTES, WORKER_IDLE, WRITE_POS, READ_POS, frameBytes, usedBytes, type RingMemory } from './ring-layout.js'
+import { ASIDE_SENT, CLOSE, CLOSED, DOORBELL, FRAME_HEADER_BYTES, WORKER_IDLE, WORKER_WAKES, WRITE_POS, READ_POS, frameBytes, usedBytes, type RingMemory } from './ring-layout.js'
 
 /** What became of one line offered to the ring. */
 export const WriteResult = {
@@ -15,8 +15,10 @@ export type WriteResult = (typeof WriteResult)[keyof typeof WriteResult]
 /**
  * The app thread's end of the ring (single producer). `write` never waits and
  * allocates nothing in the common case: it encodes the string straight into
- * shared memory with Buffer#write, publishes the new position with one atomic
- * store, and rings the doorbell only when the worker said it is asleep.
+ * shared memory with Buffer#write and publishes the new position with one
+ * atomic store. It never rings the doorbell itself: when to wake a sleeping
+ * worker is the Doorbell's decision (src/ring/doorbell.ts), so that a turn's
+ * worth of lines costs one wake, not one each.
  */
 export class RingWriter {
   private readonly state: Int32Array
@@ -66,11 +68,30 @@ export class RingWriter {
     this.headers[offset >> 2] = length
     this.writePos = (this.writePos + frameBytes(length)) | 0
     Atomics.store(this.state, WRITE_POS, this.writePos)
-    if (Atomics.load(this.state, WORKER_IDLE) !== 0) this.wake()
     return WriteResult.Written
   }
 
-  /** Wakes the worker if it sleeps; used after writes and to announce a close. */
+  /**
+   * True when the worker said it is going to sleep and nobody has woken it
+   * since. Loaded after the write's position is published: a worker that
+   * raised the flag later looks at the ring again before sleeping, so a line
+   * is either seen by it or finds the flag up here.
+   */
+  workerIdle(): boolean {
+    return Atomics.load(this.state, WORKER_IDLE) !== 0
+  }
+
+  /** Bytes written and not yet taken by the worker (late, never early). */
+  unreadBytes(): number {
+    return usedBytes(this.writePos, Atomics.load(this.state, READ_POS))
+  }
+
+  /** Doorbells rung and times the worker slept and woke, since the ring was made (for the bench). */
+  activity(): { doorbells: number; workerWakes: number } {
+    return { doorbells: Atomics.load(this.state, DOORBELL), workerWakes: Atomics.load(this.state, WORKER_WAKES) }
+  }
+
+  /** Wakes the worker if it sleeps: the Doorbell after writes, and to announce a close. */
   wake(): void {
     Atomics.store(this.state, WORKER_IDLE, 0)
     Atomics.add(this.state, DOORBELL, 1)

@@ -1,4 +1,5 @@
 import type { TokenTotals, Trace, TraceLog, TraceModelUsage, TraceSpan } from './load-trace.js'
+import { jsonTerminalSafe, terminalSafe } from '../cli/terminal-safe.js'
 import { cacheHitRatio } from './usage-totals.js'
 
 export interface RenderOptions {
@@ -25,11 +26,13 @@ export interface TraceTree {
     spans: number
     errors: number
     durationMs: number
-    /** Model usages (one per span and model) stored without a cost: `costUsd` leaves them out. */
+    /** Model usages (one per span and model) stored without a cost: `costUsd` leaves them out (counted over the loaded spans). */
     unpriced: number
     /** Their models, sorted. */
     unpricedModels: string[]
   }
+  /** Spans and log lines stored for the trace but not loaded (the reader's limit). */
+  omitted: { spans: number; logs: number }
 }
 
 /** Spans whose parent is not in the trace (the root, or children of a remote parent) become roots. */
@@ -70,7 +73,9 @@ export function buildTraceTree(trace: Trace): TraceTree {
   }
   totals.durationMs = trace.spans.length > 0 ? end - start : 0
   totals.unpricedModels = [...unpricedModels].sort()
-  return { traceId: trace.traceId, roots, looseLogs, totals }
+  // Some spans were not loaded: the database counted the totals over all of them.
+  const unpriced = { unpriced: totals.unpriced, unpricedModels: totals.unpricedModels }
+  return { traceId: trace.traceId, roots, looseLogs, totals: trace.spanTotals ? { ...trace.spanTotals, ...unpriced } : totals, omitted: trace.omitted }
 }
 
 const LEVEL_NAMES: Readonly<Record<number, string>> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' }
@@ -99,14 +104,17 @@ function formatTokens(t: TokenTotals): string {
 
 function formatModel(m: TraceModelUsage): string {
   const cost = m.costUsd === null ? '  no price' : `  ${formatCost(m.costUsd)}`
-  return `model ${m.model}: ${formatTokens(m) || 'no tokens'}${cost}`
+  return `model ${terminalSafe(m.model)}: ${formatTokens(m) || 'no tokens'}${cost}`
 }
 
 function clock(time: Date): string {
   return time.toISOString().slice(11, 23)
 }
 
-/** Renders the tree for a terminal: one line per span (status, duration, tokens, cost) with its logs and model lines under it. */
+/**
+ * Renders the tree for a terminal: one line per span (status, duration, tokens, cost) with its logs and model lines under it.
+ * Every text that came from the data is passed through terminalSafe: the only escape sequences are our own colors.
+ */
 export function renderTraceTree(tree: TraceTree, options: RenderOptions = {}): string {
   const paint = (code: string, text: string): string => (options.color ? `\x1b[${code}m${text}\x1b[0m` : text)
   const maxData = options.maxDataChars ?? 120
@@ -128,15 +136,15 @@ export function renderTraceTree(tree: TraceTree, options: RenderOptions = {}): s
     const level = LEVEL_NAMES[log.level] ?? String(log.level)
     let data = Object.keys(log.data).length > 0 ? ` ${JSON.stringify(log.data)}` : ''
     if (data.length > maxData) data = `${data.slice(0, maxData - 1)}…`
-    return `${clock(log.time)} ${level.padEnd(5)} ${log.msg ?? ''}${data}`
+    return `${clock(log.time)} ${level.padEnd(5)} ${terminalSafe(log.msg ?? '')}${terminalSafe(data)}`
   }
   const spanLine = (span: TraceSpan): string => {
-    const status = span.status === 'ok' ? paint('32', 'ok') : paint('31', span.status.toUpperCase())
-    const parts = [paint('1', span.name), status, formatDuration(span.durationMs)]
+    const status = span.status === 'ok' ? paint('32', 'ok') : paint('31', terminalSafe(span.status.toUpperCase()))
+    const parts = [paint('1', terminalSafe(span.name)), status, formatDuration(span.durationMs)]
     const tokens = formatTokens(span.tokens)
     if (tokens) parts.push(tokens)
     if (span.costUsd !== null) parts.push(formatCost(span.costUsd))
-    if (span.errorType !== null || span.errorMessage !== null) parts.push(paint('31', `${span.errorType ?? 'Error'}: ${span.errorMessage ?? ''}`))
+    if (span.errorType !== null || span.errorMessage !== null) parts.push(paint('31', terminalSafe(`${span.errorType ?? 'Error'}: ${span.errorMessage ?? ''}`)))
     return parts.join('  ')
   }
 
@@ -163,7 +171,7 @@ export function renderTraceTree(tree: TraceTree, options: RenderOptions = {}): s
     if (node.span.models.length > 1) for (const m of node.span.models) items.push({ time: first, line: paint('36', formatModel(m)) })
     else if (node.span.models.length === 1) {
       const only = node.span.models[0] as TraceModelUsage
-      items.push({ time: first, line: paint('36', `model ${only.model}${only.costUsd === null ? '  no price' : ''}`) })
+      items.push({ time: first, line: paint('36', `model ${terminalSafe(only.model)}${only.costUsd === null ? '  no price' : ''}`) })
     }
     for (const log of node.logs) items.push({ time: log.time.getTime(), line: paint('2', logLine(log)), log })
     for (const child of node.children) items.push({ time: child.span.startMs, line: '', node: child })
@@ -188,13 +196,14 @@ export function renderTraceTree(tree: TraceTree, options: RenderOptions = {}): s
 
 /**
  * The tree as plain JSON: counts stay numbers while safe and become decimal
- * strings beyond 2^53. `tables` names where the row ids point:
+ * strings beyond 2^53. Exact (parsing gives back every string as stored) and
+ * still safe to print on a terminal. `tables` names where the row ids point:
  * `{ logs: 'public.logs', spans: 'public.logs_spans' }`.
  */
 export function traceTreeJson(tree: TraceTree, tables?: { logs: string; spans: string }): string {
-  return JSON.stringify(
+  return jsonTerminalSafe(JSON.stringify(
     tables === undefined ? tree : { ...tree, tables },
     (_key, value: unknown) => (typeof value === 'bigint' ? (value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString()) : value),
     2,
-  )
+  ))
 }

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events'
 import { Worker } from 'node:worker_threads'
 import { AppCounters } from '../counters/app-counters.js'
 import { maxRecordBytes, type ResolvedOptions } from '../options/resolve-options.js'
+import { DOORBELL_DELAY_MS, Doorbell, WAKE_NOW_BYTES } from '../ring/doorbell.js'
 import { allocateRing } from '../ring/ring-layout.js'
 import { RingWriter, WriteResult } from '../ring/ring-writer.js'
 import { SLUICE_WORKER_MARK } from './inside-sluice-worker.js'
@@ -36,6 +37,7 @@ export class SluiceDestination extends EventEmitter {
   /** How pino tells a destination from an options object in `pino(destination)`. */
   readonly writable = true
   private readonly writer: RingWriter
+  private readonly doorbell: Doorbell
   private readonly counters: AppCounters
   private readonly worker: Worker
   private readonly pendingFlushes = new Map<number, FlushCallback>()
@@ -54,6 +56,8 @@ export class SluiceDestination extends EventEmitter {
     super()
     const ring = allocateRing(options.ring.bytes)
     this.writer = new RingWriter(ring, maxRecordBytes(options))
+    // A ring smaller than four times the threshold still wakes its worker well before it is full.
+    this.doorbell = new Doorbell(this.writer, DOORBELL_DELAY_MS, Math.min(WAKE_NOW_BYTES, options.ring.bytes / 4))
     this.counters = new AppCounters(counters)
     const workerData: RingWorkerData = { mark: SLUICE_WORKER_MARK, options: { ...userOptions, counters }, ring }
     this.worker = startWorker(workerData)
@@ -76,7 +80,8 @@ export class SluiceDestination extends EventEmitter {
     }
     const line = typeof chunk === 'string' ? chunk : String(chunk)
     const result = this.writer.write(line)
-    if (result === WriteResult.Full) counters.drop('overflow')
+    if (result === WriteResult.Written) this.doorbell.afterWrite()
+    else if (result === WriteResult.Full) counters.drop('overflow')
     else if (result === WriteResult.TooLarge) counters.drop('too_large')
     else if (result === WriteResult.BiggerThanRing) this.sendAside(line)
     return true
@@ -124,6 +129,15 @@ export class SluiceDestination extends EventEmitter {
   /** Publishes the app thread's counts, so a reader of the shared counters sees every line written so far. */
   publishCounters(): void {
     this.counters.publish()
+  }
+
+  /**
+   * Doorbells the app rang, times the worker slept and woke, and bytes it has
+   * not taken yet, for the bench (wakes per line, delivery latency). Not part
+   * of the public API; reading it costs three atomic loads.
+   */
+  ringActivity(): { doorbells: number; workerWakes: number; unreadBytes: number } {
+    return { ...this.writer.activity(), unreadBytes: this.writer.unreadBytes() }
   }
 
   /** Drains, commits and stops the worker within the exit budget. The app thread keeps running meanwhile. */

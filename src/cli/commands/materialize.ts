@@ -3,6 +3,7 @@ import { materialize, type LogRow } from '../../materialize/materialize.js'
 import { OptionsError } from '../../options/option-reader.js'
 import { parseCommandArgs, type Command } from '../command.js'
 import { DATABASE_ARG_OPTIONS, DATABASE_USAGE, databaseArgs } from '../database-args.js'
+import { jsonTerminalSafe, terminalSafe } from '../terminal-safe.js'
 
 const USAGE = `Usage: sluice materialize <id> --bucket <bucket> [options]
        sluice materialize --span <span_id> --bucket <bucket> [options]
@@ -11,12 +12,15 @@ Prints the record of one row as JSON, with its offloaded payloads fetched
 from S3. A payload whose object is gone prints as { "$missing": "s3://..." }.
 <id> is a row id of the logs table (the tables number rows separately: a
 span's rowId from \`sluice trace --json\` needs --spans).
+The JSON is exact; characters a terminal could act on are written as \\uXXXX escapes.
 
 Options:
 ${DATABASE_USAGE}
   --spans            <id> is a row id of the spans table (<table>_spans)
   --span <span_id>   the span with this id (16 hex characters), from the spans table
   --bucket <bucket>  bucket the payloads are in; pointers elsewhere are not followed (required)
+  --prefix <prefix>  the writer's s3.prefix (default: pino-sluice/; '' for none); a pointer into
+                     the bucket outside it is an error, not fetched
   --endpoint <url>   S3-compatible endpoint (default: AWS)
   --region <region>  region (default: the SDK's, e.g. AWS_REGION)
   --force-path-style path-style URLs, for most S3-compatible servers
@@ -36,6 +40,7 @@ export const materializeCommand: Command = {
       options: {
         ...DATABASE_ARG_OPTIONS,
         bucket: { type: 'string' },
+        prefix: { type: 'string' },
         endpoint: { type: 'string' },
         region: { type: 'string' },
         'force-path-style': { type: 'boolean' },
@@ -59,7 +64,7 @@ export const materializeCommand: Command = {
         ? `--checksums must be WHEN_SUPPORTED or WHEN_REQUIRED, got "${values.checksums}"`
       : undefined
     if (problem || typeof database === 'string') {
-      process.stderr.write(`sluice materialize: ${problem}\n\n${USAGE}`)
+      process.stderr.write(`sluice materialize: ${terminalSafe(String(problem))}\n\n${USAGE}`)
       return 2
     }
     const checksums = values.checksums as 'WHEN_SUPPORTED' | 'WHEN_REQUIRED' | undefined
@@ -82,6 +87,7 @@ export const materializeCommand: Command = {
         schema: database.schema,
         s3: {
           bucket: values.bucket as string,
+          prefix: values.prefix,
           endpoint: values.endpoint,
           region: values.region,
           forcePathStyle: values['force-path-style'] ?? false,
@@ -93,10 +99,10 @@ export const materializeCommand: Command = {
         process.stderr.write(`sluice materialize: no row with id ${id} in ${database.schema}.${table}\n`)
         return 1
       }
-      process.stdout.write(`${JSON.stringify(record, null, 2)}\n`)
+      process.stdout.write(`${jsonTerminalSafe(JSON.stringify(record, null, 2))}\n`)
       return 0
     } catch (error) {
-      process.stderr.write(`sluice materialize: ${error instanceof Error ? error.message : String(error)}\n`)
+      process.stderr.write(`sluice materialize: ${terminalSafe(error instanceof Error ? error.message : String(error))}\n`)
       return error instanceof OptionsError ? 2 : 1
     } finally {
       await sql.end({ timeout: 1 })

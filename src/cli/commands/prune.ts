@@ -4,6 +4,7 @@ import { parseDuration } from '../../../sinks/postgres/partition-options.js'
 import { applyRetention, planRetention, type RetentionPlan } from '../../../sinks/postgres/retention.js'
 import { tableNames } from '../../../sinks/postgres/table-names.js'
 import { parseCommandArgs, type Command } from '../command.js'
+import { jsonTerminalSafe, terminalSafe } from '../terminal-safe.js'
 import { DATABASE_ARG_OPTIONS, DATABASE_USAGE, databaseArgs } from '../database-args.js'
 
 const USAGE = `Usage: sluice prune --retention <14d|48h|90m> [options]
@@ -60,7 +61,8 @@ function planText(plan: RetentionPlan, sizes: Sizes, dryRun: boolean): string {
   if (plan.defaultPartition !== undefined) {
     lines.push(`  ${plan.defaultPartition} (DEFAULT, stray timestamps): ${plan.defaultExpiredRows} row(s) older than the cutoff${plan.defaultExpiredRows > 0 ? (dryRun ? ' would be deleted' : ' deleted') : ''}`)
   }
-  return `${lines.join('\n')}\n`
+  // Partition names come from the catalog, where anyone with CREATE on the schema can add one.
+  return `${lines.map(terminalSafe).join('\n')}\n`
 }
 
 export async function runPrune(options: { url: string; schema: string; table: string; retentionMs: number; dryRun: boolean; json: boolean }, write: (text: string) => void): Promise<number> {
@@ -90,7 +92,7 @@ export async function runPrune(options: { url: string; schema: string; table: st
         defaultRowsDeleted: result?.defaultRowsDeleted ?? 0,
       })
     }
-    if (options.json) write(`${JSON.stringify({ dryRun: options.dryRun, retentionMs: options.retentionMs, tables: report })}\n`)
+    if (options.json) write(`${jsonTerminalSafe(JSON.stringify({ dryRun: options.dryRun, retentionMs: options.retentionMs, tables: report }))}\n`)
     else if (options.dryRun) write('dry run: nothing was dropped\n')
     return 0
   } finally {
@@ -122,7 +124,7 @@ export const pruneCommand: Command = {
       : typeof database === 'string' ? database
       : undefined
     if (problem || typeof database === 'string' || retentionMs === undefined) {
-      process.stderr.write(`sluice prune: ${problem}\n\n${USAGE}`)
+      process.stderr.write(`sluice prune: ${terminalSafe(String(problem))}\n\n${USAGE}`)
       return 2
     }
     return runPrune({ ...database, retentionMs, dryRun: values['dry-run'] === true, json: values.json === true }, (text) => void process.stdout.write(text))

@@ -8,6 +8,7 @@ import { WaitLimit } from '../tail/wait-limit.js'
 import { renderJson, renderLine, renderScreen } from '../tail/render-tail.js'
 import { sameWriter, staleForMs, tailUpdate, type TailUpdate } from '../tail/tail-update.js'
 import type { StatsSnapshot } from '../../stats/stats-snapshot.js'
+import { jsonTerminalSafe, terminalSafe } from '../terminal-safe.js'
 
 const USAGE = `Usage: sluice tail --file <path> | --url <http://127.0.0.1:port> | --url <postgres-url> [options]
 
@@ -37,6 +38,10 @@ On a terminal the screen is redrawn in place; piped, it prints one line per upda
 lines starting with "# ". While the file, endpoint or table is missing or stale it
 says so (and which stats files or tables there are) and keeps waiting, up to
 --timeout. Ctrl-C exits with code 0.
+
+The endpoint is not trusted: a read is cut off past 1 MiB or its deadline (never past
+--timeout). Text from the snapshot or the table is printed with control and bidi
+characters escaped (\\u001b); --json gives it exactly.
 `
 
 interface Output {
@@ -56,7 +61,7 @@ function lineOutput(args: TailArgs, write: (text: string) => void): Output {
     status(message) {
       if (message === lastStatus) return
       lastStatus = message
-      write(args.json ? `${JSON.stringify({ status: message })}\n` : `# ${message}\n`)
+      write(args.json ? `${jsonTerminalSafe(JSON.stringify({ status: message }))}\n` : `# ${terminalSafe(message)}\n`)
     },
     finish() {},
   }
@@ -77,7 +82,7 @@ function screenOutput(where: string, write: (text: string) => void): Output {
       draw(renderScreen(update, where, undefined, color))
     },
     status(message) {
-      draw(last ? renderScreen(last, where, message, color) : [`sluice tail  ${where}`, '', message])
+      draw(last ? renderScreen(last, where, message, color) : [`sluice tail  ${terminalSafe(where)}`, '', terminalSafe(message)])
     },
     finish() {},
   }
@@ -96,7 +101,8 @@ export async function runTail(args: TailArgs, stdout: NodeJS.WriteStream = proce
   let lastWaiting: string | undefined
   try {
     for (;;) {
-      const read = await readSnapshot(args.source, Math.max(args.intervalMs, 1000))
+      // One read never outlasts --timeout, whatever the endpoint does.
+      const read = await readSnapshot(args.source, Math.max(50, Math.min(Math.max(args.intervalMs, 1000), limit.remainingMs() ?? Number.POSITIVE_INFINITY)))
       if (!read.ok) {
         // Looking for other stats files reads a directory: only when the problem changes.
         if (read.waiting !== lastWaiting) {
@@ -131,10 +137,10 @@ export async function runTail(args: TailArgs, stdout: NodeJS.WriteStream = proce
       }
       const gaveUp = limit.expired(lastStatus)
       if (gaveUp !== undefined) {
-        process.stderr.write(`sluice tail: ${gaveUp}\n`)
+        process.stderr.write(`sluice tail: ${terminalSafe(gaveUp)}\n`)
         return 1
       }
-      const wait = new Promise<void>((resolve) => (timer = setTimeout(resolve, args.intervalMs)))
+      const wait = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.min(args.intervalMs, limit.remainingMs() ?? args.intervalMs))))
       const again = await Promise.race([wait.then(() => true), stopped.then(() => false)])
       if (!again) break
     }
@@ -156,7 +162,7 @@ export const tailCommand: Command = {
       parsed = parseTail(argv)
     } catch (error) {
       if (!(error instanceof TailUsageError)) throw error
-      process.stderr.write(`sluice tail: ${error.message}\n\n${USAGE}`)
+      process.stderr.write(`sluice tail: ${terminalSafe(error.message)}\n\n${USAGE}`)
       return 2
     }
     return parsed.mode === 'db' ? runDbTail(parsed.args) : runTail(parsed.args)

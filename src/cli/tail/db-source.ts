@@ -2,6 +2,7 @@ import postgres from 'postgres'
 import { COUNTER_NAMES, DROP_REASONS, FAIL_REASONS, type CounterName } from '../../counters/counter-names.js'
 import { tableNames } from '../../../sinks/postgres/table-names.js'
 import { findTables, tablesHint } from '../find-tables.js'
+import { jsonTerminalSafe, terminalSafe } from '../terminal-safe.js'
 import { stopOnSignal } from './stop-on-signal.js'
 import type { DbTailArgs } from './tail-args.js'
 import { WaitLimit } from './wait-limit.js'
@@ -30,8 +31,9 @@ export interface WriterRow {
   sinks: Record<string, { delivered: number; failed: number }>
 }
 
+/** Any writer (or anyone with access to the table) names the keys: `sinks.__proto__.delivered` must stay a sink name, so no prototype. */
 function sinksOfRow(counters: Record<string, unknown>): WriterRow['sinks'] {
-  const sinks: WriterRow['sinks'] = {}
+  const sinks = Object.create(null) as WriterRow['sinks']
   for (const [key, value] of Object.entries(counters)) {
     const match = /^sinks\.(.+)\.(delivered|failed)$/.exec(key)
     if (!match) continue
@@ -85,7 +87,7 @@ function state(w: WriterRow, now: number, intervalHintMs: number): string {
   return age > Math.max(3 * intervalHintMs, 30_000) ? `stale ${Math.round(age / 1000)}s` : 'live'
 }
 
-/** Text: a totals line, then one indented line per writer; `DROPPING` marks writers whose dropped count moved. */
+/** Text: a totals line, then one indented line per writer; `DROPPING` marks writers whose dropped count moved. Terminal-safe line by line (no colors here). */
 export function renderDbText(now: DbTotals, previous: DbTotals | undefined): string {
   const before = new Map(previous?.writers.map((w) => [w.writerId, w]))
   const t = now.total
@@ -102,15 +104,15 @@ export function renderDbText(now: DbTotals, previous: DbTotals | undefined): str
       `  ${w.hostname}:${w.pid} ${w.writerId} ${state(w, at, 10_000)} received=${c.received} written=${c.written} dropped=${w.dropped} failed=${w.failed}${reasons.length ? ` (${reasons.join(' ')})` : ''}${moved > 0 ? ` DROPPING +${moved}` : ''}`,
     )
   }
-  return `${lines.join('\n')}\n`
+  return `${lines.map(terminalSafe).join('\n')}\n`
 }
 
 export function renderDbJson(now: DbTotals): string {
-  return `${JSON.stringify({
+  return `${jsonTerminalSafe(JSON.stringify({
     time: now.time,
     total: now.total,
     writers: now.writers.map((w) => ({ writer_id: w.writerId, hostname: w.hostname, pid: w.pid, updated_at: w.updatedAt.toISOString(), final: w.final, dropped: w.dropped, failed: w.failed, counters: w.counters, sinks: w.sinks })),
-  })}\n`
+  }))}\n`
 }
 
 export async function runDbTail(args: DbTailArgs, stdout: NodeJS.WriteStream = process.stdout): Promise<number> {
@@ -150,12 +152,12 @@ export async function runDbTail(args: DbTailArgs, stdout: NodeJS.WriteStream = p
               : code !== undefined && NETWORK_CODES.has(code)
                 ? `cannot reach the database: ${text}`
                 : `cannot read the stats table: ${text}`
-          write(args.json ? `${JSON.stringify({ status: lastStatus })}\n` : `# waiting: ${lastStatus}\n`)
+          write(args.json ? `${jsonTerminalSafe(JSON.stringify({ status: lastStatus }))}\n` : `# waiting: ${terminalSafe(lastStatus)}\n`)
         }
       }
       const gaveUp = limit.expired(lastStatus)
       if (gaveUp !== undefined) {
-        process.stderr.write(`sluice tail: ${gaveUp}\n`)
+        process.stderr.write(`sluice tail: ${terminalSafe(gaveUp)}\n`)
         return 1
       }
       const wait = new Promise<void>((resolve) => (timer = setTimeout(resolve, args.intervalMs)))

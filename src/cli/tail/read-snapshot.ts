@@ -11,18 +11,49 @@ function errorCode(error: unknown): string | undefined {
   return (error as { code?: string }).code ?? cause?.code
 }
 
-/** No keep-alive (agent: false): a finished tail must not be held open by an idle socket. */
+/** A /stats body is a few KB (one more line per sink); anything near this is not a pino-sluice endpoint. */
+export const MAX_STATS_BODY_BYTES = 1024 * 1024
+
+const named = (name: string, message: string): Error => Object.assign(new Error(message), { name })
+
+/**
+ * GET with the endpoint distrusted: the body is cut off past
+ * MAX_STATS_BODY_BYTES (declared or sent), and the whole exchange, not only
+ * each silence, ends at `timeoutMs`, so a server that drips one byte at a
+ * time cannot hold the tail. No keep-alive (agent: false): a finished tail
+ * must not be held open by an idle socket.
+ */
 function httpGet(url: string, timeoutMs: number): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
+    let settled = false
+    const finish = (error: Error | undefined, result?: { status: number; text: string }): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(deadline)
+      if (error) {
+        request.destroy()
+        reject(error)
+      } else {
+        resolve(result as { status: number; text: string })
+      }
+    }
+    const tooLarge = (): Error => named('BodyTooLargeError', `more than ${MAX_STATS_BODY_BYTES} bytes`)
     const request = get(url, { agent: false, timeout: timeoutMs }, (response) => {
-      let text = ''
-      response.setEncoding('utf8')
-      response.on('data', (chunk: string) => (text += chunk))
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }))
-      response.on('error', reject)
+      if (Number(response.headers['content-length']) > MAX_STATS_BODY_BYTES) return finish(tooLarge())
+      const chunks: Buffer[] = []
+      let bytes = 0
+      response.on('data', (chunk: Buffer) => {
+        bytes += chunk.length
+        if (bytes > MAX_STATS_BODY_BYTES) return finish(tooLarge())
+        chunks.push(chunk)
+      })
+      response.on('end', () => finish(undefined, { status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
+      response.on('error', (error) => finish(error))
+      response.on('close', () => finish(named('Error', 'the connection closed before the end of the answer')))
     })
-    request.on('timeout', () => request.destroy(Object.assign(new Error('timeout'), { name: 'TimeoutError' })))
-    request.on('error', reject)
+    const deadline = setTimeout(() => finish(named('TimeoutError', 'timeout')), timeoutMs)
+    request.on('timeout', () => finish(named('TimeoutError', 'timeout')))
+    request.on('error', (error) => finish(error))
   })
 }
 
@@ -43,6 +74,9 @@ export async function readSnapshot(source: TailSource, timeoutMs: number): Promi
     if (code === 'ENOENT') return { ok: false, missing: true, waiting: `no stats file at ${where} yet; is the app running with stats.file set to this path?` }
     if (code === 'ECONNREFUSED') return { ok: false, waiting: `nothing listening at ${where} yet; is the app running with stats.port set to this port?` }
     if ((error as Error).name === 'TimeoutError') return { ok: false, waiting: `${where} did not answer within ${timeoutMs} ms` }
+    if ((error as Error).name === 'BodyTooLargeError') {
+      return { ok: false, waiting: `${where} sent more than ${MAX_STATS_BODY_BYTES / 1024 / 1024} MiB (a pino-sluice /stats answer is a few KB); is this a pino-sluice stats.port?` }
+    }
     return { ok: false, waiting: `cannot read ${where}: ${code ?? (error instanceof Error ? error.message : String(error))}` }
   }
   const parsed = parseSnapshot(text)

@@ -1,5 +1,6 @@
 import { DROP_REASONS, FAIL_REASONS } from '../../counters/counter-names.js'
 import { SINK_FAIL_REASONS } from '../../counters/sink-counters.js'
+import { jsonTerminalSafe, terminalSafe } from '../terminal-safe.js'
 import type { TailUpdate } from './tail-update.js'
 
 const RED = '\x1b[1;41;97m'
@@ -22,7 +23,15 @@ function mb(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`
 }
 
-/** Piped mode: one greppable `key=value` line per update; `DROPPING` marks lines where the drop counter moved. */
+/** A count from a snapshot: a stats file or endpoint may hold anything where a number belongs. */
+function count(value: unknown): string {
+  return Number(value).toLocaleString('en-US')
+}
+
+/**
+ * Piped mode: one greppable `key=value` line per update; `DROPPING` marks lines where the drop counter moved.
+ * The snapshot comes from a file or an endpoint: the line is made terminal-safe as a whole (it has no colors).
+ */
 export function renderLine(update: TailUpdate): string {
   const c = update.snapshot.counters
   const parts = [
@@ -41,16 +50,16 @@ export function renderLine(update: TailUpdate): string {
   if (update.snapshot.final) parts.push('FINAL')
   const moved = movedText(update)
   if (moved) parts.push(`DROPPING ${moved}`)
-  return `${parts.join(' ')}\n`
+  return `${terminalSafe(parts.join(' '))}\n`
 }
 
 /** --json: one object per update, for other tools. */
 export function renderJson(update: TailUpdate): string {
   const { snapshot } = update
-  return `${JSON.stringify({ time: snapshot.time, writer: snapshot.writer, final: snapshot.final, counters: snapshot.counters, sinks: snapshot.sinks ?? {}, rates: update.rates ?? null, dropped_now: update.droppedNow })}\n`
+  return `${jsonTerminalSafe(JSON.stringify({ time: snapshot.time, writer: snapshot.writer, final: snapshot.final, counters: snapshot.counters, sinks: snapshot.sinks ?? {}, rates: update.rates ?? null, dropped_now: update.droppedNow }))}\n`
 }
 
-/** TTY mode: a small screen redrawn in place; the dropped row turns red while it moves. */
+/** TTY mode: a small screen redrawn in place; the dropped row turns red while it moves. Text from the snapshot is made terminal-safe piece by piece: the colors are ours. */
 export function renderScreen(update: TailUpdate, where: string, status: string | undefined, color: boolean): string[] {
   const { snapshot } = update
   const c = snapshot.counters
@@ -59,7 +68,7 @@ export function renderScreen(update: TailUpdate, where: string, status: string |
     `  ${label.padEnd(16)}${total.toLocaleString('en-US').padStart(15)}  ${perSecond.padStart(12)}${note}`
   const moved = movedText(update)
   const lines = [
-    `${paint(BOLD, 'sluice tail')}  ${where}  ${snapshot.writer.hostname}:${snapshot.writer.pid}  ${snapshot.time}${snapshot.final ? '  (final)' : ''}`,
+    `${paint(BOLD, 'sluice tail')}  ${terminalSafe(where)}  ${terminalSafe(snapshot.writer.hostname)}:${terminalSafe(snapshot.writer.pid)}  ${terminalSafe(snapshot.time)}${snapshot.final ? '  (final)' : ''}`,
     paint(DIM, `  ${''.padEnd(16)}${'total'.padStart(15)}  ${'per second'.padStart(12)}`),
     row('received', c.received, rate(update, 'received')),
     row('written', c.written, rate(update, 'written')),
@@ -75,11 +84,11 @@ export function renderScreen(update: TailUpdate, where: string, status: string |
   if (sinks.length > 0) lines.push(paint(DIM, `  ${'sink'.padEnd(16)}${'delivered'.padStart(15)}  ${'failed'.padStart(12)}`))
   for (const [name, s] of sinks) {
     const why = SINK_FAIL_REASONS.filter((reason) => (s[`failed_${reason}`] ?? 0) > 0)
-      .map((reason) => `failed_${reason}=${s[`failed_${reason}`]}`)
+      .map((reason) => `failed_${reason}=${count(s[`failed_${reason}`])}`)
       .join(' ')
-    lines.push(`  ${name.padEnd(16)}${s.delivered.toLocaleString('en-US').padStart(15)}  ${s.failed.toLocaleString('en-US').padStart(12)}${why ? `  ${why}` : ''}`)
+    lines.push(`  ${terminalSafe(name).padEnd(16)}${count(s.delivered).padStart(15)}  ${count(s.failed).padStart(12)}${why ? `  ${why}` : ''}`)
   }
-  lines.push('', status ? paint(BOLD, status) : paint(DIM, 'Ctrl-C to quit'))
+  lines.push('', status ? paint(BOLD, terminalSafe(status)) : paint(DIM, 'Ctrl-C to quit'))
   return lines
 }
 

@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { parseSnapshot } from '../../stats/stats-snapshot.js'
+import { terminalSafe } from '../terminal-safe.js'
 
 const MAX_ENTRIES = 200
 const MAX_BYTES = 64 * 1024
@@ -18,7 +19,7 @@ export async function snapshotFilesNear(path: string): Promise<string> {
   try {
     names = await readdir(dir)
   } catch {
-    return ` (its directory ${dir} does not exist)`
+    return ` (its directory ${terminalSafe(dir)} does not exist)`
   }
   const found: string[] = []
   for (const name of names.slice(0, MAX_ENTRIES)) {
@@ -32,5 +33,6 @@ export async function snapshotFilesNear(path: string): Promise<string> {
     }
     if (found.length >= MAX_LISTED) break
   }
-  return found.length === 0 ? '' : `; stats files in ${dir}: ${found.join(', ')}`
+  // Anyone who can write to the directory names the files: shown escaped.
+  return found.length === 0 ? '' : `; stats files in ${terminalSafe(dir)}: ${found.map(terminalSafe).join(', ')}`
 }

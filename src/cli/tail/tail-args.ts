@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import { parseDuration } from '../../../sinks/postgres/partition-options.js'
-import { databaseArgs, POSTGRES_URL } from '../database-args.js'
+import { databaseArgs, EXPECTED_URL_SHAPE, notAPostgresUrl, POSTGRES_URL } from '../database-args.js'
 import { explainParseError } from '../parse-error.js'
 
 export type TailSource = { kind: 'file'; path: string } | { kind: 'url'; url: string }
@@ -116,11 +116,12 @@ export function parseTail(argv: readonly string[]): ParsedTail {
     try {
       return { mode: 'snapshot', args: { source: { kind: 'url', url: statsUrl(url) }, ...common } }
     } catch {
-      throw new TailUsageError(`--url must be an http URL such as http://127.0.0.1:9464, got ${JSON.stringify(url)}`)
+      // Not echoed: an http URL can carry a user and password.
+      throw new TailUsageError('--url must be an http URL such as http://127.0.0.1:9464; the one given does not parse')
     }
   }
   if (url !== undefined && !POSTGRES_URL.test(url)) {
-    throw new TailUsageError(`--url must be http://127.0.0.1:<port> (an app's stats.port) or postgres://… (the database), got one starting with "${url.split(/:|\/\//)[0]?.slice(0, 20)}"`)
+    throw new TailUsageError(`--url must be http://127.0.0.1:<port> (an app's stats.port) or ${EXPECTED_URL_SHAPE} (the database), ${notAPostgresUrl(url)}`)
   }
   if (url === undefined && db === undefined && !process.env.DATABASE_URL) {
     throw new TailUsageError(

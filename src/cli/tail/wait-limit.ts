@@ -13,6 +13,11 @@ export class WaitLimit {
     this.since = Date.now()
   }
 
+  /** How long is left before the limit passes (0 once it has), or undefined without a limit: bounds each read and wait. */
+  remainingMs(): number | undefined {
+    return this.timeoutMs === undefined ? undefined : Math.max(0, this.timeoutMs - (Date.now() - this.since))
+  }
+
   /** The sentence to exit with once the limit has passed, else undefined. */
   expired(lastStatus: string | undefined): string | undefined {
     if (this.timeoutMs === undefined || Date.now() - this.since < this.timeoutMs) return undefined
