@@ -4,6 +4,7 @@ import { tableNames } from '../../../sinks/postgres/table-names.js'
 import { formatCost, formatCount } from '../../spans/trace-tree.js'
 import { parseCommandArgs, type Command } from '../command.js'
 import { DATABASE_ARG_OPTIONS, DATABASE_USAGE, databaseArgs } from '../database-args.js'
+import { jsonTerminalSafe, terminalSafe } from '../terminal-safe.js'
 
 const USAGE = `Usage: sluice costs [--by model|day|trace|span] [--since 7d] [options]
 
@@ -77,7 +78,7 @@ export const costsCommand: Command = {
         where s.end_time > now() - ${`${Math.round((sinceMs as number) / 1000)} seconds`}::interval
         group by 1 order by sum((m.value->>'cost_usd')::numeric) desc nulls last, 1 limit ${limit}`
       if (values.json) {
-        process.stdout.write(`${JSON.stringify(rows.map((r) => ({ ...r, cost_usd: r.cost_usd === null ? null : Number(r.cost_usd) })), null, 2)}\n`)
+        process.stdout.write(`${jsonTerminalSafe(JSON.stringify(rows.map((r) => ({ ...r, cost_usd: r.cost_usd === null ? null : Number(r.cost_usd) })), null, 2))}\n`)
         return 0
       }
       if (rows.length === 0) {
@@ -87,12 +88,12 @@ export const costsCommand: Command = {
       const lines = rows.map((r) => {
         const unpriced = r.unpriced > 0 ? `  (${r.unpriced} unpriced)` : ''
         const cost = r.cost_usd === null ? 'no price' : formatCost(Number(r.cost_usd))
-        return `${r.group}  ${r.calls} call${r.calls === 1 ? '' : 's'}  in ${formatCount(BigInt(r.input))} out ${formatCount(BigInt(r.output))} cache read ${formatCount(BigInt(r.cache_read))} write ${formatCount(BigInt(r.cache_creation))}  ${cost}${unpriced}`
+        return `${terminalSafe(r.group)}  ${r.calls} call${r.calls === 1 ? '' : 's'}  in ${formatCount(BigInt(r.input))} out ${formatCount(BigInt(r.output))} cache read ${formatCount(BigInt(r.cache_read))} write ${formatCount(BigInt(r.cache_creation))}  ${cost}${unpriced}`
       })
       process.stdout.write(`# ${group.header}  ·  calls  ·  tokens  ·  cost\n${lines.join('\n')}\n`)
       return 0
     } catch (error) {
-      process.stderr.write(`sluice costs: ${error instanceof Error ? error.message : String(error)}\n`)
+      process.stderr.write(`sluice costs: ${terminalSafe(error instanceof Error ? error.message : String(error))}\n`)
       return 1
     } finally {
       await sql.end({ timeout: 1 })
