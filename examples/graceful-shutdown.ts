@@ -24,18 +24,25 @@ const server = http.createServer((request, response) => {
   response.end('ok\n')
 })
 
-// closeOnSignals takes anything with close(): compose the app's own shutdown
-// steps around the sluice's. It runs once, then re-raises the signal.
-closeOnSignals({
-  async close() {
-    log.info('shutting down')
-    server.close()
-    await sluice.close()
-    const s = sluice.stats.read()
-    process.stdout.write(`drained: received=${s.received} written=${s.written} dropped=${s.dropped} failed=${s.failed}\n`)
-    await database.stop()
+// `before` runs first, while the sluice still takes lines: the server stops taking requests and
+// those in flight finish (and log). Then the sluice drains and commits, then the signal is re-raised.
+// closeOnSignals takes anything with close(): the app's own steps after the sluice's go there.
+closeOnSignals(
+  {
+    async close() {
+      await sluice.close()
+      const s = sluice.stats.read()
+      process.stdout.write(`drained: received=${s.received} written=${s.written} dropped=${s.dropped} failed=${s.failed}\n`)
+      await database.stop()
+    },
   },
-})
+  {
+    before: async () => {
+      log.info('shutting down')
+      await new Promise((resolve) => server.close(resolve))
+    },
+  },
+)
 
 server.listen(0, '127.0.0.1', () => {
   const address = server.address()

@@ -21,8 +21,11 @@ export { default } from './transport/worker.js'
 export type { Sink, SinkFactory, SinkSetup, SinkCallContext, SinkResult, SinkRole, LogRecord } from '../sinks/sink.js'
 export type { SinkOption } from './options/sluice-options.js'
 export { SINK_FAIL_REASONS, type SinkStats, type SinkStatsMap, type SinkFailReason } from './counters/sink-counters.js'
-export { createSluice, closeOnSignals, WORKER_ENTRY, type Sluice } from './sluice.js'
+export { createSluice, WORKER_ENTRY, type Sluice } from './sluice.js'
+export { closeOnSignals, type CloseOnSignalsOptions } from './close-on-signals.js'
 export type { SluiceDestination } from './transport/sluice-destination.js'
+export { sluiceWorkerOptions } from './transport/worker-flags.js'
+export { SluiceInsideWorkerError } from './transport/inside-sluice-worker.js'
 
 import { retainFlushingStreams } from './transport/retain-flushing-streams.js'
 // An app that imports pino-sluice gets a `transport.flush(cb)` of pino.transport() that survives a GC (see the file).

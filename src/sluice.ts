@@ -4,6 +4,7 @@ import { assertCloneable } from './options/cloneable.js'
 import { resolveOptions } from './options/resolve-options.js'
 import type { SluiceOptions } from './options/sluice-options.js'
 import { callerFiles, withResolvedSinkTargets } from './options/sink-targets.js'
+import { insideSluiceWorker, SluiceInsideWorkerError } from './transport/inside-sluice-worker.js'
 import { SluiceDestination } from './transport/sluice-destination.js'
 
 /** The package's own worker entry, so apps need not know where `dist/` is. */
@@ -47,8 +48,11 @@ export interface Sluice {
  * ```
  *
  * Options are validated here, on the app thread, so a mistake throws at once.
+ * Throws SluiceInsideWorkerError when called inside pino-sluice's own worker
+ * (the worker never runs the app's preloads; this is the backstop).
  */
 export function createSluice(options: Omit<SluiceOptions, 'counters'> = {}): Sluice {
+  if (insideSluiceWorker()) throw new SluiceInsideWorkerError()
   // Sink targets resolve from the caller, as pino resolves its own target.
   const withTargets = withResolvedSinkTargets(options, callerFiles())
   const resolved = resolveOptions(withTargets)
@@ -72,22 +76,4 @@ export function createSluice(options: Omit<SluiceOptions, 'counters'> = {}): Slu
     flush: () => new Promise((resolve, reject) => transport.flush((error) => (error ? reject(error) : resolve(stats.read())))),
     close: () => transport.close(),
   }
-}
-
-/**
- * Installs SIGTERM/SIGINT handlers that close the sluice (drain and commit
- * within the exit budget) and then let the signal take its default course, so
- * the process still exits with the signal's status. Returns a function that
- * removes the handlers.
- */
-export function closeOnSignals(sluice: Pick<Sluice, 'close'>, signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): () => void {
-  const handler = (signal: NodeJS.Signals): void => {
-    uninstall()
-    sluice.close().finally(() => process.kill(process.pid, signal))
-  }
-  const uninstall = (): void => {
-    for (const signal of signals) process.off(signal, handler)
-  }
-  for (const signal of signals) process.once(signal, handler)
-  return uninstall
 }

@@ -150,12 +150,12 @@ describe('sluice trace, materialize and prune with hostile text in the rows', ()
     const span = (spanId: string, parentSpanId: string | null, name: string, status: string) => ({
       spanId, parentSpanId, name, startMs: 1, endMs: 2, durationMs: 1, status, errorType: status === 'ok' ? null : HOSTILE, errorMessage: status === 'ok' ? null : HOSTILE,
       attributes: {}, events: [], tokens: { input: 1n, output: 1n, cacheRead: 0n, cacheCreation: 0n }, costUsd: 1,
-      models: [{ model: HOSTILE, input: 1n, output: 1n, cacheRead: 0n, cacheCreation: 0n, costUsd: 1 }], writerId: 'w', seq: 1,
+      models: [{ model: HOSTILE, input: 1n, output: 1n, cacheRead: 0n, cacheCreation: 0n, costUsd: 1 }], writerId: 'w', seq: 1, rowId: '1', hasPayload: false, pointers: {},
     })
     const trace: Trace = {
       traceId,
       spans: [span('a'.repeat(16), null, HOSTILE, `x${HOSTILE}`), span('b'.repeat(16), 'a'.repeat(16), HOSTILE, 'ok')],
-      logs: [{ time: new Date(1), level: 30, msg: HOSTILE, spanId: 'b'.repeat(16), data: { [HOSTILE]: HOSTILE }, writerId: 'w', seq: 2 }, { time: new Date(1), level: 30, msg: HOSTILE, spanId: null, data: {}, writerId: 'w', seq: 3 }],
+      logs: [{ time: new Date(1), level: 30, msg: HOSTILE, spanId: 'b'.repeat(16), data: { [HOSTILE]: HOSTILE }, writerId: 'w', seq: 2, rowId: '2', pointers: {} }, { time: new Date(1), level: 30, msg: HOSTILE, spanId: null, data: {}, writerId: 'w', seq: 3, rowId: '3', pointers: {} }],
       omitted: { spans: 0, logs: 0 },
     }
     const colored = renderTraceTree(buildTraceTree(trace), { color: true })

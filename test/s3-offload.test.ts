@@ -305,6 +305,40 @@ describe.skipIf(!s3Endpoint)('large payloads → S3 (real s3rver on loopback)', 
     expectBalanced(h.stats, expect)
   })
 
+  it('from a trace to its prompt without SQL: trace --json gives row ids and pointers, materialize --span / --spans fetch the payload', async () => {
+    const prefix = uniquePrefix()
+    const h = await startTransport({ s3: localS3Options({ prefix, thresholdBytes: 4096 }) })
+    const tracer = createTracer(h.logger)
+    const prompt = 'p'.repeat(30_000)
+    await tracer.span('llm call', async (span) => {
+      h.logger.info({ trace_id: span.traceId, span_id: span.spanId, big: 'b'.repeat(10_000) }, 'asked')
+      span.setPayload({ input: { prompt }, output: 'fine' })
+    })
+    await h.close()
+    const [span] = await sql`select id::text, trace_id, span_id from ${sql(`${h.table}_spans`)}`
+    const cli = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url))
+    const env = { ...process.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
+    const run = async (args: string[]): Promise<unknown> => JSON.parse((await promisify(execFile)(process.execPath, [cli, ...args, '--url', databaseUrl(), '--table', h.table], { env, maxBuffer: 16 * MiB })).stdout)
+    const s3Args = ['--bucket', S3_TEST_BUCKET, '--prefix', prefix, '--endpoint', s3Endpoint!, '--force-path-style', '--checksums', 'WHEN_REQUIRED']
+
+    const tree = (await run(['trace', span?.trace_id as string, '--json'])) as {
+      tables: { logs: string; spans: string }
+      roots: { span: { rowId: string; hasPayload: boolean; pointers: Record<string, { $ref: string }> }; logs: { rowId: string; pointers: Record<string, { $ref: string }> }[] }[]
+    }
+    expect(tree.tables).toEqual({ logs: `public.${h.table}`, spans: `public.${h.table}_spans` })
+    const root = tree.roots[0]!
+    expect(root.span).toMatchObject({ rowId: span?.id, hasPayload: true, pointers: { payload: { $ref: expect.stringMatching(/^s3:\/\//) } } })
+    const [logRow] = await sql`select id::text from ${sql(h.table)} where msg = 'asked'`
+    expect(root.logs[0]).toMatchObject({ rowId: logRow?.id, pointers: { big: { $ref: expect.stringMatching(/^s3:\/\//) } } })
+
+    const bySpanId = await run(['materialize', '--span', span?.span_id as string, ...s3Args])
+    const byRowId = await run(['materialize', span?.id as string, '--spans', ...s3Args])
+    expect(bySpanId).toMatchObject({ name: 'llm call', span_id: span?.span_id, payload: { input: { prompt }, output: 'fine' } })
+    expect(byRowId).toEqual(bySpanId)
+    const missing = await promisify(execFile)(process.execPath, [cli, 'materialize', '--span', '0123456789abcdef', ...s3Args, '--url', databaseUrl(), '--table', h.table], { env }).catch((e: { code: number; stderr: string }) => e)
+    expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining(`no span with span_id 0123456789abcdef in public.${h.table}_spans`) })
+  })
+
   it('keeps exact accounting through a mixed burst', async () => {
     const h = await startTransport({ s3: localS3Options({ prefix: uniquePrefix(), thresholdBytes: 2048 }), batch: { maxRecords: 50 } })
     for (let i = 0; i < 500; i++) {

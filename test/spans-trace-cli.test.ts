@@ -79,6 +79,22 @@ describe('sluice trace', () => {
     ])
   })
 
+  it('sluice costs sums calls, tokens (exact beyond 2^53) and cost by model and day, by trace and by span name', async () => {
+    const day = new Date().toISOString().slice(0, 10)
+    const byModel = await sluice(['costs', '--url', databaseUrl(), '--table', h.table, '--json'])
+    expect(byModel.code).toBe(0)
+    expect(JSON.parse(byModel.stdout)).toEqual([
+      { group: `opus  ${day}`, calls: 1, unpriced: 0, input: '1200', output: '340', cache_read: huge.toString(), cache_creation: '0', cost_usd: 0.0123 },
+      { group: `haiku  ${day}`, calls: 1, unpriced: 0, input: '10', output: '2', cache_read: '0', cache_creation: '0', cost_usd: 0.0001 },
+    ])
+    const byTrace = await sluice(['costs', '--by', 'trace', '--since', '1d', '--url', databaseUrl(), '--table', h.table])
+    expect(byTrace.stdout).toBe(`# trace  ·  calls  ·  tokens  ·  cost\n${traceId}  2 calls  in 1,210 out 342 cache read ${huge.toLocaleString('en-US')} write 0  $0.0124\n`)
+    const bySpan = await sluice(['costs', '--by', 'span', '--url', databaseUrl(), '--table', h.table, '--json'])
+    expect(JSON.parse(bySpan.stdout)).toMatchObject([{ group: 'llm.call', calls: 2 }])
+    const wrong = await sluice(['costs', '--by', 'route', '--url', databaseUrl()])
+    expect(wrong).toMatchObject({ code: 2, stderr: expect.stringContaining('--by must be model, day, trace or span, got "route"') })
+  })
+
   it('refuses a malformed trace id with exit code 2 and says nothing is stored for an unknown one (exit 1)', async () => {
     const bad = await sluice(['trace', 'xyz', '--url', databaseUrl()])
     expect(bad.code).toBe(2)

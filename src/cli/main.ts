@@ -7,13 +7,14 @@ import { readFileSync, realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { didYouMean } from '../options/did-you-mean.js'
 import type { Command } from './command.js'
+import { costsCommand } from './commands/costs.js'
 import { terminalSafe } from './terminal-safe.js'
 import { materializeCommand } from './commands/materialize.js'
 import { pruneCommand } from './commands/prune.js'
 import { tailCommand } from './commands/tail.js'
 import { traceCommand } from './commands/trace.js'
 
-export const COMMANDS: readonly Command[] = [tailCommand, traceCommand, materializeCommand, pruneCommand]
+export const COMMANDS: readonly Command[] = [tailCommand, traceCommand, costsCommand, materializeCommand, pruneCommand]
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length))

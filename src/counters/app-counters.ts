@@ -1,7 +1,10 @@
 import { APP_REGION_OFFSET, COUNTER_INDEX, type CounterName } from './counter-names.js'
 
-/** The drops the app thread decides: no room in the ring, a line that can never fit, a sluice already closed. */
-export type AppDropReason = 'overflow' | 'too_large' | 'closed'
+/**
+ * The drops the app thread decides: no room in the ring, a line that can never fit, a sluice already closed,
+ * a span the OTel processor could not hand to the logger.
+ */
+export type AppDropReason = 'overflow' | 'too_large' | 'closed' | 'span_level' | 'span_error'
 
 /** How many counts may wait in plain numbers before they are published (a live reader lags by at most this). */
 const PUBLISH_EVERY = 64
@@ -16,7 +19,7 @@ const PUBLISH_EVERY = 64
 export class AppCounters {
   private readonly shared: BigInt64Array
   private received = 0
-  private readonly dropped: Record<AppDropReason, number> = { overflow: 0, too_large: 0, closed: 0 }
+  private readonly dropped: Record<AppDropReason, number> = { overflow: 0, too_large: 0, closed: 0, span_level: 0, span_error: 0 }
   private unpublished = 0
 
   constructor(buffer: SharedArrayBuffer) {
@@ -38,6 +41,8 @@ export class AppCounters {
     this.store('dropped_overflow', this.dropped.overflow)
     this.store('dropped_too_large', this.dropped.too_large)
     this.store('dropped_closed', this.dropped.closed)
+    this.store('dropped_span_level', this.dropped.span_level)
+    this.store('dropped_span_error', this.dropped.span_error)
   }
 
   private store(name: CounterName, value: number): void {

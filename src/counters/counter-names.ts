@@ -33,6 +33,8 @@ export const COUNTER_NAMES = [
   'failed_store_unavailable',
   'failed_stage',
   'sink_background_errors',
+  'dropped_span_level',
+  'dropped_span_error',
 ] as const
 
 export type CounterName = (typeof COUNTER_NAMES)[number]
@@ -53,7 +55,12 @@ export const COUNTER_INDEX: Readonly<Record<CounterName, number>> = Object.freez
   Object.fromEntries(COUNTER_NAMES.map((name, index) => [name, index])) as Record<CounterName, number>,
 )
 
-export const DROP_REASONS = ['overflow', 'invalid_json', 'too_large', 'closed', 'exit_timeout'] as const
+/**
+ * span_level and span_error are spans SluiceSpanProcessor could not hand to
+ * the logger (below its level; the logger threw): counted on the app thread
+ * as received and dropped, so spans and lines balance together.
+ */
+export const DROP_REASONS = ['overflow', 'invalid_json', 'too_large', 'closed', 'exit_timeout', 'span_level', 'span_error'] as const
 export type DropReason = (typeof DROP_REASONS)[number]
 
 /**

@@ -5,7 +5,7 @@
  */
 
 type FlushCallback = (error?: Error | null) => void
-interface FlushableStream {
+export interface FlushableStream {
   flush?: (callback: FlushCallback) => unknown
   /** pino.multistream() keeps its destinations here and has no flush(callback). */
   streams?: { stream?: FlushableStream }[]
@@ -23,7 +23,7 @@ export class FlushTimeoutError extends Error {
  * logger inherits it through its prototype); found by the symbol's
  * description so any pino copy the app loaded works.
  */
-function destinationOf(logger: object): FlushableStream | undefined {
+export function destinationOf(logger: object): FlushableStream | undefined {
   for (let target: object | null = logger; target !== null; target = Object.getPrototypeOf(target)) {
     for (const symbol of Object.getOwnPropertySymbols(target)) {
       if (symbol.description === 'pino.stream') return (target as Record<symbol, FlushableStream>)[symbol]

@@ -111,6 +111,8 @@ export function readGenAiUsage(
   attributes: Attributes,
   prices: ReadonlyMap<string, ResolvedPrice>,
   costAttribute: string | undefined,
+  /** The instrumentation's convention (processor option `inputTokens`): OTel's, cached included, unless declared otherwise. */
+  inputIncludesCached = true,
 ): GenAiReading | undefined {
   if (!hasUsage(attributes)) return undefined
   const problems: UsageProblem[] = []
@@ -134,12 +136,12 @@ export function readGenAiUsage(
     problems.push({ kind: 'incomplete', detail: `neither ${GEN_AI.responseModel} nor ${GEN_AI.requestModel} names the model (stored as "${UNKNOWN_MODEL}")` })
     model = UNKNOWN_MODEL
   }
-  let uncached = uncachedInput(counts.input, counts.cacheRead, counts.cacheCreation)
+  let uncached = inputIncludesCached ? uncachedInput(counts.input, counts.cacheRead, counts.cacheCreation) : counts.input
   if (uncached < 0) {
     // Only an input that leaves out the cached tokens can be below them: keep it as the uncached input.
     problems.push({
       kind: 'inconsistent',
-      detail: `gen_ai.usage.input_tokens ${counts.input} is below cache_read + cache_creation (${counts.cacheRead} + ${counts.cacheCreation}); OTel's input_tokens includes cached tokens, this instrumentation's evidently does not, so it is stored as the uncached input`,
+      detail: `gen_ai.usage.input_tokens ${counts.input} is below cache_read + cache_creation (${counts.cacheRead} + ${counts.cacheCreation}); OTel's input_tokens includes cached tokens, this instrumentation's evidently does not, so it is stored as the uncached input (declare it with the processor option inputTokens: 'uncached')`,
     })
     uncached = counts.input
   }

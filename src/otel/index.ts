@@ -6,6 +6,8 @@
 export { SluiceSpanProcessor, type ProcessorLogger, type SluiceSpanProcessorStats } from './sluice-span-processor.js'
 export type { SluiceSpanProcessorOptions } from './processor-options.js'
 export { otelMixin } from './otel-mixin.js'
+// Importing this entry lets createTracer spans join the active OTel span's trace.
+import './foreign-span-reader.js'
 export { FlushTimeoutError } from './flush-logger.js'
 export { GEN_AI, UNKNOWN_MODEL, type UsageProblemKind } from './gen-ai-usage.js'
 export type { OtelFields, OtelSpanRecord } from './otel-span-record.js'

@@ -1,4 +1,6 @@
 import { trace } from '@opentelemetry/api'
+import { innermostSpan } from '../spans/foreign-span.js'
+import { spanStorage } from '../spans/span-context.js'
 import { traceFlagsHex } from './otel-span-record.js'
 
 /**
@@ -14,9 +16,11 @@ import { traceFlagsHex } from './otel-span-record.js'
  */
 export function otelMixin(): Record<string, string> {
   const span = trace.getActiveSpan()
-  if (span === undefined) return {}
-  const ctx = span.spanContext()
-  // An invalid (all-zero) context means no real span is active.
-  if (!trace.isSpanContextValid(ctx)) return {}
-  return { trace_id: ctx.traceId, span_id: ctx.spanId, trace_flags: traceFlagsHex(ctx.traceFlags) }
+  const ctx = span?.spanContext()
+  const otel = ctx !== undefined && trace.isSpanContextValid(ctx) ? ctx : undefined
+  // A createTracer span started inside the OTel span is the inner one: its ids win.
+  const inner = innermostSpan(spanStorage.getStore())
+  if (inner !== undefined && inner !== otel && inner.spanId !== otel?.spanId) return { trace_id: inner.traceId, span_id: inner.spanId }
+  if (otel === undefined) return {}
+  return { trace_id: otel.traceId, span_id: otel.spanId, trace_flags: traceFlagsHex(otel.traceFlags) }
 }

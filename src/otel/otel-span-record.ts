@@ -35,6 +35,8 @@ export type OtelSpanRecord = SpanRecordFields & {
 export interface MappingContext {
   readonly prices: ReadonlyMap<string, ResolvedPrice>
   readonly costAttribute: string | undefined
+  /** Whether the instrumentation's input_tokens includes the cached tokens (OTel's convention). */
+  readonly inputIncludesCached: boolean
   /** The resource as stored; the processor keeps one per resource object. */
   resourceOf(resource: { readonly attributes: Attributes; readonly asyncAttributesPending?: boolean }): Record<string, unknown>
 }
@@ -165,7 +167,7 @@ export function toOtelSpanRecord(span: ReadableSpanLike, context: MappingContext
   }
   if (span.events.length > 0) record.events = span.events.map(toEvent)
 
-  const reading = readGenAiUsage(attributes, context.prices, context.costAttribute)
+  const reading = readGenAiUsage(attributes, context.prices, context.costAttribute, context.inputIncludesCached)
   if (reading?.usage !== undefined) record.usage = reading.usage
   if (reading?.problems !== undefined) {
     otel.usage_problems = reading.problems.map((p) => `${p.kind}: ${p.detail}`)

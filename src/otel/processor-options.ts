@@ -9,6 +9,14 @@ export interface SluiceSpanProcessorOptions {
   prices?: PriceTable
   /** The attribute an instrumentation puts a span's cost in, in USD. Default 'gen_ai.usage.cost'; `null` ignores any. */
   costAttribute?: string | null
+  /**
+   * What the instrumentation's `gen_ai.usage.input_tokens` counts:
+   * `'includes-cached'` (the OTel convention, and OpenAI's `prompt_tokens`;
+   * the default: cache reads and writes are subtracted to store the uncached
+   * input) or `'uncached'` (Anthropic's `input_tokens`, as some
+   * instrumentations copy it: stored as given).
+   */
+  inputTokens?: 'includes-cached' | 'uncached'
   /** pino level of span records that ended ok (default 'info'); failed spans use 'error' so they flush at once. */
   level?: LevelName
   /**
@@ -34,13 +42,14 @@ export interface SluiceSpanProcessorOptions {
 export interface ResolvedProcessorOptions {
   readonly prices: ReadonlyMap<string, ResolvedPrice>
   readonly costAttribute: string | undefined
+  readonly inputTokens: 'includes-cached' | 'uncached'
   readonly level: LevelName
   readonly resourceAttributes: 'all' | ReadonlySet<string>
   readonly flushTimeoutMs: number
   readonly flush: (() => Promise<unknown>) | undefined
 }
 
-const KEYS = ['prices', 'costAttribute', 'level', 'resourceAttributes', 'flushTimeoutMs', 'flush']
+const KEYS = ['prices', 'costAttribute', 'inputTokens', 'level', 'resourceAttributes', 'flushTimeoutMs', 'flush']
 const WHERE = 'SluiceSpanProcessor'
 
 export function resolveProcessorOptions(raw: unknown): ResolvedProcessorOptions {
@@ -59,7 +68,10 @@ export function resolveProcessorOptions(raw: unknown): ResolvedProcessorOptions 
     throw error
   }
 
-  const { costAttribute, level, resourceAttributes, flushTimeoutMs, flush } = options
+  const { costAttribute, inputTokens, level, resourceAttributes, flushTimeoutMs, flush } = options
+  if (inputTokens !== undefined && inputTokens !== 'includes-cached' && inputTokens !== 'uncached') {
+    throw new OptionsError(`${WHERE}: inputTokens must be 'includes-cached' (OTel's convention, OpenAI's prompt_tokens) or 'uncached' (Anthropic's input_tokens), got ${describe(inputTokens)}. Omit it for 'includes-cached'.`)
+  }
   if (costAttribute !== undefined && costAttribute !== null && (typeof costAttribute !== 'string' || costAttribute.length === 0)) {
     throw new OptionsError(`${WHERE}: costAttribute must be a non-empty attribute name or null, got ${describe(costAttribute)}. Omit it to read 'gen_ai.usage.cost'.`)
   }
@@ -82,6 +94,7 @@ export function resolveProcessorOptions(raw: unknown): ResolvedProcessorOptions 
   return Object.freeze({
     prices,
     costAttribute: costAttribute === null ? undefined : (costAttribute ?? 'gen_ai.usage.cost'),
+    inputTokens: (inputTokens as 'includes-cached' | 'uncached' | undefined) ?? 'includes-cached',
     level: (level ?? 'info') as LevelName,
     resourceAttributes: resource,
     flushTimeoutMs: flushTimeoutMs ?? 5000,

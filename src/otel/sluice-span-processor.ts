@@ -1,4 +1,5 @@
 import { describe, OptionsError } from '../options/option-reader.js'
+import { countDiscardedSpan } from './discard-counter.js'
 import { flushLogger, type FlushableLogger } from './flush-logger.js'
 import type { UsageProblemKind } from './gen-ai-usage.js'
 import { toOtelSpanRecord, type MappingContext } from './otel-span-record.js'
@@ -19,11 +20,17 @@ export interface SluiceSpanProcessorStats {
   usageInvalid: number
   usageInconsistent: number
   usageIncomplete: number
-  /** Spans ended while the logger's level was above the processor's `level`: pino filtered their records out. */
+  /** GenAI spans whose model has no price and that carried no cost attribute: stored with cost_usd NULL, left out of trace totals. */
+  unpricedSpans: number
+  /** Spans ended while the logger's level was above the processor's `level`: pino filtered their records out (transport counter `dropped_span_level`). */
   levelFiltered: number
-  /** Spans that ended after shutdown(): not recorded. */
+  /**
+   * Spans that ended after shutdown(): still written (a server draining after
+   * the provider's shutdown loses none); once the sluice is closed its
+   * transport counts them `dropped_closed`, like any late line.
+   */
   afterShutdown: number
-  /** Spans the logger threw on (e.g. its stream was destroyed): not recorded. */
+  /** Spans the logger threw on (e.g. its stream was destroyed): not recorded (transport counter `dropped_span_error`). */
   emitErrors: number
 }
 
@@ -58,6 +65,7 @@ export class SluiceSpanProcessor {
     usageInvalid: 0,
     usageInconsistent: 0,
     usageIncomplete: 0,
+    unpricedSpans: 0,
     levelFiltered: 0,
     afterShutdown: 0,
     emitErrors: 0,
@@ -83,6 +91,7 @@ export class SluiceSpanProcessor {
     const keep = this.options.resourceAttributes
     this.context = {
       prices: this.options.prices,
+      inputIncludesCached: this.options.inputTokens === 'includes-cached',
       costAttribute: this.options.costAttribute,
       // A provider has one resource: it is filtered once, then the same object goes into every record.
       resourceOf(resource: { readonly attributes: Attributes }) {
@@ -100,14 +109,14 @@ export class SluiceSpanProcessor {
   onStart(_span: unknown, _parentContext: unknown): void {}
 
   onEnd(span: ReadableSpanLike): void {
-    if (this.shuttingDown !== undefined) {
-      this.counts.afterShutdown++
-      this.reportOnce('after-shutdown', 'a span ended after shutdown() and was not recorded (end spans before shutting the provider down)')
-      return
-    }
+    // Still recorded: a span that ends while the app drains must reach the transport, which counts it if it is closed.
+    if (this.shuttingDown !== undefined) this.counts.afterShutdown++
     try {
       const { record, problems } = toOtelSpanRecord(span, this.context)
-      if (record.usage !== undefined) this.counts.usageSpans++
+      if (record.usage !== undefined) {
+        this.counts.usageSpans++
+        if (record.usage.cost_usd === undefined) this.noteUnpriced(Object.keys(record.usage.models ?? {})[0] ?? '?')
+      }
       if (problems !== undefined) {
         for (const problem of problems) {
           this.counts[STAT_OF_PROBLEM[problem.kind]]++
@@ -118,6 +127,7 @@ export class SluiceSpanProcessor {
       // pino drops a record below the logger's level without a word: say so once, count each.
       if (this.logger.isLevelEnabled !== undefined && !this.logger.isLevelEnabled(level)) {
         this.counts.levelFiltered++
+        countDiscardedSpan(this.logger, 'span_level')
         this.reportOnce('level', `span records are written at level '${level}', below the logger's level, so pino filters them out; lower the logger's level or set the processor's level option`)
         return
       }
@@ -127,6 +137,7 @@ export class SluiceSpanProcessor {
       this.counts.spans++
     } catch (error) {
       this.counts.emitErrors++
+      countDiscardedSpan(this.logger, 'span_error')
       this.reportOnce('emit', `could not write span "${String(span?.name)}" through the logger: ${error instanceof Error ? error.message : String(error)}`)
     }
   }
@@ -137,9 +148,10 @@ export class SluiceSpanProcessor {
   }
 
   /**
-   * Flushes, then records no more spans. The logger and its transport stay
-   * open (they belong to the app): close them after the provider, e.g.
-   * `await provider.shutdown(); await sluice.close()`.
+   * Flushes. Spans that end later are still written while the transport
+   * accepts them (a draining server's spans are not lost), and counted as
+   * `dropped_closed` by the transport once it is closed. The logger and its
+   * transport belong to the app: close them last (docs/opentelemetry.md#shutting-down-without-losing-spans).
    */
   shutdown(): Promise<void> {
     this.shuttingDown ??= this.forceFlush()
@@ -148,6 +160,16 @@ export class SluiceSpanProcessor {
 
   stats(): SluiceSpanProcessorStats {
     return { ...this.counts }
+  }
+
+  /**
+   * A cost stored NULL is easy to miss in a sum: count it, and with a price
+   * table (an app that wants costs) name each model missing from it once.
+   */
+  private noteUnpriced(model: string): void {
+    this.counts.unpricedSpans++
+    if (this.context.prices.size === 0) return
+    this.reportOnce(`unpriced:${model}`, `model "${model}" is not in the prices option and its span carried no ${this.options.costAttribute ?? 'cost attribute'}: cost_usd is stored NULL and sluice trace counts it as unpriced (reported once per model; counted in stats().unpricedSpans)`)
   }
 
   private reportOnce(kind: string, message: string): void {

@@ -1,5 +1,6 @@
 import type postgres from 'postgres'
 import type { TableNames } from '../../sinks/postgres/table-names.js'
+import { isPointer, type S3Pointer } from '../../sinks/s3/pointer.js'
 
 export interface TokenTotals {
   input: bigint
@@ -32,6 +33,12 @@ export interface TraceSpan {
   /** Which writer stored the span record, and its sequence number (emitted when the span ended). */
   writerId: string
   seq: number
+  /** The row's id in the spans table: `sluice materialize <rowId> --table <logs table>_spans`. */
+  rowId: string
+  /** Whether the row has a payload (inline or offloaded). */
+  hasPayload: boolean
+  /** Fields offloaded to S3, by field (`payload`, `attributes`, `events`, or a field kept in `data`). */
+  pointers: Record<string, S3Pointer>
 }
 
 export interface TraceLog {
@@ -42,6 +49,10 @@ export interface TraceLog {
   data: Record<string, unknown>
   writerId: string
   seq: number
+  /** The row's id in the logs table: `sluice materialize <rowId>`. */
+  rowId: string
+  /** Fields of `data` offloaded to S3, by field. */
+  pointers: Record<string, S3Pointer>
 }
 
 /** The trace's totals over every stored span, for when not all spans were loaded. */
@@ -71,6 +82,14 @@ export interface LoadTraceOptions {
 // postgres.js returns bigint and numeric as strings; counts stay exact as bigint.
 const big = (value: unknown): bigint => (typeof value === 'string' && value !== '' ? BigInt(value) : 0n)
 const money = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value))
+
+/** The top-level fields of an object that are S3 pointers. */
+function pointersIn(value: unknown): Record<string, S3Pointer> {
+  const found: Record<string, S3Pointer> = {}
+  if (value === null || typeof value !== 'object') return found
+  for (const [field, v] of Object.entries(value)) if (isPointer(v)) found[field] = v
+  return found
+}
 
 /** How many rows of the trace a table holds, asked only when the limit was reached. */
 async function countRows(sql: postgres.Sql, table: postgres.PendingQuery<postgres.Row[]>, traceId: string): Promise<number> {
@@ -109,7 +128,11 @@ export async function loadTrace(sql: postgres.Sql, names: TableNames, traceId: s
   const spansTable = sql`${sql(names.schema)}.${sql(names.spans)}`
   const logsTable = sql`${sql(names.schema)}.${sql(names.logs)}`
   const spanRows = await sql`
-    select span_id, parent_span_id, name, duration_ms, writer_id, seq::float8 as seq,
+    select id::text as row_id, span_id, parent_span_id, name, duration_ms, writer_id, seq::float8 as seq,
+      payload is not null as has_payload,
+      -- Only pointers are read back: an inline payload may be large and the tree does not show it.
+      (select jsonb_object_agg(f.key, f.value) from jsonb_each(jsonb_build_object('payload', payload, 'attributes', attributes, 'events', events) || coalesce(data, '{}'::jsonb)) f
+        where jsonb_typeof(f.value) = 'object' and f.value ? '$ref') as pointers,
       (extract(epoch from start_time) * 1000)::float8 as start_ms, (extract(epoch from end_time) * 1000)::float8 as end_ms, status, error_type, error_message,
       attributes, events, input_tokens::text, output_tokens::text, cache_read_tokens::text, cache_creation_tokens::text,
       cost_usd::text
@@ -123,7 +146,7 @@ export async function loadTrace(sql: postgres.Sql, names: TableNames, traceId: s
       jsonb_each(s.model_usage) m
     order by s.span_id, m.key`
   const logRows = await sql`
-    select time, level, msg, span_id, data, writer_id, seq::float8 as seq from ${logsTable}
+    select id::text as row_id, time, level, msg, span_id, data, writer_id, seq::float8 as seq from ${logsTable}
     where trace_id = ${traceId} order by time, seq ${limitClause}`
   const spansCut = limit !== undefined && spanRows.length >= limit
   const logsCut = limit !== undefined && logRows.length >= limit
@@ -170,6 +193,9 @@ export async function loadTrace(sql: postgres.Sql, names: TableNames, traceId: s
       models: models.get(row.span_id as string) ?? [],
       writerId: row.writer_id as string,
       seq: Number(row.seq),
+      rowId: row.row_id as string,
+      hasPayload: row.has_payload === true,
+      pointers: pointersIn(row.pointers),
     })),
     logs: logRows.map((row) => ({
       time: row.time as Date,
@@ -179,6 +205,8 @@ export async function loadTrace(sql: postgres.Sql, names: TableNames, traceId: s
       data: row.data as Record<string, unknown>,
       writerId: row.writer_id as string,
       seq: Number(row.seq),
+      rowId: row.row_id as string,
+      pointers: pointersIn(row.data),
     })),
     omitted,
     ...(spanTotals ? { spanTotals } : {}),

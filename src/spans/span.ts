@@ -16,6 +16,8 @@ export interface SpanSink {
   readonly strict: boolean
   /** Told about the problems of one lenient `recordUsage` call (prints each kind once). */
   usageProblems(problems: readonly UsageProblem[]): void
+  /** Told about a call whose model has no price and that gave no costUsd (its cost is stored NULL). */
+  unpriced?(model: string): void
 }
 
 export interface SpanPayload {
@@ -113,6 +115,7 @@ export class Span implements SpanContext {
     if (valid !== undefined) {
       const price = valid.costUsd === undefined ? this.sink.prices.get(valid.model) : undefined
       const cost = valid.costUsd ?? (price ? priceUsage(price, valid) : undefined)
+      if (cost === undefined) this.sink.unpriced?.(valid.model)
       const overflow = (this.usage ??= new UsageTotals()).add(valid, cost)
       if (overflow !== undefined) {
         if (this.sink.strict) throw new UsageError(overflow.message)

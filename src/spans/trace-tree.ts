@@ -21,7 +21,16 @@ export interface TraceTree {
   roots: TraceNode[]
   /** Log lines of the trace whose span_id names no stored span (e.g. a span still running or dropped). */
   looseLogs: TraceLog[]
-  totals: TokenTotals & { costUsd: number | null; spans: number; errors: number; durationMs: number }
+  totals: TokenTotals & {
+    costUsd: number | null
+    spans: number
+    errors: number
+    durationMs: number
+    /** Model usages (one per span and model) stored without a cost: `costUsd` leaves them out (counted over the loaded spans). */
+    unpriced: number
+    /** Their models, sorted. */
+    unpricedModels: string[]
+  }
   /** Spans and log lines stored for the trace but not loaded (the reader's limit). */
   omitted: { spans: number; logs: number }
 }
@@ -42,7 +51,8 @@ export function buildTraceTree(trace: Trace): TraceTree {
     if (node) node.logs.push(log)
     else looseLogs.push(log)
   }
-  const totals = { input: 0n, output: 0n, cacheRead: 0n, cacheCreation: 0n, costUsd: null as number | null, spans: 0, errors: 0, durationMs: 0 }
+  const totals = { input: 0n, output: 0n, cacheRead: 0n, cacheCreation: 0n, costUsd: null as number | null, spans: 0, errors: 0, durationMs: 0, unpriced: 0, unpricedModels: [] as string[] }
+  const unpricedModels = new Set<string>()
   let start = Number.POSITIVE_INFINITY
   let end = Number.NEGATIVE_INFINITY
   for (const span of trace.spans) {
@@ -53,12 +63,19 @@ export function buildTraceTree(trace: Trace): TraceTree {
     if (span.costUsd !== null) totals.costUsd = (totals.costUsd ?? 0) + span.costUsd
     totals.spans++
     if (span.status === 'error') totals.errors++
+    for (const m of span.models) {
+      if (m.costUsd !== null) continue
+      totals.unpriced++
+      unpricedModels.add(m.model)
+    }
     start = Math.min(start, span.startMs)
     end = Math.max(end, span.endMs)
   }
   totals.durationMs = trace.spans.length > 0 ? end - start : 0
+  totals.unpricedModels = [...unpricedModels].sort()
   // Some spans were not loaded: the database counted the totals over all of them.
-  return { traceId: trace.traceId, roots, looseLogs, totals: trace.spanTotals ?? totals, omitted: trace.omitted }
+  const unpriced = { unpriced: totals.unpriced, unpricedModels: totals.unpricedModels }
+  return { traceId: trace.traceId, roots, looseLogs, totals: trace.spanTotals ? { ...trace.spanTotals, ...unpriced } : totals, omitted: trace.omitted }
 }
 
 const LEVEL_NAMES: Readonly<Record<number, string>> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' }
@@ -86,7 +103,7 @@ function formatTokens(t: TokenTotals): string {
 }
 
 function formatModel(m: TraceModelUsage): string {
-  const cost = m.costUsd === null ? '' : `  ${formatCost(m.costUsd)}`
+  const cost = m.costUsd === null ? '  no price' : `  ${formatCost(m.costUsd)}`
   return `model ${terminalSafe(m.model)}: ${formatTokens(m) || 'no tokens'}${cost}`
 }
 
@@ -110,6 +127,8 @@ export function renderTraceTree(tree: TraceTree, options: RenderOptions = {}): s
     formatDuration(t.durationMs),
     formatTokens(t) ? `tokens ${formatTokens(t)}` : '',
     t.costUsd === null ? '' : formatCost(t.costUsd),
+    // A total that leaves calls out must say so.
+    t.unpriced === 0 ? '' : paint('33', `${t.unpriced} call${t.unpriced === 1 ? '' : 's'} unpriced (${t.unpricedModels.join(', ')})${t.costUsd === null ? '' : ', not in the cost'}`),
   ].filter((part) => part !== '')
   out.push(paint('1', summary.join('  ·  ')))
 
@@ -150,7 +169,10 @@ export function renderTraceTree(tree: TraceTree, options: RenderOptions = {}): s
     // Per-model lines only add information when there is more than one model.
     const first = Number.NEGATIVE_INFINITY
     if (node.span.models.length > 1) for (const m of node.span.models) items.push({ time: first, line: paint('36', formatModel(m)) })
-    else if (node.span.models.length === 1) items.push({ time: first, line: paint('36', `model ${terminalSafe(node.span.models[0]?.model)}`) })
+    else if (node.span.models.length === 1) {
+      const only = node.span.models[0] as TraceModelUsage
+      items.push({ time: first, line: paint('36', `model ${terminalSafe(only.model)}${only.costUsd === null ? '  no price' : ''}`) })
+    }
     for (const log of node.logs) items.push({ time: log.time.getTime(), line: paint('2', logLine(log)), log })
     for (const child of node.children) items.push({ time: child.span.startMs, line: '', node: child })
     items.sort(order)
@@ -173,12 +195,14 @@ export function renderTraceTree(tree: TraceTree, options: RenderOptions = {}): s
 }
 
 /**
- * The tree as plain JSON: counts stay numbers while safe and become decimal strings beyond 2^53.
- * Exact (parsing gives back every string as stored) and still safe to print on a terminal.
+ * The tree as plain JSON: counts stay numbers while safe and become decimal
+ * strings beyond 2^53. Exact (parsing gives back every string as stored) and
+ * still safe to print on a terminal. `tables` names where the row ids point:
+ * `{ logs: 'public.logs', spans: 'public.logs_spans' }`.
  */
-export function traceTreeJson(tree: TraceTree): string {
+export function traceTreeJson(tree: TraceTree, tables?: { logs: string; spans: string }): string {
   return jsonTerminalSafe(JSON.stringify(
-    tree,
+    tables === undefined ? tree : { ...tree, tables },
     (_key, value: unknown) => (typeof value === 'bigint' ? (value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString()) : value),
     2,
   ))

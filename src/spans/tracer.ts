@@ -1,5 +1,6 @@
 import { didYouMean } from '../options/did-you-mean.js'
 import { describe, OptionsError } from '../options/option-reader.js'
+import { innermostSpan, noteForeignAtStart } from './foreign-span.js'
 import { isSpanId, isTraceId, newTraceId } from './ids.js'
 import { readPrices, type PriceTable } from './prices.js'
 import { Span, type SpanSink } from './span.js'
@@ -98,6 +99,16 @@ function usageProblemPrinter(write: (line: string) => void): (problems: readonly
   }
 }
 
+/** Names each model without a price once per tracer (at most MAX_PROBLEM_LINES), so a NULL cost is not a silent one. */
+function unpricedModelPrinter(write: (line: string) => void): (model: string) => void {
+  const seen = new Set<string>()
+  return (model) => {
+    if (seen.has(model) || seen.size >= MAX_PROBLEM_LINES) return
+    seen.add(model)
+    write(`pino-sluice: model ${JSON.stringify(model)} is not in the prices option and the call gave no costUsd: its cost is stored NULL and sluice trace counts it as unpriced (printed once per model)\n`)
+  }
+}
+
 async function runInSpan<T>(span: Span, fn: (span: Span) => T): Promise<Awaited<T>> {
   try {
     return await fn(span)
@@ -138,6 +149,8 @@ export function createTracer(logger: TracerLogger, options: TracerOptions = {}):
     prices: readPrices(options.prices),
     strict: options.strict === true,
     usageProblems: usageProblemPrinter((line) => process.stderr.write(line)),
+    // Only an app that gave prices wants costs: without a table, NULL costs are expected, not news.
+    unpriced: options.prices === undefined ? undefined : unpricedModelPrinter((line) => process.stderr.write(line)),
     emit: (record: SpanRecordFields) => {
       record.sluice_proof = spanProof(record)
       return record.status === 'ok' ? okLog(record) : errorLog(record)
@@ -157,9 +170,12 @@ export function createTracer(logger: TracerLogger, options: TracerOptions = {}):
       const remote = parseTraceparent(spanOptions.traceparent)
       parent = remote && { traceId: remote.traceId, spanId: remote.spanId }
     } else {
-      parent = spanStorage.getStore()
+      // Inside an OpenTelemetry span (pino-sluice/otel imported), the new span joins its trace as a child.
+      parent = innermostSpan(spanStorage.getStore())
     }
-    return new Span(sink, name, parent?.traceId ?? newTraceId(), parent?.spanId, spanOptions?.attributes)
+    const span = new Span(sink, name, parent?.traceId ?? newTraceId(), parent?.spanId, spanOptions?.attributes)
+    noteForeignAtStart(span)
+    return span
   }
 
   function span<T>(name: string, optionsOrFn: SpanOptions | ((span: Span) => T), maybeFn?: (span: Span) => T): Promise<Awaited<T>> {

@@ -2,6 +2,8 @@ import type { RingMemory } from '../ring/ring-layout.js'
 
 /** What createSluice hands its worker. */
 export interface RingWorkerData {
+  /** Tells createSluice() it runs inside this worker (src/transport/inside-sluice-worker.ts). */
+  readonly mark: string
   /** The user's options plus `counters` (structured-cloned; validated again in the worker). */
   readonly options: Record<string, unknown>
   readonly ring: RingMemory

@@ -11,7 +11,9 @@ import { maxRecordBytes, type ResolvedOptions } from '../options/resolve-options
 import { DOORBELL_DELAY_MS, Doorbell, WAKE_NOW_BYTES } from '../ring/doorbell.js'
 import { allocateRing } from '../ring/ring-layout.js'
 import { RingWriter, WriteResult } from '../ring/ring-writer.js'
+import { SLUICE_WORKER_MARK } from './inside-sluice-worker.js'
 import type { RingWorkerData, ToApp, ToWorker } from './ring-messages.js'
+import { workerFlags } from './worker-flags.js'
 
 const RING_WORKER = new URL('./ring-worker.js', import.meta.url)
 /** On process exit the worker gets the exit budget from when it sees the request; this covers its start-up. */
@@ -19,31 +21,15 @@ const EXIT_WAIT_MARGIN_MS = 1000
 
 type FlushCallback = (error?: Error | null) => void
 
-/**
- * The app's node flags for the worker, minus those about the app's own
- * script source: under `node --input-type=module -e …` a worker that
- * inherits them dies at start ("--input-type can only be used with string input").
- */
-function workerExecArgv(): string[] | undefined {
-  const flags: string[] = []
-  const args = process.execArgv
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i] as string
-    if (['-e', '--eval', '-p', '--print'].includes(flag)) i++
-    else if (!flag.startsWith('--input-type') && !/^--(eval|print)=/.test(flag)) flags.push(flag)
-  }
-  // Left unset, a worker inherits the flags without checking them again; given, flags a worker
-  // may not take (--expose-gc) make it throw. So pass a list only when something had to go.
-  return flags.length === args.length ? undefined : flags
-}
-
 function startWorker(workerData: RingWorkerData): Worker {
+  const { execArgv, env } = workerFlags()
   try {
-    return new Worker(RING_WORKER, { workerData, execArgv: workerExecArgv() })
+    return new Worker(RING_WORKER, { workerData, execArgv, env })
   } catch (error) {
     // A flag the app may have but a worker may not (--expose-gc next to -e): start without the app's flags.
     if ((error as NodeJS.ErrnoException).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error
-    return new Worker(RING_WORKER, { workerData, execArgv: [] })
+    const { NODE_OPTIONS: _dropped, ...rest } = process.env
+    return new Worker(RING_WORKER, { workerData, execArgv: [], env: rest })
   }
 }
 
@@ -73,7 +59,7 @@ export class SluiceDestination extends EventEmitter {
     // A ring smaller than four times the threshold still wakes its worker well before it is full.
     this.doorbell = new Doorbell(this.writer, DOORBELL_DELAY_MS, Math.min(WAKE_NOW_BYTES, options.ring.bytes / 4))
     this.counters = new AppCounters(counters)
-    const workerData: RingWorkerData = { options: { ...userOptions, counters }, ring }
+    const workerData: RingWorkerData = { mark: SLUICE_WORKER_MARK, options: { ...userOptions, counters }, ring }
     this.worker = startWorker(workerData)
     this.worker.on('message', (message: ToApp) => this.onMessage(message))
     this.worker.on('error', (error) => this.onWorkerError(error))
@@ -115,6 +101,16 @@ export class SluiceDestination extends EventEmitter {
     this.asideChars += line.length
     this.writer.sentAside()
     this.post({ type: 'line', line })
+  }
+
+  /**
+   * Counts a record the app emitted that never became a line (a span the OTel
+   * processor could not hand to the logger) as received and dropped, so the
+   * counters and the exit report account for it like any line.
+   */
+  countDiscarded(reason: 'span_level' | 'span_error'): void {
+    this.counters.receive()
+    this.counters.drop(reason)
   }
 
   /** Calls back once everything written so far is committed (or counted dropped/failed). */

@@ -21,7 +21,8 @@ Options:
 ${DATABASE_USAGE}
   --limit <n>        at most n spans and n log lines, the earliest first; says how many
                      more there are (default: ${DEFAULT_TRACE_LIMIT}; 0: no limit)
-  --json             print the tree as JSON instead (counts beyond 2^53 as strings)
+  --json             print the tree as JSON instead (counts beyond 2^53 as strings), with each
+                     row's id (rowId, for sluice materialize) and its S3 pointers
 
 Text from the data (span names, messages, errors) is printed with control and
 bidi characters escaped (\\u001b); --json gives it exactly.
@@ -67,7 +68,8 @@ export const traceCommand: Command = {
       const trace = await loadTrace(sql, tableNames(database.schema, database.table), traceId as string, { limit: limit === 0 ? undefined : limit })
       const tree = buildTraceTree(trace)
       if (values.json) {
-        process.stdout.write(`${traceTreeJson(tree)}\n`)
+        const names = tableNames(database.schema, database.table)
+        process.stdout.write(`${traceTreeJson(tree, { logs: `${names.schema}.${names.logs}`, spans: `${names.schema}.${names.spans}` })}\n`)
       } else {
         const color = process.stdout.isTTY === true && process.env.NO_COLOR === undefined
         process.stdout.write(renderTraceTree(tree, { color }) + omittedNote(tree.omitted, limit as number))
