@@ -167,7 +167,7 @@ export class Spool {
         // Readable at append or at the scan, unreadable now: damaged since.
         this.counts.corruptFrames++
         this.counts.lost += frame.records
-        this.reportOnce('lost', `pino-sluice: spool frame at byte ${frame.offset} of ${segment.path} can no longer be read (${frame.records} records); counted as spool_corrupt_frames, replay goes on`)
+        this.reportOnce('lost', `spool frame at byte ${frame.offset} of ${segment.path} can no longer be read (${frame.records} records); counted as spool_corrupt_frames, replay goes on`)
         this.settleFrame(segment, frame, false)
       }
     }
@@ -330,14 +330,14 @@ export class Spool {
       try {
         scan = scanSegment(path)
       } catch (error) {
-        this.reportOnce('unreadable', `pino-sluice: cannot read spool segment ${path} (${(error as Error).message}); it is left in place`)
+        this.reportOnce('unreadable', `cannot read spool segment ${path} (${(error as Error).message}); it is left in place`)
         continue
       }
       if (scan.damaged.length > 0) {
         this.counts.corruptFrames += scan.damaged.length
         this.reportOnce(
           'damaged',
-          `pino-sluice: skipped a torn or corrupt stretch at byte ${scan.damaged[0]} of spool segment ${path} (a crash mid-write or damage); counted as spool_corrupt_frames, the frames after it are replayed`,
+          `skipped a torn or corrupt stretch at byte ${scan.damaged[0]} of spool segment ${path} (a crash mid-write or damage); counted as spool_corrupt_frames, the frames after it are replayed`,
         )
       }
       const acked = readAcks(path)
@@ -369,7 +369,7 @@ export class Spool {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
     this.reportOnce(
       `failed:${code}`,
-      `pino-sluice: cannot write the spool at ${this.claim.path} (${code}); records that cannot be spooled are counted as they would be without a spool, and appends are retried`,
+      `cannot write the spool at ${this.claim.path} (${code}); records that cannot be spooled are counted as they would be without a spool, and appends are retried`,
     )
   }
 

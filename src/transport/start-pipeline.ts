@@ -5,6 +5,8 @@ import { buildSinks } from '../pipeline/build-sinks.js'
 import { Pipeline, newWriterId } from '../pipeline/pipeline.js'
 import { settleBy } from '../pipeline/settle-by.js'
 import type { Stage } from '../../sinks/sink.js'
+import { openSpool } from '../spool/open-spool.js'
+import type { Spool } from '../spool/spool.js'
 import { startStatsPublisher } from '../stats/start-stats-publisher.js'
 import { exitReport } from './exit-report.js'
 import { tolerateLostSocketWrites } from './tolerate-lost-socket-writes.js'
@@ -15,6 +17,8 @@ export interface RunningPipeline {
   readonly options: ResolvedOptions
   readonly counters: Counters
   readonly pipeline: Pipeline
+  /** The disk spool (options.spool), opened and claimed at start; undefined when off. */
+  readonly spool: Spool | undefined
   /** Drains and commits within `budgetMs`, stops publishing stats and prints the exit report. */
   close(budgetMs?: number): Promise<void>
 }
@@ -27,8 +31,17 @@ export interface RunningPipeline {
 export async function startPipeline(rawOptions: unknown, extraStages: readonly Stage[] = []): Promise<RunningPipeline> {
   const options = resolveOptions(rawOptions)
   const counters = new Counters(options.counters)
+  // Before anything connects: an unusable spool directory stops the start like any config mistake.
+  const spool = openSpool(options.spool)
   // Which sinks, and in which roles: src/pipeline/build-sinks.ts (custom ones are imported here, in the worker).
-  const { store, stages, fanout } = await buildSinks(options, { counters, writerId: newWriterId() })
+  let built: Awaited<ReturnType<typeof buildSinks>>
+  try {
+    built = await buildSinks(options, { counters, writerId: newWriterId() })
+  } catch (error) {
+    spool?.close()
+    throw error
+  }
+  const { store, stages, fanout } = built
   // After the sinks are built: in the ring worker (no inherited uncaughtException listener) the
   // handler this installs would swallow a start-up error instead of letting the app hear it.
   tolerateLostSocketWrites()
@@ -40,8 +53,10 @@ export async function startPipeline(rawOptions: unknown, extraStages: readonly S
     options,
     counters,
     pipeline,
+    spool,
     async close(budgetMs?: number) {
       await pipeline.close(budgetMs)
+      spool?.close()
       counters.publish()
       // A local file and a loopback port: quick, but never worth missing the exit report for.
       if (publisher) await settleBy(publisher.close(), Date.now() + PUBLISHER_CLOSE_MS)
