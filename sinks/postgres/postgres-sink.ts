@@ -1,7 +1,7 @@
 import type { LogRecord } from '../../src/records/log-record.js'
 import { settleBy } from '../../src/pipeline/settle-by.js'
 import { workerProfile } from '../../src/profile/worker-profile.js'
-import type { BatchOutcome, Deadline, PrimarySink } from '../sink.js'
+import type { BatchOutcome, Deadline, PrimarySink, WriteOrigin } from '../sink.js'
 import { RetryWindow, sleep } from './backoff.js'
 import { classifyError, describeError, errorCode, isTransient, isUnreachable } from './classify-error.js'
 import { committedRanges, inRanges, recordCommit } from './commit-ledger.js'
@@ -113,30 +113,32 @@ export class PostgresSink implements PrimarySink {
    * while it waits on the database (an async function keeps its arguments
    * until it returns; see EncodedBatch for why that matters).
    */
-  write(records: LogRecord[], deadline: Deadline): Promise<BatchOutcome> {
+  write(records: LogRecord[], deadline: Deadline, origin?: WriteOrigin): Promise<BatchOutcome> {
     if (records.length === 0) return Promise.resolve(EMPTY)
     const mark = workerProfile?.now() ?? 0
+    // A replay from the disk spool may have committed before (an uncertain commit, a crash): the ledger is asked first.
+    const uncertain = origin?.replay ?? false
     let batch: EncodedBatch
     try {
-      batch = EncodedBatch.encode(records, this.writerId)
+      batch = EncodedBatch.encode(records, origin?.writerId ?? this.writerId)
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)))
     }
     workerProfile?.add('encodeMs', mark)
-    if (batch.unencodable === 0) return this.writeEncoded(batch, this.retryWindow(deadline))
+    if (batch.unencodable === 0) return this.writeEncoded(batch, this.retryWindow(deadline), uncertain)
     this.hooks.onProblem(`record cannot be encoded for Postgres: ${describeError(batch.encodeError)}`)
     const refused: BatchOutcome = { ...EMPTY, rejected: batch.unencodable }
-    return batch.size === 0 ? Promise.resolve(refused) : this.writeEncoded(batch, this.retryWindow(deadline)).then((outcome) => add(outcome, refused))
+    return batch.size === 0 ? Promise.resolve(refused) : this.writeEncoded(batch, this.retryWindow(deadline), uncertain).then((outcome) => add(outcome, refused))
   }
 
-  private async writeEncoded(batch: EncodedBatch, window: RetryWindow): Promise<BatchOutcome> {
+  private async writeEncoded(batch: EncodedBatch, window: RetryWindow, uncertain: boolean): Promise<BatchOutcome> {
     try {
       await this.ensureReady(window)
     } catch (error) {
       this.hooks.onProblem(`cannot prepare tables: ${describeError(error)}`)
       return { ...EMPTY, unavailable: batch.size }
     }
-    return this.writeWithRetry(batch, window)
+    return this.writeWithRetry(batch, window, uncertain)
   }
 
   /**
@@ -319,7 +321,7 @@ export class PostgresSink implements PrimarySink {
   private async withoutCommitted(batch: EncodedBatch, end: number, onCommitted: (count: number) => void): Promise<EncodedBatch> {
     const range = batch.seqRange()
     if (!range) return batch
-    const ranges = await this.bounded(end, () => committedRanges(this.sql, this.names, this.writerId, range))
+    const ranges = await this.bounded(end, () => committedRanges(this.sql, this.names, batch.writerId, range))
     if (ranges.length === 0) return batch
     const rest = batch.keep((seq) => !inRanges(seq, ranges))
     onCommitted(batch.size - rest.size)
@@ -399,7 +401,7 @@ export class PostgresSink implements PrimarySink {
         if (batch.logSeqs.length > 0) await copyLogRows(tx as unknown as Sql, this.names, batch.copyData)
         if (batch.spans.length > 0) await insertSpanRows(tx as unknown as Sql, this.names, batch.spans)
         // In the same transaction: the ledger row commits iff the rows do.
-        await recordCommit(tx as unknown as Sql, this.names, this.writerId, range, batch.size)
+        await recordCommit(tx as unknown as Sql, this.names, batch.writerId, range, batch.size)
         if (workerProfile) mark = workerProfile.now()
       })
       .finally(() => {

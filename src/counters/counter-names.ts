@@ -31,6 +31,15 @@ export const COUNTER_NAMES = [
   'usage_invalid',
   'failed_store_rejected',
   'failed_store_unavailable',
+  'spooled',
+  'replayed',
+  'recovered',
+  'spool_records',
+  'spool_bytes',
+  'spool_oldest_age_ms',
+  'dropped_spool_full',
+  'dropped_spool_corrupt',
+  'spool_corrupt_frames',
 ] as const
 
 export type CounterName = (typeof COUNTER_NAMES)[number]
@@ -51,7 +60,7 @@ export const COUNTER_INDEX: Readonly<Record<CounterName, number>> = Object.freez
   Object.fromEntries(COUNTER_NAMES.map((name, index) => [name, index])) as Record<CounterName, number>,
 )
 
-export const DROP_REASONS = ['overflow', 'invalid_json', 'too_large', 'closed', 'exit_timeout'] as const
+export const DROP_REASONS = ['overflow', 'invalid_json', 'too_large', 'closed', 'exit_timeout', 'spool_full', 'spool_corrupt'] as const
 export type DropReason = (typeof DROP_REASONS)[number]
 
 /** db_* when Postgres is the store of record, store_* for any other store (file, custom). */
@@ -59,4 +68,4 @@ export const FAIL_REASONS = ['db_rejected', 'db_unavailable', 'store_rejected', 
 export type FailReason = (typeof FAIL_REASONS)[number]
 
 /** Counters that are levels (go up and down), not monotonic totals. */
-export const GAUGES: ReadonlySet<CounterName> = new Set(['queued_records', 'queued_bytes', 'worker_heap_bytes'])
+export const GAUGES: ReadonlySet<CounterName> = new Set(['queued_records', 'queued_bytes', 'worker_heap_bytes', 'spool_records', 'spool_bytes', 'spool_oldest_age_ms'])
