@@ -94,14 +94,6 @@ export interface Deadline {
   at: number
 }
 
-/** Records replayed from the disk spool: whose they are, and that an earlier attempt may have committed them. */
-export interface WriteOrigin {
-  /** The writer that first logged them (this process or an earlier one); with their seqs it identifies them. */
-  readonly writerId: string
-  /** Check what is committed already before writing (the Postgres commit ledger); stores without one may write a record twice. */
-  readonly replay: boolean
-}
-
 /** The store of record as the pipeline drives it: it decides whether a record counts as written. */
 export interface PrimarySink {
   readonly name: string
@@ -109,8 +101,7 @@ export interface PrimarySink {
   readonly failReasons?: { rejected: 'db_rejected' | 'store_rejected'; unavailable: 'db_unavailable' | 'store_unavailable' }
   /** Starts connecting and migrating in the background (retrying until `deadline`); never throws. */
   start(deadline: Deadline): void
-  /** `origin`: set for records replayed from the disk spool (only Postgres uses it; other stores write them as they come). */
-  write(records: LogRecord[], deadline: Deadline, origin?: WriteOrigin): Promise<BatchOutcome>
+  write(records: LogRecord[], deadline: Deadline): Promise<BatchOutcome>
   /** Ends by `deadline` (epoch ms) at the latest, whatever the destination does. */
   close(deadline?: Deadline): Promise<void>
   /** Stops at once on exit: writes in flight settle now (their records as unavailable), no retry starts. */

@@ -1,7 +1,8 @@
 import type { LogRecord } from '../../src/records/log-record.js'
 import { settleBy } from '../../src/pipeline/settle-by.js'
 import { workerProfile } from '../../src/profile/worker-profile.js'
-import type { BatchOutcome, Deadline, PrimarySink, WriteOrigin } from '../sink.js'
+import type { BatchOutcome, Deadline, PrimarySink } from '../sink.js'
+import { replayOrigin } from '../../src/spool/write-origin.js'
 import { RetryWindow, sleep } from './backoff.js'
 import { classifyError, describeError, errorCode, isTransient, isUnreachable } from './classify-error.js'
 import { committedRanges, inRanges, recordCommit } from './commit-ledger.js'
@@ -113,11 +114,12 @@ export class PostgresSink implements PrimarySink {
    * while it waits on the database (an async function keeps its arguments
    * until it returns; see EncodedBatch for why that matters).
    */
-  write(records: LogRecord[], deadline: Deadline, origin?: WriteOrigin): Promise<BatchOutcome> {
+  write(records: LogRecord[], deadline: Deadline): Promise<BatchOutcome> {
     if (records.length === 0) return Promise.resolve(EMPTY)
     const mark = workerProfile?.now() ?? 0
-    // A replay from the disk spool may have committed before (an uncertain commit, a crash): the ledger is asked first.
-    const uncertain = origin?.replay ?? false
+    // A replay from the disk spool keeps its first writer's id, and may have committed before (an uncertain commit, a crash): the ledger is asked first.
+    const origin = replayOrigin(records)
+    const uncertain = origin !== undefined
     let batch: EncodedBatch
     try {
       batch = EncodedBatch.encode(records, origin?.writerId ?? this.writerId)

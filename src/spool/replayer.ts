@@ -6,6 +6,7 @@ import type { LogRecord } from '../records/log-record.js'
 import { parseLine, type ParseResult } from '../records/parse-line.js'
 import type { SpooledBatch } from './spool.js'
 import type { SpoolRoute } from './spool-route.js'
+import { markReplay } from './write-origin.js'
 
 /** How long the replayer sleeps when the spool is empty (a spill wakes it sooner). */
 const IDLE_MS = 1000
@@ -88,7 +89,7 @@ export class Replayer {
     let outcome: BatchOutcome
     try {
       for (const stage of this.stages) await stage.process(records, this.deadline)
-      outcome = await this.store.write(records, this.deadline, { writerId: batch.writerId, replay: true })
+      outcome = await this.store.write(markReplay(records, { writerId: batch.writerId }), this.deadline)
     } catch {
       outcome = { written: 0, rejected: 0, unavailable: records.length }
     }
