@@ -136,6 +136,21 @@ describe('the disk spool through a Postgres outage (real processes)', () => {
     expect(await rowsOf(table)).toEqual({ rows: 10_001, distinct: 10_001 })
   })
 
+  it('spills raw what a 300,000-record tight-loop burst leaves the channel no room for, and replays it once', async () => {
+    const table = uniqueTable('spool_burst')
+    const dir = freshDir()
+    // The default connect timeout: the worker's event loop is busy spilling during the burst.
+    const app = startApp({ table, dir, count: 300_000, spreadMs: 0, connectTimeoutMs: 5000, after: 'settle', tag: 'b' })
+    const stats = (await app.done) as Stats
+    expect(stats.received).toBe(300_000)
+    expect(stats.spooled).toBeGreaterThan(0)
+    expect(stats).toMatchObject({ failed: 0, spool_records: 0, replayed: stats.spooled })
+    // What the app thread could not put in the ring (the spill did not keep up) is dropped and counted there.
+    expect(stats.written + stats.dropped).toBe(300_000)
+    expectBalanced(stats)
+    expect(await rowsOf(table)).toEqual({ rows: stats.written, distinct: stats.written })
+  }, 120_000)
+
   it('replays a batch committed just before a crash without writing it again (the commit ledger)', async () => {
     const table = uniqueTable('spool_ledger')
     const dir = freshDir()

@@ -97,6 +97,21 @@ export class Pipeline {
     return true
   }
 
+  /** `spill` for `count` lines already encoded as NDJSON bytes (the ring's raw spill). */
+  spillRaw(count: number, payload: Buffer): boolean {
+    const spool = this.spool
+    if (!spool) return false
+    if (count === 0) return true
+    if (spool.spillRaw(count, payload, this.nextSeq)) this.nextSeq += count
+    else this.counters.drop('overflow', count)
+    return true
+  }
+
+  /** True while the store is known down and new batches go to the spool at once. */
+  divertsToSpool(): boolean {
+    return this.spool?.diverting ?? false
+  }
+
   start(): void {
     this.sink.start(this.deadline)
     for (const stage of this.stages) stage.start?.()

@@ -83,6 +83,43 @@ export class RingReader {
     return taken
   }
 
+  /**
+   * Like `read`, but copies the lines' UTF-8 bytes, each followed by a
+   * newline, into `into` from `at`, without decoding them (the disk spool's
+   * raw spill). Stops before `into` would overflow; when not even the first
+   * line fits, returns 0 lines and in `needed` the bytes it takes.
+   */
+  readRaw(maxRecords: number, into: Buffer, at: number): { lines: number; end: number; needed: number } {
+    const writePos = Atomics.load(this.state, WRITE_POS)
+    let pos = this.readPos
+    let taken = 0
+    let end = at
+    let needed = 0
+    while (pos !== writePos && taken < maxRecords) {
+      const offset = pos & this.mask
+      const length = this.headers[offset >> 2] as number
+      const payloadAt = (offset + FRAME_HEADER_BYTES) & this.mask
+      let size = length
+      if (length > 0 && this.bytes[(payloadAt + length - 1) & this.mask] === NEWLINE) size--
+      if (end + size + 1 > into.length) {
+        if (taken === 0) needed = size + 1
+        break
+      }
+      const firstPart = Math.min(size, this.capacity - payloadAt)
+      this.bytes.copy(into, end, payloadAt, payloadAt + firstPart)
+      if (firstPart < size) this.bytes.copy(into, end + firstPart, 0, size - firstPart)
+      into[end + size] = NEWLINE
+      end += size + 1
+      taken++
+      pos = (pos + frameBytes(length)) | 0
+    }
+    if (pos !== this.readPos) {
+      this.readPos = pos
+      Atomics.store(this.state, READ_POS, pos)
+    }
+    return { lines: taken, end, needed }
+  }
+
   /** Skips everything written so far (the exit budget ran out); returns how many lines that was. */
   discardAll(): number {
     const writePos = Atomics.load(this.state, WRITE_POS)

@@ -40,22 +40,29 @@ export interface FrameHeader {
 
 /** Encodes `lines` (without newlines) as one frame. */
 export function encodeFrame(writerId: string, firstSeq: number, lines: readonly string[], appendedAt: number): Buffer {
-  const text = lines.length === 0 ? '' : `${lines.join('\n')}\n`
+  const payload = Buffer.from(lines.length === 0 ? '' : `${lines.join('\n')}\n`)
+  const header = frameHead(writerId, firstSeq, lines.length, appendedAt, payload)
+  return Buffer.concat([header, payload])
+}
+
+/**
+ * The part of a frame before its lines, for `payload`: `records` lines of
+ * UTF-8 NDJSON, each ending in a newline, written right after it (two
+ * buffers, one writev: a raw spill copies the ring's bytes only once).
+ */
+export function frameHead(writerId: string, firstSeq: number, records: number, appendedAt: number, payload: Buffer): Buffer {
   const idBytes = Buffer.byteLength(writerId)
-  const textBytes = Buffer.byteLength(text)
-  const bodyBytes = FIXED_BODY_BYTES + idBytes + textBytes
-  const frame = Buffer.allocUnsafe(PREFIX_BYTES + bodyBytes)
-  frame.writeUInt32LE(FRAME_MAGIC, 0)
-  frame.writeUInt32LE(bodyBytes, 4)
-  frame.writeDoubleLE(appendedAt, 12)
-  frame.writeDoubleLE(firstSeq, 20)
-  frame.writeDoubleLE(firstSeq === 0 ? 0 : firstSeq + lines.length - 1, 28)
-  frame.writeUInt32LE(lines.length, 36)
-  frame.writeUInt16LE(idBytes, 40)
-  frame.write(writerId, 42, 'utf8')
-  frame.write(text, 42 + idBytes, 'utf8')
-  frame.writeUInt32LE(crc32(frame.subarray(PREFIX_BYTES)), 8)
-  return frame
+  const head = Buffer.allocUnsafe(PREFIX_BYTES + FIXED_BODY_BYTES + idBytes)
+  head.writeUInt32LE(FRAME_MAGIC, 0)
+  head.writeUInt32LE(FIXED_BODY_BYTES + idBytes + payload.length, 4)
+  head.writeDoubleLE(appendedAt, 12)
+  head.writeDoubleLE(firstSeq, 20)
+  head.writeDoubleLE(firstSeq === 0 ? 0 : firstSeq + records - 1, 28)
+  head.writeUInt32LE(records, 36)
+  head.writeUInt16LE(idBytes, 40)
+  head.write(writerId, 42, 'utf8')
+  head.writeUInt32LE(crc32(payload, crc32(head.subarray(PREFIX_BYTES))), 8)
+  return head
 }
 
 /** The body length the prefix at `offset` claims, or undefined when there is no plausible prefix there. */

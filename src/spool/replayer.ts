@@ -36,7 +36,9 @@ export class Replayer {
   ) {}
 
   start(): void {
-    this.running ??= this.run()
+    this.running ??= this.run().catch((error: unknown) => {
+      process.stderr.write(`pino-sluice: the spool replay stopped: ${(error as Error).stack}\n`)
+    })
   }
 
   /** No new replay starts; the one in flight gets until `at` (epoch ms), else its frame stays in the spool uncounted. */

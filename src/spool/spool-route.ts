@@ -1,5 +1,5 @@
 import type { Counters } from '../counters/counters.js'
-import type { Spool } from './spool.js'
+import type { AppendResult, Spool } from './spool.js'
 
 /**
  * Where the pipeline sends what memory cannot hold while a spool is on, and
@@ -34,9 +34,18 @@ export class SpoolRoute {
    */
   spill(lines: readonly string[], firstSeq: number): boolean {
     if (lines.length === 0) return true
-    const result = this.spool.append(this.writerId, firstSeq, lines)
+    return this.accounted(this.spool.append(this.writerId, firstSeq, lines), lines.length)
+  }
+
+  /** Like `spill`, for `records` lines already encoded (UTF-8, each ending in a newline). */
+  spillRaw(records: number, payload: Buffer, firstSeq: number): boolean {
+    if (records === 0) return true
+    return this.accounted(this.spool.appendRaw(this.writerId, firstSeq, records, payload), records)
+  }
+
+  private accounted(result: AppendResult, records: number): boolean {
     if (result === 'failed') return false
-    if (result === 'full') this.counters.drop('spool_full', lines.length)
+    if (result === 'full') this.counters.drop('spool_full', records)
     this.publish()
     this.wakeReplay?.()
     return true

@@ -1,6 +1,6 @@
-import { appendFileSync, closeSync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import { appendFileSync, close, closeSync, fsync, fsyncSync, ftruncateSync, open, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, unlinkSync, writevSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import { decodeFrame, encodeFrame } from './frame.js'
+import { decodeFrame, frameHead } from './frame.js'
 import { scanSegment, type FrameRef } from './segment-scan.js'
 import { INHERITED_PREFIX, safeReaddir, SpoolClaim, syncDirectory } from './spool-claim.js'
 
@@ -87,6 +87,8 @@ export class Spool {
   private failedUntil = 0
   private closed = false
   private readonly reported = new Set<string>()
+  /** Rolled segments whose background fsync has not finished. */
+  private readonly unsynced = new Set<string>()
   private readonly counts: SpoolStats = { spooled: 0, replayed: 0, recovered: 0, records: 0, bytes: 0, oldestAt: 0, corruptFrames: 0, lost: 0 }
   private readonly segmentBytes: number
 
@@ -122,10 +124,17 @@ export class Spool {
    */
   append(writerId: string, firstSeq: number, lines: readonly string[]): AppendResult {
     if (lines.length === 0) return 'spooled'
+    return this.appendRaw(writerId, firstSeq, lines.length, Buffer.from(`${lines.join('\n')}\n`))
+  }
+
+  /** Like `append`, for `records` lines already encoded: UTF-8, each ending in a newline (a raw spill from the ring). */
+  appendRaw(writerId: string, firstSeq: number, records: number, payload: Buffer): AppendResult {
+    if (records === 0) return 'spooled'
     if (this.closed) return 'failed'
     const now = Date.now()
     if (now < this.failedUntil) return 'failed'
-    const frame = encodeFrame(writerId, firstSeq, lines, now)
+    const head = frameHead(writerId, firstSeq, records, now, payload)
+    const frame = { length: head.length + payload.length }
     if (this.diskBytes + frame.length > this.config.maxBytes) return 'full'
     let segment: Segment
     try {
@@ -136,7 +145,7 @@ export class Spool {
     }
     const offset = segment.size
     try {
-      writeAll(segment.fd as number, frame, offset)
+      writeAll(segment.fd as number, [head, payload], offset)
     } catch (error) {
       // Cut any part written, so the segment ends at its last whole frame; then start a new one next time.
       try {
@@ -150,9 +159,9 @@ export class Spool {
     }
     segment.size += frame.length
     this.diskBytes += frame.length
-    segment.frames.push({ offset, length: frame.length, records: lines.length, appendedAt: now, settled: false })
-    this.counts.spooled += lines.length
-    this.counts.records += lines.length
+    segment.frames.push({ offset, length: frame.length, records, appendedAt: now, settled: false })
+    this.counts.spooled += records
+    this.counts.records += records
     this.counts.bytes += frame.length
     return 'spooled'
   }
@@ -194,6 +203,8 @@ export class Spool {
 
   /** Makes everything appended so far durable (fsync). Never throws. */
   flush(): void {
+    for (const path of this.unsynced) syncFile(path)
+    this.unsynced.clear()
     const fd = this.active?.fd
     if (fd === undefined) return
     try {
@@ -201,6 +212,17 @@ export class Spool {
     } catch (error) {
       this.failed(error, Date.now())
     }
+  }
+
+  private syncInBackground(path: string): void {
+    this.unsynced.add(path)
+    open(path, 'r', (openError, fd) => {
+      if (openError) return void this.unsynced.delete(path)
+      fsync(fd, () => {
+        close(fd, () => {})
+        this.unsynced.delete(path)
+      })
+    })
   }
 
   /** fsyncs and closes; with nothing left the claim directory is removed, else it is released for the next process. */
@@ -212,6 +234,7 @@ export class Spool {
       else this.seal(segment, true)
     }
     if (this.active && this.segments.includes(this.active)) this.seal(this.active, true)
+    this.flush()
     this.removeEmptyInherited()
     this.claim.release(this.counts.records === 0)
   }
@@ -272,13 +295,10 @@ export class Spool {
   /** No more appends to `segment`; its fd is closed (after an fsync when `sync`). Deleted at once when nothing in it waits. */
   private seal(segment: Segment, sync: boolean): void {
     if (segment.fd !== undefined) {
-      try {
-        if (sync) fsyncSync(segment.fd)
-      } catch (error) {
-        this.failed(error, Date.now())
-      }
       closeSync(segment.fd)
       segment.fd = undefined
+      // At a roll the worker does not wait for the disk: the fsync runs in the background, and flush()/close() wait for it.
+      if (sync) this.syncInBackground(segment.path)
     }
     segment.sealed = true
     if (segment === this.active) this.active = undefined
@@ -380,6 +400,19 @@ export class Spool {
   }
 }
 
+/** fsync through a descriptor of its own (Linux syncs the file, whichever descriptor asks). */
+function syncFile(path: string): void {
+  let fd: number | undefined
+  try {
+    fd = openSync(path, 'r')
+    fsyncSync(fd)
+  } catch {
+    // Deleted meanwhile (settled): nothing left to make durable.
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
+
 function ackPath(segmentPath: string): string {
   return `${segmentPath}.acked`
 }
@@ -393,9 +426,18 @@ function readAcks(segmentPath: string): Set<number> {
   }
 }
 
-function writeAll(fd: number, buffer: Buffer, position: number): void {
-  let written = 0
-  while (written < buffer.length) written += writeSync(fd, buffer, written, buffer.length - written, position + written)
+function writeAll(fd: number, buffers: Buffer[], position: number): void {
+  let written = writevSync(fd, buffers, position)
+  const total = buffers.reduce((sum, buffer) => sum + buffer.length, 0)
+  // A short write (rare: a signal, a full disk) goes on from where it stopped.
+  if (written < total) {
+    const rest = Buffer.concat(buffers).subarray(written)
+    while (written < total) {
+      const n = writevSync(fd, [rest.subarray(written - (total - rest.length))], position + written)
+      if (n === 0) throw Object.assign(new Error('write(2) wrote nothing'), { code: 'EIO' })
+      written += n
+    }
+  }
 }
 
 /** Segment files of the claims taken over into `dir`, at any depth (a taken claim may hold claims it took). */
