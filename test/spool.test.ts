@@ -10,7 +10,10 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFi
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { decodeFrame, encodeFrame } from '../src/spool/frame.js'
+import { allocateRing } from '../src/ring/ring-layout.js'
+import { RingReader } from '../src/ring/ring-reader.js'
+import { RingWriter } from '../src/ring/ring-writer.js'
+import { decodeFrame, encodeFrame, RING_FORMAT } from '../src/spool/frame.js'
 import { Spool, spoolDiskBytes, type SpooledBatch } from '../src/spool/spool.js'
 import { INHERITED_PREFIX, isAbandoned, OWNER_FILE } from '../src/spool/spool-claim.js'
 
@@ -67,6 +70,32 @@ describe('frames', () => {
 })
 
 describe('Spool', () => {
+  it('takes lines straight from the ring (wrapping its end included) and gives them back as strings', () => {
+    const { spool } = open(freshDir())
+    const memory = allocateRing(64 * 1024)
+    const writer = new RingWriter(memory, 8 * 1024)
+    const reader = new RingReader(memory)
+    const expected: string[] = []
+    let seq = 1
+    for (let round = 0; round < 5; round++) {
+      // Odd sizes and multi-byte characters, enough to wrap the 64 KiB ring's end every round.
+      for (let i = 0; i < 300; i++) {
+        const line = JSON.stringify({ round, i, s: 'é✓'.repeat(i % 7), pad: 'x'.repeat(i % 13) })
+        expect(writer.write(`${line}\n`)).toBe(0)
+        expected.push(line)
+      }
+      const take = (n: number, parts: Buffer[]): void => {
+        expect(spool.appendRaw('w', seq, n, parts, RING_FORMAT)).toBe('spooled')
+        seq += n
+      }
+      while (reader.takeRaw(128, 16 * 1024, take) > 0);
+    }
+    const batches = drain(spool)
+    expect(batches.flatMap((b) => b.lines)).toEqual(expected)
+    expect(batches.map((b) => b.firstSeq)).toEqual(batches.map((_, k) => 1 + batches.slice(0, k).reduce((sum, b) => sum + b.lines.length, 0)))
+    spool.close()
+  })
+
   it('hands frames back oldest first with their writer id and seqs, and deletes segments once settled', () => {
     const dir = freshDir()
     const { spool } = open(dir, { segmentBytes: 4096 })

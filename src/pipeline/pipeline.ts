@@ -97,12 +97,12 @@ export class Pipeline {
     return true
   }
 
-  /** `spill` for `count` lines already encoded as NDJSON bytes (the ring's raw spill). */
-  spillRaw(count: number, payload: Buffer): boolean {
+  /** `spill` for `count` lines as the app's ring holds them, in views of its memory (the ring's raw spill). */
+  spillRaw(count: number, parts: readonly Buffer[]): boolean {
     const spool = this.spool
     if (!spool) return false
     if (count === 0) return true
-    if (spool.spillRaw(count, payload, this.nextSeq)) this.nextSeq += count
+    if (spool.spillRaw(count, parts, this.nextSeq)) this.nextSeq += count
     else this.counters.drop('overflow', count)
     return true
   }

@@ -84,40 +84,34 @@ export class RingReader {
   }
 
   /**
-   * Like `read`, but copies the lines' UTF-8 bytes, each followed by a
-   * newline, into `into` from `at`, without decoding them (the disk spool's
-   * raw spill). Stops before `into` would overflow; when not even the first
-   * line fits, returns 0 lines and in `needed` the bytes it takes.
+   * Hands the next lines to `take` as the ring holds them (each a u32 length,
+   * the bytes, padding to 4), in one or two views of shared memory (two when
+   * they wrap), stopping before `maxBytes` unless nothing was taken yet; the
+   * space is given back to the app only after `take` returns, so it may write
+   * the views out (the disk spool's raw spill: no copy, no decoding).
+   * Returns how many lines.
    */
-  readRaw(maxRecords: number, into: Buffer, at: number): { lines: number; end: number; needed: number } {
+  takeRaw(maxRecords: number, maxBytes: number, take: (lines: number, parts: Buffer[]) => void): number {
     const writePos = Atomics.load(this.state, WRITE_POS)
     let pos = this.readPos
     let taken = 0
-    let end = at
-    let needed = 0
+    let bytes = 0
     while (pos !== writePos && taken < maxRecords) {
-      const offset = pos & this.mask
-      const length = this.headers[offset >> 2] as number
-      const payloadAt = (offset + FRAME_HEADER_BYTES) & this.mask
-      let size = length
-      if (length > 0 && this.bytes[(payloadAt + length - 1) & this.mask] === NEWLINE) size--
-      if (end + size + 1 > into.length) {
-        if (taken === 0) needed = size + 1
-        break
-      }
-      const firstPart = Math.min(size, this.capacity - payloadAt)
-      this.bytes.copy(into, end, payloadAt, payloadAt + firstPart)
-      if (firstPart < size) this.bytes.copy(into, end + firstPart, 0, size - firstPart)
-      into[end + size] = NEWLINE
-      end += size + 1
+      const size = frameBytes(this.headers[(pos & this.mask) >> 2] as number)
+      if (taken > 0 && bytes + size > maxBytes) break
+      bytes += size
       taken++
-      pos = (pos + frameBytes(length)) | 0
+      pos = (pos + size) | 0
     }
-    if (pos !== this.readPos) {
-      this.readPos = pos
-      Atomics.store(this.state, READ_POS, pos)
-    }
-    return { lines: taken, end, needed }
+    if (taken === 0) return 0
+    const from = this.readPos & this.mask
+    const firstPart = Math.min(bytes, this.capacity - from)
+    const parts = [this.bytes.subarray(from, from + firstPart)]
+    if (firstPart < bytes) parts.push(this.bytes.subarray(0, bytes - firstPart))
+    take(taken, parts)
+    this.readPos = pos
+    Atomics.store(this.state, READ_POS, pos)
+    return taken
   }
 
   /** Skips everything written so far (the exit budget ran out); returns how many lines that was. */

@@ -11,7 +11,12 @@ import { crc32 } from 'node:zlib'
  *  20  f64 firstSeq     0: lines not yet sequenced (spilled raw, before parsing)
  *  28  f64 lastSeq      firstSeq + records - 1 (0 when unsequenced)
  *  36  u32 records
- *  40  u16 writer id length, then the writer id (UTF-8), then the lines, each ending in '\n'
+ *  40  u16 writer id length
+ *  42  u16 format       how the lines follow the writer id (UTF-8):
+ *                       0: NDJSON, each line ending in '\n'
+ *                       1: as the app's ring holds them (u32 length, the bytes, padding to 4),
+ *                          so a spill from the ring is written straight from shared memory
+ *  44  the writer id, then the lines
  *
  * The magic's bytes (F1 5C A7 0E) can never occur in UTF-8 text, so a scan
  * for it after a damaged frame cannot stop inside a line. Seqs are doubles:
@@ -19,7 +24,7 @@ import { crc32 } from 'node:zlib'
  */
 export const FRAME_MAGIC = 0x0ea75cf1
 export const PREFIX_BYTES = 12
-const FIXED_BODY_BYTES = 30
+const FIXED_BODY_BYTES = 32
 /** A frame larger than this is damage, not data (the largest batch is far smaller). */
 export const MAX_FRAME_BODY_BYTES = 256 * 1024 * 1024
 
@@ -32,6 +37,11 @@ export interface Frame {
 }
 
 /** A frame's header, readable without decoding its lines. */
+/** How a frame's lines are laid out (see the layout above). */
+export const NDJSON_FORMAT = 0
+export const RING_FORMAT = 1
+export type FrameFormat = typeof NDJSON_FORMAT | typeof RING_FORMAT
+
 export interface FrameHeader {
   readonly bodyBytes: number
   readonly records: number
@@ -41,27 +51,32 @@ export interface FrameHeader {
 /** Encodes `lines` (without newlines) as one frame. */
 export function encodeFrame(writerId: string, firstSeq: number, lines: readonly string[], appendedAt: number): Buffer {
   const payload = Buffer.from(lines.length === 0 ? '' : `${lines.join('\n')}\n`)
-  const header = frameHead(writerId, firstSeq, lines.length, appendedAt, payload)
+  const header = frameHead(writerId, firstSeq, lines.length, appendedAt, [payload], NDJSON_FORMAT)
   return Buffer.concat([header, payload])
 }
 
 /**
- * The part of a frame before its lines, for `payload`: `records` lines of
- * UTF-8 NDJSON, each ending in a newline, written right after it (two
- * buffers, one writev: a raw spill copies the ring's bytes only once).
+ * The part of a frame before its lines, for `payload` (in parts): `records`
+ * lines laid out as `format` says, written right after it with one writev,
+ * so a spill from the ring is never copied in JS.
  */
-export function frameHead(writerId: string, firstSeq: number, records: number, appendedAt: number, payload: Buffer): Buffer {
+export function frameHead(writerId: string, firstSeq: number, records: number, appendedAt: number, payload: readonly Buffer[], format: FrameFormat): Buffer {
   const idBytes = Buffer.byteLength(writerId)
   const head = Buffer.allocUnsafe(PREFIX_BYTES + FIXED_BODY_BYTES + idBytes)
+  let payloadBytes = 0
+  for (const part of payload) payloadBytes += part.length
   head.writeUInt32LE(FRAME_MAGIC, 0)
-  head.writeUInt32LE(FIXED_BODY_BYTES + idBytes + payload.length, 4)
+  head.writeUInt32LE(FIXED_BODY_BYTES + idBytes + payloadBytes, 4)
   head.writeDoubleLE(appendedAt, 12)
   head.writeDoubleLE(firstSeq, 20)
   head.writeDoubleLE(firstSeq === 0 ? 0 : firstSeq + records - 1, 28)
   head.writeUInt32LE(records, 36)
   head.writeUInt16LE(idBytes, 40)
-  head.write(writerId, 42, 'utf8')
-  head.writeUInt32LE(crc32(payload, crc32(head.subarray(PREFIX_BYTES))), 8)
+  head.writeUInt16LE(format, 42)
+  head.write(writerId, 44, 'utf8')
+  let crc = crc32(head.subarray(PREFIX_BYTES))
+  for (const part of payload) crc = crc32(part, crc)
+  head.writeUInt32LE(crc, 8)
   return head
 }
 
@@ -86,16 +101,38 @@ export function decodeFrame(buffer: Buffer, offset: number): Frame | undefined {
   if (crc32(body) !== buffer.readUInt32LE(offset + 8)) return undefined
   const records = body.readUInt32LE(24)
   const idBytes = body.readUInt16LE(28)
+  const format = body.readUInt16LE(30)
   if (FIXED_BODY_BYTES + idBytes > bodyBytes) return undefined
-  const text = body.toString('utf8', FIXED_BODY_BYTES + idBytes)
-  const lines = text.length === 0 ? [] : text.slice(0, -1).split('\n')
-  if (lines.length !== records || (records > 0 && !text.endsWith('\n'))) return undefined
+  const lines = format === RING_FORMAT ? ringLines(body, FIXED_BODY_BYTES + idBytes) : format === NDJSON_FORMAT ? ndjsonLines(body, FIXED_BODY_BYTES + idBytes) : undefined
+  if (lines?.length !== records) return undefined
   return {
     appendedAt: body.readDoubleLE(0),
     firstSeq: body.readDoubleLE(8),
     writerId: body.toString('utf8', FIXED_BODY_BYTES, FIXED_BODY_BYTES + idBytes),
     lines,
   }
+}
+
+function ndjsonLines(body: Buffer, from: number): string[] | undefined {
+  const text = body.toString('utf8', from)
+  if (text.length === 0) return []
+  return text.endsWith('\n') ? text.slice(0, -1).split('\n') : undefined
+}
+
+/** Lines as the ring holds them: u32 length, the bytes (pino's newline last), padding to 4. */
+function ringLines(body: Buffer, from: number): string[] | undefined {
+  const lines: string[] = []
+  let at = from
+  while (at < body.length) {
+    if (at + 4 > body.length) return undefined
+    const length = body.readUInt32LE(at)
+    const end = at + 4 + length
+    if (end > body.length) return undefined
+    const size = length > 0 && body[end - 1] === 0x0a ? length - 1 : length
+    lines.push(body.toString('utf8', at + 4, at + 4 + size))
+    at += 4 + ((length + 3) & ~3)
+  }
+  return at === body.length ? lines : undefined
 }
 
 /** The header of a frame already checked by `decodeFrame` or `checkFrame`. */

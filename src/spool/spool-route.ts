@@ -1,4 +1,5 @@
 import type { Counters } from '../counters/counters.js'
+import { RING_FORMAT } from './frame.js'
 import type { AppendResult, Spool } from './spool.js'
 
 /**
@@ -37,10 +38,10 @@ export class SpoolRoute {
     return this.accounted(this.spool.append(this.writerId, firstSeq, lines), lines.length)
   }
 
-  /** Like `spill`, for `records` lines already encoded (UTF-8, each ending in a newline). */
-  spillRaw(records: number, payload: Buffer, firstSeq: number): boolean {
+  /** Like `spill`, for `records` lines as the ring holds them, in parts (see frame.ts, RING_FORMAT). */
+  spillRaw(records: number, parts: readonly Buffer[], firstSeq: number): boolean {
     if (records === 0) return true
-    return this.accounted(this.spool.appendRaw(this.writerId, firstSeq, records, payload), records)
+    return this.accounted(this.spool.appendRaw(this.writerId, firstSeq, records, parts, RING_FORMAT), records)
   }
 
   private accounted(result: AppendResult, records: number): boolean {

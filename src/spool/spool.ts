@@ -1,8 +1,8 @@
 import { appendFileSync, close, closeSync, fsync, fsyncSync, ftruncateSync, open, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, unlinkSync, writevSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import { decodeFrame, frameHead } from './frame.js'
+import { decodeFrame, frameHead, NDJSON_FORMAT, type FrameFormat } from './frame.js'
 import { scanSegment, type FrameRef } from './segment-scan.js'
-import { INHERITED_PREFIX, safeReaddir, SpoolClaim, syncDirectory } from './spool-claim.js'
+import { INHERITED_PREFIX, safeReaddir, SpoolClaim } from './spool-claim.js'
 
 /**
  * A bounded, append-only disk spool of raw NDJSON lines (docs/spool.md).
@@ -124,17 +124,17 @@ export class Spool {
    */
   append(writerId: string, firstSeq: number, lines: readonly string[]): AppendResult {
     if (lines.length === 0) return 'spooled'
-    return this.appendRaw(writerId, firstSeq, lines.length, Buffer.from(`${lines.join('\n')}\n`))
+    return this.appendRaw(writerId, firstSeq, lines.length, [Buffer.from(`${lines.join('\n')}\n`)], NDJSON_FORMAT)
   }
 
-  /** Like `append`, for `records` lines already encoded: UTF-8, each ending in a newline (a raw spill from the ring). */
-  appendRaw(writerId: string, firstSeq: number, records: number, payload: Buffer): AppendResult {
+  /** Like `append`, for `records` lines already encoded as `format` says, in parts (a raw spill from the ring: its bytes as they are). */
+  appendRaw(writerId: string, firstSeq: number, records: number, payload: readonly Buffer[], format: FrameFormat): AppendResult {
     if (records === 0) return 'spooled'
     if (this.closed) return 'failed'
     const now = Date.now()
     if (now < this.failedUntil) return 'failed'
-    const head = frameHead(writerId, firstSeq, records, now, payload)
-    const frame = { length: head.length + payload.length }
+    const head = frameHead(writerId, firstSeq, records, now, payload, format)
+    const frame = { length: head.length + payload.reduce((sum, part) => sum + part.length, 0) }
     if (this.diskBytes + frame.length > this.config.maxBytes) return 'full'
     let segment: Segment
     try {
@@ -145,7 +145,7 @@ export class Spool {
     }
     const offset = segment.size
     try {
-      writeAll(segment.fd as number, [head, payload], offset)
+      writeAll(segment.fd as number, [head, ...payload], offset)
     } catch (error) {
       // Cut any part written, so the segment ends at its last whole frame; then start a new one next time.
       try {
@@ -285,7 +285,8 @@ export class Spool {
       this.claim.restore()
       fd = openSync(path, 'wx+')
     }
-    syncDirectory(this.claim.path)
+    // The new file's directory entry: made durable in the background too (flush() and close() wait for it).
+    this.syncInBackground(this.claim.path)
     const segment: Segment = { path, recovered: false, fd, size: 0, frames: [], next: 0, settled: 0, sealed: false }
     this.segments.push(segment)
     this.active = segment

@@ -24,8 +24,6 @@ export class RingPump {
   private closing: Promise<void> | undefined
   private takenAside = 0
   private asideCounted = false
-  /** Reused for every raw spill: the spool has written it before spillRaw returns. */
-  private spillBuffer: Buffer | undefined
 
   constructor(
     private readonly reader: RingReader,
@@ -99,21 +97,14 @@ export class RingPump {
 
   /**
    * With a spool on, when the channel is full or the store is known down:
-   * lines go from the ring to the spool raw (bytes copied, never decoded or
-   * parsed), so the ring drains at disk speed and the app does not drop
-   * them. Returns how many (0 without a spool).
+   * lines go from the ring to the spool raw (written from the ring's memory,
+   * never copied, decoded or parsed), so the ring drains at disk speed and the
+   * app does not drop them. Returns how many (0 without a spool).
    */
   private spillWhatWaits(): number {
     if (!this.running.spool) return 0
-    let buffer = (this.spillBuffer ??= Buffer.allocUnsafe(SPILL_BYTES_PER_TURN))
-    let taken = this.reader.readRaw(LINES_PER_TURN, buffer, 0)
-    if (taken.lines === 0 && taken.needed > 0) {
-      // One line larger than the usual frame: a frame of its own.
-      buffer = Buffer.allocUnsafe(taken.needed)
-      taken = this.reader.readRaw(1, buffer, 0)
-    }
-    this.running.pipeline.spillRaw(taken.lines, buffer.subarray(0, taken.end))
-    return taken.lines
+    const { pipeline } = this.running
+    return this.reader.takeRaw(LINES_PER_TURN, SPILL_BYTES_PER_TURN, (lines, parts) => pipeline.spillRaw(lines, parts))
   }
 
   /** At the end of the exit budget: what the ring still holds goes to the spool if there is one; returns how many lines were discarded instead. */
