@@ -142,6 +142,7 @@ describe('the disk spool through a Postgres outage (real processes)', () => {
     // The default connect timeout: the worker's event loop is busy spilling during the burst.
     const app = startApp({ table, dir, count: 300_000, spreadMs: 0, connectTimeoutMs: 5000, after: 'settle', tag: 'b' })
     const stats = (await app.done) as Stats
+    console.log(`300k burst with a spool: written ${stats.written}, spooled ${stats.spooled}, dropped ${stats.dropped}`)
     expect(stats.received).toBe(300_000)
     expect(stats.spooled).toBeGreaterThan(0)
     expect(stats).toMatchObject({ failed: 0, spool_records: 0, replayed: stats.spooled })
