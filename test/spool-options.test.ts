@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { resolveOptions } from '../src/index.js'
 // The built package: createSluice starts dist/src/transport/ring-worker.js, which only exists there.
 import { createSluice } from '../dist/src/index.js'
-import { WORKER_ENTRY, databaseUrl } from './support/transport.js'
+import { WORKER_ENTRY, databaseUrl, sqlClient, startTransport } from './support/transport.js'
 
 const url = 'postgres://u@127.0.0.1:5432/db'
 const attempt = (spool: unknown) => () => resolveOptions({ postgres: { url }, spool }, {})
@@ -51,6 +51,26 @@ describe('options.spool', () => {
     const [error] = (await once(transport, 'error')) as [Error]
     expect(error.message).toContain(`options.spool.dir ${JSON.stringify(dir)} cannot be used as the spool: ENOTDIR`)
     expect(error.message).toMatch(/make it writable by the user this process runs as .*or set spool\.dir to a writable directory/)
+  })
+
+  it('with pino.transport(), spools the lines a full channel refuses instead of dropping them, and replays them once', async () => {
+    const h = await startTransport({ channel: { maxRecords: 16 }, spool: { dir: join(base, 'transport') } })
+    for (let i = 0; i < 5000; i++) h.logger.info({ i }, 'through a tiny channel')
+    const until = Date.now() + 30_000
+    for (;;) {
+      await h.flush()
+      const s = h.stats.read()
+      if ((s.received === 5000 && s.spool_records === 0 && s.written + s.dropped + s.failed === 5000) || Date.now() > until) break
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    await h.close()
+    const s = h.stats.read()
+    expect(s).toMatchObject({ received: 5000, written: 5000, dropped: 0, failed: 0, spool_records: 0 })
+    expect(s.spooled).toBeGreaterThan(0)
+    const sql = sqlClient()
+    const [row] = await sql<{ rows: number; distinct: number }[]>`select count(*)::int as rows, count(distinct data->>'i')::int as distinct from ${sql(h.table)} where msg = 'through a tiny channel'`
+    await sql.end()
+    expect(row).toEqual({ rows: 5000, distinct: 5000 })
   })
 
   it('claims a directory of its own under dir and leaves nothing behind on a clean close (createSluice)', async () => {
