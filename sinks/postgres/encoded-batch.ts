@@ -29,6 +29,8 @@ const ROW_OVERHEAD_BYTES = 96
  */
 export class EncodedBatch {
   private constructor(
+    /** Whose rows these are: this process's writer, or an earlier one's for records replayed from the disk spool. */
+    readonly writerId: string,
     /** COPY text of the log rows, back to back. */
     private readonly text: Buffer,
     /** Log row i is `text[bounds[i], bounds[i + 1])`; length is the number of log rows + 1. */
@@ -75,7 +77,7 @@ export class EncodedBatch {
       logSeqs.push(record.seq)
       logTimes.push(record.time)
     }
-    return new EncodedBatch(text, Uint32Array.from(bounds), Float64Array.from(logSeqs), Float64Array.from(logTimes), spans, unencodable, firstError)
+    return new EncodedBatch(writerId, text, Uint32Array.from(bounds), Float64Array.from(logSeqs), Float64Array.from(logTimes), spans, unencodable, firstError)
   }
 
   /** Log rows and span rows. */
@@ -129,12 +131,12 @@ export class EncodedBatch {
       bounds[k + 1] = end
     }
     const pick = (values: Float64Array) => Float64Array.from(kept, (i) => values[i] as number)
-    return new EncodedBatch(text, bounds, pick(this.logSeqs), pick(this.logTimes), spans)
+    return new EncodedBatch(this.writerId, text, bounds, pick(this.logSeqs), pick(this.logTimes), spans)
   }
 
   /** Log rows `[from, to)` (sharing this batch's text) with `spans`. */
   private logSlice(from: number, to: number, spans: readonly SpanRow[]): EncodedBatch {
-    return new EncodedBatch(this.text, this.bounds.subarray(from, to + 1), this.logSeqs.subarray(from, to), this.logTimes.subarray(from, to), spans)
+    return new EncodedBatch(this.writerId, this.text, this.bounds.subarray(from, to + 1), this.logSeqs.subarray(from, to), this.logTimes.subarray(from, to), spans)
   }
 }
 

@@ -2,6 +2,7 @@ import type { LogRecord } from '../shared/log-record.js'
 import { settleBy } from '../shared/settle-by.js'
 import { workerProfile } from '../shared/worker-profile.js'
 import type { BatchOutcome, Deadline, PrimarySink } from '../sink.js'
+import { replayOrigin } from '../../src/spool/write-origin.js'
 import { RetryWindow, sleep } from './backoff.js'
 import { serverAddress } from './connection-string.js'
 import { classifyError, describeError, errorCode, isTransient, isUnreachable } from './classify-error.js'
@@ -111,27 +112,30 @@ export class PostgresSink implements PrimarySink {
   write(records: LogRecord[], deadline: Deadline): Promise<BatchOutcome> {
     if (records.length === 0) return Promise.resolve(EMPTY)
     const mark = workerProfile?.now() ?? 0
+    // A replay from the disk spool keeps its first writer's id, and may have committed before (an uncertain commit, a crash): the ledger is asked first.
+    const origin = replayOrigin(records)
+    const uncertain = origin !== undefined
     let batch: EncodedBatch
     try {
-      batch = EncodedBatch.encode(records, this.writerId)
+      batch = EncodedBatch.encode(records, origin?.writerId ?? this.writerId)
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)))
     }
     workerProfile?.add('encodeMs', mark)
-    if (batch.unencodable === 0) return this.writeEncoded(batch, this.retryWindow(deadline))
+    if (batch.unencodable === 0) return this.writeEncoded(batch, this.retryWindow(deadline), uncertain)
     this.hooks.onProblem(`record cannot be encoded for Postgres: ${describeError(batch.encodeError)}`)
     const refused: BatchOutcome = { ...EMPTY, rejected: batch.unencodable }
-    return batch.size === 0 ? Promise.resolve(refused) : this.writeEncoded(batch, this.retryWindow(deadline)).then((outcome) => add(outcome, refused))
+    return batch.size === 0 ? Promise.resolve(refused) : this.writeEncoded(batch, this.retryWindow(deadline), uncertain).then((outcome) => add(outcome, refused))
   }
 
-  private async writeEncoded(batch: EncodedBatch, window: RetryWindow): Promise<BatchOutcome> {
+  private async writeEncoded(batch: EncodedBatch, window: RetryWindow, uncertain: boolean): Promise<BatchOutcome> {
     try {
       await this.ensureReady(window)
     } catch (error) {
       this.hooks.onProblem(`cannot prepare tables: ${describeError(error)}`)
       return { ...EMPTY, unavailable: batch.size }
     }
-    return this.writeWithRetry(batch, window)
+    return this.writeWithRetry(batch, window, uncertain)
   }
 
   /**
@@ -314,7 +318,7 @@ export class PostgresSink implements PrimarySink {
   private async withoutCommitted(batch: EncodedBatch, end: number, onCommitted: (count: number) => void): Promise<EncodedBatch> {
     const range = batch.seqRange()
     if (!range) return batch
-    const ranges = await this.bounded(end, () => committedRanges(this.sql, this.names, this.writerId, range))
+    const ranges = await this.bounded(end, () => committedRanges(this.sql, this.names, batch.writerId, range))
     if (ranges.length === 0) return batch
     const rest = batch.keep((seq) => !inRanges(seq, ranges))
     onCommitted(batch.size - rest.size)
@@ -394,7 +398,7 @@ export class PostgresSink implements PrimarySink {
         if (batch.logSeqs.length > 0) await copyLogRows(tx as unknown as Sql, this.names, batch.copyData)
         if (batch.spans.length > 0) await insertSpanRows(tx as unknown as Sql, this.names, batch.spans)
         // In the same transaction: the ledger row commits iff the rows do.
-        await recordCommit(tx as unknown as Sql, this.names, this.writerId, range, batch.size)
+        await recordCommit(tx as unknown as Sql, this.names, batch.writerId, range, batch.size)
         if (workerProfile) mark = workerProfile.now()
       })
       .finally(() => {

@@ -35,6 +35,15 @@ export const COUNTER_NAMES = [
   'sink_background_errors',
   'dropped_span_level',
   'dropped_span_error',
+  'spooled',
+  'replayed',
+  'recovered',
+  'spool_records',
+  'spool_bytes',
+  'spool_oldest_age_ms',
+  'dropped_spool_full',
+  'dropped_spool_corrupt',
+  'spool_corrupt_frames',
 ] as const
 
 export type CounterName = (typeof COUNTER_NAMES)[number]
@@ -60,7 +69,7 @@ export const COUNTER_INDEX: Readonly<Record<CounterName, number>> = Object.freez
  * the logger (below its level; the logger threw): counted on the app thread
  * as received and dropped, so spans and lines balance together.
  */
-export const DROP_REASONS = ['overflow', 'invalid_json', 'too_large', 'closed', 'exit_timeout', 'span_level', 'span_error'] as const
+export const DROP_REASONS = ['overflow', 'invalid_json', 'too_large', 'closed', 'exit_timeout', 'span_level', 'span_error', 'spool_full', 'spool_corrupt'] as const
 export type DropReason = (typeof DROP_REASONS)[number]
 
 /**
@@ -72,4 +81,4 @@ export const FAIL_REASONS = ['db_rejected', 'db_unavailable', 'store_rejected', 
 export type FailReason = (typeof FAIL_REASONS)[number]
 
 /** Counters that are levels (go up and down), not monotonic totals. */
-export const GAUGES: ReadonlySet<CounterName> = new Set(['queued_records', 'queued_bytes', 'worker_heap_bytes'])
+export const GAUGES: ReadonlySet<CounterName> = new Set(['queued_records', 'queued_bytes', 'worker_heap_bytes', 'spool_records', 'spool_bytes', 'spool_oldest_age_ms'])

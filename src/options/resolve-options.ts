@@ -4,6 +4,7 @@ import { S3_KEYS, resolveS3Options, type S3Options } from '../../sinks/s3/s3-opt
 import { resolveFileOptions, FILE_KEYS, type FileSinkOptions } from '../../sinks/file/file-options.js'
 import { chooseStore, resolveSinks, type SinkEntry, type StoreChoice } from './sinks-options.js'
 import { STATS_KEYS, resolveStatsOptions, type StatsOptions } from '../stats/stats-options.js'
+import { SPOOL_KEYS, resolveSpoolOptions, type SpoolOptions } from './spool-options.js'
 import type { OverflowPolicy } from '../channel/bounded-channel.js'
 import { COUNTER_SLOTS } from '../counters/counter-names.js'
 import { OptionsError, describe, readEnum, readInt, readSection, rejectUnknownKeys } from './option-reader.js'
@@ -64,9 +65,11 @@ export interface ResolvedOptions {
   readonly s3: S3Options | undefined
   readonly cloudwatch: CloudWatchOptions | undefined
   readonly stats: StatsOptions | undefined
+  /** The disk spool (docs/spool.md); undefined when off. */
+  readonly spool: SpoolOptions | undefined
 }
 
-const ROOT_KEYS = ['postgres', 'channel', 'ring', 'batch', 'exit', 'counters', 's3', 'cloudwatch', 'stats', 'file', 'sinks'] as const
+const ROOT_KEYS = ['postgres', 'channel', 'ring', 'batch', 'exit', 'counters', 's3', 'cloudwatch', 'stats', 'file', 'sinks', 'spool'] as const
 const CHANNEL_KEYS = ['maxRecords', 'maxBytes', 'maxRecordBytes', 'overflow'] as const
 const BATCH_KEYS = ['maxRecords', 'maxBytes', 'intervalMs', 'flushLevel'] as const
 const EXIT_KEYS = ['budgetMs', 'report'] as const
@@ -82,6 +85,7 @@ const SECTION_KEYS: Readonly<Record<string, readonly string[]>> = {
   cloudwatch: CLOUDWATCH_KEYS,
   stats: STATS_KEYS,
   file: FILE_KEYS,
+  spool: SPOOL_KEYS,
 }
 
 function resolveChannel(root: Record<string, unknown>): ChannelOptions {
@@ -165,5 +169,6 @@ export function resolveOptions(input: unknown, env: NodeJS.ProcessEnv = process.
     s3: resolveS3Options(root, channel.maxBytes),
     cloudwatch: resolveCloudWatchOptions(root),
     stats: resolveStatsOptions(root),
+    spool: resolveSpoolOptions(root),
   })
 }

@@ -188,6 +188,17 @@ export interface SluiceOptions {
     /** How often the file is rewritten, in ms. Default 1000. */
     intervalMs?: number | undefined
   } | undefined
+  /**
+   * Keep on local disk what memory cannot hold (a burst the channel refuses, batches the store cannot take within
+   * `postgres.retry.budgetMs`, what is left at exit) and replay it, oldest first, once the store takes writes again;
+   * a later process replays what an earlier one left (docs/spool.md). Off unless `dir` is given.
+   */
+  spool?: {
+    /** Directory on a local disk, created if missing; each process claims a directory of its own under it. Required. */
+    dir: string
+    /** Bytes of segment files the spool may hold; past it records are dropped and counted (`dropped_spool_full`). Default 1 GiB. */
+    maxBytes?: number | undefined
+  } | undefined
 }
 
 export interface SinkOption {

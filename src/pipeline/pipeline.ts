@@ -15,6 +15,7 @@ import { dropNotice, type DropTally } from './drop-notice.js'
 import type { FanOut } from './fan-out.js'
 import { problemReporter } from './problem-reporter.js'
 import { settleBy } from './settle-by.js'
+import type { SpoolRoute } from '../spool/spool-route.js'
 
 const NOTHING_STORED: BatchOutcome = Object.freeze({ written: 0, rejected: 0, unavailable: 0 })
 
@@ -36,6 +37,8 @@ interface OpenBatch {
   records: number
   /** The stage that has the batch now; undefined once the store has it. Time spent there is the stage's, not the store's. */
   stage: string | undefined
+  /** With a spool: the raw lines of its records and the first one's seq, to spool the batch if the store cannot take it. */
+  readonly spillable: { lines: string[]; firstSeq: number } | undefined
   settled: boolean
   /** When the store got it (performance.now()), for the stages' `settled` timing. */
   writeStarted: number
@@ -66,6 +69,8 @@ export class Pipeline {
   private roomWaiters: (() => void)[] = []
   private readonly maxRecordBytes: number
   private readonly report = problemReporter()
+  /** The disk spool, when on (issue 24): what memory cannot hold goes there instead of being dropped or failed. */
+  private spool: SpoolRoute | undefined
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -92,6 +97,40 @@ export class Pipeline {
     )
   }
 
+  /** Turns the spool on: set once, before start(). */
+  useSpool(route: SpoolRoute): void {
+    this.spool = route
+  }
+
+  /**
+   * Appends raw lines (not yet parsed) to the spool, giving them the next
+   * seqs; whatever the spool cannot take is dropped as `otherwise`. Returns
+   * false (counting nothing) when there is no spool.
+   */
+  spill(lines: readonly string[], otherwise: 'overflow' | 'exit_timeout'): boolean {
+    const spool = this.spool
+    if (!spool) return false
+    if (lines.length === 0) return true
+    if (spool.spill(lines, this.nextSeq)) this.nextSeq += lines.length
+    else this.counters.drop(otherwise, lines.length)
+    return true
+  }
+
+  /** `spill` for `count` lines as the app's ring holds them, in views of its memory (the ring's raw spill). */
+  spillRaw(count: number, parts: readonly Buffer[]): boolean {
+    const spool = this.spool
+    if (!spool) return false
+    if (count === 0) return true
+    if (spool.spillRaw(count, parts, this.nextSeq)) this.nextSeq += count
+    else this.counters.drop('overflow', count)
+    return true
+  }
+
+  /** True while the store is known down and new batches go to the spool at once. */
+  divertsToSpool(): boolean {
+    return this.spool?.diverting ?? false
+  }
+
   start(): void {
     this.sink.start(this.deadline)
     for (const stage of this.stages) stage.start?.()
@@ -115,6 +154,8 @@ export class Pipeline {
     const refuseWhenFull = this.options.channel.overflow === 'drop-newest'
     const { maxRecords } = this.options.channel
     let highest = 0
+    // With a spool, lines the channel refuses wait on disk instead of being dropped.
+    const overflow: string[] | undefined = this.spool && refuseWhenFull ? [] : undefined
     for (const [i, line] of lines.entries()) {
       // A UTF-8 byte is at most one UTF-16 unit, so a line of more units is surely too large.
       if (line.length > maxRecordBytes) {
@@ -123,7 +164,8 @@ export class Pipeline {
       }
       // During a burst into a full channel this is the common case: count it without measuring the line.
       if (refuseWhenFull && channel.length >= maxRecords) {
-        counters.drop('overflow')
+        if (overflow) overflow.push(line)
+        else counters.drop('overflow')
         continue
       }
       const bytes = sizes?.[i] ?? Buffer.byteLength(line)
@@ -132,12 +174,14 @@ export class Pipeline {
         continue
       }
       const dropped = channel.push(line, bytes)
-      if (dropped > 0) counters.drop('overflow', dropped)
+      if (dropped > 0 && overflow) overflow.push(line)
+      else if (dropped > 0) counters.drop('overflow', dropped)
       if (dropped === 0 || !refuseWhenFull) {
         const level = peekLevel(line)
         if (level > highest) highest = level
       }
     }
+    if (overflow) this.spill(overflow, 'overflow')
     this.publishQueue()
     this.batcher.queued(highest)
   }
@@ -159,7 +203,7 @@ export class Pipeline {
 
   /** True while every new line would be dropped for overflow (drop-newest with a full channel). */
   refusesNewLines(): boolean {
-    return !this.closed && this.options.channel.overflow === 'drop-newest' && this.channel.length >= this.options.channel.maxRecords
+    return !this.closed && !this.spool && this.options.channel.overflow === 'drop-newest' && this.channel.length >= this.options.channel.maxRecords
   }
 
   /** Counts lines refused while `refusesNewLines()`, given their UTF-8 sizes (LineSplitter.lineSizes): too large or overflow, as `accept` would. */
@@ -190,8 +234,10 @@ export class Pipeline {
    */
   async flush(): Promise<void> {
     const postgres = this.options.postgres
-    if (!postgres) return this.flushStages()
-    await settleBy(this.flushStages(), Date.now() + postgres.retry.budgetMs + postgres.connectTimeoutMs + 1000)
+    if (!postgres) await this.flushStages()
+    else await settleBy(this.flushStages(), Date.now() + postgres.retry.budgetMs + postgres.connectTimeoutMs + 1000)
+    // What the store could not take is in the spool by now: make it durable before flush() resolves.
+    this.spool?.flush()
   }
 
   private async flushStages(): Promise<void> {
@@ -219,8 +265,8 @@ export class Pipeline {
     const reserve = finishReserveMs(budgetMs)
     this.stopRetryingAt(hardEnd - reserve)
     if (!(await settleBy(this.flushStages(), this.deadline.at))) {
-      const left = this.channel.take(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER).lines.length
-      if (left > 0) this.counters.drop('exit_timeout', left)
+      const left = this.channel.take(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER).lines
+      if (!this.spill(left, 'exit_timeout') && left.length > 0) this.counters.drop('exit_timeout', left.length)
       this.sink.cutOff?.()
       await settleBy(this.batcher.drain(), hardEnd - reserve / 2)
       this.abandonOpenBatches()
@@ -252,6 +298,7 @@ export class Pipeline {
     for (const batch of this.openBatches) {
       batch.settled = true
       if (batch.stage !== undefined) this.holdBack(batch, batch.stage, batch.records, 'the exit budget ran out while the stage had them')
+      else if (batch.spillable?.lines.length === batch.records && this.spool?.spill(batch.spillable.lines, batch.spillable.firstSeq)) continue
       else this.counters.fail(this.sink.failReasons?.unavailable ?? 'db_unavailable', batch.records)
     }
     this.openBatches.clear()
@@ -276,7 +323,15 @@ export class Pipeline {
    */
   private writeBatch(lines: string[], sizes: number[]): Promise<void> {
     this.roomFreed()
+    // The store is known to be down: to the spool at once, unparsed, rather than each batch waiting a budget of its own.
+    if (this.spool?.diverting && this.spool.spill(lines, this.nextSeq)) {
+      this.nextSeq += lines.length
+      this.publishQueue()
+      return Promise.resolve()
+    }
     const counters = this.counters
+    const firstSeq = this.nextSeq
+    const kept: string[] | undefined = this.spool ? [] : undefined
     const now = Date.now()
     let mark = workerProfile?.now() ?? 0
     workerProfile?.batchStarted(lines.length)
@@ -295,6 +350,7 @@ export class Pipeline {
         continue
       }
       this.nextSeq++
+      kept?.push(line)
       if (parsed.sanitized) counters.add('sanitized')
       if (parsed.forged) this.reportForgedProof()
       const usageInvalid = usageInvalidOf(parsed.record.value)
@@ -303,7 +359,7 @@ export class Pipeline {
       records.push(parsed.record)
     }
     this.publishQueue()
-    const batch: OpenBatch = { records: records.length, stage: undefined, settled: false, writeStarted: 0 }
+    const batch: OpenBatch = { records: records.length, stage: undefined, spillable: kept && { lines: kept, firstSeq }, settled: false, writeStarted: 0 }
     this.openBatches.add(batch)
     if (workerProfile) mark = workerProfile.add('parseMs', mark)
     const handToFanout = this.fanout?.reserve(this.deadline)
@@ -369,8 +425,9 @@ export class Pipeline {
     if (batch.settled) return
     batch.settled = true
     const counters = this.counters
-    this.lastBatchWrote = outcome.written > 0 && outcome.unavailable === 0
     for (const stage of this.stages) stage.settled?.(outcome, performance.now() - batch.writeStarted)
+    outcome = this.spillUnavailable(batch, outcome)
+    this.lastBatchWrote = outcome.written > 0 && outcome.unavailable === 0
     counters.add('written', outcome.written)
     const reasons = this.sink.failReasons
     counters.fail(reasons?.rejected ?? 'db_rejected', outcome.rejected)
@@ -380,6 +437,23 @@ export class Pipeline {
     workerProfile?.batchEnded()
     // Not while the database is failing (part of the batch could not be written): the notice would only wait too.
     if (outcome.written > 0 && outcome.unavailable === 0 && bytes > 0) await this.announceDrops()
+  }
+
+  /**
+   * With a spool: a batch the store could take none of within its retry
+   * budget goes to the spool instead of failing, and tells the spool the
+   * store is down. (A batch written in part cannot say which records were
+   * not: those fail as without a spool.)
+   */
+  private spillUnavailable(batch: OpenBatch, outcome: BatchOutcome): BatchOutcome {
+    const spool = this.spool
+    if (!spool) return outcome
+    if (outcome.written > 0) spool.storeAnswered()
+    // A stage that held records back (counted failed_stage) leaves a batch its lines no longer match: not spooled.
+    const whole = outcome.unavailable > 0 && outcome.unavailable === batch.records && batch.spillable?.lines.length === batch.records
+    if (!whole || !spool.spill(batch.spillable!.lines, batch.spillable!.firstSeq)) return outcome
+    spool.storeFailed()
+    return { ...outcome, unavailable: 0 }
   }
 
   /** After a successful batch, one row tells readers of the table how many records were dropped or failed since the last notice. */

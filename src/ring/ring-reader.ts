@@ -83,6 +83,37 @@ export class RingReader {
     return taken
   }
 
+  /**
+   * Hands the next lines to `take` as the ring holds them (each a u32 length,
+   * the bytes, padding to 4), in one or two views of shared memory (two when
+   * they wrap), stopping before `maxBytes` unless nothing was taken yet; the
+   * space is given back to the app only after `take` returns, so it may write
+   * the views out (the disk spool's raw spill: no copy, no decoding).
+   * Returns how many lines.
+   */
+  takeRaw(maxRecords: number, maxBytes: number, take: (lines: number, parts: Buffer[]) => void): number {
+    const writePos = Atomics.load(this.state, WRITE_POS)
+    let pos = this.readPos
+    let taken = 0
+    let bytes = 0
+    while (pos !== writePos && taken < maxRecords) {
+      const size = frameBytes(this.headers[(pos & this.mask) >> 2] as number)
+      if (taken > 0 && bytes + size > maxBytes) break
+      bytes += size
+      taken++
+      pos = (pos + size) | 0
+    }
+    if (taken === 0) return 0
+    const from = this.readPos & this.mask
+    const firstPart = Math.min(bytes, this.capacity - from)
+    const parts = [this.bytes.subarray(from, from + firstPart)]
+    if (firstPart < bytes) parts.push(this.bytes.subarray(0, bytes - firstPart))
+    take(taken, parts)
+    this.readPos = pos
+    Atomics.store(this.state, READ_POS, pos)
+    return taken
+  }
+
   /** Skips everything written so far (the exit budget ran out); returns how many lines that was. */
   discardAll(): number {
     const writePos = Atomics.load(this.state, WRITE_POS)

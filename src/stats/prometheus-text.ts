@@ -25,6 +25,13 @@ const HELP: Partial<Record<CounterName, string>> = {
   worker_heap_bytes: 'V8 heap in use by the worker thread.',
   usage_invalid: 'span.recordUsage calls with invalid values (recorded in part or not at all).',
   sink_background_errors: "Errors a custom sink raised outside its calls, caught in the worker ('error' events, unawaited rejections, timer throws).",
+  spooled: 'Records appended to the disk spool.',
+  replayed: 'Spooled records replayed and settled (written, dropped or failed).',
+  recovered: 'Records found at start in the spool segments of earlier processes.',
+  spool_records: 'Records waiting in the disk spool.',
+  spool_bytes: 'Bytes of frames waiting in the disk spool.',
+  spool_oldest_age_ms: 'Age in ms of the oldest record waiting in the disk spool.',
+  spool_corrupt_frames: 'Torn or corrupt stretches of spool segments skipped.',
 }
 
 /** `dropped_<reason>` and `failed_<reason>` become one family each with a `reason` label. */

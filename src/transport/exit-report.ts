@@ -6,7 +6,7 @@ import { counterTotals } from '../counters/stats.js'
  * Losses outside the record accounting: a payload kept inline or truncated,
  * metrics that never reached CloudWatch, model usage recorded only in part.
  */
-export const SIDE_LOSSES: readonly CounterName[] = ['offload_failed', 'metrics_invalid', 'metrics_cardinality', 'metrics_lost', 'metrics_dropped', 'usage_invalid', 'sink_background_errors']
+export const SIDE_LOSSES: readonly CounterName[] = ['offload_failed', 'metrics_invalid', 'metrics_cardinality', 'metrics_lost', 'metrics_dropped', 'usage_invalid', 'sink_background_errors', 'spool_corrupt_frames']
 
 /** One stderr line with the totals, printed on close only when something was lost. */
 export function exitReport(counters: Counters): string | undefined {
@@ -23,4 +23,11 @@ export function exitReport(counters: Counters): string | undefined {
   const reasons = [...losses.map(([name, value]) => `${name}=${value}`), ...sinkLosses].join(' ')
   const { received, written } = all
   return `pino-sluice: received=${received} written=${written} dropped=${dropped} failed=${failed} (${reasons})\n`
+}
+
+/** One stderr line when records wait in the spool at exit: how many, and where the next process finds them. */
+export function spoolExitReport(counters: Counters, path: string | undefined): string | undefined {
+  const waiting = counters.values.spool_records
+  if (path === undefined || waiting === 0) return undefined
+  return `pino-sluice: spool_records=${waiting} wait in the spool at ${path}; the next process started with the same spool.dir replays them\n`
 }

@@ -7,6 +7,8 @@ import type { RunningPipeline } from './start-pipeline.js'
 
 /** Lines moved per turn of the event loop, so COPY and batch completions interleave with reading. */
 const LINES_PER_TURN = 2048
+/** Raw bytes per spool frame when the ring spills (one write each). */
+const SPILL_BYTES_PER_TURN = 1024 * 1024
 /** Kept after Pipeline.close for the stats file and the exit report. */
 const REPORT_RESERVE_MS = 250
 /** The longest the worker sleeps without looking at the ring (a safety net; the doorbell wakes it). */
@@ -36,7 +38,9 @@ export class RingPump {
         await this.reader.waitForLines(IDLE_WAKE_MS)
         continue
       }
-      if (this.moveWhatFits() === 0) await pipeline.untilRoom()
+      // While the store is known down, straight to the spool: no decoding, parsing or batching first.
+      if (pipeline.divertsToSpool() && this.spillWhatWaits() > 0) await yieldToEventLoop()
+      else if (this.moveWhatFits() === 0 && this.spillWhatWaits() === 0) await pipeline.untilRoom()
       else await yieldToEventLoop()
     }
   }
@@ -84,11 +88,30 @@ export class RingPump {
       await settleBy(Promise.race([pipeline.untilRoom(), pipeline.drainQueued()]), retriesEnd)
     }
     this.asideCounted = true
-    const abandoned = this.reader.discardAll() + Math.max(0, this.reader.sentAside() - this.takenAside)
+    const abandoned = this.spillOrDiscardRest() + Math.max(0, this.reader.sentAside() - this.takenAside)
     if (abandoned > 0) counters.drop('exit_timeout', abandoned)
     // Pipeline.close fits everything it does (its own drain, the final rows, ending connections) into
     // what it is given; the exit report and the stats file take a few ms after it.
     await this.running.close(Math.max(0, deadline - REPORT_RESERVE_MS - Date.now()))
+  }
+
+  /**
+   * With a spool on, when the channel is full or the store is known down:
+   * lines go from the ring to the spool raw (written from the ring's memory,
+   * never copied, decoded or parsed), so the ring drains at disk speed and the
+   * app does not drop them. Returns how many (0 without a spool).
+   */
+  private spillWhatWaits(): number {
+    if (!this.running.spool) return 0
+    const { pipeline } = this.running
+    return this.reader.takeRaw(LINES_PER_TURN, SPILL_BYTES_PER_TURN, (lines, parts) => pipeline.spillRaw(lines, parts))
+  }
+
+  /** At the end of the exit budget: what the ring still holds goes to the spool if there is one; returns how many lines were discarded instead. */
+  private spillOrDiscardRest(): number {
+    if (!this.running.spool) return this.reader.discardAll()
+    while (this.spillWhatWaits() > 0);
+    return 0
   }
 
   private moveWhatFits(): number {

@@ -5,17 +5,25 @@ import { buildSinks } from '../pipeline/build-sinks.js'
 import { Pipeline, newWriterId } from '../pipeline/pipeline.js'
 import { settleBy } from '../pipeline/settle-by.js'
 import type { Stage } from '../../sinks/sink.js'
+import { openSpool } from '../spool/open-spool.js'
+import { Replayer } from '../spool/replayer.js'
+import { SpoolRoute } from '../spool/spool-route.js'
+import type { Spool } from '../spool/spool.js'
 import { startStatsPublisher } from '../stats/start-stats-publisher.js'
-import { exitReport } from './exit-report.js'
+import { exitReport, spoolExitReport } from './exit-report.js'
 import { containBackgroundErrors } from './background-errors.js'
 import { problemReporter } from '../pipeline/problem-reporter.js'
 
 const PUBLISHER_CLOSE_MS = 200
+/** What close gives a replay in flight before going on without it. */
+const REPLAY_STOP_MS = 100
 
 export interface RunningPipeline {
   readonly options: ResolvedOptions
   readonly counters: Counters
   readonly pipeline: Pipeline
+  /** The disk spool (options.spool), opened and claimed at start; undefined when off. */
+  readonly spool: Spool | undefined
   /** Drains and commits within `budgetMs`, stops publishing stats and prints the exit report. */
   close(budgetMs?: number): Promise<void>
 }
@@ -28,8 +36,18 @@ export interface RunningPipeline {
 export async function startPipeline(rawOptions: unknown, extraStages: readonly Stage[] = []): Promise<RunningPipeline> {
   const options = resolveOptions(rawOptions)
   const counters = new Counters(options.counters)
+  // Before anything connects: an unusable spool directory stops the start like any config mistake.
+  const spool = openSpool(options.spool)
+  const writerId = newWriterId()
   // Which sinks, and in which roles: src/pipeline/build-sinks.ts (custom ones are imported here, in the worker).
-  const { store, stages, fanout } = await buildSinks(options, { counters, writerId: newWriterId() })
+  let built: Awaited<ReturnType<typeof buildSinks>>
+  try {
+    built = await buildSinks(options, { counters, writerId })
+  } catch (error) {
+    spool?.close()
+    throw error
+  }
+  const { store, stages, fanout } = built
   // After the sinks are built: in the ring worker (no inherited uncaughtException listener) the
   // handler this installs would swallow a start-up error instead of letting the app hear it.
   const reportBackground = problemReporter()
@@ -39,15 +57,25 @@ export async function startPipeline(rawOptions: unknown, extraStages: readonly S
     reportBackground(`sink ${sink}: an error outside its calls, caught (the worker and the other sinks go on): ${error instanceof Error ? error.message : String(error)}`)
   })
   const pipeline = new Pipeline(options, counters, store, [...stages, ...extraStages], fanout)
+  // The spool's hooks (docs/spool.md): the pipeline spills to it, the replayer writes it back.
+  const route = spool && new SpoolRoute(spool, counters, writerId)
+  const replayer = route && new Replayer(route, store, [...stages, ...extraStages], counters)
+  if (route) pipeline.useSpool(route)
   pipeline.start()
+  replayer?.start()
   counters.publish()
   const publisher = startStatsPublisher(options.stats, counters)
   return {
     options,
     counters,
     pipeline,
+    spool,
     async close(budgetMs?: number) {
+      // A replay still in flight is left to finish on its own: its frame stays in the spool, and the commit ledger keeps a second replay exact.
+      await replayer?.stop(Date.now() + REPLAY_STOP_MS)
       await pipeline.close(budgetMs)
+      route?.publish()
+      spool?.close()
       counters.publish()
       // A local file and a loopback port: quick, but never worth missing the exit report for.
       if (publisher) await settleBy(publisher.close(), Date.now() + PUBLISHER_CLOSE_MS)
@@ -55,6 +83,8 @@ export async function startPipeline(rawOptions: unknown, extraStages: readonly S
       // Straight to fd 2: at process exit the app thread is blocked waiting for us,
       // so the worker's piped process.stderr would never be delivered.
       if (report) writeSync(2, report)
+      const waiting = options.exit.report ? spoolExitReport(counters, spool?.path) : undefined
+      if (waiting) writeSync(2, waiting)
     },
   }
 }

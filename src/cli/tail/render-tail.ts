@@ -46,6 +46,10 @@ export function renderLine(update: TailUpdate): string {
     `retries=${c.retries}`,
   ]
   if (c.offloaded > 0) parts.push(`offloaded=${c.offloaded}`)
+  // The disk spool, once it has been used (docs/spool.md).
+  if (c.spooled > 0 || c.recovered > 0) {
+    parts.push(`spool_records=${c.spool_records}`, `spool_bytes=${c.spool_bytes}`, `spool_oldest_age_ms=${c.spool_oldest_age_ms}`, `spooled=${c.spooled}`, `replayed=${c.replayed}`, `recovered=${c.recovered}`)
+  }
   for (const [name, s] of Object.entries(update.snapshot.sinks ?? {})) parts.push(`sinks.${name}.delivered=${s.delivered} sinks.${name}.failed=${s.failed}`)
   if (update.snapshot.final) parts.push('FINAL')
   const moved = movedText(update)
@@ -80,6 +84,11 @@ export function renderScreen(update: TailUpdate, where: string, status: string |
   lines.push(`  ${'queue depth'.padEnd(16)}${c.queued_records.toLocaleString('en-US').padStart(15)}  ${mb(c.queued_bytes).padStart(12)}`)
   lines.push(row('batches', c.batches, rate(update, 'batches')), row('retries', c.retries, rate(update, 'retries')))
   if (c.offloaded > 0) lines.push(row('offloaded', c.offloaded, rate(update, 'offloaded')))
+  if (c.spooled > 0 || c.recovered > 0) {
+    lines.push(`  ${'in spool'.padEnd(16)}${c.spool_records.toLocaleString('en-US').padStart(15)}  ${mb(c.spool_bytes).padStart(12)}  oldest ${Math.round(c.spool_oldest_age_ms / 1000)} s`)
+    lines.push(row('spooled', c.spooled, rate(update, 'spooled')), row('replayed', c.replayed, rate(update, 'replayed')))
+    if (c.recovered > 0) lines.push(row('recovered', c.recovered, ''))
+  }
   const sinks = Object.entries(snapshot.sinks ?? {})
   if (sinks.length > 0) lines.push(paint(DIM, `  ${'sink'.padEnd(16)}${'delivered'.padStart(15)}  ${'failed'.padStart(12)}`))
   for (const [name, s] of sinks) {
