@@ -6,7 +6,7 @@ import type { LogRecord } from '../records/log-record.js'
 import { parseLine, type ParseResult } from '../records/parse-line.js'
 import type { SpooledBatch } from './spool.js'
 import type { SpoolRoute } from './spool-route.js'
-import { markReplay } from './write-origin.js'
+import { markReplay } from '../../sinks/shared/write-origin.js'
 
 /** How long the replayer sleeps when the spool is empty (a spill wakes it sooner). */
 const IDLE_MS = 1000

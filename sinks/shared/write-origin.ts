@@ -1,4 +1,4 @@
-import type { LogRecord } from '../records/log-record.js'
+import type { LogRecord } from './log-record.js'
 
 /**
  * Records replayed from the disk spool carry who first logged them: the
