@@ -16,8 +16,8 @@ import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-s
 import { resolveCloudWatchOptions } from '../sinks/cloudwatch/cloudwatch-options.js'
 import { MetricsStage } from '../sinks/cloudwatch/metrics-stage.js'
 import { Counters } from '../src/counters/counters.js'
-import { metric } from '../src/metrics/metric.js'
-import type { LogRecord } from '../src/records/log-record.js'
+import { metric } from '../sinks/shared/metric.js'
+import type { LogRecord } from '../sinks/shared/log-record.js'
 import { markProven } from '../sinks/shared/record-proof.js'
 
 interface Tally {

@@ -3,7 +3,7 @@
  *
  * Where a burst's time goes in the worker. One app process logs a burst into a
  * channel that holds all of it (nothing dropped), with PINO_SLUICE_PROFILE set
- * so the worker times each step (src/profile/worker-profile.ts) and writes the
+ * so the worker times each step (sinks/shared/worker-profile.ts) and writes the
  * totals when it closes. Prints the breakdown next to the unindexed
  * 5000-row COPY ceiling measured in the same run; with --cpu-prof, also the
  * worker thread's hottest functions (self time) from Node's --cpu-prof.
@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { startLocalPostgres } from '../dev/local-postgres.js'
-import type { WorkerProfileReport } from '../src/profile/worker-profile.js'
+import type { WorkerProfileReport } from '../sinks/shared/worker-profile.js'
 import { benchSql, countAndDrop, prepareTable, type BenchSql } from './bench-database.js'
 import type { AppResult, AppSpec, SystemName } from './bench-spec.js'
 import { serverCpuMs } from './report/server-cpu.js'

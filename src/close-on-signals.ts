@@ -5,7 +5,7 @@
  * The sluice closes last because whatever is logged after it closes is
  * dropped (counted `dropped_closed`): see docs/opentelemetry.md#shutting-down-without-losing-spans.
  */
-import { describe, OptionsError } from './options/option-reader.js'
+import { describe, OptionsError } from '../sinks/shared/option-reader.js'
 
 export interface CloseOnSignalsOptions {
   /** Signals to handle. Default `['SIGTERM', 'SIGINT']`. */

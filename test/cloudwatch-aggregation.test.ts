@@ -10,7 +10,7 @@ import type { Deadline } from '../sinks/sink.js'
 import { Counters } from '../src/counters/counters.js'
 import { metric } from '../src/index.js'
 import { markProven } from '../sinks/shared/record-proof.js'
-import type { LogRecord } from '../src/records/log-record.js'
+import type { LogRecord } from '../sinks/shared/log-record.js'
 import {
   cloudWatchClient,
   landedValues,

@@ -15,7 +15,7 @@ import { PostgresSink, postgresMigrations } from '../sinks/postgres/postgres-sin
 import { TableMaintenance } from '../sinks/postgres/table-maintenance.js'
 import { tableNames } from '../sinks/postgres/table-names.js'
 import { resolveOptions } from '../src/options/resolve-options.js'
-import type { LogRecord } from '../src/records/log-record.js'
+import type { LogRecord } from '../sinks/shared/log-record.js'
 import { parseLine } from '../src/records/parse-line.js'
 import { databaseUrl, sqlClient, uniqueTable } from './support/transport.js'
 import { spanProof } from '../sinks/shared/record-proof.js'

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { encodeCopyRow } from '../sinks/postgres/copy-log-rows.js'
 import { EncodedBatch } from '../sinks/postgres/encoded-batch.js'
 import { toLogRow } from '../sinks/postgres/log-row.js'
-import { RAW_LINE, type LogRecord } from '../src/records/log-record.js'
+import { RAW_LINE, type LogRecord } from '../sinks/shared/log-record.js'
 import { parseLine } from '../src/records/parse-line.js'
 import { signedSpan } from './support/signed-span.js'
 

@@ -4,7 +4,7 @@ import type { Deadline, Sink } from '../sinks/sink.js'
 import { SinkCounters } from '../src/counters/sink-counters.js'
 import { stageVerdict } from '../src/pipeline/sink-adapters.js'
 import { SinkRunner } from '../src/pipeline/sink-runner.js'
-import type { LogRecord } from '../src/records/log-record.js'
+import type { LogRecord } from '../sinks/shared/log-record.js'
 
 const record = (seq: number): LogRecord => ({ seq, time: 0, level: 30, bytes: 2, value: { seq } })
 const quiet = (): void => {}

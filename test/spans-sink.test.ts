@@ -7,7 +7,7 @@ import { EncodedBatch } from '../sinks/postgres/encoded-batch.js'
 import { PostgresSink } from '../sinks/postgres/postgres-sink.js'
 import { resolveOptions } from '../src/options/resolve-options.js'
 import { parseLine } from '../src/records/parse-line.js'
-import type { LogRecord } from '../src/records/log-record.js'
+import type { LogRecord } from '../sinks/shared/log-record.js'
 import { databaseUrl, sqlClient, uniqueTable } from './support/transport.js'
 import { signedSpan } from './support/signed-span.js'
 

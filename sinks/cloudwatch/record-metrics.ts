@@ -1,7 +1,7 @@
 /**
  * Reads the datapoints a log record carries, without changing the record
  * (Postgres still stores it as is):
- * - an explicit `metric: { name, value, unit?, dimensions? }` field written by `metric()` (src/metrics), proof checked;
+ * - an explicit `metric: { name, value, unit?, dimensions? }` field written by `metric()` (sinks/shared/metric.ts), proof checked;
  * - a verified span record (`sluice: 'span'`): SpanDuration per SpanName, and per model
  *   Tokens (by TokenType), CostUSD and CacheHitRatio.
  */

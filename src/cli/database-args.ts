@@ -1,5 +1,5 @@
 import { isParseableConnectionString, UNPARSEABLE_URL_FIX } from '../../sinks/postgres/connection-string.js'
-import { IDENTIFIER_PATTERN } from '../options/option-reader.js'
+import { IDENTIFIER_PATTERN } from '../../sinks/shared/option-reader.js'
 
 /**
  * parseArgs options shared by every command that reads pino-sluice's tables:

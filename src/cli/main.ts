@@ -5,7 +5,7 @@
  */
 import { readFileSync, realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { didYouMean } from '../options/did-you-mean.js'
+import { didYouMean } from '../../sinks/shared/did-you-mean.js'
 import type { Command } from './command.js'
 import { costsCommand } from './commands/costs.js'
 import { terminalSafe } from './terminal-safe.js'

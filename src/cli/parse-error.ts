@@ -1,4 +1,4 @@
-import { didYouMean } from '../options/did-you-mean.js'
+import { didYouMean } from '../../sinks/shared/did-you-mean.js'
 
 /** What a flag's value is, for "needs a value" messages; flags not listed get a generic sentence. */
 const VALUE_HINTS: Readonly<Record<string, string>> = {

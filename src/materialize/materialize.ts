@@ -4,7 +4,7 @@ import type postgres from 'postgres'
 import { isKeyUnderPrefix, isPointer, pointerTarget } from '../../sinks/s3/pointer.js'
 import { createS3Client } from '../../sinks/s3/s3-client.js'
 import { readPrefix, resolveS3ClientOptions, S3_KEYS } from '../../sinks/s3/s3-options.js'
-import { OptionsError, describe, readIdentifier, readInt, rejectUnknownKeys } from '../options/option-reader.js'
+import { OptionsError, describe, readIdentifier, readInt, rejectUnknownKeys } from '../../sinks/shared/option-reader.js'
 import type { SluiceOptions } from '../options/sluice-options.js'
 import { fetchPayload } from './fetch-payload.js'
 

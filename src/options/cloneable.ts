@@ -1,4 +1,4 @@
-import { OptionsError } from './option-reader.js'
+import { OptionsError } from '../../sinks/shared/option-reader.js'
 
 /**
  * Options travel to the worker thread by structured clone, which refuses

@@ -7,7 +7,7 @@ import { STATS_KEYS, resolveStatsOptions, type StatsOptions } from '../stats/sta
 import { SPOOL_KEYS, resolveSpoolOptions, type SpoolOptions } from './spool-options.js'
 import type { OverflowPolicy } from '../channel/bounded-channel.js'
 import { COUNTER_SLOTS } from '../counters/counter-names.js'
-import { OptionsError, describe, readEnum, readInt, readSection, rejectUnknownKeys } from './option-reader.js'
+import { OptionsError, describe, readEnum, readInt, readSection, rejectUnknownKeys } from '../../sinks/shared/option-reader.js'
 
 const MiB = 1024 * 1024
 

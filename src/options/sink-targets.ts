@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { OptionsError } from './option-reader.js'
+import { OptionsError } from '../../sinks/shared/option-reader.js'
 import { resolveTarget, targetNotFound, targetRefused } from '../pipeline/load-sink.js'
 import { nameFromTarget } from './sinks-options.js'
 

@@ -9,7 +9,7 @@
  *   allowed only with `cloudwatch` or a fan-out sink (else nothing would receive them),
  *   and `s3` then needs a fan-out sink to keep the pointers it writes into records.
  */
-import { OptionsError, describe, readInt, rejectUnknownKeys } from './option-reader.js'
+import { OptionsError, describe, readInt, rejectUnknownKeys } from '../../sinks/shared/option-reader.js'
 import type { SinkRole } from '../../sinks/sink.js'
 
 export interface SinkEntry {

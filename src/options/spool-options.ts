@@ -1,6 +1,6 @@
 // Resolves `options.spool` (issue 24): undefined (no spool) unless `dir` is given.
 import { resolve } from 'node:path'
-import { OptionsError, describe, readInt, readSection, readString, rejectUnknownKeys } from './option-reader.js'
+import { OptionsError, describe, readInt, readSection, readString, rejectUnknownKeys } from '../../sinks/shared/option-reader.js'
 
 const MiB = 1024 * 1024
 

@@ -1,5 +1,5 @@
 import { priceUsage, type ResolvedPrice } from '../spans/prices.js'
-import type { ModelUsage, SpanRecordFields } from '../spans/span-record.js'
+import type { ModelUsage, SpanRecordFields } from '../../sinks/shared/span-record.js'
 import { BIGINT_MAX } from '../spans/usage-input.js'
 import { tokenCount } from '../spans/usage-totals.js'
 import type { AttributeValue, Attributes } from './readable-span.js'

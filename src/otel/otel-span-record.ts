@@ -1,5 +1,5 @@
 import type { ResolvedPrice } from '../spans/prices.js'
-import type { SpanEvent, SpanRecordFields } from '../spans/span-record.js'
+import type { SpanEvent, SpanRecordFields } from '../../sinks/shared/span-record.js'
 import { readGenAiUsage, type UsageProblem } from './gen-ai-usage.js'
 import type { Attributes, HrTime, OtelLink, OtelScope, ReadableSpanLike } from './readable-span.js'
 
@@ -111,7 +111,7 @@ function withoutPayload(attributes: Attributes): Attributes {
 
 /**
  * Maps a finished OTel span to the span record the built-in tracer emits
- * (see src/spans/span-record.ts), so the worker stores it in the same spans
+ * (see sinks/shared/span-record.ts), so the worker stores it in the same spans
  * table; fields with no column go to `otel` (stored in `data`). Returns the
  * usage problems found, for the processor to count.
  */

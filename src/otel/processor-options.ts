@@ -1,4 +1,4 @@
-import { describe, OptionsError } from '../options/option-reader.js'
+import { describe, OptionsError } from '../../sinks/shared/option-reader.js'
 import { readPrices, type PriceTable, type ResolvedPrice } from '../spans/prices.js'
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const

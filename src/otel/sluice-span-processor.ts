@@ -1,4 +1,4 @@
-import { describe, OptionsError } from '../options/option-reader.js'
+import { describe, OptionsError } from '../../sinks/shared/option-reader.js'
 import { countDiscardedSpan } from './discard-counter.js'
 import { flushLogger, type FlushableLogger } from './flush-logger.js'
 import type { UsageProblemKind } from './gen-ai-usage.js'

@@ -14,7 +14,7 @@ import { OffloadStage } from '../../sinks/s3/offload-stage.js'
 import type { PrimarySink, Sink, SinkRole, Stage } from '../../sinks/sink.js'
 import type { Counters } from '../counters/counters.js'
 import { MAX_SINKS } from '../counters/sink-counters.js'
-import { OptionsError } from '../options/option-reader.js'
+import { OptionsError } from '../../sinks/shared/option-reader.js'
 import type { ResolvedOptions } from '../options/resolve-options.js'
 import type { SinkEntry } from '../options/sinks-options.js'
 import { FanOut } from './fan-out.js'
@@ -22,7 +22,7 @@ import { loadSink } from './load-sink.js'
 import { requireOptionalPackage } from './optional-package.js'
 import { NO_STORE, primaryAsSink, runnerAsStage, runnerAsStore, stageAsSink } from './sink-adapters.js'
 import { SinkRunner } from './sink-runner.js'
-import { problemReporter } from './problem-reporter.js'
+import { problemReporter } from '../../sinks/shared/problem-reporter.js'
 
 export interface BuiltSinks {
   readonly store: PrimarySink

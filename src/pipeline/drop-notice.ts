@@ -1,6 +1,6 @@
 import { DROP_REASONS, FAIL_REASONS } from '../counters/counter-names.js'
 import type { Counters } from '../counters/counters.js'
-import type { LogRecord } from '../records/log-record.js'
+import type { LogRecord } from '../../sinks/shared/log-record.js'
 
 export type DropTally = Readonly<Record<string, number>>
 

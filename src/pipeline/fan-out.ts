@@ -1,5 +1,5 @@
 import type { Deadline } from '../../sinks/sink.js'
-import type { LogRecord } from '../records/log-record.js'
+import type { LogRecord } from '../../sinks/shared/log-record.js'
 import type { SinkRunner } from './sink-runner.js'
 
 /**

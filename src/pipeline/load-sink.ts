@@ -8,7 +8,7 @@ import { createRequire, isBuiltin } from 'node:module'
 import { isAbsolute, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Sink, SinkFactory, SinkSetup } from '../../sinks/sink.js'
-import { OptionsError } from '../options/option-reader.js'
+import { OptionsError } from '../../sinks/shared/option-reader.js'
 import type { SinkEntry } from '../options/sinks-options.js'
 import { runAsSink } from './sink-context.js'
 

@@ -1,4 +1,4 @@
-import { OptionsError } from '../options/option-reader.js'
+import { OptionsError } from '../../sinks/shared/option-reader.js'
 
 /**
  * The AWS SDK clients are optional peer dependencies: an app that uses only

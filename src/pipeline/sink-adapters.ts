@@ -7,7 +7,7 @@
 import { NOTICE_FIELD } from './drop-notice.js'
 import type { SinkRunner, SinkTally } from './sink-runner.js'
 import type { BatchOutcome, Deadline, PrimarySink, Sink, SinkCallContext, Stage, StageVerdict } from '../../sinks/sink.js'
-import { RAW_LINE, type LogRecord } from '../records/log-record.js'
+import { RAW_LINE, type LogRecord } from '../../sinks/shared/log-record.js'
 import { timeFromValue } from '../records/parse-line.js'
 import { levelFromValue } from '../records/peek-level.js'
 

@@ -1,6 +1,6 @@
 import type { Deadline, Sink, SinkCallContext, SinkResult, SinkRole } from '../../sinks/sink.js'
 import type { SinkCounters, SinkFailReason } from '../counters/sink-counters.js'
-import type { LogRecord } from '../records/log-record.js'
+import type { LogRecord } from '../../sinks/shared/log-record.js'
 import { runAsSink } from './sink-context.js'
 
 /** What one batch became at one sink. Sums to the batch size. */

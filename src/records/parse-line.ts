@@ -1,4 +1,4 @@
-import { RAW_LINE, type LogRecord } from './log-record.js'
+import { RAW_LINE, type LogRecord } from '../../sinks/shared/log-record.js'
 import { checkProof, PROOF_FIELD } from '../../sinks/shared/record-proof.js'
 import { levelFromValue } from './peek-level.js'
 import { mayNeedSanitizing, sanitizeValue } from './sanitize.js'

@@ -1,5 +1,5 @@
-import { describe, OptionsError } from '../options/option-reader.js'
-import { didYouMean } from '../options/did-you-mean.js'
+import { describe, OptionsError } from '../../sinks/shared/option-reader.js'
+import { didYouMean } from '../../sinks/shared/did-you-mean.js'
 import type { Usage } from './usage-input.js'
 
 /**

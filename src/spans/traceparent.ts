@@ -1,4 +1,4 @@
-import { isSpanId, isTraceId } from './ids.js'
+import { isSpanId, isTraceId } from '../../sinks/shared/ids.js'
 
 /** The remote parent named by an incoming `traceparent` header. */
 export interface RemoteParent {

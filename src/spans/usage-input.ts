@@ -1,5 +1,5 @@
-import { describe } from '../options/option-reader.js'
-import { closestNames, didYouMean } from '../options/did-you-mean.js'
+import { describe } from '../../sinks/shared/option-reader.js'
+import { closestNames, didYouMean } from '../../sinks/shared/did-you-mean.js'
 
 /** Thrown by `span.recordUsage()` in a tracer created with `strict: true` when a value cannot be stored exactly. */
 export class UsageError extends TypeError {

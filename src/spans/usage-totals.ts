@@ -1,4 +1,4 @@
-import type { ModelUsage, TokenCount } from './span-record.js'
+import type { ModelUsage, TokenCount } from '../../sinks/shared/span-record.js'
 import { BIGINT_MAX, type Usage, type UsageProblem } from './usage-input.js'
 
 interface Tally {

@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os'
-import { OptionsError } from '../options/option-reader.js'
+import { OptionsError } from '../../sinks/shared/option-reader.js'
 import type { SpoolOptions } from '../options/spool-options.js'
-import { problemReporter } from '../pipeline/problem-reporter.js'
+import { problemReporter } from '../../sinks/shared/problem-reporter.js'
 import { Spool } from './spool.js'
 
 /**

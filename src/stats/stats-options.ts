@@ -1,7 +1,7 @@
 // Resolves `options.stats` (issue 7); undefined when absent.
 import { isIP } from 'node:net'
 import { resolve } from 'node:path'
-import { OptionsError, describe, readInt, readSection, readString, rejectUnknownKeys } from '../options/option-reader.js'
+import { OptionsError, describe, readInt, readSection, readString, rejectUnknownKeys } from '../../sinks/shared/option-reader.js'
 
 export interface StatsOptions {
   /** Absolute path of the snapshot file, replaced atomically every interval. */

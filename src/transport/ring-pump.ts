@@ -1,7 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { finishReserveMs } from '../pipeline/pipeline.js'
-import { settleBy } from '../pipeline/settle-by.js'
-import { workerProfile } from '../profile/worker-profile.js'
+import { settleBy } from '../../sinks/shared/settle-by.js'
+import { workerProfile } from '../../sinks/shared/worker-profile.js'
 import type { RingReader } from '../ring/ring-reader.js'
 import type { RunningPipeline } from './start-pipeline.js'
 

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream'
 import type { Counters } from '../counters/counters.js'
 import type { Pipeline } from '../pipeline/pipeline.js'
-import { workerProfile } from '../profile/worker-profile.js'
+import { workerProfile } from '../../sinks/shared/worker-profile.js'
 import { LineSplitter } from './line-splitter.js'
 
 /**

@@ -3,7 +3,7 @@ import { Counters } from '../counters/counters.js'
 import { resolveOptions, type ResolvedOptions } from '../options/resolve-options.js'
 import { buildSinks } from '../pipeline/build-sinks.js'
 import { Pipeline, newWriterId } from '../pipeline/pipeline.js'
-import { settleBy } from '../pipeline/settle-by.js'
+import { settleBy } from '../../sinks/shared/settle-by.js'
 import type { Stage } from '../../sinks/sink.js'
 import { openSpool } from '../spool/open-spool.js'
 import { Replayer } from '../spool/replayer.js'
@@ -12,7 +12,7 @@ import type { Spool } from '../spool/spool.js'
 import { startStatsPublisher } from '../stats/start-stats-publisher.js'
 import { exitReport, spoolExitReport } from './exit-report.js'
 import { containBackgroundErrors } from './background-errors.js'
-import { problemReporter } from '../pipeline/problem-reporter.js'
+import { problemReporter } from '../../sinks/shared/problem-reporter.js'
 
 const PUBLISHER_CLOSE_MS = 200
 /** What close gives a replay in flight before going on without it. */

@@ -1,6 +1,6 @@
 import postgres from 'postgres'
 import { materialize, type LogRow } from '../../materialize/materialize.js'
-import { OptionsError } from '../../options/option-reader.js'
+import { OptionsError } from '../../../sinks/shared/option-reader.js'
 import { parseCommandArgs, type Command } from '../command.js'
 import { DATABASE_ARG_OPTIONS, DATABASE_USAGE, databaseArgs } from '../database-args.js'
 import { jsonTerminalSafe, terminalSafe } from '../terminal-safe.js'

@@ -1,6 +1,6 @@
 import postgres from 'postgres'
 import { tableNames } from '../../../sinks/postgres/table-names.js'
-import { isTraceId } from '../../spans/ids.js'
+import { isTraceId } from '../../../sinks/shared/ids.js'
 import { loadTrace } from '../../spans/load-trace.js'
 import { buildTraceTree, renderTraceTree, traceTreeJson } from '../../spans/trace-tree.js'
 import { parseCommandArgs, type Command } from '../command.js'
