@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
+import { syncPath } from './sync-path.js'
 
 /**
  * Each process writes only to a directory of its own under the spool `dir`,
@@ -49,7 +50,7 @@ export class SpoolClaim {
     writeOwner(building, owner)
     const path = join(root, name)
     renameSync(building, path)
-    syncDirectory(root)
+    syncPath(root)
     const claim = new SpoolClaim(root, path, owner)
     claim.heartbeat = setInterval(() => claim.touch(), HEARTBEAT_MS)
     claim.heartbeat.unref()
@@ -69,7 +70,7 @@ export class SpoolClaim {
         // Another process took it first (ENOENT), or it is not a directory: not ours.
       }
     }
-    if (taken > 0) syncDirectory(this.path)
+    if (taken > 0) syncPath(this.path)
     return taken
   }
 
@@ -157,15 +158,3 @@ export function safeReaddir(path: string): string[] {
   }
 }
 
-/** Makes a directory's new or renamed entries durable (a no-op where directories cannot be opened). */
-export function syncDirectory(path: string): void {
-  let fd: number | undefined
-  try {
-    fd = openSync(path, 'r')
-    fsyncSync(fd)
-  } catch {
-    // Not supported on this platform or file system.
-  } finally {
-    if (fd !== undefined) closeSync(fd)
-  }
-}

@@ -3,6 +3,7 @@ import { basename, join } from 'node:path'
 import { decodeFrame, frameHead, NDJSON_FORMAT, type FrameFormat } from './frame.js'
 import { scanSegment, type FrameRef } from './segment-scan.js'
 import { INHERITED_PREFIX, safeReaddir, SpoolClaim } from './spool-claim.js'
+import { syncPath } from './sync-path.js'
 
 /**
  * A bounded, append-only disk spool of raw NDJSON lines (docs/spool.md).
@@ -203,7 +204,7 @@ export class Spool {
 
   /** Makes everything appended so far durable (fsync). Never throws. */
   flush(): void {
-    for (const path of this.unsynced) syncFile(path)
+    for (const path of this.unsynced) syncPath(path)
     this.unsynced.clear()
     const fd = this.active?.fd
     if (fd === undefined) return
@@ -401,18 +402,6 @@ export class Spool {
   }
 }
 
-/** fsync through a descriptor of its own (Linux syncs the file, whichever descriptor asks). */
-function syncFile(path: string): void {
-  let fd: number | undefined
-  try {
-    fd = openSync(path, 'r')
-    fsyncSync(fd)
-  } catch {
-    // Deleted meanwhile (settled): nothing left to make durable.
-  } finally {
-    if (fd !== undefined) closeSync(fd)
-  }
-}
 
 function ackPath(segmentPath: string): string {
   return `${segmentPath}.acked`
