@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { localS3Client, localS3Options, listKeys, s3Endpoint, uniquePrefix } from './support/s3.js'
 import { expectBalanced, sqlClient, startTransport } from './support/transport.js'
+import { stringifyOverflowsAt, warnDeepJsonSkip } from './support/deep-json.js'
 
 const sql = sqlClient()
 const s3 = localS3Client()
@@ -16,7 +17,10 @@ afterAll(async () => {
 
 const deep = '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000)
 
-describe.skipIf(!s3Endpoint)('a record too deep to serialize, in a batch of offloaded records (s3rver + Postgres)', () => {
+const deepOverflows = stringifyOverflowsAt(100_000)
+if (!deepOverflows) warnDeepJsonSkip('the S3 stage with a record nested deeper than the stack')
+
+describe.skipIf(!s3Endpoint || !deepOverflows)('a record too deep to serialize, in a batch of offloaded records (s3rver + Postgres)', () => {
   it('costs only itself: 20 pointers stored and counted offloaded, the deep one counted offload_failed and refused by Postgres', async () => {
     const prefix = uniquePrefix()
     // One batch: nothing is written before close.
