@@ -17,6 +17,10 @@ import { problemReporter } from '../../sinks/shared/problem-reporter.js'
 import { settleBy } from '../../sinks/shared/settle-by.js'
 import type { SpoolRoute } from '../spool/spool-route.js'
 
+const FORGED_PROOF_NOTICE =
+  'a record carried a sluice_proof that this process did not make; it was stored as a plain log row, not as a span or metric. ' +
+  "Either a logged object claimed to be one, or pino-sluice was imported after pino.transport() started its worker (import it first), or a pino formatter or redaction changed the span's fields."
+
 const NOTHING_STORED: BatchOutcome = Object.freeze({ written: 0, rejected: 0, unavailable: 0 })
 
 /**
@@ -85,17 +89,8 @@ export class Pipeline {
     this.batcher = new Batcher(this.channel, options.batch, (lines, sizes) => this.writeBatch(lines, sizes), (options.postgres?.connections ?? 1) + 1)
   }
 
-  private forgedProofReported = false
-
   /** Once: a record claimed to be a span or metric with a proof this process did not make (sinks/shared/record-proof.ts). */
-  private reportForgedProof(): void {
-    if (this.forgedProofReported) return
-    this.forgedProofReported = true
-    process.stderr.write(
-      'pino-sluice: a record carried a sluice_proof that this process did not make; it was stored as a plain log row, not as a span or metric. ' +
-        'Either a logged object claimed to be one, or pino-sluice was imported after pino.transport() started its worker (import it first), or a pino formatter or redaction changed the span\'s fields.\n',
-    )
-  }
+  private readonly reportForgedProof = problemReporter(1)
 
   /** Turns the spool on: set once, before start(). */
   useSpool(route: SpoolRoute): void {
@@ -352,7 +347,7 @@ export class Pipeline {
       this.nextSeq++
       kept?.push(line)
       if (parsed.sanitized) counters.add('sanitized')
-      if (parsed.forged) this.reportForgedProof()
+      if (parsed.forged) this.reportForgedProof(FORGED_PROOF_NOTICE)
       const usageInvalid = usageInvalidOf(parsed.record.value)
       if (usageInvalid > 0) counters.add('usage_invalid', usageInvalid)
       bytes += parsed.record.bytes
