@@ -62,6 +62,13 @@ function ringProbe(transport: object): RingProbe {
   return () => ({ doorbells: Atomics.load(state, 3), workerWakes: Number.NaN, unreadBytes: (Atomics.load(state, 0) - Atomics.load(state, 1)) >>> 0 })
 }
 
+/** Ends a pino.transport() stream and waits until its worker has closed. */
+async function endTransport(transport: ReturnType<typeof pino.transport>): Promise<void> {
+  const closed = once(transport, 'close')
+  transport.end()
+  await closed
+}
+
 async function startLogger(spec: ServiceAppSpec): Promise<LoggerUnderTest> {
   const before = new Set(taskIds())
   const newThreads = (): string[] => taskIds().filter((id) => !before.has(id))
@@ -77,9 +84,7 @@ async function startLogger(spec: ServiceAppSpec): Promise<LoggerUnderTest> {
       threads: newThreads(),
       ring: undefined,
       finish: async () => {
-        const closed = once(transport, 'close')
-        transport.end()
-        await closed
+        await endTransport(transport)
         return undefined
       },
     }
@@ -96,9 +101,7 @@ async function startLogger(spec: ServiceAppSpec): Promise<LoggerUnderTest> {
       finish: async () => {
         await new Promise<void>((resolve, reject) => transport.flush((error?: Error) => (error ? reject(error) : resolve())))
         const counters = stats.readFlat()
-        const closed = once(transport, 'close')
-        transport.end()
-        await closed
+        await endTransport(transport)
         return counters
       },
     }
