@@ -124,9 +124,10 @@ describe('createSluice: the ring from the app thread', () => {
     for (let i = 0; i < 100; i++) log.info({ i }, 'nowhere to go')
     let ticks = 0
     const ticker = setInterval(() => ticks++, 10)
-    const started = Date.now()
     const closing = sluice.close()
-    expect(Date.now() - started).toBeLessThan(50)
+    // Nothing is settled yet when close() returns: it did not wait for the worker, which gives up
+    // on the database only near the end of the 1.5 s budget.
+    expect(sluice.stats.read()).toMatchObject({ received: 100, written: 0, failed: 0 })
     await closing
     clearInterval(ticker)
     expect(ticks).toBeGreaterThan(10)

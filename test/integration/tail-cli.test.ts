@@ -169,10 +169,9 @@ describe('sluice tail', () => {
     const h = await startTransport({ stats: { file: real, intervalMs: 100 } })
     await h.close()
     writeFileSync(join(near, 'other.json'), '{"not":"a snapshot"}')
-    const started = Date.now()
-    const tail = spawnSync(process.execPath, [CLI, 'tail', '--file', join(near, 'checkuot.sluice.json'), '--count', '1', '--timeout', '1s', '--interval', '100'], { encoding: 'utf8' })
+    // A tail that ignored --timeout is killed by spawnSync's own limit, and fails on its exit status.
+    const tail = spawnSync(process.execPath, [CLI, 'tail', '--file', join(near, 'checkuot.sluice.json'), '--count', '1', '--timeout', '1s', '--interval', '100'], { encoding: 'utf8', timeout: 20_000 })
     expect(tail.status).toBe(1)
-    expect(Date.now() - started).toBeLessThan(8000)
     expect(tail.stdout).toBe(`# waiting: no stats file at ${join(near, 'checkuot.sluice.json')} yet; is the app running with stats.file set to this path?; stats files in ${near}: ${real}\n`)
     expect(tail.stderr).toMatch(/^sluice tail: gave up after 1 s without an update \(--timeout; 0 waits as long as it takes\): waiting: no stats file at /)
     const noDir = spawnSync(process.execPath, [CLI, 'tail', '--file', join(near, 'nope', 'x.json'), '--count', '1', '--timeout', '200ms', '--interval', '100'], { encoding: 'utf8' })
@@ -299,10 +298,8 @@ describe('sluice tail on the database', () => {
   })
 
   it('with the wrong --table: says which stats tables exist, hints --table, and gives up at --timeout (exit 1)', async () => {
-    const started = Date.now()
     const wrong = await run(['--url', databaseUrl(), '--schema', schema, '--table', 'nope', '--count', '1', '--timeout', '1s', '--interval', '100'])
     expect(wrong.code).toBe(1)
-    expect(Date.now() - started).toBeLessThan(8000)
     expect(wrong.stdout).toMatch(new RegExp(`^# waiting: no ${schema}\\.nope_stats table; stats tables here: ${schema}\\.${table}_stats \\(--table ${table} --schema ${schema}\\)`))
     expect(wrong.stdout).toMatch(/; pass --table with the logs table name\n$/)
     expect(wrong.stderr).toMatch(/sluice tail: gave up after 1 s without an update/)

@@ -9,7 +9,7 @@ import type { LogRecord } from '../../sinks/shared/log-record.js'
 import type { Deadline, Sink } from '../../sinks/sink.js'
 import { SinkCounters } from '../../src/counters/sink-counters.js'
 import { FanOut } from '../../src/pipeline/fan-out.js'
-import { SinkRunner } from '../../src/pipeline/sink-runner.js'
+import { SinkRunner, type RunnerSettings } from '../../src/pipeline/sink-runner.js'
 
 const record = (seq: number): LogRecord => ({ seq, time: 0, level: 30, bytes: 2, value: { seq } })
 const batch = (...seqs: number[]): LogRecord[] => seqs.map(record)
@@ -26,13 +26,19 @@ function memorySink(answer: (records: readonly LogRecord[]) => ReturnType<Sink['
   }
 }
 
+/** The pipeline's exit deadline while it runs; `moveIn` is what its close does to it. */
+const runningExit = (): Deadline => ({ at: Number.POSITIVE_INFINITY })
+const moveIn = (exit: Deadline, at: number): void => void (exit.at = at)
+/** A custom fan-out sink's runner settings: isolated, one call at a time. */
+const fanOutSettings = (name: string, timeoutMs: number, maxQueued: number): RunnerSettings => ({ name, role: 'fanout', isolated: { timeoutMs, maxQueued } })
+
 /** A sink whose every write hangs forever (a stalled HTTP endpoint). */
 const hungSink = (): Sink => ({ write: () => new Promise(() => {}) })
 
 function fanOutOf(sinks: Record<string, Sink>, { timeoutMs = 5000, maxQueued = 100 } = {}) {
   const counters = new SinkCounters()
   const reports: string[] = []
-  const runners = Object.entries(sinks).map(([name, sink]) => new SinkRunner(sink, { name, role: 'fanout', isolated: { timeoutMs, maxQueued } }, counters, (m) => void reports.push(m)))
+  const runners = Object.entries(sinks).map(([name, sink]) => new SinkRunner(sink, fanOutSettings(name, timeoutMs, maxQueued), counters, (m) => void reports.push(m)))
   return { fanOut: new FanOut(runners), counters, reports }
 }
 
@@ -51,7 +57,7 @@ describe('FanOut', () => {
     const a = memorySink()
     const b = memorySink()
     const { fanOut, counters } = fanOutOf({ a, b })
-    const exit: Deadline = { at: Number.POSITIVE_INFINITY }
+    const exit = runningExit()
     expect(fanOut.size).toBe(2)
     const hands = [fanOut.reserve(exit), fanOut.reserve(exit), fanOut.reserve(exit)]
     hands[2]?.(batch(5, 6))
@@ -67,7 +73,7 @@ describe('FanOut', () => {
     vi.useFakeTimers()
     const slow = memorySink(() => new Promise<void>((resolve) => setTimeout(resolve, 1000)))
     const { fanOut, counters } = fanOutOf({ slow })
-    const exit: Deadline = { at: Number.POSITIVE_INFINITY }
+    const exit = runningExit()
     expect(fanOut.reserve(exit)(batch(1))).toBeUndefined()
     await vi.advanceTimersByTimeAsync(999)
     expect(settled(counters, 'slow')).toBe(0)
@@ -79,7 +85,7 @@ describe('FanOut', () => {
     vi.useFakeTimers()
     const healthy = memorySink()
     const { fanOut, counters, reports } = fanOutOf({ healthy, hung: hungSink() }, { timeoutMs: 3000 })
-    const exit: Deadline = { at: Number.POSITIVE_INFINITY }
+    const exit = runningExit()
     for (let i = 0; i < 3; i++) fanOut.reserve(exit)(batch(2 * i, 2 * i + 1))
     let flushed = false
     void fanOut.flush(exit).then(() => (flushed = true))
@@ -102,7 +108,7 @@ describe('FanOut', () => {
       throw new Error('boom')
     })
     const { fanOut, counters } = fanOutOf({ partly, unreachable, nonsense, throwing })
-    const exit: Deadline = { at: Number.POSITIVE_INFINITY }
+    const exit = runningExit()
     fanOut.reserve(exit)(batch(1, 2, 3))
     fanOut.reserve(exit)(batch(4, 5))
     fanOut.reserve(exit)([])
@@ -119,12 +125,12 @@ describe('FanOut', () => {
     vi.useFakeTimers()
     const healthy = memorySink()
     const { fanOut, counters } = fanOutOf({ healthy, hung: hungSink() }, { timeoutMs: 600_000 })
-    const exit: Deadline = { at: Number.POSITIVE_INFINITY }
+    const exit = runningExit()
     fanOut.start(exit)
     for (let i = 0; i < 3; i++) fanOut.reserve(exit)(batch(i))
     let closed = false
     // The pipeline's close moves the exit deadline in: 1 s left.
-    exit.at = Date.now() + 1000
+    moveIn(exit, Date.now() + 1000)
     void fanOut.close(exit).then(() => (closed = true))
     await vi.advanceTimersByTimeAsync(1000)
     expect(closed).toBe(true)

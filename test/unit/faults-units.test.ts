@@ -3,7 +3,7 @@
  * the refuse path tells a multi-byte line over the limit apart as too large,
  * and the periodic stats row never queues behind one that hangs.
  */
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { BatchOutcome, PrimarySink } from '../../sinks/sink.js'
 import type { Sql } from '../../sinks/postgres/connect.js'
 import { TableMaintenance } from '../../sinks/postgres/table-maintenance.js'
@@ -57,12 +57,21 @@ describe('the periodic stats row', () => {
     const options = resolveOptions({ postgres: { url: 'postgres://u@127.0.0.1/db', statsIntervalMs: 20, partition: false } }).postgres
     if (!options) throw new Error('postgres options expected')
     const maintenance = new TableMaintenance(sql, tableNames('public', 'logs'), options, 'writer', { onProblem: () => {}, readCounters: () => ({ received: 1 }) })
-    await maintenance.afterMigrate()
-    await new Promise((resolve) => setTimeout(resolve, 300))
-    expect(statsWrites).toBe(1)
-    const closing = Date.now()
-    await maintenance.close(100)
-    // The final row waits at most the limit it was given.
-    expect(Date.now() - closing).toBeLessThan(300)
+    vi.useFakeTimers()
+    try {
+      await maintenance.afterMigrate()
+      // Fifteen intervals pass while the first stats row hangs.
+      await vi.advanceTimersByTimeAsync(300)
+      expect(statsWrites).toBe(1)
+      let closed = false
+      void maintenance.close(100).then(() => (closed = true))
+      // The final row waits at most the limit it was given.
+      await vi.advanceTimersByTimeAsync(99)
+      expect(closed).toBe(false)
+      await vi.advanceTimersByTimeAsync(1)
+      expect(closed).toBe(true)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
