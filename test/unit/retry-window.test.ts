@@ -7,11 +7,11 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { RetryWindow, sleep, type BackoffPolicy } from '../../sinks/postgres/backoff.js'
-import type { Deadline } from '../../sinks/sink.js'
 
 const policy: BackoffPolicy = { initialDelayMs: 100, maxDelayMs: 800, budgetMs: 10_000 }
 const CONNECT_TIMEOUT_MS = 2000
-const running = (): Deadline => ({ at: Number.POSITIVE_INFINITY })
+/** The pipeline's deadline while it runs (RetryWindow reads only its `at`); an exit moves it in. */
+const running = (): { at: number } => ({ at: Number.POSITIVE_INFINITY })
 
 /** Every backoff wait the window allows from now on, the clock moving on by each. */
 function waitsUntilExhausted(window: RetryWindow): number[] {
