@@ -1,0 +1,259 @@
+/**
+ * The RingPump (src/transport/ring-pump.ts) between a real ring and a stub
+ * pipeline, in one thread: the ring is a real RingWriter/RingReader pair on a
+ * SharedArrayBuffer, the pipeline a channel of a set capacity whose batcher
+ * the test plays by hand (`take()`). No worker, no database; the exit budget
+ * runs on fake timers.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { Counters } from '../../src/counters/counters.js'
+import type { ResolvedOptions } from '../../src/options/resolve-options.js'
+import type { Pipeline } from '../../src/pipeline/pipeline.js'
+import { allocateRing, FRAME_HEADER_BYTES, frameBytes } from '../../src/ring/ring-layout.js'
+import { RingReader } from '../../src/ring/ring-reader.js'
+import { RingWriter, WriteResult } from '../../src/ring/ring-writer.js'
+import type { Spool } from '../../src/spool/spool.js'
+import { RingPump } from '../../src/transport/ring-pump.js'
+import type { RunningPipeline } from '../../src/transport/start-pipeline.js'
+
+type PumpFacing = Pick<Pipeline, 'room' | 'accept' | 'untilRoom' | 'drainQueued' | 'flush' | 'stopRetryingAt' | 'divertsToSpool' | 'spillRaw'>
+
+/** A channel of `capacity` lines; `take()` is the batcher taking what is queued. */
+class StubPipeline implements PumpFacing {
+  readonly accepted: string[] = []
+  readonly spilled: string[] = []
+  queued = 0
+  flushes = 0
+  retriesEnd = Number.POSITIVE_INFINITY
+  diverting = false
+  /** The batcher takes lines as soon as the pump waits for room. */
+  takesAtOnce = false
+  readonly channel = { length: 0 }
+  private waiters: Array<() => void> = []
+
+  constructor(public capacity: number) {}
+
+  room(): { records: number; bytes: number } {
+    return { records: this.capacity - this.queued, bytes: Number.MAX_SAFE_INTEGER }
+  }
+
+  accept(lines: readonly string[]): void {
+    this.accepted.push(...lines)
+    this.queued += lines.length
+  }
+
+  take(): void {
+    this.queued = 0
+    for (const resolve of this.waiters.splice(0)) resolve()
+  }
+
+  untilRoom(): Promise<void> {
+    const room = new Promise<void>((resolve) => this.waiters.push(resolve))
+    if (this.takesAtOnce) queueMicrotask(() => this.take())
+    return room
+  }
+
+  drainQueued(): Promise<void> {
+    return this.queued === 0 ? Promise.resolve() : this.untilRoom()
+  }
+
+  async flush(): Promise<void> {
+    this.flushes++
+  }
+
+  stopRetryingAt(at: number): void {
+    this.retriesEnd = Math.min(this.retriesEnd, at)
+  }
+
+  divertsToSpool(): boolean {
+    return this.diverting
+  }
+
+  /** Decodes the raw frames back into lines, as the spool would store them. */
+  spillRaw(count: number, parts: readonly Buffer[]): boolean {
+    const raw = Buffer.concat(parts)
+    for (let at = 0, i = 0; i < count; i++) {
+      const length = raw.readUInt32LE(at)
+      this.spilled.push(raw.toString('utf8', at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length))
+      at += frameBytes(length)
+    }
+    return true
+  }
+}
+
+function setUp({ capacity = 1000, ringBytes = 1024, budgetMs = 2000, spool = false } = {}) {
+  const memory = allocateRing(ringBytes)
+  const writer = new RingWriter(memory, ringBytes)
+  const reader = new RingReader(memory)
+  const pipeline = new StubPipeline(capacity)
+  const counters = new Counters()
+  const close = vi.fn(async (_budgetMs?: number) => {})
+  const running = { options: { exit: { budgetMs } } as ResolvedOptions, counters, pipeline: pipeline as unknown as Pipeline, spool: spool ? ({} as Spool) : undefined, close }
+  const pump = new RingPump(reader, running satisfies RunningPipeline)
+  const write = (...lines: string[]) => {
+    for (const line of lines) expect(writer.write(`${line}\n`)).toBe(WriteResult.Written)
+    writer.wake()
+  }
+  return { writer, reader, pipeline, counters, close, pump, write }
+}
+
+/** Lets the pump take a few turns of the event loop (it yields with setImmediate between moves). */
+async function turns(n = 5): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve))
+}
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('RingPump: moving lines', () => {
+  it('moves lines in order, only as many as the channel has room for; the rest wait in the ring', async () => {
+    const { writer, reader, pipeline, pump, write } = setUp({ capacity: 3 })
+    write('a', 'b', 'c', 'd', 'e')
+    const running = pump.run()
+    await turns()
+    expect(pipeline.accepted).toEqual(['a', 'b', 'c'])
+    expect(reader.isEmpty()).toBe(false)
+    pipeline.take()
+    await turns()
+    expect(pipeline.accepted).toEqual(['a', 'b', 'c', 'd', 'e'])
+    writer.requestClose()
+    await running
+  })
+
+  it('with the channel full, the ring fills and the app is refused (Full); every line written still arrives, in order', async () => {
+    const { writer, pipeline, pump } = setUp({ capacity: 0, ringBytes: 64 })
+    const running = pump.run()
+    const written: string[] = []
+    for (let i = 0; writer.write(`line ${i}\n`) === WriteResult.Written; i++) written.push(`line ${i}`)
+    writer.wake()
+    await turns()
+    expect(written.length).toBeGreaterThan(0)
+    expect(pipeline.accepted).toEqual([])
+    // The channel gets room: the batcher takes every line the pump gives it from now on.
+    pipeline.capacity = 1000
+    pipeline.take()
+    await turns()
+    expect(pipeline.accepted).toEqual(written)
+    expect(writer.write('after\n')).toBe(WriteResult.Written)
+    writer.requestClose()
+    await running
+  })
+
+  it('sleeps on the doorbell while the ring is empty, and wakes when the app rings it', async () => {
+    const { writer, pipeline, pump, write } = setUp()
+    const running = pump.run()
+    await turns()
+    expect(writer.workerIdle()).toBe(true)
+    write('woken')
+    await turns()
+    expect(pipeline.accepted).toEqual(['woken'])
+    writer.requestClose()
+    await running
+  })
+
+  it('while the store is known down and a spool is on, lines go to the spool raw, not through the channel', async () => {
+    const { writer, pipeline, pump, write } = setUp({ spool: true })
+    pipeline.diverting = true
+    write('{"a":1}', '日本語', '')
+    const running = pump.run()
+    await turns()
+    expect(pipeline.spilled).toEqual(['{"a":1}\n', '日本語\n', '\n'])
+    expect(pipeline.accepted).toEqual([])
+    pipeline.diverting = false
+    writer.requestClose()
+    await running
+  })
+})
+
+describe('RingPump.flush', () => {
+  it('resolves once every line written before the position is taken by the batcher, not waiting for lines written after', async () => {
+    const { writer, reader, pipeline, pump, write } = setUp({ capacity: 2 })
+    write('a', 'b', 'c')
+    let flushed = false
+    void pump.flush(writer.position).then(() => (flushed = true))
+    await turns()
+    expect(pipeline.accepted).toEqual(['a', 'b'])
+    write('d', 'e')
+    pipeline.take()
+    await turns()
+    expect(pipeline.accepted).toEqual(['a', 'b', 'c', 'd'])
+    expect(flushed).toBe(false)
+    pipeline.take()
+    await turns()
+    expect(flushed).toBe(true)
+    expect(pipeline.flushes).toBe(1)
+    // 'e' came after the flush was asked: it waits in the ring for its turn.
+    expect(reader.isEmpty()).toBe(false)
+  })
+})
+
+describe('RingPump: close within the exit budget', () => {
+  it('with a batcher that keeps up, drains the ring whole: nothing dropped, the pipeline gets the budget less the report reserve', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const { writer, pipeline, counters, close, pump, write } = setUp({ capacity: 2, budgetMs: 2000 })
+    pipeline.takesAtOnce = true
+    write('a', 'b', 'c', 'd', 'e')
+    writer.requestClose()
+    await pump.run()
+    expect(pipeline.accepted).toEqual(['a', 'b', 'c', 'd', 'e'])
+    expect(counters.values.dropped_exit_timeout).toBe(0)
+    // No time passed (the clock is fake): the whole budget less the 250 ms kept for the exit report.
+    expect(close).toHaveBeenCalledTimes(1)
+    expect(close).toHaveBeenCalledWith(1750)
+  })
+
+  it('stops retries at the budget less the finish reserve; what the ring still holds then is counted exit_timeout, once', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const { writer, reader, pipeline, counters, close, pump, write } = setUp({ capacity: 2, budgetMs: 2000 })
+    write('a', 'b', 'c', 'd', 'e')
+    writer.requestClose()
+    const start = Date.now()
+    let done = false
+    const running = pump.run().then(() => (done = true))
+    await turns()
+    // The batcher never takes anything (a database that does not answer).
+    expect(pipeline.retriesEnd).toBe(start + 2000 - 500)
+    expect(pipeline.accepted).toEqual(['a', 'b'])
+    expect(done).toBe(false)
+    await vi.advanceTimersByTimeAsync(1499)
+    expect(done).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    await running
+    expect(counters.values.dropped_exit_timeout).toBe(3)
+    expect(reader.isEmpty()).toBe(true)
+    expect(pipeline.accepted.length + counters.values.dropped_exit_timeout).toBe(5)
+    expect(close).toHaveBeenCalledWith(2000 - 1500 - 250)
+    // A second close is the same close.
+    await pump.close()
+    expect(close).toHaveBeenCalledTimes(1)
+  })
+
+  it('waits for a line the app sent aside (too big for the ring) before closing', async () => {
+    const { writer, pipeline, counters, close, pump } = setUp()
+    writer.sentAside()
+    writer.requestClose()
+    let done = false
+    const running = pump.run().then(() => (done = true))
+    await turns()
+    expect(done).toBe(false)
+    expect(close).not.toHaveBeenCalled()
+    pump.takeAside('a big line')
+    await running
+    expect(pipeline.accepted).toEqual(['a big line'])
+    expect(counters.values.dropped_exit_timeout).toBe(0)
+  })
+
+  it('counts a line sent aside that never arrives as exit_timeout, and does not take it when it comes after', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const { writer, pipeline, counters, pump } = setUp({ budgetMs: 2000 })
+    writer.sentAside()
+    writer.requestClose()
+    const running = pump.run()
+    await vi.advanceTimersByTimeAsync(1500)
+    await running
+    expect(counters.values.dropped_exit_timeout).toBe(1)
+    pump.takeAside('too late')
+    expect(pipeline.accepted).toEqual([])
+  })
+})

@@ -1,0 +1,154 @@
+/** The SinkRunner as a plain unit: order of batches, deadlines, and the exit deadline moving while a call hangs. */
+import { describe, expect, it, vi } from 'vitest'
+import type { Deadline, Sink } from '../../sinks/sink.js'
+import { SinkCounters } from '../../src/counters/sink-counters.js'
+import { stageVerdict } from '../../src/pipeline/sink-adapters.js'
+import { SinkRunner } from '../../src/pipeline/sink-runner.js'
+import type { LogRecord } from '../../sinks/shared/log-record.js'
+
+const record = (seq: number): LogRecord => ({ seq, time: 0, level: 30, bytes: 2, value: { seq } })
+const quiet = (): void => {}
+
+function isolatedRunner(sink: Sink, timeoutMs = 10_000, maxQueued = 10): { runner: SinkRunner; counters: SinkCounters } {
+  const counters = new SinkCounters()
+  return { runner: new SinkRunner(sink, { name: 's', role: 'fanout', isolated: { timeoutMs, maxQueued } }, counters, quiet), counters }
+}
+
+describe('SinkRunner', () => {
+  it('hands batches over in the order their places were reserved, one call at a time', async () => {
+    const seen: number[] = []
+    let running = 0
+    let most = 0
+    const { runner } = isolatedRunner({
+      async write(records) {
+        most = Math.max(most, ++running)
+        await new Promise((resolve) => setTimeout(resolve, 5))
+        seen.push(...records.map((r) => r.seq))
+        running--
+      },
+    })
+    const exit: Deadline = { at: Number.POSITIVE_INFINITY }
+    const first = runner.reserve(exit)
+    const second = runner.reserve(exit)
+    // The second batch is ready first (its stages were faster): it still goes second.
+    const b = second([record(3), record(4)])
+    const a = first([record(1), record(2)])
+    await Promise.all([a, b])
+    expect(seen).toEqual([1, 2, 3, 4])
+    expect(most).toBe(1)
+  })
+
+  it('a call that hangs past timeoutMs is abandoned and counted; the next one runs', async () => {
+    let calls = 0
+    const { runner, counters } = isolatedRunner({ write: () => (++calls === 1 ? new Promise(() => {}) : undefined) }, 50)
+    const exit: Deadline = { at: Number.POSITIVE_INFINITY }
+    expect(await runner.write([record(1)], exit)).toMatchObject({ delivered: 0, broken: 1 })
+    expect(await runner.write([record(2)], exit)).toMatchObject({ delivered: 1 })
+    expect(counters.snapshot().s).toMatchObject({ delivered: 1, failed: 1, failed_timeout: 1 })
+  })
+
+  it('when the exit deadline moves closer, a hanging call ends there, queued batches count as exit_timeout, and close() returns', async () => {
+    let aborted = false
+    const { runner, counters } = isolatedRunner(
+      {
+        write: (_records, { signal }) =>
+          new Promise(() => {
+            signal.addEventListener('abort', () => (aborted = true))
+          }),
+        close: () => new Promise(() => {}),
+      },
+      600_000,
+    )
+    const exit: Deadline = { at: Number.POSITIVE_INFINITY }
+    const writes = [runner.write([record(1)], exit), runner.write([record(2), record(3)], exit)]
+    exit.at = Date.now() + 50
+    await runner.close(exit)
+    await Promise.all(writes)
+    expect(aborted).toBe(true)
+    expect(counters.snapshot().s).toMatchObject({ delivered: 0, failed: 3, failed_timeout: 1, failed_exit_timeout: 2 })
+  })
+
+  it('a full queue fails new batches as overflow', async () => {
+    const { runner, counters } = isolatedRunner({ write: () => new Promise((resolve) => setTimeout(resolve, 30)) }, 10_000, 1)
+    const exit: Deadline = { at: Number.POSITIVE_INFINITY }
+    await Promise.all([runner.write([record(1)], exit), runner.write([record(2)], exit)])
+    expect(counters.snapshot().s).toMatchObject({ delivered: 1, failed_overflow: 1 })
+  })
+})
+
+describe('SinkRunner without rearm()', () => {
+  it('notices on its own that the exit deadline moved closer while a call hangs', async () => {
+    const { runner, counters } = isolatedRunner({ write: () => new Promise(() => {}) }, 600_000)
+    const exit: Deadline = { at: Number.POSITIVE_INFINITY }
+    const write = runner.write([record(1)], exit)
+    // As Pipeline.close does before it gets to flush this sink: only the deadline moves.
+    exit.at = Date.now() + 50
+    expect(await write).toMatchObject({ broken: 1 })
+    expect(counters.snapshot().s?.failed_timeout).toBe(1)
+  })
+})
+
+describe('SinkRunner limits (issue 23)', () => {
+  it('flush() bounds every batch given so far by timeoutMs: waiting and running ones count as timeout', async () => {
+    vi.useFakeTimers()
+    try {
+      const { runner, counters } = isolatedRunner({ write: () => new Promise(() => {}) }, 1000)
+      const exit: Deadline = { at: Number.POSITIVE_INFINITY }
+      for (let i = 0; i < 5; i++) void runner.write([record(i)], exit)
+      let flushed = false
+      void runner.flush(exit).then(() => (flushed = true))
+      // Without the bound: 5 × 1000 ms one after the other.
+      await vi.advanceTimersByTimeAsync(1000)
+      expect(flushed).toBe(true)
+      expect(counters.snapshot().s).toMatchObject({ delivered: 0, failed: 5, failed_timeout: 5 })
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('maxQueued counts batches waiting, not the one being written nor start()', async () => {
+    let release: () => void = () => {}
+    const { runner, counters } = isolatedRunner({ start: () => Promise.resolve(), write: () => new Promise<void>((resolve) => (release = resolve)) }, 10_000, 1)
+    const exit: Deadline = { at: Number.POSITIVE_INFINITY }
+    void runner.start(exit)
+    const first = runner.write([record(1)], exit)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    // The first is being written now: one place left for a waiting batch.
+    const writes = [first, ...[2, 3].map((i) => runner.write([record(i)], exit))]
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    release()
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    release()
+    await Promise.all(writes)
+    // One written, one waited, one overflowed.
+    expect(counters.snapshot().s).toMatchObject({ delivered: 2, failed_overflow: 1 })
+  })
+})
+
+describe('stageVerdict: what goes on to the store after a stage', () => {
+  const batch = [record(1), record(2), record(3), record(4)]
+  const ok = { delivered: 4, rejected: 0, unavailable: 0, broken: 0 }
+  const reports: string[] = []
+  const report = (message: string): void => void reports.push(message)
+
+  it('everything delivered: the whole batch, whatever the stage did to its own array', () => {
+    expect(stageVerdict(batch, batch.slice(0, 2), ok, true, report)).toBeUndefined()
+    expect(reports.at(-1)).toMatch(/changed the number of records in its batch/)
+  })
+
+  it('records removed and answered rejected are held back, in either mode', () => {
+    const own = [batch[0], batch[2]] as LogRecord[]
+    for (const failClosed of [true, false]) {
+      expect(stageVerdict(batch, own, { delivered: 2, rejected: 2, unavailable: 0, broken: 0 }, failClosed, report)?.keep).toEqual(own)
+    }
+  })
+
+  it('a failure, or rejected without saying which: fail-closed holds back all, fail-open none', () => {
+    const broken = { delivered: 0, rejected: 0, unavailable: 0, broken: 4 }
+    expect(stageVerdict(batch, batch, broken, true, report)?.keep).toEqual([])
+    expect(stageVerdict(batch, batch, broken, false, report)).toBeUndefined()
+    const vague = { delivered: 3, rejected: 1, unavailable: 0, broken: 0 }
+    expect(stageVerdict(batch, batch, vague, true, report)?.keep).toEqual([])
+    expect(stageVerdict(batch, batch, vague, false, report)).toBeUndefined()
+  })
+})
