@@ -88,6 +88,8 @@ export interface AppResult {
   maxRssBytes: number
   /** CPU ms of the whole process (app thread + worker) from the first call until done. */
   cpuMs?: number
+  /** CPU ms of the main (app) thread alone over the same span; the rest is the worker's and helper threads'. */
+  mainThreadCpuMs?: number
   /** pino-sluice's own counters after close. */
   counters?: Record<string, number>
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { BenchConfig } from './bench-config.js'
 import { countAndDrop, prepareTable, type BenchSql } from './bench-database.js'
+import { serverCpuMs } from './report/server-cpu.js'
 import { nowMs, usesDatabase, usesLogger, type AppResult, type AppSpec, type Emission, type ScenarioName, type SystemName } from './bench-spec.js'
 import { spawnPinoPostgres } from './systems/pino-postgres.js'
 
@@ -32,6 +33,16 @@ export interface RunResult {
   drainMs: number
   rssGrowthMB: number
   peakRssMB: number
+  /**
+   * CPU per record emitted, µs: the app's main thread, and the rest of its
+   * process (the transport's worker, V8's and libuv's helpers), from the first
+   * call until done. NaN where not measured (off Linux; pino-postgres, whose
+   * work is in another process).
+   */
+  appThreadUsPerRecord: number
+  otherThreadsUsPerRecord: number
+  /** CPU the Postgres server spent per row written, µs, over the whole run; NaN without a database or off Linux. */
+  serverUsPerRow: number
   error?: string
 }
 
@@ -67,6 +78,8 @@ export async function runOne(config: BenchConfig, sql: BenchSql, databaseUrl: st
   const spec: AppSpec = { system, scenario, emission: emissionFor(config, scenario), databaseUrl, table, resultFile, sluiceOptions: config.sluiceOptions }
   const usesTable = usesDatabase(system)
   if (usesTable) await prepareTable(sql, system, scenario, table, config.slowDelayMs)
+  const port = Number(new URL(databaseUrl).port)
+  const serverBefore = usesTable ? serverCpuMs(port) : undefined
   const stderr: string[] = []
   let transport: ChildProcess | undefined
   let app: ChildProcess | undefined
@@ -88,6 +101,7 @@ export async function runOne(config: BenchConfig, sql: BenchSql, databaseUrl: st
       transport?.kill('SIGKILL')
     })
     if (Number.isNaN(appExit) || Number.isNaN(transportExit)) throw new Error(`a process failed: ${stderr.join('').trim().slice(-500)}`)
+    const serverAfter = serverBefore === undefined ? undefined : serverCpuMs(port)
     const result = JSON.parse(readFileSync(resultFile, 'utf8')) as AppResult
     const doneMs = result.doneMs ?? transportExit
     const written = usesTable ? await countAndDrop(sql, system, table) : result.emitted
@@ -107,13 +121,23 @@ export async function runOne(config: BenchConfig, sql: BenchSql, databaseUrl: st
       drainMs: Math.max(0, doneMs - result.lastCallMs),
       rssGrowthMB: (result.maxRssBytes - result.rssBeforeBytes) / 2 ** 20,
       peakRssMB: result.maxRssBytes / 2 ** 20,
+      ...cpuPerRecord(system, result),
+      serverUsPerRow: serverBefore === undefined || serverAfter === undefined || written === 0 ? Number.NaN : ((serverAfter - serverBefore) * 1000) / written,
     }
   } catch (error) {
     if (usesTable) await sql`drop table if exists ${sql(table)}`.catch(() => {})
-    return { system, scenario, repeat, emitted: spec.emission.records, nsPerCall: null, rowsPerSec: 0, written: 0, dropped: 0, failed: 0, unaccounted: null, drainMs: 0, rssGrowthMB: 0, peakRssMB: 0, error: error instanceof Error ? error.message : String(error) }
+    return { system, scenario, repeat, emitted: spec.emission.records, nsPerCall: null, rowsPerSec: 0, written: 0, dropped: 0, failed: 0, unaccounted: null, drainMs: 0, rssGrowthMB: 0, peakRssMB: 0, appThreadUsPerRecord: Number.NaN, otherThreadsUsPerRecord: Number.NaN, serverUsPerRow: Number.NaN, error: error instanceof Error ? error.message : String(error) }
   } finally {
     rmSync(resultFile, { force: true })
   }
+}
+
+/** The app process's CPU per record, split into its main thread and the rest (NaN where it was not measured). */
+function cpuPerRecord(system: SystemName, result: AppResult): Pick<RunResult, 'appThreadUsPerRecord' | 'otherThreadsUsPerRecord'> {
+  const { cpuMs, mainThreadCpuMs, emitted } = result
+  // pino-postgres's work is in the CLI, another process: its app's CPU alone would flatter it.
+  if (system === 'pino-postgres' || cpuMs === undefined || mainThreadCpuMs === undefined || emitted === 0) return { appThreadUsPerRecord: Number.NaN, otherThreadsUsPerRecord: Number.NaN }
+  return { appThreadUsPerRecord: (mainThreadCpuMs * 1000) / emitted, otherThreadsUsPerRecord: (Math.max(0, cpuMs - mainThreadCpuMs) * 1000) / emitted }
 }
 
 function sumPrefix(counters: Record<string, number> | undefined, prefix: string): number {

@@ -51,11 +51,11 @@ async function main(): Promise<void> {
     process.stdout.write(`  raw postgres.js COPY of the same rows: ${rate(copyRate)} rows/s (pino-sluice reaches ${(sluiceRate / copyRate).toFixed(2)}x)\n`)
     printCounters(s)
 
-    // 2. The same burst into the default channel (8192 records): the excess is dropped and counted.
-    const small = createSluice({ postgres: { url: database.url, table: 'demo_overflow' }, exit: { report: false } })
+    // 2. The same burst into a small ring and the default channel (8192 records): the excess is dropped and counted.
+    const small = createSluice({ postgres: { url: database.url, table: 'demo_overflow' }, ring: { bytes: 4 * 1024 * 1024 }, exit: { report: false } })
     await once(small.transport, 'ready')
     const smallLog = pino(small.transport)
-    process.stdout.write(`\nthe same burst with the defaults (4 MiB ring, 8192-record channel): what does not fit is dropped and counted on the app thread...\n`)
+    process.stdout.write(`\nthe same burst into a 4 MiB ring (the default is 32 MiB) and the default 8192-record channel: what does not fit is dropped and counted on the app thread...\n`)
     for (let i = 0; i < BURST; i++) smallLog.info({ i, user: i % 1000, route: '/checkout' }, 'request handled')
     smallLog.error({ err: { type: 'Error', message: 'payment declined' } }, 'something failed')
     await small.close()

@@ -2,9 +2,11 @@ import { SYSTEM_LABELS, usesDatabase } from '../bench-spec.js'
 import type { Summary } from './median.js'
 
 /** Columns shared by the console and Markdown tables; ratios are within one scenario of one run. */
-export const HEADERS = ['system', 'ns/call', '× no-op', '× pino/file', 'rows/s', '× 1-tx COPY', '× ceiling', 'written', 'dropped', 'failed', 'unaccounted', 'drain s', 'RSS +MB', 'RSS × no-op', 'peak RSS MB']
+export const HEADERS = ['system', 'ns/call', '× no-op', '× pino/file', 'rows/s', '× 1-tx COPY', '× ceiling', 'written', 'dropped', 'failed', 'unaccounted', 'drain s', 'RSS +MB', 'RSS × no-op', 'peak RSS MB', 'CPU µs/rec app thread', 'other threads', 'Postgres µs/row']
 
 const times = (a: number | null | undefined, b: number | null | undefined): string => (a == null || !b ? '—' : `${(a / b).toFixed(2)}×`)
+
+const micros = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : '—')
 
 const int = (v: number): string => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : 'n/a')
 
@@ -33,6 +35,9 @@ export function tableRows(summaries: readonly Summary[]): string[][] {
       v.rssGrowthMB.toFixed(1),
       s.nsPerCall === null ? '—' : times(v.rssGrowthMB, noop?.values.rssGrowthMB),
       v.peakRssMB.toFixed(1),
+      micros(v.appThreadUsPerRecord),
+      micros(v.otherThreadsUsPerRecord),
+      dbSystem ? micros(v.serverUsPerRow) : '—',
     ]
   })
 }

@@ -77,7 +77,31 @@ function appThreadGoals(summaries: readonly Summary[], burstRecords: number): Go
   return goals
 }
 
-/** The goals of issues 13 and 14, judged on medians of this run. */
+/**
+ * Issue 25, item 5: the database's share. In a burst that fits (every record
+ * committed, so per record = per row), the app process's CPU per row (its
+ * thread and the worker) against the Postgres server's: once the app side
+ * costs less, the server is the limit and a faster pipeline gains nothing.
+ */
+export function serverShareGoals(summaries: readonly Summary[]): Goal[] {
+  const goals: Goal[] = []
+  for (const system of ['create-sluice-big', 'pino-sluice-big', 'pino-sluice-sync-big'] as const) {
+    const run = find(summaries, 'burst', system)
+    if (!run) continue
+    const { appThreadUsPerRecord: app, otherThreadsUsPerRecord: worker, serverUsPerRow: server, dropped } = run.values
+    const name = `CPU per row, app process vs the Postgres server, burst that fits [${SYSTEM_LABELS[system]}]`
+    if (![app, worker, server].every(Number.isFinite) || dropped > 0) {
+      goals.push({ name, target: 'reported', measured: dropped > 0 ? `not comparable: ${n(dropped)} dropped` : 'not measured', met: null })
+      continue
+    }
+    const appSide = app + worker
+    const verdict = appSide < server ? 'the server is the limit' : `the app side is the limit (${x(appSide / server)} the server's)`
+    goals.push({ name, target: 'reported', measured: `${appSide.toFixed(1)} µs (app thread ${app.toFixed(1)} + worker and helpers ${worker.toFixed(1)}) vs Postgres ${server.toFixed(1)} µs: ${verdict}`, met: null })
+  }
+  return goals
+}
+
+/** The goals of issues 13, 14 and 25, judged on medians of this run. */
 export function judgeGoals(summaries: readonly Summary[], burstRecords: number, maxRate?: MaxRateResult): Goal[] {
-  return [...throughputGoals(summaries, burstRecords, maxRate), ...appThreadGoals(summaries, burstRecords)]
+  return [...throughputGoals(summaries, burstRecords, maxRate), ...appThreadGoals(summaries, burstRecords), ...serverShareGoals(summaries)]
 }

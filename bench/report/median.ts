@@ -7,7 +7,7 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
 }
 
-type NumericKey = 'emitted' | 'rowsPerSec' | 'written' | 'dropped' | 'failed' | 'drainMs' | 'rssGrowthMB' | 'peakRssMB'
+type NumericKey = 'emitted' | 'rowsPerSec' | 'written' | 'dropped' | 'failed' | 'drainMs' | 'rssGrowthMB' | 'peakRssMB' | 'appThreadUsPerRecord' | 'otherThreadsUsPerRecord' | 'serverUsPerRow'
 
 /** The median of every figure over the repeats of one system in one scenario (failed runs left out). */
 export interface Summary {
@@ -25,7 +25,8 @@ export interface Summary {
 export function summarize(runs: readonly RunResult[]): Summary {
   const ok = runs.filter((r) => r.error === undefined)
   const first = runs[0] as RunResult
-  const pick = (key: NumericKey): number => median(ok.map((r) => r[key]))
+  // NaN marks a figure a run could not measure (results written before it existed have none): left out.
+  const pick = (key: NumericKey): number => median(ok.map((r) => r[key] ?? Number.NaN).filter((v) => !Number.isNaN(v)))
   const ns = ok.map((r) => r.nsPerCall).filter((v): v is number => v !== null)
   const unaccounted = ok.map((r) => r.unaccounted).filter((v): v is number => v !== null)
   return {
@@ -45,6 +46,9 @@ export function summarize(runs: readonly RunResult[]): Summary {
       drainMs: pick('drainMs'),
       rssGrowthMB: pick('rssGrowthMB'),
       peakRssMB: pick('peakRssMB'),
+      appThreadUsPerRecord: pick('appThreadUsPerRecord'),
+      otherThreadsUsPerRecord: pick('otherThreadsUsPerRecord'),
+      serverUsPerRow: pick('serverUsPerRow'),
     },
   }
 }

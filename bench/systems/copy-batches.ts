@@ -4,6 +4,7 @@ import { connect } from '../../sinks/postgres/connect.js'
 import type { PostgresOptions } from '../../sinks/postgres/postgres-options.js'
 import { logArgs } from '../bench-record.js'
 import { nowMs, type AppResult, type AppSpec } from '../bench-spec.js'
+import { measureCpu } from '../report/thread-cpu.js'
 
 const COLUMNS = ['time', 'level', 'msg', 'hostname', 'pid', 'writer_id', 'seq', 'trace_id', 'span_id', 'data']
 export const CEILING_BATCH = 5000
@@ -22,7 +23,7 @@ export async function runCopyBatches(spec: AppSpec): Promise<AppResult> {
   await sql`select 1`
   const host = hostname()
   const rssBeforeBytes = process.memoryUsage().rss
-  const cpuBefore = process.cpuUsage()
+  const cpuSpent = measureCpu()
   const firstCallMs = nowMs()
   for (let i = 0; i < records; ) {
     if (rate !== undefined) {
@@ -48,7 +49,7 @@ export async function runCopyBatches(spec: AppSpec): Promise<AppResult> {
   }
   const lastCallMs = nowMs()
   const doneMs = lastCallMs
-  const cpu = process.cpuUsage(cpuBefore)
+  const cpu = cpuSpent()
   await sql.end()
-  return { emitted: records, callNs: 0, firstCallMs, lastCallMs, doneMs, cpuMs: (cpu.user + cpu.system) / 1000, rssBeforeBytes, maxRssBytes: process.resourceUsage().maxRSS * 1024 }
+  return { emitted: records, callNs: 0, firstCallMs, lastCallMs, doneMs, ...cpu, rssBeforeBytes, maxRssBytes: process.resourceUsage().maxRSS * 1024 }
 }

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import postgres from 'postgres'
 import { logArgs } from '../bench-record.js'
 import { nowMs, type AppResult, type AppSpec } from '../bench-spec.js'
+import { measureCpu } from '../report/thread-cpu.js'
 
 const COLUMNS = ['time', 'level', 'msg', 'hostname', 'pid', 'writer_id', 'seq', 'trace_id', 'span_id', 'data']
 
@@ -25,6 +26,7 @@ export async function runRawCopy(spec: AppSpec): Promise<AppResult> {
   const sql = postgres(spec.databaseUrl, { max: 1, onnotice: () => {} })
   const host = hostname()
   const rssBeforeBytes = process.memoryUsage().rss
+  const cpuSpent = measureCpu()
   const firstCallMs = nowMs()
   let lastCallMs = firstCallMs
   async function* rows(): AsyncGenerator<string> {
@@ -47,6 +49,7 @@ export async function runRawCopy(spec: AppSpec): Promise<AppResult> {
     await pipeline(Readable.from(rows()), writable)
   })
   const doneMs = nowMs()
+  const cpu = cpuSpent()
   await sql.end()
-  return { emitted: records, callNs: 0, firstCallMs, lastCallMs, doneMs, rssBeforeBytes, maxRssBytes: process.resourceUsage().maxRSS * 1024 }
+  return { emitted: records, callNs: 0, firstCallMs, lastCallMs, doneMs, ...cpu, rssBeforeBytes, maxRssBytes: process.resourceUsage().maxRSS * 1024 }
 }

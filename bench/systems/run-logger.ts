@@ -2,6 +2,7 @@ import type pino from 'pino'
 import { logArgs } from '../bench-record.js'
 import { nowMs, type AppResult, type Emission } from '../bench-spec.js'
 import { emit } from '../scenarios/emit.js'
+import { measureCpu } from '../report/thread-cpu.js'
 
 /**
  * Shared by the systems that log through pino in this process: emit, then
@@ -18,12 +19,12 @@ export async function runLogger(
   // (Bursts start cold; the startup scenarios measure what a cold start keeps.)
   if (emission.rate !== undefined && warmUp) await warmUp()
   const rssBeforeBytes = process.memoryUsage().rss
-  const cpuBefore = process.cpuUsage()
+  const cpuSpent = measureCpu()
   const timing = await emit(emission, (i) => logger.info(...logArgs(i)))
   // pino unrefs its transport worker: without a ref'd handle the process would exit while we wait for it.
   const keepAlive = setInterval(() => {}, 1000)
   const { done, counters } = await finish().finally(() => clearInterval(keepAlive))
   const doneMs = done ? nowMs() : undefined
-  const cpu = process.cpuUsage(cpuBefore)
-  return { ...timing, doneMs, cpuMs: (cpu.user + cpu.system) / 1000, rssBeforeBytes, maxRssBytes: process.resourceUsage().maxRSS * 1024, counters }
+  const { cpuMs, mainThreadCpuMs } = cpuSpent()
+  return { ...timing, doneMs, cpuMs, mainThreadCpuMs, rssBeforeBytes, maxRssBytes: process.resourceUsage().maxRSS * 1024, counters }
 }

@@ -104,7 +104,9 @@ function resolveChannel(root: Record<string, unknown>): ChannelOptions {
 function resolveRing(root: Record<string, unknown>): RingOptions {
   const section = readSection(root, 'ring', 'ring') ?? {}
   rejectUnknownKeys(section, RING_KEYS, 'ring')
-  const bytes = readInt(section, 'bytes', 'ring', 4 * MiB, { min: 64 * 1024, max: 1024 * MiB, unit: 'bytes' })
+  // 32 MiB: about 230k bench lines, what a 1M tight loop needs for 40% to reach the database on 2 cores
+  // and a whole 100k-line startup burst; its pages become resident as lines pass through (docs/benchmarks.md).
+  const bytes = readInt(section, 'bytes', 'ring', 32 * MiB, { min: 64 * 1024, max: 1024 * MiB, unit: 'bytes' })
   // A power of two turns the ring's position arithmetic into masks.
   return { bytes: 2 ** Math.ceil(Math.log2(bytes)) }
 }

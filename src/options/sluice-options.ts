@@ -56,7 +56,7 @@ export interface SluiceOptions {
    */
   ring?: {
     /**
-     * Size in bytes, rounded up to a power of two (64 KiB to 1 GiB). Default 4 MiB. A line bigger
+     * Size in bytes, rounded up to a power of two (64 KiB to 1 GiB). Default 32 MiB. A line bigger
      * than the ring but within the record limit goes to the worker as a message instead.
      */
     bytes?: number | undefined

@@ -22,14 +22,14 @@ const EXIT_WAIT_MARGIN_MS = 1000
 type FlushCallback = (error?: Error | null) => void
 
 function startWorker(workerData: RingWorkerData): Worker {
-  const { execArgv, env } = workerFlags()
+  const { execArgv, env, resourceLimits } = workerFlags()
   try {
-    return new Worker(RING_WORKER, { workerData, execArgv, env })
+    return new Worker(RING_WORKER, { workerData, execArgv, env, resourceLimits })
   } catch (error) {
     // A flag the app may have but a worker may not (--expose-gc next to -e): start without the app's flags.
     if ((error as NodeJS.ErrnoException).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error
     const { NODE_OPTIONS: _dropped, ...rest } = process.env
-    return new Worker(RING_WORKER, { workerData, execArgv: [], env: rest })
+    return new Worker(RING_WORKER, { workerData, execArgv: [], env: rest, resourceLimits })
   }
 }
 

@@ -18,7 +18,8 @@ it('keeps app RSS growth and worker heap bounded during a 1M-record burst into a
   console.log(`RSS growth ${((rssPeak - rssBefore) / MiB).toFixed(1)} MiB, worker heap peak ${(workerHeapPeak / MiB).toFixed(1)} MiB`)
   expect(stats.received).toBe(1_000_000)
   expect(stats.queued_records).toBeLessThanOrEqual(8192)
-  expect(stats.dropped_overflow).toBeGreaterThan(900_000)
+  // All but what the 32 MiB ring (about 165k of these lines) and the channel hold.
+  expect(stats.dropped_overflow).toBeGreaterThan(800_000)
   // Goal: 64 MiB; asserted with headroom for noisy machines.
   expect(rssPeak - rssBefore).toBeLessThan(160 * MiB)
   // Channel bound 64 MiB (far from reached: 8192 records) plus a fixed overhead.

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { describe, expect, it } from 'vitest'
 import { SLUICE_WORKER_MARK } from '../../src/transport/inside-sluice-worker.js'
-import { splitNodeOptions, workerFlags } from '../../src/transport/worker-flags.js'
+import { WORKER_YOUNG_GENERATION_MB, splitNodeOptions, workerFlags } from '../../src/transport/worker-flags.js'
 import { INDEX_URL, WORKER_ENTRY } from '../support/transport.js'
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/preload/', import.meta.url))
@@ -82,7 +82,13 @@ describe('the worker flags', () => {
   })
 
   it('leave everything inherited when nothing has to go (a given list is checked again by node)', () => {
-    expect(workerFlags(['--expose-gc'], { NODE_OPTIONS: '--max-old-space-size=64' })).toEqual({ execArgv: undefined, env: undefined })
+    expect(workerFlags(['--expose-gc'], { NODE_OPTIONS: '--max-old-space-size=64' })).toEqual({ execArgv: undefined, env: undefined, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } })
+  })
+
+  it("limit the worker's young generation, unless the app sizes it itself", () => {
+    expect(workerFlags([], {}).resourceLimits).toEqual({ maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB })
+    expect(workerFlags(['--max-semi-space-size=32'], {}).resourceLimits).toBeUndefined()
+    expect(workerFlags([], { NODE_OPTIONS: '--max_semi_space_size=64' }).resourceLimits).toBeUndefined()
   })
 
   it('drop NODE_OPTIONS entirely when only preloads were in it', () => {
