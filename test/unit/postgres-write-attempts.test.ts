@@ -94,42 +94,22 @@ function batchOf(from: number, to: number): EncodedBatch {
 
 const once = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `${from + i}:1`).join(' ')
 
-interface Harness {
-  readonly context: AttemptContext
-  readonly problems: string[]
-  readonly stopping: AbortController
-  retries: number
-  tablesForgotten: number
-  /** Moves the pipeline's deadline (epoch ms), as an exit does. */
-  deadline: number
-}
-
-function harness(retry = { initialDelayMs: 100, maxDelayMs: 400, budgetMs: 2000 }): Harness {
-  const problems: string[] = []
-  const stopping = new AbortController()
-  const outage = new Outage('postgres://db.test:5432/logs', retry.budgetMs, (message) => problems.push(message))
-  const h: Harness = {
-    problems,
-    stopping,
-    retries: 0,
-    tablesForgotten: 0,
-    deadline: Number.POSITIVE_INFINITY,
-    context: undefined as unknown as AttemptContext,
+/** A batch's context as the sink gives it, recording what the attempts tell; `deadline` moves as an exit does. */
+function harness(retry = { initialDelayMs: 100, maxDelayMs: 400, budgetMs: 2000 }) {
+  const h = { problems: [] as string[], stopping: new AbortController(), retries: 0, tablesForgotten: 0, deadline: Number.POSITIVE_INFINITY }
+  const outage = new Outage('postgres://db.test:5432/logs', retry.budgetMs, (message) => h.problems.push(message))
+  const context: AttemptContext = {
+    window: new RetryWindow(retry, () => h.deadline, 500),
+    stopping: h.stopping.signal,
+    onRetry: () => h.retries++,
+    onProblem: (message) => h.problems.push(message),
+    answered: () => outage.answered(),
+    failed: (error) => outage.failed(error),
+    refused: () => h.tablesForgotten++,
   }
-  const window = new RetryWindow(retry, () => h.deadline, 500)
-  Object.assign(h, {
-    context: {
-      window,
-      stopping: stopping.signal,
-      onRetry: () => h.retries++,
-      onProblem: (message: string) => problems.push(message),
-      answered: () => outage.answered(),
-      failed: (error: unknown) => outage.failed(error),
-      refused: () => h.tablesForgotten++,
-    } satisfies AttemptContext,
-  })
-  return h
+  return Object.assign(h, { context })
 }
+type Harness = ReturnType<typeof harness>
 
 /** Runs the batch to its outcome on the fake clock. */
 async function write(batch: EncodedBatch, database: FakeDatabase, h: Harness, uncertain = false) {
