@@ -1,5 +1,3 @@
-import type { Deadline } from '../sink.js'
-
 export interface BackoffPolicy {
   readonly initialDelayMs: number
   readonly maxDelayMs: number
@@ -10,8 +8,9 @@ export interface BackoffPolicy {
  * The time one batch may spend on the database: every attempt and every
  * backoff wait of the batch, and of the halves it is split into to isolate a
  * bad record, share it (halves do not start a fresh budget). It ends
- * `budgetMs` after `startedAt`, or at the pipeline's deadline (moved forward
- * on close) if that comes first.
+ * `budgetMs` after `startedAt`, or at the pipeline's deadline if that comes
+ * first. The deadline is read live (`deadlineAt()`, epoch ms): on exit it
+ * moves earlier while a batch is waiting.
  *
  * `startedAt` is the start of the outage when the database has been failing
  * since before the batch began: a long outage costs one budget, not one per
@@ -25,7 +24,7 @@ export class RetryWindow {
 
   constructor(
     private readonly policy: BackoffPolicy,
-    private readonly deadline: Deadline,
+    private readonly deadlineAt: () => number,
     /** An attempt gets at least this long even at the end of the window (a connect timeout): a healthy server always gets one try. */
     private readonly minAttemptMs: number,
     startedAt = Date.now(),
@@ -38,7 +37,7 @@ export class RetryWindow {
   next(): number | undefined {
     const now = Date.now()
     const wait = this.delay / 2 + Math.random() * (this.delay / 2)
-    if (now + wait > this.endsAt || now + wait > this.deadline.at) {
+    if (now + wait > this.endsAt || now + wait > this.deadlineAt()) {
       this.exhausted = true
       return undefined
     }
@@ -50,7 +49,7 @@ export class RetryWindow {
   attemptLimitMs(): number {
     const now = Date.now()
     if (this.exhausted) return 0
-    return Math.min(Math.max(this.endsAt - now, this.minAttemptMs), this.deadline.at - now)
+    return Math.min(Math.max(this.endsAt - now, this.minAttemptMs), this.deadlineAt() - now)
   }
 }
 

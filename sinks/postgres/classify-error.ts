@@ -10,7 +10,7 @@
  *   a constraint). Only these are bisected to isolate the records at fault,
  *   which are counted `failed_db_rejected`. A `23505` whose records the
  *   commit ledger shows committed is the exception: an earlier attempt did
- *   commit, and the sink counts those records written (see postgres-sink.ts).
+ *   commit, and the sink counts those records written (see write-attempts.ts).
  * - `setup`: the server refuses us whatever we send (credentials, permissions,
  *   a missing database, table or column). Bisecting would only turn every
  *   record into a rejection; the batch is counted `failed_db_unavailable` at

@@ -1,4 +1,3 @@
-import { settleBy } from '../shared/settle-by.js'
 import { pruneLedger } from './commit-ledger.js'
 import type { Sql } from './connect.js'
 import { PERIOD_MS } from './partition-periods.js'
@@ -6,7 +5,8 @@ import type { PostgresOptions } from './postgres-options.js'
 import { PartitionKeeper } from './partitions.js'
 import { applyRetention, planRetention } from './retention.js'
 import type { SpanRow } from './span-row.js'
-import { deleteStaleStatsRows, upsertStatsRow } from './stats-rows.js'
+import { StatsRowTimer } from './stats-row-timer.js'
+import { deleteStaleStatsRows } from './stats-rows.js'
 import type { TableNames } from './table-names.js'
 
 /** Without retention, on-demand partitions reach this far back; older records go to the DEFAULT partition. */
@@ -23,27 +23,29 @@ export interface MaintenanceHooks {
 /**
  * Everything the Postgres sink does besides inserting: partitions ahead of
  * time and on demand, retention, pruning the commit ledger, and the
- * per-writer stats row. Timers are unref'd (they never hold the process) and
- * stopped on close.
+ * per-writer stats row (stats-row-timer.ts). Timers are unref'd (they never
+ * hold the process) and stopped on close.
  */
 export class TableMaintenance {
   private readonly logs: PartitionKeeper
   private readonly spans: PartitionKeeper
-  private readonly startedAt = new Date()
+  /** Absent without `readCounters` or with `statsIntervalMs` 0. */
+  private readonly stats: StatsRowTimer | undefined
   private maintenanceTimer: NodeJS.Timeout | undefined
-  private statsTimer: NodeJS.Timeout | undefined
   private started = false
   private closed = false
-  /** The periodic stats write in flight: a hung database must not queue one per interval. */
-  private statsWriting: Promise<void> | undefined
 
   constructor(
     private readonly sql: Sql,
     private readonly names: TableNames,
     private readonly options: PostgresOptions,
-    private readonly writerId: string,
+    writerId: string,
     private readonly hooks: MaintenanceHooks,
   ) {
+    const { readCounters } = hooks
+    if (readCounters && options.statsIntervalMs > 0) {
+      this.stats = new StatsRowTimer(sql, names, writerId, options.statsIntervalMs, () => readCounters(), (message) => hooks.onProblem(message))
+    }
     const pastMs = options.retentionMs ?? PAST_WINDOW_WITHOUT_RETENTION_MS
     this.logs = new PartitionKeeper(sql, names.schema, names.logs, 'time', pastMs)
     this.spans = new PartitionKeeper(sql, names.schema, names.spans, 'start_time', pastMs)
@@ -64,11 +66,7 @@ export class TableMaintenance {
     // Often enough that the next period exists well before it starts. Always on: the ledger needs pruning on any table.
     const every = period === 'hour' ? 10 * 60_000 : 60 * 60_000
     this.maintenanceTimer = setInterval(() => void this.tick(), every).unref()
-    if (this.hooks.readCounters && this.options.statsIntervalMs > 0) {
-      // Not awaited: a database that hangs right now must not hold the first batch (the guard keeps it to one write).
-      void this.writeStatsOnce()
-      this.statsTimer = setInterval(() => void this.writeStatsOnce(), this.options.statsIntervalMs).unref()
-    }
+    this.stats?.start()
   }
 
   /** Before a batch's transaction: the partitions its records need. A failure only sends records to DEFAULT. */
@@ -82,18 +80,8 @@ export class TableMaintenance {
     if (this.closed) return
     this.closed = true
     clearInterval(this.maintenanceTimer)
-    clearInterval(this.statsTimer)
-    const waitMs = Math.min(limitMs, FINAL_STATS_TIMEOUT_MS)
-    if (this.started && this.hooks.readCounters && this.options.statsIntervalMs > 0 && waitMs > 0) {
-      // After a periodic write still in flight, or its late upsert would overwrite the final row.
-      const periodic = this.statsWriting ?? Promise.resolve()
-      await settleBy(periodic.then(() => this.writeStats(true)), Date.now() + waitMs)
-    }
-  }
-
-  private writeStatsOnce(): Promise<void> {
-    this.statsWriting ??= this.writeStats(false).finally(() => (this.statsWriting = undefined))
-    return this.statsWriting
+    // Only once the tables exist (afterMigrate ran).
+    await this.stats?.close(this.started ? Math.min(limitMs, FINAL_STATS_TIMEOUT_MS) : 0)
   }
 
   /** Partitions ahead, the ledger's old rows, then retention. Retention uses a try-lock: with many writers, one does the work per round. */
@@ -111,12 +99,6 @@ export class TableMaintenance {
     }
     // One row per process ever started: rows of writers gone longer than the retention go too (a small table).
     await this.guard('retention on the stats table failed', () => deleteStaleStatsRows(this.sql, this.names, retentionMs))
-  }
-
-  private async writeStats(final: boolean): Promise<void> {
-    const counters = this.hooks.readCounters?.()
-    if (!counters) return
-    await this.guard('cannot write the stats row', () => upsertStatsRow(this.sql, this.names, { writerId: this.writerId, startedAt: this.startedAt, final, counters }))
   }
 
   private async guard<T>(what: string, work: () => Promise<T>): Promise<T | undefined> {

@@ -14,6 +14,7 @@ import { PartitionKeeper } from '../../sinks/postgres/partitions.js'
 import { PostgresSink, postgresMigrations } from '../../sinks/postgres/postgres-sink.js'
 import { TableMaintenance } from '../../sinks/postgres/table-maintenance.js'
 import { tableNames } from '../../sinks/postgres/table-names.js'
+import type { AttemptDatabase } from '../../sinks/postgres/write-batch.js'
 import { resolveOptions } from '../../src/options/resolve-options.js'
 import type { LogRecord } from '../../sinks/shared/log-record.js'
 import { parseLine } from '../../src/records/parse-line.js'
@@ -130,9 +131,10 @@ describe('the ledger rows of committed batches', () => {
     expect(ranges).toEqual([[1, 4, 4], [5, 12, 8], [13, 14, 2], [16, 16, 1], [17, 20, 4]])
 
     // The retry check: exactly the committed records, found through the ranges overlapping the batch's.
-    const check = sink as unknown as { withoutCommitted(batch: EncodedBatch, end: number, onCommitted: (n: number) => void): Promise<EncodedBatch> }
-    let committed = 0
-    const missing = await check.withoutCommitted(EncodedBatch.encode([...batch, record(21, 'never written')], sink.writerId), Date.now() + 5000, (n) => (committed += n))
+    const { database } = sink as unknown as { database: AttemptDatabase }
+    const asked = EncodedBatch.encode([...batch, record(21, 'never written')], sink.writerId)
+    const missing = await database.uncommitted(asked, Date.now() + 5000)
+    const committed = asked.size - missing.size
     expect([...missing.logSeqs]).toEqual([15, 21])
     expect(committed).toBe(15)
     await sink.close()
@@ -163,24 +165,21 @@ describe('a retry whose commit check fails or whose batch is split after an unan
       onRetry: () => {},
       onProblem: () => {},
     })
-    const inner = sink as unknown as {
-      insert(batch: EncodedBatch, limitMs: number | undefined): Promise<void>
-      withoutCommitted(batch: EncodedBatch, end: number, onCommitted: (n: number) => void): Promise<EncodedBatch>
-    }
-    const insert = inner.insert.bind(sink)
-    const check = inner.withoutCommitted.bind(sink)
+    const { database } = sink as unknown as { database: AttemptDatabase }
+    const insert = database.insert.bind(database)
+    const check = database.uncommitted.bind(database)
     let inserts = 0
-    inner.insert = async (batch, limitMs) => {
-      await insert(batch, limitMs)
+    database.insert = async (batch, end, tighten) => {
+      await insert(batch, end, tighten)
       if (++inserts <= failAfterCommit) throw Object.assign(new Error('connection lost after COMMIT'), { code: 'CONNECTION_CLOSED' })
     }
-    inner.withoutCommitted = async (batch, end, onCommitted) => {
+    database.uncommitted = async (batch, end) => {
       const next = checks.shift() ?? 'real'
       if (next === 'stale') return batch
       if (next === 'fail') throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })
       // No code at all: what classify-error would otherwise take for bad data.
       if (next === 'odd') throw new Error('something odd')
-      return check(batch, end, onCommitted)
+      return check(batch, end)
     }
     return sink
   }
@@ -213,23 +212,22 @@ describe('a retry whose commit check fails or whose batch is split after an unan
     const sink = flakySink(table, [], 0)
     // Make the table, then a batch whose attempt 1 commits unanswered, and whose attempt 2 is refused for its data (seq 5 is bad by then).
     await sink.write([record(100, 'warm-up')], { at: Number.POSITIVE_INFINITY })
-    const inner = sink as unknown as { insert(batch: EncodedBatch, limitMs: number | undefined): Promise<void> }
-    const insert = inner.insert.bind(sink)
+    const { database } = sink as unknown as { database: AttemptDatabase }
+    const insert = database.insert.bind(database)
     let calls = 0
-    inner.insert = async (batch, limitMs) => {
+    database.insert = async (batch, end, tighten) => {
       calls++
       if (calls === 1) {
-        await insert(batch, limitMs)
+        await insert(batch, end, tighten)
         await sql.unsafe(`alter table ${table} add constraint ${table}_no_bad check (msg <> 'bad') not valid`)
         throw Object.assign(new Error('connection lost after COMMIT'), { code: 'CONNECTION_CLOSED' })
       }
-      return insert(batch, limitMs)
+      return insert(batch, end, tighten)
     }
-    const checks = sink as unknown as { withoutCommitted(batch: EncodedBatch, end: number, onCommitted: (n: number) => void): Promise<EncodedBatch> }
-    const check = checks.withoutCommitted.bind(sink)
+    const check = database.uncommitted.bind(database)
     let checked = 0
     // The first check (before attempt 2) does not see attempt 1 yet; later ones are real.
-    checks.withoutCommitted = async (batch, end, onCommitted) => (++checked === 1 ? batch : check(batch, end, onCommitted))
+    database.uncommitted = async (batch, end) => (++checked === 1 ? batch : check(batch, end))
     const batch = seqs(1, 8).map((seq) => record(seq, seq === 5 ? 'bad' : `m${seq}`))
     const outcome = await sink.write(batch, { at: Number.POSITIVE_INFINITY })
     // Attempt 1 stored all 8 (the constraint came after); the halves found them in the ledger instead of writing them again.

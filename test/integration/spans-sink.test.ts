@@ -5,6 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { EncodedBatch } from '../../sinks/postgres/encoded-batch.js'
 import { PostgresSink } from '../../sinks/postgres/postgres-sink.js'
+import type { AttemptDatabase } from '../../sinks/postgres/write-batch.js'
 import { resolveOptions } from '../../src/options/resolve-options.js'
 import { parseLine } from '../../src/records/parse-line.js'
 import type { LogRecord } from '../../sinks/shared/log-record.js'
@@ -53,9 +54,10 @@ describe('PostgresSink with spans', () => {
       { name: 's2', seq: 4, input_tokens: '9223372036854775807' },
     ])
     // What a retry asks after a lost commit acknowledgement: the batch's ledger row covers both tables' seqs 1..4.
-    const check = sink as unknown as { withoutCommitted(batch: EncodedBatch, end: number, onCommitted: (n: number) => void): Promise<EncodedBatch> }
-    let committed = 0
-    const missing = await check.withoutCommitted(EncodedBatch.encode([...batch, span(5, 'never written')], sink.writerId), Date.now() + 5000, (n) => (committed += n))
+    const { database } = sink as unknown as { database: AttemptDatabase }
+    const asked = EncodedBatch.encode([...batch, span(5, 'never written')], sink.writerId)
+    const missing = await database.uncommitted(asked, Date.now() + 5000)
+    const committed = asked.size - missing.size
     expect(committed).toBe(4)
     expect([...missing.logSeqs, ...missing.spans.map((s) => s.seq)]).toEqual([5])
     await sink.close()

@@ -10,8 +10,10 @@ import { RetryWindow, sleep, type BackoffPolicy } from '../../sinks/postgres/bac
 
 const policy: BackoffPolicy = { initialDelayMs: 100, maxDelayMs: 800, budgetMs: 10_000 }
 const CONNECT_TIMEOUT_MS = 2000
-/** The pipeline's deadline while it runs (RetryWindow reads only its `at`); an exit moves it in. */
+/** The pipeline's deadline while it runs; an exit moves it in. */
 const running = (): { at: number } => ({ at: Number.POSITIVE_INFINITY })
+/** RetryWindow reads the deadline live, as the Postgres sink hands it over. */
+const live = (deadline: { at: number }) => (): number => deadline.at
 
 /** Every backoff wait the window allows from now on, the clock moving on by each. */
 function waitsUntilExhausted(window: RetryWindow): number[] {
@@ -34,7 +36,7 @@ afterEach(() => {
 
 describe('RetryWindow: backoff', () => {
   it('waits between half and all of a delay that doubles up to maxDelayMs (full jitter)', () => {
-    const window = new RetryWindow(policy, running(), CONNECT_TIMEOUT_MS)
+    const window = new RetryWindow(policy, live(running()), CONNECT_TIMEOUT_MS)
     vi.spyOn(Math, 'random').mockReturnValue(0.999999)
     const longest = [window.next(), window.next(), window.next(), window.next(), window.next()].map((ms) => Math.round(ms ?? -1))
     expect(longest).toEqual([100, 200, 400, 800, 800])
@@ -44,7 +46,7 @@ describe('RetryWindow: backoff', () => {
 
   it('stops when the next wait would pass the end of the budget, and marks the window exhausted', () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.999999)
-    const window = new RetryWindow(policy, running(), CONNECT_TIMEOUT_MS)
+    const window = new RetryWindow(policy, live(running()), CONNECT_TIMEOUT_MS)
     const waits = waitsUntilExhausted(window)
     const spent = waits.reduce((sum, ms) => sum + ms, 0)
     expect(spent).toBeLessThanOrEqual(policy.budgetMs)
@@ -56,7 +58,7 @@ describe('RetryWindow: backoff', () => {
   it("stops at the pipeline's deadline when that comes first, also when it moves in later (an exit)", () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.999999)
     const deadline = running()
-    const window = new RetryWindow(policy, deadline, CONNECT_TIMEOUT_MS)
+    const window = new RetryWindow(policy, live(deadline), CONNECT_TIMEOUT_MS)
     expect(window.next()).toBeCloseTo(100)
     deadline.at = Date.now() + 150
     expect(window.next()).toBeUndefined()
@@ -66,7 +68,7 @@ describe('RetryWindow: backoff', () => {
 
 describe('RetryWindow: how long one attempt may take', () => {
   it('the rest of the window, but never less than the connect timeout: a healthy server always gets one try', () => {
-    const window = new RetryWindow(policy, running(), CONNECT_TIMEOUT_MS)
+    const window = new RetryWindow(policy, live(running()), CONNECT_TIMEOUT_MS)
     expect(window.attemptLimitMs()).toBe(10_000)
     vi.advanceTimersByTime(9000)
     expect(window.attemptLimitMs()).toBe(CONNECT_TIMEOUT_MS)
@@ -76,7 +78,7 @@ describe('RetryWindow: how long one attempt may take', () => {
 
   it("never past the pipeline's deadline, even below the connect timeout; nothing once it has passed", () => {
     const deadline = running()
-    const window = new RetryWindow(policy, deadline, CONNECT_TIMEOUT_MS)
+    const window = new RetryWindow(policy, live(deadline), CONNECT_TIMEOUT_MS)
     deadline.at = Date.now() + 500
     expect(window.attemptLimitMs()).toBe(500)
     vi.advanceTimersByTime(600)
@@ -87,10 +89,10 @@ describe('RetryWindow: how long one attempt may take', () => {
 describe('RetryWindow: one budget per outage', () => {
   it('a batch that starts during an outage gets what is left of the budget, not a fresh one', () => {
     const outageStart = Date.now()
-    const first = new RetryWindow(policy, running(), CONNECT_TIMEOUT_MS, outageStart)
+    const first = new RetryWindow(policy, live(running()), CONNECT_TIMEOUT_MS, outageStart)
     vi.advanceTimersByTime(7000)
     // The next batch of the same outage: the sink passes the outage's start, not now.
-    const second = new RetryWindow(policy, running(), CONNECT_TIMEOUT_MS, outageStart)
+    const second = new RetryWindow(policy, live(running()), CONNECT_TIMEOUT_MS, outageStart)
     expect(second.endsAt).toBe(first.endsAt)
     expect(second.endsAt - Date.now()).toBe(3000)
     vi.spyOn(Math, 'random').mockReturnValue(0.999999)
@@ -102,7 +104,7 @@ describe('RetryWindow: one budget per outage', () => {
   it('a batch formed after the outage has spent its budget gets one attempt (the connect timeout) and no wait', () => {
     const outageStart = Date.now()
     vi.advanceTimersByTime(policy.budgetMs + 5000)
-    const late = new RetryWindow(policy, running(), CONNECT_TIMEOUT_MS, outageStart)
+    const late = new RetryWindow(policy, live(running()), CONNECT_TIMEOUT_MS, outageStart)
     expect(late.attemptLimitMs()).toBe(CONNECT_TIMEOUT_MS)
     expect(late.next()).toBeUndefined()
     expect(late.attemptLimitMs()).toBe(0)
@@ -110,11 +112,11 @@ describe('RetryWindow: one budget per outage', () => {
 
   it('once the database has answered, the next failure starts a fresh budget and the first delay again', () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.999999)
-    const during = new RetryWindow(policy, running(), CONNECT_TIMEOUT_MS, Date.now())
+    const during = new RetryWindow(policy, live(running()), CONNECT_TIMEOUT_MS, Date.now())
     waitsUntilExhausted(during)
     // The sink forgets the outage when a write succeeds; the next window starts now.
     vi.advanceTimersByTime(60_000)
-    const after = new RetryWindow(policy, running(), CONNECT_TIMEOUT_MS)
+    const after = new RetryWindow(policy, live(running()), CONNECT_TIMEOUT_MS)
     expect(after.endsAt).toBe(Date.now() + policy.budgetMs)
     expect(after.exhausted).toBe(false)
     expect(Math.round(after.next() ?? -1)).toBe(100)
