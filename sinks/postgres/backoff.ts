@@ -1,4 +1,4 @@
-import type { Deadline } from '../sink.js'
+import type { Deadline } from '../shared/deadline.js'
 
 export interface BackoffPolicy {
   readonly initialDelayMs: number
@@ -25,7 +25,7 @@ export class RetryWindow {
 
   constructor(
     private readonly policy: BackoffPolicy,
-    private readonly deadline: Deadline,
+    private readonly deadline: Pick<Deadline, 'at'>,
     /** An attempt gets at least this long even at the end of the window (a connect timeout): a healthy server always gets one try. */
     private readonly minAttemptMs: number,
     startedAt = Date.now(),

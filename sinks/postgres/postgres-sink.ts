@@ -1,7 +1,7 @@
 import type { LogRecord } from '../shared/log-record.js'
-import { settleBy } from '../shared/settle-by.js'
+import { Deadline } from '../shared/deadline.js'
 import { workerProfile } from '../shared/worker-profile.js'
-import type { BatchOutcome, Deadline, PrimarySink } from '../sink.js'
+import type { Sink, SinkCallContext, SinkResult } from '../sink.js'
 import { replayOrigin } from '../shared/write-origin.js'
 import { RetryWindow, sleep } from './backoff.js'
 import { serverAddress } from './connection-string.js'
@@ -36,6 +36,13 @@ export function postgresMigrations(options: Pick<PostgresOptions, 'partition'>):
   return [...partitioned, ...logsMigrations, ...spansMigrations, spansCitusMigration, ...statsMigrations]
 }
 
+/** What became of one batch (or part of it) at the database. Sums to its size. */
+interface BatchOutcome {
+  written: number
+  rejected: number
+  unavailable: number
+}
+
 const EMPTY: BatchOutcome = { written: 0, rejected: 0, unavailable: 0 }
 
 function add(a: BatchOutcome, b: BatchOutcome): BatchOutcome {
@@ -50,6 +57,10 @@ const END_TIMEOUT_MS = 500
 /** What an attempt that got no answer in time fails with (classified `retry`). */
 function attemptTimeout(limitMs: number): Error {
   return Object.assign(new Error(`no answer from the database within ${limitMs} ms`), { code: 'ATTEMPT_TIMEOUT' })
+}
+
+function asResult(outcome: BatchOutcome): SinkResult {
+  return { delivered: outcome.written, rejected: outcome.rejected, unavailable: outcome.unavailable }
 }
 
 /** When an attempt starting now must end. */
@@ -74,8 +85,10 @@ function attemptEnd(window: RetryWindow): number {
  * `23505` during a retry is checked the same way. A batch refused for
  * its data is split in halves until the records at fault are isolated.
  */
-export class PostgresSink implements PrimarySink {
+export class PostgresSink implements Sink {
   readonly name = 'postgres'
+  /** Keeps its own concurrency (connections) and retries, and ends every call by its deadline. */
+  readonly concurrent = true
   readonly names: TableNames
   readonly sql: Sql
   private readonly connections: Connections
@@ -99,9 +112,9 @@ export class PostgresSink implements PrimarySink {
     this.maintenance = new TableMaintenance(this.sql, this.names, options, writerId, hooks)
   }
 
-  start(deadline: Deadline): void {
+  start(context: SinkCallContext): void {
     // Connection errors at start are retried by the first write; never crash the app.
-    this.ensureReady(this.retryWindow(deadline)).catch(() => {})
+    this.ensureReady(this.retryWindow(Deadline.of(context))).catch(() => {})
   }
 
   /**
@@ -109,7 +122,11 @@ export class PostgresSink implements PrimarySink {
    * while it waits on the database (an async function keeps its arguments
    * until it returns; see EncodedBatch for why that matters).
    */
-  write(records: LogRecord[], deadline: Deadline): Promise<BatchOutcome> {
+  write(records: readonly LogRecord[], context: SinkCallContext): Promise<SinkResult> {
+    return this.writeBatch(records, Deadline.of(context)).then(asResult)
+  }
+
+  private writeBatch(records: readonly LogRecord[], deadline: Deadline): Promise<BatchOutcome> {
     if (records.length === 0) return Promise.resolve(EMPTY)
     const mark = workerProfile?.now() ?? 0
     // A replay from the disk spool keeps its first writer's id, and may have committed before (an uncertain commit, a crash): the ledger is asked first.
@@ -143,13 +160,13 @@ export class PostgresSink implements PrimarySink {
    * while the database answers, then the connections, destroyed if they do not
    * end in time.
    */
-  async close(deadline?: Deadline): Promise<void> {
-    const end = Number.isFinite(deadline?.at) ? (deadline as Deadline).at : Date.now() + 1000
+  async close(context?: SinkCallContext): Promise<void> {
+    const end = context && Number.isFinite(context.deadline) ? context.deadline : Date.now() + 1000
     const answering = this.failingSince === undefined
     await this.maintenance.close(answering ? end - Date.now() - END_TIMEOUT_MS : 0)
     this.stopping.abort()
     const endMs = answering ? Math.min(END_TIMEOUT_MS, end - Date.now()) : 0
-    await settleBy(this.sql.end({ timeout: Math.max(0, endMs) / 1000 }), end)
+    await Deadline.at(end).settles(this.sql.end({ timeout: Math.max(0, endMs) / 1000 }))
     this.connections.dropAll()
   }
 
@@ -179,7 +196,7 @@ export class PostgresSink implements PrimarySink {
         await this.bounded(attemptEnd(window), () => migrate(this.sql, this.names, this.migrations))
         this.answered()
         // Partitions ahead and the first stats row: best effort, and never longer than this attempt may take.
-        await settleBy(this.maintenance.afterMigrate(), attemptEnd(window))
+        await Deadline.at(attemptEnd(window)).settles(this.maintenance.afterMigrate())
         return
       } catch (error) {
         if (!isTransient(error)) throw error

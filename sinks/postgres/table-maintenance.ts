@@ -1,4 +1,4 @@
-import { settleBy } from '../shared/settle-by.js'
+import { Deadline } from '../shared/deadline.js'
 import { pruneLedger } from './commit-ledger.js'
 import type { Sql } from './connect.js'
 import { PERIOD_MS } from './partition-periods.js'
@@ -87,7 +87,7 @@ export class TableMaintenance {
     if (this.started && this.hooks.readCounters && this.options.statsIntervalMs > 0 && waitMs > 0) {
       // After a periodic write still in flight, or its late upsert would overwrite the final row.
       const periodic = this.statsWriting ?? Promise.resolve()
-      await settleBy(periodic.then(() => this.writeStats(true)), Date.now() + waitMs)
+      await Deadline.in(waitMs).settles(periodic.then(() => this.writeStats(true)))
     }
   }
 

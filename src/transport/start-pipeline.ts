@@ -3,8 +3,7 @@ import { Counters } from '../counters/counters.js'
 import { resolveOptions, type ResolvedOptions } from '../options/resolve-options.js'
 import { buildSinks } from '../pipeline/build-sinks.js'
 import { Pipeline, newWriterId } from '../pipeline/pipeline.js'
-import { settleBy } from '../../sinks/shared/settle-by.js'
-import type { Stage } from '../../sinks/sink.js'
+import { Deadline } from '../../sinks/shared/deadline.js'
 import { openSpool } from '../spool/open-spool.js'
 import { Replayer } from '../spool/replayer.js'
 import { SpoolRoute } from '../spool/spool-route.js'
@@ -33,7 +32,7 @@ export interface RunningPipeline {
  * stream or createSluice's ring): options, counters, sinks, stages, the
  * pipeline and the stats publisher. Async: custom sinks are imported.
  */
-export async function startPipeline(rawOptions: unknown, extraStages: readonly Stage[] = []): Promise<RunningPipeline> {
+export async function startPipeline(rawOptions: unknown): Promise<RunningPipeline> {
   const options = resolveOptions(rawOptions)
   const counters = new Counters(options.counters)
   // Before anything connects: an unusable spool directory stops the start like any config mistake.
@@ -56,10 +55,10 @@ export async function startPipeline(rawOptions: unknown, extraStages: readonly S
     counters.publish()
     reportBackground(`sink ${sink}: an error outside its calls, caught (the worker and the other sinks go on): ${error instanceof Error ? error.message : String(error)}`)
   })
-  const pipeline = new Pipeline(options, counters, store, [...stages, ...extraStages], fanout)
+  const pipeline = new Pipeline(options, counters, store, stages, fanout)
   // The spool's hooks (docs/spool.md): the pipeline spills to it, the replayer writes it back.
   const route = spool && new SpoolRoute(spool, counters, writerId)
-  const replayer = route && new Replayer(route, store, [...stages, ...extraStages], counters)
+  const replayer = route && new Replayer(route, store, stages, counters)
   if (route) pipeline.useSpool(route)
   pipeline.start()
   replayer?.start()
@@ -78,7 +77,7 @@ export async function startPipeline(rawOptions: unknown, extraStages: readonly S
       spool?.close()
       counters.publish()
       // A local file and a loopback port: quick, but never worth missing the exit report for.
-      if (publisher) await settleBy(publisher.close(), Date.now() + PUBLISHER_CLOSE_MS)
+      if (publisher) await Deadline.in(PUBLISHER_CLOSE_MS).settles(publisher.close())
       const report = options.exit.report ? exitReport(counters) : undefined
       // Straight to fd 2: at process exit the app thread is blocked waiting for us,
       // so the worker's piped process.stderr would never be delivered.

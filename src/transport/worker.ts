@@ -15,7 +15,6 @@
  * RingPump in place of thread-stream and SluiceStream; from the BoundedChannel on, both run the
  * same start-pipeline.ts.
  */
-import type { Stage } from '../../sinks/sink.js'
 import { maxRecordBytes } from '../options/resolve-options.js'
 import { SluiceStream } from './sluice-stream.js'
 import { reportStartFailure } from './start-failure.js'
@@ -25,11 +24,11 @@ export default async function sluiceTransport(rawOptions: unknown): Promise<Slui
   return buildSluiceStream(rawOptions)
 }
 
-/** The transport with extra stages after the built-in ones (used by fault tests to make a stage throw). */
-export async function buildSluiceStream(rawOptions: unknown, extraStages: readonly Stage[] = []): Promise<SluiceStream> {
+/** The transport: the pipeline with a SluiceStream in front (thread-stream writes into it). */
+export async function buildSluiceStream(rawOptions: unknown): Promise<SluiceStream> {
   let running: RunningPipeline
   try {
-    running = await startPipeline(rawOptions, extraStages)
+    running = await startPipeline(rawOptions)
   } catch (error) {
     // Count the lines the app logged before the start failed (start-failure.ts), then fail as always.
     reportStartFailure(rawOptions, error)
