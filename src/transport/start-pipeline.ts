@@ -4,6 +4,7 @@ import { resolveOptions, type ResolvedOptions } from '../options/resolve-options
 import { buildSinks } from '../pipeline/build-sinks.js'
 import { Pipeline, newWriterId } from '../pipeline/pipeline.js'
 import { Deadline } from '../../sinks/shared/deadline.js'
+import type { StageStep } from '../pipeline/stage-step.js'
 import { openSpool } from '../spool/open-spool.js'
 import { Replayer } from '../spool/replayer.js'
 import { SpoolRoute } from '../spool/spool-route.js'
@@ -32,7 +33,7 @@ export interface RunningPipeline {
  * stream or createSluice's ring): options, counters, sinks, stages, the
  * pipeline and the stats publisher. Async: custom sinks are imported.
  */
-export async function startPipeline(rawOptions: unknown): Promise<RunningPipeline> {
+export async function startPipeline(rawOptions: unknown, extraStages: readonly StageStep[] = []): Promise<RunningPipeline> {
   const options = resolveOptions(rawOptions)
   const counters = new Counters(options.counters)
   // Before anything connects: an unusable spool directory stops the start like any config mistake.
@@ -55,10 +56,10 @@ export async function startPipeline(rawOptions: unknown): Promise<RunningPipelin
     counters.publish()
     reportBackground(`sink ${sink}: an error outside its calls, caught (the worker and the other sinks go on): ${error instanceof Error ? error.message : String(error)}`)
   })
-  const pipeline = new Pipeline(options, counters, store, stages, fanout)
+  const pipeline = new Pipeline(options, counters, store, [...stages, ...extraStages], fanout)
   // The spool's hooks (docs/spool.md): the pipeline spills to it, the replayer writes it back.
   const route = spool && new SpoolRoute(spool, counters, writerId)
-  const replayer = route && new Replayer(route, store, stages, counters)
+  const replayer = route && new Replayer(route, store, [...stages, ...extraStages], counters)
   if (route) pipeline.useSpool(route)
   pipeline.start()
   replayer?.start()
