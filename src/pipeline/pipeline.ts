@@ -79,7 +79,7 @@ export class Pipeline {
   ) {
     this.channel = new BoundedChannel(options.channel)
     this.maxRecordBytes = maxRecordBytes(options)
-    this.failReasons = storeFailReasons(store.name)
+    this.failReasons = storeFailReasons(options.store.kind)
     // As many batches as the store takes at once (options.store.batchesInFlight: Postgres's connections, plus one being parsed).
     this.batcher = new Batcher(this.channel, options.batch, (lines, sizes) => this.writeBatch(lines, sizes), options.store.batchesInFlight)
   }

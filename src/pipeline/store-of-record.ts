@@ -6,6 +6,7 @@
  */
 import type { Sink } from '../../sinks/sink.js'
 import type { SinkTally } from './sink-runner.js'
+import type { StoreChoice } from '../options/sinks-options.js'
 
 /** What became of one batch handed to the store of record. Sums to the batch size. */
 export interface StoreOutcome {
@@ -24,8 +25,8 @@ export interface StoreFailReasons {
 }
 
 /** Postgres's failures keep their `db_` names (dashboards and docs use them); any other store's are `store_`. */
-export function storeFailReasons(storeName: string): StoreFailReasons {
-  return storeName === 'postgres' ? { rejected: 'db_rejected', unavailable: 'db_unavailable' } : { rejected: 'store_rejected', unavailable: 'store_unavailable' }
+export function storeFailReasons(kind: StoreChoice['kind']): StoreFailReasons {
+  return kind === 'postgres' ? { rejected: 'db_rejected', unavailable: 'db_unavailable' } : { rejected: 'store_rejected', unavailable: 'store_unavailable' }
 }
 
 /** A store that broke on a batch left it unwritten: unavailable. */

@@ -3,7 +3,7 @@ import type { Counters } from '../counters/counters.js'
 import { Deadline } from '../../sinks/shared/deadline.js'
 import type { SinkRunner } from '../pipeline/sink-runner.js'
 import type { StageStep } from '../pipeline/stage-step.js'
-import { storeFailReasons, storeOutcome, type StoreOutcome } from '../pipeline/store-of-record.js'
+import { storeOutcome, type StoreFailReasons, type StoreOutcome } from '../pipeline/store-of-record.js'
 import type { LogRecord } from '../../sinks/shared/log-record.js'
 import { parseLine, type ParseResult } from '../records/parse-line.js'
 import type { SpooledBatch } from './spool.js'
@@ -36,6 +36,8 @@ export class Replayer {
     private readonly store: SinkRunner,
     private readonly stages: readonly StageStep[],
     private readonly counters: Counters,
+    /** Which failed_<reason> counters the store's rejected and unavailable records go to (store-of-record.ts). */
+    private readonly failReasons: StoreFailReasons,
   ) {}
 
   start(): void {
@@ -105,7 +107,7 @@ export class Replayer {
       return false
     }
     const counters = this.counters
-    const reasons = storeFailReasons(this.store.name)
+    const reasons = this.failReasons
     counters.add('written', outcome.written)
     counters.fail(reasons.rejected, outcome.rejected)
     // Part written and part not: the store cannot say which, so the rest is counted as it would be without a spool.

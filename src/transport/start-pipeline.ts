@@ -5,6 +5,7 @@ import { buildSinks } from '../pipeline/build-sinks.js'
 import { Pipeline, newWriterId } from '../pipeline/pipeline.js'
 import { Deadline } from '../../sinks/shared/deadline.js'
 import type { StageStep } from '../pipeline/stage-step.js'
+import { storeFailReasons } from '../pipeline/store-of-record.js'
 import { openSpool } from '../spool/open-spool.js'
 import { Replayer } from '../spool/replayer.js'
 import { SpoolRoute } from '../spool/spool-route.js'
@@ -59,7 +60,7 @@ export async function startPipeline(rawOptions: unknown, extraStages: readonly S
   const pipeline = new Pipeline(options, counters, store, [...stages, ...extraStages], fanout)
   // The spool's hooks (docs/spool.md): the pipeline spills to it, the replayer writes it back.
   const route = spool && new SpoolRoute(spool, counters, writerId)
-  const replayer = route && new Replayer(route, store, [...stages, ...extraStages], counters)
+  const replayer = route && new Replayer(route, store, [...stages, ...extraStages], counters, storeFailReasons(options.store.kind))
   if (route) pipeline.useSpool(route)
   pipeline.start()
   replayer?.start()
