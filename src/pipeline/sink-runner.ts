@@ -35,11 +35,13 @@ const EMPTY_TALLY: SinkTally = Object.freeze({ delivered: 0, rejected: 0, unavai
 type Outcome<T> = { ok: true; value: T } | { ok: false; why: 'timeout' | 'error'; message: string }
 
 /**
- * Drives one Sink for the pipeline and counts what it did with every batch
- * (`sinks.<name>.delivered/failed`). Nothing a sink does (throw, reject,
- * hang, answer nonsense) escapes this class: it becomes a count and one
- * stderr line. Custom (isolated) sinks run in their own async context
- * (sink-context.ts), so what they leave running is named when it fails.
+ * Drives one Sink for the pipeline, whatever its role, and counts what it
+ * did with every batch (`sinks.<name>.delivered/failed`). Nothing a sink
+ * does (throw, reject, hang, answer nonsense) escapes this class: it becomes
+ * a count and one stderr line. Every call gets a child of the deadline it is
+ * given (the pipeline's exit deadline), so when an exit brings that forward,
+ * every call in flight follows at once. Custom sinks run in their own async
+ * context (sink-context.ts), so what they leave running is named when it fails.
  */
 export class SinkRunner {
   private queue: Promise<unknown> = Promise.resolve()
