@@ -126,6 +126,37 @@ describe('SinkRunner limits (issue 23)', () => {
   })
 })
 
+describe('SinkRunner with a concurrent sink (the built-ins)', () => {
+  it('hands batches over side by side, with the exit deadline live in each context, and passes cutOff on', async () => {
+    let running = 0
+    let most = 0
+    let cut = 0
+    const deadlines: number[] = []
+    const sink: Sink = {
+      concurrent: true,
+      async write(_records, context) {
+        most = Math.max(most, ++running)
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        deadlines.push(context.deadline)
+        running--
+        return undefined
+      },
+      cutOff: () => void cut++,
+    }
+    const counters = new SinkCounters()
+    const runner = new SinkRunner(sink, { name: 'db', role: 'store' }, counters, quiet)
+    const exit = Deadline.never()
+    const writes = [runner.write([record(1)], exit), runner.write([record(2)], exit), runner.write([record(3)], exit)]
+    exit.bringForward(Date.now() + 60_000)
+    await Promise.all(writes)
+    expect(most).toBe(3)
+    expect(deadlines).toEqual([exit.at, exit.at, exit.at])
+    runner.cutOff()
+    expect(cut).toBe(1)
+    expect(counters.snapshot().db).toMatchObject({ delivered: 3, failed: 0 })
+  })
+})
+
 describe('stageVerdict: what goes on to the store after a stage', () => {
   const batch = [record(1), record(2), record(3), record(4)]
   const ok = { delivered: 4, rejected: 0, unavailable: 0, broken: 0 }
