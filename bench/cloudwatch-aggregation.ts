@@ -15,6 +15,7 @@ import { gunzipSync } from 'node:zlib'
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch'
 import { resolveCloudWatchOptions } from '../sinks/cloudwatch/cloudwatch-options.js'
 import { MetricsStage } from '../sinks/cloudwatch/metrics-stage.js'
+import { Deadline } from '../sinks/shared/deadline.js'
 import { Counters } from '../src/counters/counters.js'
 import { metric } from '../sinks/shared/metric.js'
 import type { LogRecord } from '../sinks/shared/log-record.js'
@@ -65,7 +66,7 @@ async function aggregated(url: string, tally: Tally, datapoints: number, series:
   stage.start()
   const now = Date.now()
   const time = now - (now % 60_000)
-  const running = { at: Number.POSITIVE_INFINITY }
+  const running = Deadline.never().context()
   let aggregateNs = 0n
   for (let start = 0; start < datapoints; start += 1000) {
     const records: LogRecord[] = []
@@ -73,7 +74,7 @@ async function aggregated(url: string, tally: Tally, datapoints: number, series:
       records.push({ seq: i, time, level: 30, bytes: 100, value: markProven({ ...metric('Latency', valueFor(i, kind), 'Milliseconds', { Route: `/r${i % series}` }) }, 'metric') })
     }
     const t0 = process.hrtime.bigint()
-    await stage.process(records, running)
+    await stage.write(records, running)
     aggregateNs += process.hrtime.bigint() - t0
   }
   const t0 = process.hrtime.bigint()

@@ -5,7 +5,8 @@
  *   batch ─► stages (in order) ─► store of record ─► written / failed
  *                               └► fan-out sinks ──► sinks.<name>.delivered / failed
  *
- * The role decides what its answer means:
+ * The pipeline drives every sink through one runner (src/pipeline/sink-runner.ts); the role is data
+ * (options.sinks[i].role, or which built-in it is), not a different interface. The role decides what its answer means:
  * - `'store'`: the store of record (one at most; Postgres by default). Its answer decides `written` and `failed`.
  * - `'stage'`: sees every batch first and in order (S3 offload, CloudWatch metrics, redaction); may change each
  *   record's `value` (level and time included) and hold records back (docs/sinks.md#stages).
@@ -59,6 +60,18 @@ export interface Sink {
   close?(context: SinkCallContext): void | Promise<void>
   /** Stages only: how the store of record settled a batch and how long that took (ms). */
   stored?(result: Required<Omit<SinkResult, 'reason'>>, elapsedMs: number): void
+  /**
+   * The sink keeps its own concurrency and ends every call by `context.deadline` itself (the built-in
+   * Postgres, file, S3 and CloudWatch sinks). The runner then hands it batches as they come, several at
+   * once, and neither queues them one at a time nor abandons a call at `timeoutMs`: a call that never
+   * ends holds up `flush()` and the exit. Leave it out unless your sink bounds every call itself.
+   */
+  readonly concurrent?: true
+  /**
+   * Called at the end of the exit budget: settle every call in flight now (their records count as
+   * unavailable) and start nothing more. Postgres destroys its connections here.
+   */
+  cutOff?(): void
 }
 
 /** What a sink factory is given besides its own options. */
@@ -82,68 +95,3 @@ export interface SinkSetup {
  * ```
  */
 export type SinkFactory<Options = Record<string, unknown>> = (options: Options, setup: SinkSetup) => Sink | Promise<Sink>
-
-// ─── Internal shapes the pipeline drives (built from Sinks by src/pipeline/sink-adapters.ts) ───
-
-/** What became of one batch handed to the store of record. Sums to the batch size. */
-export interface BatchOutcome {
-  written: number
-  /** Refused by the destination because of the record itself. */
-  rejected: number
-  /** Not written because the destination stayed unreachable past the retry budget. */
-  unavailable: number
-}
-
-/**
- * A point in time after which a sink stops retrying. The pipeline moves it
- * forward when closing so retries end inside the exit budget.
- */
-export interface Deadline {
-  /** Epoch ms; Infinity while running normally. */
-  at: number
-}
-
-/** The store of record as the pipeline drives it: it decides whether a record counts as written. */
-export interface PrimarySink {
-  readonly name: string
-  /** Which `failed_<reason>` counters its rejected and unavailable records go to. */
-  readonly failReasons?: { rejected: 'db_rejected' | 'store_rejected'; unavailable: 'db_unavailable' | 'store_unavailable' }
-  /** Starts connecting and migrating in the background (retrying until `deadline`); never throws. */
-  start(deadline: Deadline): void
-  write(records: LogRecord[], deadline: Deadline): Promise<BatchOutcome>
-  /** Ends by `deadline` (epoch ms) at the latest, whatever the destination does. */
-  close(deadline?: Deadline): Promise<void>
-  /** Stops at once on exit: writes in flight settle now (their records as unavailable), no retry starts. */
-  cutOff?(): void
-}
-
-/** A stage held records back from the store (a fail-closed stage failed, or the stage rejected them). */
-export interface StageVerdict {
-  /** The records to store, in batch order: a subset of those the stage was given. */
-  readonly keep: LogRecord[]
-  /** Why the others were held back, for stderr (the stage's name is added). */
-  readonly why: string
-}
-
-/**
- * A stage as the pipeline drives it: sees every batch before the store of
- * record, in order. It may rewrite records (offloading payloads) or read them
- * (aggregating metrics), but never decides the fate of a record.
- */
-export interface Stage {
-  readonly name: string
-  /**
-   * A custom stage: a batch it still has when the exit deadline passes is not handed to the
-   * store (failed_stage, naming it). Built-in stages end their own work by the deadline and
-   * pass the batch on (the S3 stage keeps a payload it could not upload inline).
-   */
-  readonly custom?: boolean
-  start?(): void
-  /** Nothing: every record goes on to the store. A verdict: only `keep` does; the others count as `failed_stage`. */
-  process(records: LogRecord[], deadline: Deadline): Promise<void | StageVerdict>
-  /** Sends anything the stage holds (e.g. pending metrics). */
-  flush?(deadline: Deadline): Promise<void>
-  close?(deadline: Deadline): Promise<void>
-  /** Told how the primary sink settled a batch and how long that took in ms (for latency metrics). */
-  settled?(outcome: BatchOutcome, elapsedMs: number): void
-}

@@ -8,6 +8,7 @@
  */
 import type { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch'
 import type { CloudWatchOptions } from './cloudwatch-options.js'
+import type { Deadline } from '../shared/deadline.js'
 
 export type SendResult = { ok: true } | { ok: false; transient: boolean; problem: string }
 
@@ -70,25 +71,19 @@ export class CloudWatchSender {
     return this.usable
   }
 
-  async put(datums: MetricDatum[], signal: AbortSignal): Promise<SendResult> {
-    if (signal.aborted) return { ok: false, transient: false, problem: 'the exit budget ran out' }
-    let onAbort: (() => void) | undefined
-    // The SDK sleeps between attempts without watching the signal; racing it keeps the exit budget.
-    const aborted = new Promise<SendResult>((resolve) => {
-      onAbort = () => resolve({ ok: false, transient: false, problem: 'the exit budget ran out' })
-      signal.addEventListener('abort', onAbort, { once: true })
-    })
+  /** One PutMetricData call, ended by `stop` (the exit budget) whatever the SDK does. */
+  async put(datums: MetricDatum[], stop: Deadline): Promise<SendResult> {
+    const late: SendResult = { ok: false, transient: false, problem: 'the exit budget ran out' }
+    if (stop.signal.aborted) return late
     const sent = Promise.all([this.client, this.sdk])
       .then(([client, { PutMetricDataCommand }]) =>
-        client.send(new PutMetricDataCommand({ Namespace: this.options.namespace, MetricData: datums }), { abortSignal: signal }),
+        client.send(new PutMetricDataCommand({ Namespace: this.options.namespace, MetricData: datums }), { abortSignal: stop.signal }),
       )
       .then((): SendResult => ({ ok: true }))
       .catch((error: unknown): SendResult => ({ ok: false, ...describeError(error) }))
-    try {
-      return await Promise.race([sent, aborted])
-    } finally {
-      if (onAbort) signal.removeEventListener('abort', onAbort)
-    }
+    // The SDK sleeps between attempts without watching the signal; the race keeps the exit budget.
+    const raced = await stop.race(sent)
+    return raced.settled ? raced.value : late
   }
 
   close(): void {

@@ -18,7 +18,8 @@
  */
 import type { Counting } from '../shared/counting.js'
 import type { LogRecord } from '../shared/log-record.js'
-import type { BatchOutcome, Deadline, Stage } from '../sink.js'
+import { Deadline } from '../shared/deadline.js'
+import type { Sink, SinkCallContext, SinkResult } from '../sink.js'
 import { CloudWatchSender } from './cloudwatch-client.js'
 import type { CloudWatchOptions } from './cloudwatch-options.js'
 import { MetricAggregator, type Aggregate } from './metric-aggregator.js'
@@ -39,8 +40,10 @@ function datapoints(aggregates: readonly Aggregate[]): number {
   return n
 }
 
-export class MetricsStage implements Stage {
+export class MetricsStage implements Sink {
   readonly name = 'cloudwatch'
+  /** Reading a batch is synchronous; sends run in the background, each bounded by `stop`. */
+  readonly concurrent = true
   private readonly aggregator: MetricAggregator
   private readonly intake: MetricIntake
   private readonly self: SelfMetrics | undefined
@@ -51,8 +54,8 @@ export class MetricsStage implements Stage {
   /** The last send round had a request fail: CloudWatch is down, slow or throttling. */
   private lastRoundFailed = false
   private timer: NodeJS.Timeout | undefined
-  private readonly stop = new AbortController()
-  private stopTimer: NodeJS.Timeout | undefined
+  /** Passes at the end of the exit budget given to flush or close: sends in flight end, no retry starts. */
+  private readonly stop = Deadline.never()
   private disabled = false
   /** One stderr line per distinct problem, a few at most: a dead CloudWatch must not flood stderr. */
   private readonly notices = problemReporter(MAX_NOTICES)
@@ -81,7 +84,7 @@ export class MetricsStage implements Stage {
     })
   }
 
-  async process(records: LogRecord[], _deadline?: Deadline): Promise<void> {
+  write(records: readonly LogRecord[], _context?: SinkCallContext): void {
     if (this.disabled) return
     const now = Date.now()
     for (const record of records) {
@@ -94,26 +97,24 @@ export class MetricsStage implements Stage {
     this.self?.queueDepth(now)
   }
 
-  settled(_outcome: BatchOutcome, elapsedMs: number): void {
+  stored(_result: Required<Omit<SinkResult, 'reason'>>, elapsedMs: number): void {
     if (!this.disabled) this.self?.flushLatency(elapsedMs, Date.now())
   }
 
-  async flush(deadline: Deadline): Promise<void> {
-    this.armDeadline(deadline)
+  async flush(context: SinkCallContext): Promise<void> {
+    this.stop.bringForward(context.deadline)
     this.cut()
     // transport.flush() means "committed to Postgres"; metrics are best effort. A
     // flush waits for the send at most one request timeout, and not at all while
     // CloudWatch is failing, so a dead endpoint cannot hold it for the SDK's retries.
     const sent = this.roundAfterCut()
     if (this.lastRoundFailed) return
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([sent, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.requestTimeoutMs)))])
-    clearTimeout(timer)
+    await Deadline.in(this.options.requestTimeoutMs).settles(sent)
   }
 
-  async close(deadline: Deadline): Promise<void> {
+  async close(context: SinkCallContext): Promise<void> {
     clearInterval(this.timer)
-    this.armDeadline(deadline)
+    this.stop.bringForward(context.deadline)
     // A second round sends what a failed send merged back, if the budget allows.
     for (let round = 0; round <= MAX_RETURNS && !this.stop.signal.aborted && !this.disabled; round++) {
       this.cut()
@@ -123,7 +124,7 @@ export class MetricsStage implements Stage {
     this.lose(this.aggregator.take())
     for (const batch of this.queue.splice(0)) this.lose(batch)
     this.queued = 0
-    clearTimeout(this.stopTimer)
+    this.stop.dispose()
     this.sender.close()
   }
 
@@ -174,7 +175,9 @@ export class MetricsStage implements Stage {
   }
 
   private async sendQueued(): Promise<void> {
-    const why = await Promise.race([this.sender.unusable(), this.aborted()])
+    // Past the exit budget no check is waited for: the sends below then end at once.
+    const checked = await this.stop.race(this.sender.unusable())
+    const why = checked.settled ? checked.value : undefined
     if (why) return this.disable(why)
     const batches = this.queue.splice(0)
     this.lastRoundFailed = false
@@ -186,7 +189,7 @@ export class MetricsStage implements Stage {
       }
       this.queued -= batch.length
       for (const request of buildRequests(batch, this.options.storageResolution, this.options.namespace)) {
-        const result = await this.sender.put(request.datums, this.stop.signal)
+        const result = await this.sender.put(request.datums, this.stop)
         if (result.ok) {
           this.counters.add('metrics_sent', datapoints(request.aggregates))
           continue
@@ -200,20 +203,6 @@ export class MetricsStage implements Stage {
         }
       }
     }
-  }
-
-  /** Resolves (with a reason) once the exit budget has run out. */
-  private aborted(): Promise<string | undefined> {
-    return new Promise((resolve) => {
-      if (this.stop.signal.aborted) return resolve(undefined)
-      this.stop.signal.addEventListener('abort', () => resolve(undefined), { once: true })
-    })
-  }
-
-  private armDeadline(deadline: Deadline): void {
-    if (!Number.isFinite(deadline.at) || this.stopTimer) return
-    this.stopTimer = setTimeout(() => this.stop.abort(), Math.max(0, deadline.at - Date.now()))
-    this.stopTimer.unref()
   }
 
   private lose(aggregates: readonly Aggregate[]): void {

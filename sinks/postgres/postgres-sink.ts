@@ -1,7 +1,7 @@
 import type { LogRecord } from '../shared/log-record.js'
-import { settleBy } from '../shared/settle-by.js'
+import { Deadline } from '../shared/deadline.js'
 import { workerProfile } from '../shared/worker-profile.js'
-import type { BatchOutcome, Deadline, PrimarySink } from '../sink.js'
+import type { Sink, SinkCallContext, SinkResult } from '../sink.js'
 import { replayOrigin } from '../shared/write-origin.js'
 import { RetryWindow } from './backoff.js'
 import { BatchDatabase } from './batch-database.js'
@@ -19,7 +19,7 @@ import { TableMaintenance } from './table-maintenance.js'
 import { tableNames, type TableNames } from './table-names.js'
 import { TablesReady } from './tables-ready.js'
 import { writeBatch } from './write-batch.js'
-import type { AttemptContext } from './write-attempts.js'
+import type { AttemptContext, BatchOutcome } from './write-attempts.js'
 
 export interface PostgresSinkHooks {
   /** Called once per retry of a batch (for the `retries` counter). */
@@ -47,6 +47,10 @@ function add(a: BatchOutcome, b: BatchOutcome): BatchOutcome {
 /** Ending connections gracefully on close takes at most this long (then they are destroyed). */
 const END_TIMEOUT_MS = 500
 
+function asResult(outcome: BatchOutcome): SinkResult {
+  return { delivered: outcome.written, rejected: outcome.rejected, unavailable: outcome.unavailable }
+}
+
 /**
  * Writes batches into Postgres: one transaction per batch with
  * `synchronous_commit = off`, log rows by COPY and span rows (few, wide) in
@@ -65,8 +69,10 @@ const END_TIMEOUT_MS = 500
  * refused for its data is split in halves until the records at fault are
  * isolated. Those decisions are write-attempts.ts; write-batch.ts performs them.
  */
-export class PostgresSink implements PrimarySink {
+export class PostgresSink implements Sink {
   readonly name = 'postgres'
+  /** Keeps its own concurrency (connections) and retries, and ends every call by its deadline. */
+  readonly concurrent = true
   readonly names: TableNames
   readonly sql: Sql
   private readonly connections: Connections
@@ -100,9 +106,9 @@ export class PostgresSink implements PrimarySink {
     })
   }
 
-  start(deadline: Deadline): void {
+  start(context: SinkCallContext): void {
     // Connection errors at start are retried by the first write; never crash the app.
-    this.tables.ensure(this.retryWindow(() => deadline.at)).catch(() => {})
+    this.tables.ensure(this.retryWindow(() => context.deadline)).catch(() => {})
   }
 
   /**
@@ -110,7 +116,12 @@ export class PostgresSink implements PrimarySink {
    * while it waits on the database (an async function keeps its arguments
    * until it returns; see EncodedBatch for why that matters).
    */
-  write(records: LogRecord[], deadline: Deadline): Promise<BatchOutcome> {
+  write(records: readonly LogRecord[], context: SinkCallContext): Promise<SinkResult> {
+    return this.writeRecords(records, () => context.deadline).then(asResult)
+  }
+
+  /** `deadlineAt`: the call's deadline (epoch ms), read live, since it moves earlier on exit. */
+  private writeRecords(records: readonly LogRecord[], deadlineAt: () => number): Promise<BatchOutcome> {
     if (records.length === 0) return Promise.resolve(EMPTY)
     const mark = workerProfile?.now() ?? 0
     // A replay from the disk spool keeps its first writer's id, and may have committed before (an uncertain commit, a crash): the ledger is asked first.
@@ -123,7 +134,6 @@ export class PostgresSink implements PrimarySink {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)))
     }
     workerProfile?.add('encodeMs', mark)
-    const deadlineAt = () => deadline.at
     if (batch.unencodable === 0) return this.writeEncoded(batch, deadlineAt, uncertain)
     this.hooks.onProblem(`record cannot be encoded for Postgres: ${describeError(batch.encodeError)}`)
     const refused: BatchOutcome = { ...EMPTY, rejected: batch.unencodable }
@@ -135,13 +145,13 @@ export class PostgresSink implements PrimarySink {
    * while the database answers, then the connections, destroyed if they do not
    * end in time.
    */
-  async close(deadline?: Deadline): Promise<void> {
-    const end = Number.isFinite(deadline?.at) ? (deadline as Deadline).at : Date.now() + 1000
+  async close(context?: SinkCallContext): Promise<void> {
+    const end = context && Number.isFinite(context.deadline) ? context.deadline : Date.now() + 1000
     const answering = this.outage.since === undefined
     await this.maintenance.close(answering ? end - Date.now() - END_TIMEOUT_MS : 0)
     this.stopping.abort()
     const endMs = answering ? Math.min(END_TIMEOUT_MS, end - Date.now()) : 0
-    await settleBy(this.sql.end({ timeout: Math.max(0, endMs) / 1000 }), end)
+    await Deadline.at(end).settles(this.sql.end({ timeout: Math.max(0, endMs) / 1000 }))
     this.connections.dropAll()
   }
 
@@ -151,7 +161,6 @@ export class PostgresSink implements PrimarySink {
     this.connections.dropAll()
   }
 
-  /** `deadlineAt`: the pipeline's deadline (epoch ms), read live, since it moves earlier on exit. */
   private async writeEncoded(batch: EncodedBatch, deadlineAt: () => number, uncertain: boolean): Promise<BatchOutcome> {
     const window = this.retryWindow(deadlineAt)
     try {

@@ -1,4 +1,4 @@
-import { settleBy } from '../shared/settle-by.js'
+import { Deadline } from '../shared/deadline.js'
 import type { Sql } from './connect.js'
 import { upsertStatsRow } from './stats-rows.js'
 import type { TableNames } from './table-names.js'
@@ -47,7 +47,7 @@ export class StatsRowTimer {
     if (limitMs <= 0) return
     // After a periodic write still in flight, or its late upsert would overwrite the final row.
     const periodic = this.writing ?? Promise.resolve()
-    await settleBy(periodic.then(() => this.write(true)), Date.now() + limitMs)
+    await Deadline.in(limitMs).settles(periodic.then(() => this.write(true)))
   }
 
   private writeOnce(): Promise<void> {

@@ -1,4 +1,4 @@
-import { settleBy } from '../shared/settle-by.js'
+import { Deadline } from '../shared/deadline.js'
 import { attemptEnd, withinAttempt } from './attempt-limit.js'
 import { sleep, type RetryWindow } from './backoff.js'
 import { isTransient } from './classify-error.js'
@@ -50,7 +50,7 @@ export class TablesReady {
         await withinAttempt(connections, attemptEnd(window), () => migrate(connections.sql, names, migrations))
         outage.answered()
         // Partitions ahead and the first stats row: best effort, and never longer than this attempt may take.
-        await settleBy(maintenance.afterMigrate(), attemptEnd(window))
+        await Deadline.at(attemptEnd(window)).settles(maintenance.afterMigrate())
         return
       } catch (error) {
         if (!isTransient(error)) throw error

@@ -1,8 +1,14 @@
-import type { BatchOutcome } from '../sink.js'
 import { attemptEnd } from './attempt-limit.js'
 import type { RetryWindow } from './backoff.js'
 import { classifyError, describeError, errorCode } from './classify-error.js'
 import type { EncodedBatch } from './encoded-batch.js'
+
+/** What became of one batch (or part of it) at the database. Sums to its size. */
+export interface BatchOutcome {
+  written: number
+  rejected: number
+  unavailable: number
+}
 
 /** What the driver (write-batch.ts) does next. */
 export type Step =

@@ -1,7 +1,6 @@
-import type { BatchOutcome } from '../sink.js'
 import { sleep } from './backoff.js'
 import type { EncodedBatch } from './encoded-batch.js'
-import { WriteAttempts, type AttemptContext, type Step, type StepResult } from './write-attempts.js'
+import { WriteAttempts, type AttemptContext, type BatchOutcome, type Step, type StepResult } from './write-attempts.js'
 
 /** The two things an attempt does on the database (batch-database.ts; a fake in the unit tests). */
 export interface AttemptDatabase {

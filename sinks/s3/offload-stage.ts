@@ -1,7 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { Counting } from '../shared/counting.js'
 import { RAW_LINE, type LogRecord } from '../shared/log-record.js'
-import type { Deadline, Stage } from '../sink.js'
+import { Deadline } from '../shared/deadline.js'
+import type { Sink, SinkCallContext } from '../sink.js'
 import { keepInline, truncatedMarker } from './inline-fallback.js'
 import { describeS3Error, PayloadUploader, sha256Hex } from './payload-uploader.js'
 import { pickPayloads, POINTER_BYTES, setField, type Payload } from './pick-payloads.js'
@@ -16,8 +17,10 @@ import { problemReporter } from '../shared/problem-reporter.js'
  * costs the record: its payload stays inline when the row stays within
  * `maxInlineBytes`, else it is truncated with a visible `$truncated` marker.
  */
-export class OffloadStage implements Stage {
+export class OffloadStage implements Sink {
   readonly name = 's3-offload'
+  /** Uploads run side by side (options.s3.concurrency), each ending by the call's deadline. */
+  readonly concurrent = true
   private readonly uploader: PayloadUploader
   /** One stderr line per distinct problem: a dead S3 must not flood stderr. */
   private readonly problems = problemReporter()
@@ -38,7 +41,8 @@ export class OffloadStage implements Stage {
    * uploads were in flight got its pointers after its rows were written,
    * and counted `offloaded` for payloads stored inline (issue 27 item 12).
    */
-  async process(records: LogRecord[], deadline: Deadline): Promise<void> {
+  async write(records: readonly LogRecord[], context: SinkCallContext): Promise<void> {
+    const deadline = Deadline.of(context)
     const work: Promise<void>[] = []
     for (const record of records) {
       if (record.bytes > this.options.thresholdBytes) work.push(this.offload(record, deadline))

@@ -3,7 +3,7 @@ import { promisify } from 'node:util'
 import { gzip } from 'node:zlib'
 import type { S3Client } from '@aws-sdk/client-s3'
 import pLimit, { type LimitFunction } from 'p-limit'
-import type { Deadline } from '../sink.js'
+import type { Deadline } from '../shared/deadline.js'
 import { objectKey } from './object-key.js'
 import { loadS3Sdk } from './s3-client.js'
 import { makePointer, type S3Pointer } from './pointer.js'
@@ -61,7 +61,7 @@ export class PayloadUploader {
     this.limit = pLimit(options.concurrency)
   }
 
-  async upload(json: Buffer, recordTime: number, deadline: Deadline): Promise<S3Pointer> {
+  async upload(json: Buffer, recordTime: number, deadline: Pick<Deadline, 'at'>): Promise<S3Pointer> {
     const sha256 = sha256Hex(json)
     const key = objectKey(this.options.prefix, recordTime, sha256)
     if (!this.stored.has(key)) {
@@ -75,7 +75,7 @@ export class PayloadUploader {
     return makePointer(this.options.bucket, key, json.length, sha256)
   }
 
-  private async put(key: string, json: Buffer, deadline: Deadline): Promise<void> {
+  private async put(key: string, json: Buffer, deadline: Pick<Deadline, 'at'>): Promise<void> {
     const now = Date.now()
     if (now < this.unavailableUntil) throw new Error(`not tried, S3 failed just before: ${this.lastError}`)
     // While closing, uploads get half of what is left so the rows can still be committed in the other half.

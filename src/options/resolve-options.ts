@@ -2,7 +2,8 @@ import { CLOUDWATCH_KEYS, resolveCloudWatchOptions, type CloudWatchOptions } fro
 import { POSTGRES_KEYS, resolvePostgresOptions, type PostgresOptions } from '../../sinks/postgres/postgres-options.js'
 import { S3_KEYS, resolveS3Options, type S3Options } from '../../sinks/s3/s3-options.js'
 import { resolveFileOptions, FILE_KEYS, type FileSinkOptions } from '../../sinks/file/file-options.js'
-import { chooseStore, resolveSinks, type SinkEntry, type StoreChoice } from './sinks-options.js'
+import { chooseStore, resolveSinks, type SinkEntry } from './sinks-options.js'
+import { storeLimits, type ResolvedStore } from './store-limits.js'
 import { STATS_KEYS, resolveStatsOptions, type StatsOptions } from '../stats/stats-options.js'
 import { SPOOL_KEYS, resolveSpoolOptions, type SpoolOptions } from './spool-options.js'
 import type { OverflowPolicy } from '../channel/bounded-channel.js'
@@ -55,8 +56,8 @@ export interface ResolvedOptions {
   readonly file: FileSinkOptions | undefined
   /** Custom sinks, in the order given. */
   readonly sinks: readonly SinkEntry[]
-  /** Which sink is the store of record. */
-  readonly store: StoreChoice
+  /** Which sink is the store of record, and how hard the pipeline drives it (store-limits.ts). */
+  readonly store: ResolvedStore
   readonly channel: ChannelOptions
   readonly ring: RingOptions
   readonly batch: BatchOptions
@@ -157,9 +158,11 @@ export function resolveOptions(input: unknown, env: NodeJS.ProcessEnv = process.
   rejectUnknownKeys(root, ROOT_KEYS, '', SECTION_KEYS)
   const channel = Object.freeze(resolveChannel(root))
   const sinks = resolveSinks(root)
-  const store = Object.freeze(chooseStore(root, sinks))
+  const choice = chooseStore(root, sinks)
+  const postgres = choice.kind === 'postgres' ? Object.freeze(resolvePostgresOptions(root, env)) : undefined
+  const store = Object.freeze({ ...choice, ...storeLimits(choice, postgres, sinks) })
   return Object.freeze({
-    postgres: store.kind === 'postgres' ? Object.freeze(resolvePostgresOptions(root, env)) : undefined,
+    postgres,
     file: resolveFileOptions(root),
     sinks,
     store,

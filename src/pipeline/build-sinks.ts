@@ -1,7 +1,8 @@
 /**
  * Builds every sink the options ask for, through the one Sink API, and hands
  * the pipeline what it drives: the store of record, the stages in order, and
- * the fan-out sinks. Shared by every worker entry.
+ * the fan-out sinks, each a SinkRunner around one Sink (the role is data).
+ * Shared by every worker entry.
  *
  *   stages:  s3 (offload) ─► cloudwatch (metrics) ─► custom stages, in options order
  *   store:   postgres (default) | file | a custom sink with role 'store' | none
@@ -11,7 +12,7 @@ import { MetricsStage } from '../../sinks/cloudwatch/metrics-stage.js'
 import { FileSink } from '../../sinks/file/file-sink.js'
 import { PostgresSink } from '../../sinks/postgres/postgres-sink.js'
 import { OffloadStage } from '../../sinks/s3/offload-stage.js'
-import type { PrimarySink, Sink, SinkRole, Stage } from '../../sinks/sink.js'
+import type { Sink, SinkRole } from '../../sinks/sink.js'
 import type { Counters } from '../counters/counters.js'
 import { MAX_SINKS } from '../counters/sink-counters.js'
 import { OptionsError } from '../../sinks/shared/option-reader.js'
@@ -20,13 +21,17 @@ import type { SinkEntry } from '../options/sinks-options.js'
 import { FanOut } from './fan-out.js'
 import { loadSink } from './load-sink.js'
 import { requireOptionalPackage } from './optional-package.js'
-import { NO_STORE, primaryAsSink, runnerAsStage, runnerAsStore, stageAsSink } from './sink-adapters.js'
 import { SinkRunner } from './sink-runner.js'
+import { StageStep } from './stage-step.js'
+import { NO_STORE } from './store-of-record.js'
+import { Deadline } from '../../sinks/shared/deadline.js'
+import { SinkCounters } from '../counters/sink-counters.js'
 import { problemReporter } from '../../sinks/shared/problem-reporter.js'
 
 export interface BuiltSinks {
-  readonly store: PrimarySink
-  readonly stages: Stage[]
+  /** The store of record's runner (role 'store'). */
+  readonly store: SinkRunner
+  readonly stages: StageStep[]
   readonly fanout: FanOut | undefined
 }
 
@@ -37,8 +42,6 @@ export interface BuildContext {
   /** Resolves package names and relative targets; default: the app's entry script, then the working directory. */
   readonly resolveBases?: readonly string[]
 }
-
-const STORE_REASONS = { rejected: 'store_rejected', unavailable: 'store_unavailable' } as const
 
 /** Per-sink totals under flat names, for the Postgres stats row. */
 function flatSinkCounts(counters: Counters): Record<string, number> {
@@ -63,16 +66,16 @@ export async function buildSinks(options: ResolvedOptions, context: BuildContext
     const reportOwn = report()
     custom.set(entry, await loadSink(entry, { exitBudgetMs: options.exit.budgetMs, report: (m) => reportOwn(`sink ${entry.name}: ${m}`) }, context.resolveBases))
   }
-  const builtIn = (sink: Sink, name: string, role: SinkRole): SinkRunner => new SinkRunner(sink, { name, role, isolated: undefined }, counters.sinks, report())
+  const builtIn = (sink: Sink, name: string, role: SinkRole): SinkRunner => new SinkRunner(sink, { name, role }, counters.sinks, report())
   const isolated = (entry: SinkEntry, maxQueued = entry.maxQueued): SinkRunner =>
-    new SinkRunner(custom.get(entry) as Sink, { name: entry.name, role: entry.role, isolated: { timeoutMs: entry.timeoutMs, maxQueued } }, counters.sinks, report())
+    new SinkRunner(custom.get(entry) as Sink, { name: entry.name, role: entry.role, timeoutMs: entry.timeoutMs, maxQueued, custom: true }, counters.sinks, report())
 
   // Offloading runs first so metrics and the store see the slim record.
-  const stages: Stage[] = []
-  if (options.s3) stages.push(runnerAsStage(builtIn(stageAsSink(new OffloadStage(options.s3, counters)), 's3', 'stage')))
-  if (options.cloudwatch) stages.push(runnerAsStage(builtIn(stageAsSink(new MetricsStage(options.cloudwatch, counters)), 'cloudwatch', 'stage')))
+  const stages: StageStep[] = []
+  if (options.s3) stages.push(new StageStep(builtIn(new OffloadStage(options.s3, counters), 's3', 'stage')))
+  if (options.cloudwatch) stages.push(new StageStep(builtIn(new MetricsStage(options.cloudwatch, counters), 'cloudwatch', 'stage')))
   // Stages run before the store in every batch, so a custom one may hold a queue of at most the batches in flight.
-  for (const entry of options.sinks) if (entry.role === 'stage') stages.push(runnerAsStage(isolated(entry, Number.MAX_SAFE_INTEGER), { mayRewrite: true, failClosed: entry.failClosed }))
+  for (const entry of options.sinks) if (entry.role === 'stage') stages.push(new StageStep(isolated(entry, Number.MAX_SAFE_INTEGER), { mayRewrite: true, failClosed: entry.failClosed }))
 
   const store = await buildStore(options, context, report(), (entry) => isolated(entry, Number.MAX_SAFE_INTEGER), builtIn)
   const fanouts = options.sinks.filter((entry) => entry.role === 'fanout').map((entry) => isolated(entry))
@@ -89,20 +92,21 @@ async function buildStore(
   report: (message: string) => void,
   isolated: (entry: SinkEntry) => SinkRunner,
   builtIn: (sink: Sink, name: string, role: SinkRole) => SinkRunner,
-): Promise<PrimarySink> {
+): Promise<SinkRunner> {
   const choice = options.store
-  if (choice.kind === 'none') return NO_STORE
+  // Its counts go nowhere: there is no store to report on.
+  if (choice.kind === 'none') return new SinkRunner(NO_STORE, { name: 'none', role: 'store' }, new SinkCounters(), report)
   if (choice.kind === 'sink') {
     const entry = options.sinks.find((e) => e.index === choice.index) as SinkEntry
     const runner = isolated(entry)
     // Like the built-in stores: a store that cannot start is a start-up error, not a stream of failed batches.
-    const failed = await runner.start({ at: Number.POSITIVE_INFINITY })
+    const failed = await runner.start(Deadline.never())
     if (failed !== undefined) {
       throw new OptionsError(
         `options.sinks[${entry.index}] (target ${JSON.stringify(entry.asWritten)}), the store of record: its start() ${failed}${failed === 'timed out' ? ` (timeoutMs ${entry.timeoutMs})` : ''}. Check options.sinks[${entry.index}].options and that its destination is reachable.`,
       )
     }
-    return runnerAsStore(runner, STORE_REASONS)
+    return runner
   }
   if (choice.kind === 'file') {
     const file = options.file as NonNullable<ResolvedOptions['file']>
@@ -111,7 +115,8 @@ async function buildStore(
     await sink.start().catch((error: unknown) => {
       throw new OptionsError(`options.file.path ${file.path} cannot be opened for appending (${error instanceof Error ? error.message : String(error)}). Choose a path in a directory the app can write to.`)
     })
-    return runnerAsStore(builtIn(sink, 'file', 'store'), STORE_REASONS)
+    // Trusted as a built-in: its appends are local and chained one after another, so the runner need not queue them too.
+    return builtIn(Object.assign(sink, { concurrent: true as const }), 'file', 'store')
   }
   const postgres = new PostgresSink(options.postgres as NonNullable<ResolvedOptions['postgres']>, writerId, {
     onRetry: () => {
@@ -123,5 +128,5 @@ async function buildStore(
     readCounters: () => ({ ...counters.snapshot(), ...flatSinkCounts(counters) }),
     onProblem: report,
   })
-  return runnerAsStore(builtIn(primaryAsSink(postgres), 'postgres', 'store'), undefined)
+  return builtIn(postgres, 'postgres', 'store')
 }

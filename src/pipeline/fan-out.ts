@@ -1,4 +1,4 @@
-import type { Deadline } from '../../sinks/sink.js'
+import type { Deadline } from '../../sinks/shared/deadline.js'
 import type { LogRecord } from '../../sinks/shared/log-record.js'
 import type { SinkRunner } from './sink-runner.js'
 

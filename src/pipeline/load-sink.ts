@@ -11,6 +11,7 @@ import type { Sink, SinkFactory, SinkSetup } from '../../sinks/sink.js'
 import { OptionsError } from '../../sinks/shared/option-reader.js'
 import type { SinkEntry } from '../options/sinks-options.js'
 import { runAsSink } from './sink-context.js'
+import { Deadline } from '../../sinks/shared/deadline.js'
 
 /**
  * Where a package name or relative path is looked up from in the worker.
@@ -142,20 +143,19 @@ export async function loadSink(entry: SinkEntry, setup: Omit<SinkSetup, 'name' |
       `${label}: ${url} exports no sink factory. Export one as default or as createSink: export default function createSink(options, setup) { return { write(records, context) { … } } }.`,
     )
   }
-  let timer: NodeJS.Timeout | undefined
   let sink: unknown
+  const deadline = Deadline.in(entry.timeoutMs)
   try {
     // In the sink's own async context: what the factory leaves running is named when it fails (sink-context.ts).
     const made = Promise.resolve().then(() => runAsSink(entry.name, () => factory(entry.options as Record<string, unknown>, { ...setup, name: entry.name, role: entry.role, optionsPath: `${where}.options` })))
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`it did not return a sink within timeoutMs (${entry.timeoutMs} ms)`)), entry.timeoutMs)
-    })
-    sink = await Promise.race([made, late])
+    const raced = await deadline.race(made)
+    if (!raced.settled) throw new Error(`it did not return a sink within timeoutMs (${entry.timeoutMs} ms)`)
+    sink = raced.value
   } catch (error) {
     if (error instanceof OptionsError) throw new OptionsError(`${label}: ${error.message}`)
     throw new OptionsError(`${label}: its factory failed: ${errorText(error)}. Check ${where}.options and the factory.`)
   } finally {
-    clearTimeout(timer)
+    deadline.dispose()
   }
   if (sink === null || typeof sink !== 'object' || typeof (sink as Sink).write !== 'function') {
     throw new OptionsError(`${label}: its factory returned ${sink === null ? 'null' : typeof sink}, not a sink. Return an object with a write(records, context) method.`)

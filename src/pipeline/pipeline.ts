@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { getHeapStatistics } from 'node:v8'
-import type { BatchOutcome, Deadline, PrimarySink, Stage } from '../../sinks/sink.js'
 import { Batcher } from '../batcher/batcher.js'
 import { BoundedChannel } from '../channel/bounded-channel.js'
 import type { Counters } from '../counters/counters.js'
@@ -14,26 +13,17 @@ import { usageInvalidOf } from '../../sinks/shared/span-record.js'
 import { dropNotice, type DropTally } from './drop-notice.js'
 import type { FanOut } from './fan-out.js'
 import { problemReporter } from '../../sinks/shared/problem-reporter.js'
-import { settleBy } from '../../sinks/shared/settle-by.js'
+import { Deadline } from '../../sinks/shared/deadline.js'
+import { exitBudget } from './exit-budget.js'
+import type { SinkRunner } from './sink-runner.js'
+import type { StageStep } from './stage-step.js'
+import { NOTHING_STORED, storeFailReasons, storeOutcome, type StoreFailReasons, type StoreOutcome } from './store-of-record.js'
 import type { SpoolRoute } from '../spool/spool-route.js'
 
 const FORGED_PROOF_NOTICE =
   'a record carried a sluice_proof that this process did not make; it was stored as a plain log row, not as a span or metric. ' +
   "Either a logged object claimed to be one, or pino-sluice was imported after pino.transport() started its worker (import it first), or a pino formatter or redaction changed the span's fields."
 
-const NOTHING_STORED: BatchOutcome = Object.freeze({ written: 0, rejected: 0, unavailable: 0 })
-
-/**
- * The end of the exit budget kept for what follows the drain (a last drop
- * notice, the final stats row, CloudWatch's last send, ending connections):
- * this much, or a quarter of a smaller budget.
- */
-const FINISH_RESERVE_MS = 1000
-
-/** The part of an exit budget kept for what follows the drain. */
-export function finishReserveMs(budgetMs: number): number {
-  return Math.min(FINISH_RESERVE_MS, budgetMs / 4)
-}
 
 /** A batch between leaving the channel and being counted. */
 interface OpenBatch {
@@ -61,7 +51,10 @@ export function newWriterId(): string {
 export class Pipeline {
   readonly channel: BoundedChannel
   private readonly batcher: Batcher
-  private readonly deadline: Deadline = { at: Number.POSITIVE_INFINITY }
+  /** Every batch's deadline: never while running; brought forward to the drain's end when an exit starts. */
+  private readonly exit = Deadline.never()
+  /** Which failed_<reason> counters the store's rejected and unavailable records go to. */
+  private readonly failReasons: StoreFailReasons
   private nextSeq = 1
   private closed = false
   private announced: DropTally | undefined
@@ -79,14 +72,16 @@ export class Pipeline {
   constructor(
     private readonly options: ResolvedOptions,
     private readonly counters: Counters,
-    private readonly sink: PrimarySink,
-    private readonly stages: readonly Stage[] = [],
+    /** The store of record's runner (role 'store'); its answer decides written and failed. */
+    private readonly store: SinkRunner,
+    private readonly stages: readonly StageStep[] = [],
     private readonly fanout?: FanOut,
   ) {
     this.channel = new BoundedChannel(options.channel)
     this.maxRecordBytes = maxRecordBytes(options)
-    // One batch more than connections: the next one is parsed while the others wait on Postgres.
-    this.batcher = new Batcher(this.channel, options.batch, (lines, sizes) => this.writeBatch(lines, sizes), (options.postgres?.connections ?? 1) + 1)
+    this.failReasons = storeFailReasons(options.store.kind)
+    // As many batches as the store takes at once (options.store.batchesInFlight: Postgres's connections, plus one being parsed).
+    this.batcher = new Batcher(this.channel, options.batch, (lines, sizes) => this.writeBatch(lines, sizes), options.store.batchesInFlight)
   }
 
   /** Once: a record claimed to be a span or metric with a proof this process did not make (sinks/shared/record-proof.ts). */
@@ -127,9 +122,9 @@ export class Pipeline {
   }
 
   start(): void {
-    this.sink.start(this.deadline)
-    for (const stage of this.stages) stage.start?.()
-    this.fanout?.start(this.deadline)
+    void this.store.start(this.exit)
+    for (const stage of this.stages) void stage.runner.start(this.exit)
+    this.fanout?.start(this.exit)
   }
 
   /**
@@ -213,7 +208,7 @@ export class Pipeline {
 
   /** Retries (of Postgres and the stages) end at `at` (epoch ms) instead of at their own budgets: an exit is under way. */
   stopRetryingAt(at: number): void {
-    this.deadline.at = Math.min(this.deadline.at, at)
+    this.exit.bringForward(at)
   }
 
   /** Writes out every line queued now, without flushing the stages; resolves when they are settled. */
@@ -223,63 +218,61 @@ export class Pipeline {
 
   /**
    * Resolves when every line accepted so far is settled (committed, dropped or
-   * failed), or once Postgres's retry budget (plus one attempt's connect
-   * timeout) has passed while the database does not answer: what is still
-   * pending then shows in the counters as queued or not yet settled.
+   * failed), or once the store's flush limit (options.store.flushLimitMs:
+   * for Postgres its retry budget plus one attempt's connect timeout) has
+   * passed while it does not answer: what is still pending then shows in the
+   * counters as queued or not yet settled.
    */
   async flush(): Promise<void> {
-    const postgres = this.options.postgres
-    if (!postgres) await this.flushStages()
-    else await settleBy(this.flushStages(), Date.now() + postgres.retry.budgetMs + postgres.connectTimeoutMs + 1000)
+    await Deadline.in(this.options.store.flushLimitMs).settles(this.flushStages())
     // What the store could not take is in the spool by now: make it durable before flush() resolves.
     this.spool?.flush()
   }
 
   private async flushStages(): Promise<void> {
     await this.batcher.drain()
-    await Promise.all(this.stages.map((stage) => stage.flush?.(this.deadline)))
-    await this.fanout?.flush(this.deadline)
+    await Promise.all(this.stages.map((stage) => stage.runner.flush(this.exit)))
+    await this.fanout?.flush(this.exit)
     // What the stages just sent (metrics_sent, offloaded) must be readable when flush() resolves.
     this.counters.publish()
   }
 
   /**
-   * Drains and commits within `exit.budgetMs`, everything included. The drain
-   * gets the budget minus a reserve; lines still queued then are counted as
-   * dropped `exit_timeout`, and batches still in flight are cut off (the
-   * connections are destroyed) and counted as failed `db_unavailable`. The
-   * reserve covers a last drop notice (only while the database answers), the
-   * stages' last flush and the sink's close (final stats row, connections),
-   * each bounded by the end of the budget.
+   * Drains and commits within `exit.budgetMs`, everything included, phase by
+   * phase as exit-budget.ts names them. Lines still queued when the drain
+   * ends are dropped `exit_timeout`, and batches still in flight are cut off
+   * (the store's cutOff: Postgres destroys its connections) and counted as
+   * the store's unavailable. The reserve covers a last drop notice (only
+   * while the store answers), the fan-out sinks' and stages' close and the
+   * store's close (final stats row, connections).
    */
   async close(budgetMs = this.options.exit.budgetMs): Promise<void> {
     if (this.closed) return
     this.closed = true
     this.roomFreed()
-    const hardEnd = Date.now() + budgetMs
-    const reserve = finishReserveMs(budgetMs)
-    this.stopRetryingAt(hardEnd - reserve)
-    if (!(await settleBy(this.flushStages(), this.deadline.at))) {
+    const phases = exitBudget(budgetMs)
+    this.stopRetryingAt(phases.drainEnd)
+    if (!(await this.exit.settles(this.flushStages()))) {
       const left = this.channel.take(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER).lines
       if (!this.spill(left, 'exit_timeout') && left.length > 0) this.counters.drop('exit_timeout', left.length)
-      this.sink.cutOff?.()
-      await settleBy(this.batcher.drain(), hardEnd - reserve / 2)
+      this.store.cutOff()
+      await Deadline.at(phases.cutOffEnd).settles(this.batcher.drain())
       this.abandonOpenBatches()
     }
     this.batcher.stop()
     this.publishQueue()
-    this.deadline.at = Math.max(this.deadline.at, hardEnd - reserve / 2)
-    if (this.lastBatchWrote) await settleBy(this.announceDrops(), this.deadline.at)
-    this.deadline.at = hardEnd
-    const stagesEnd = { at: hardEnd - Math.min(200, reserve / 4) }
+    if (this.lastBatchWrote) {
+      const notice = Deadline.at(phases.noticeEnd)
+      await notice.settles(this.announceDrops(notice))
+    }
+    const stagesEnd = Deadline.at(phases.stagesCloseEnd)
     await Promise.all([
-      settleBy(Promise.all(this.stages.map((stage) => stage.close?.(stagesEnd))), stagesEnd.at),
-      // Not cut short: the fan-out bounds itself by the deadline it is given (checking it every 200 ms)
-      // and counts what it could not deliver only as it gets there.
-      this.fanout?.close({ at: hardEnd - reserve / 2 }),
-      this.closeStore(hardEnd),
+      stagesEnd.settles(Promise.all(this.stages.map((stage) => stage.runner.close(stagesEnd)))),
+      // Not cut short: the fan-out bounds itself by the deadline it is given and counts what it could not deliver as it gets there.
+      this.fanout?.close(Deadline.at(phases.fanoutCloseEnd)),
+      this.closeStore(Deadline.at(phases.storeCloseEnd)),
     ])
-    this.sink.cutOff?.()
+    this.store.cutOff()
     this.publishQueue()
     workerProfile?.write()
   }
@@ -294,14 +287,14 @@ export class Pipeline {
       batch.settled = true
       if (batch.stage !== undefined) this.holdBack(batch, batch.stage, batch.records, 'the exit budget ran out while the stage had them')
       else if (batch.spillable?.lines.length === batch.records && this.spool?.spill(batch.spillable.lines, batch.spillable.firstSeq)) continue
-      else this.counters.fail(this.sink.failReasons?.unavailable ?? 'db_unavailable', batch.records)
+      else this.counters.fail(this.failReasons.unavailable, batch.records)
     }
     this.openBatches.clear()
   }
 
   /** The store's close, bounded by the end of the budget; says so when it did not end in time. */
-  private async closeStore(hardEnd: number): Promise<void> {
-    if (!(await settleBy(this.sink.close(this.deadline), hardEnd))) this.report(`store ${this.sink.name}: close timed out (exit.budgetMs ran out)`)
+  private async closeStore(end: Deadline): Promise<void> {
+    if (!(await end.settles(this.store.close(end)))) this.report(`store ${this.store.name}: close timed out (exit.budgetMs ran out)`)
   }
 
   private roomFreed(): void {
@@ -357,7 +350,7 @@ export class Pipeline {
     const batch: OpenBatch = { records: records.length, stage: undefined, spillable: kept && { lines: kept, firstSeq }, settled: false, writeStarted: 0 }
     this.openBatches.add(batch)
     if (workerProfile) mark = workerProfile.add('parseMs', mark)
-    const handToFanout = this.fanout?.reserve(this.deadline)
+    const handToFanout = this.fanout?.reserve(this.exit)
     const staged = this.stages.length === 0 ? Promise.resolve(records) : this.runStages(records, batch, handToFanout)
     const stored = staged.then((kept) => {
       handToFanout?.(kept)
@@ -365,7 +358,7 @@ export class Pipeline {
       batch.writeStarted = performance.now()
       // Nothing left to store, or counted already (the exit budget ran out while a stage had it).
       if (kept.length === 0 || batch.settled) return NOTHING_STORED
-      return this.sink.write(kept, this.deadline)
+      return this.store.write(kept, this.exit).then(storeOutcome)
     })
     return this.settleBatch(batch, stored, bytes)
   }
@@ -381,13 +374,13 @@ export class Pipeline {
     try {
       for (const stage of this.stages) {
         batch.stage = stage.name
-        const verdict = await stage.process(kept, this.deadline)
+        const verdict = await stage.process(kept, this.exit)
         if (batch.settled) return []
         if (verdict && verdict.keep.length < kept.length) {
           this.holdBack(batch, stage.name, kept.length - verdict.keep.length, verdict.why)
           kept = verdict.keep
         }
-        if (stage.custom && Date.now() >= this.deadline.at && kept.length > 0) {
+        if (stage.custom && this.exit.passed && kept.length > 0) {
           this.holdBack(batch, stage.name, kept.length, 'the exit budget ran out while the stage had them')
           return []
         }
@@ -409,8 +402,8 @@ export class Pipeline {
   }
 
   /** Counts what the store says of a batch (unless the exit budget ran out first and counted it already). */
-  private async settleBatch(batch: OpenBatch, stored: Promise<BatchOutcome>, bytes: number): Promise<void> {
-    let outcome: BatchOutcome
+  private async settleBatch(batch: OpenBatch, stored: Promise<StoreOutcome>, bytes: number): Promise<void> {
+    let outcome: StoreOutcome
     try {
       outcome = await stored
     } finally {
@@ -420,18 +413,18 @@ export class Pipeline {
     if (batch.settled) return
     batch.settled = true
     const counters = this.counters
-    for (const stage of this.stages) stage.settled?.(outcome, performance.now() - batch.writeStarted)
+    const result = { delivered: outcome.written, rejected: outcome.rejected, unavailable: outcome.unavailable }
+    for (const stage of this.stages) stage.stored(result, performance.now() - batch.writeStarted)
     outcome = this.spillUnavailable(batch, outcome)
     this.lastBatchWrote = outcome.written > 0 && outcome.unavailable === 0
     counters.add('written', outcome.written)
-    const reasons = this.sink.failReasons
-    counters.fail(reasons?.rejected ?? 'db_rejected', outcome.rejected)
-    counters.fail(reasons?.unavailable ?? 'db_unavailable', outcome.unavailable)
+    counters.fail(this.failReasons.rejected, outcome.rejected)
+    counters.fail(this.failReasons.unavailable, outcome.unavailable)
     counters.add('batches')
     counters.publish()
     workerProfile?.batchEnded()
     // Not while the database is failing (part of the batch could not be written): the notice would only wait too.
-    if (outcome.written > 0 && outcome.unavailable === 0 && bytes > 0) await this.announceDrops()
+    if (outcome.written > 0 && outcome.unavailable === 0 && bytes > 0) await this.announceDrops(this.exit)
   }
 
   /**
@@ -440,7 +433,7 @@ export class Pipeline {
    * store is down. (A batch written in part cannot say which records were
    * not: those fail as without a spool.)
    */
-  private spillUnavailable(batch: OpenBatch, outcome: BatchOutcome): BatchOutcome {
+  private spillUnavailable(batch: OpenBatch, outcome: StoreOutcome): StoreOutcome {
     const spool = this.spool
     if (!spool) return outcome
     if (outcome.written > 0) spool.storeAnswered()
@@ -452,7 +445,7 @@ export class Pipeline {
   }
 
   /** After a successful batch, one row tells readers of the table how many records were dropped or failed since the last notice. */
-  private async announceDrops(): Promise<void> {
+  private async announceDrops(deadline: Deadline): Promise<void> {
     // Batches run side by side; one notice at a time keeps each loss announced once.
     if (this.announcing) return
     const notice = dropNotice(this.counters, this.announced, this.nextSeq)
@@ -460,8 +453,9 @@ export class Pipeline {
     this.nextSeq++
     this.announcing = true
     try {
-      const outcome = await this.sink.write([notice.record], this.deadline)
-      if (outcome.written === 1) this.announced = notice.tally
+      // Not counted as the store's delivered: the notice is not an app record.
+      const tally = await this.store.write([notice.record], deadline, false)
+      if (tally.delivered === 1) this.announced = notice.tally
     } finally {
       this.announcing = false
     }

@@ -1,4 +1,5 @@
-import type { Deadline, Sink, SinkCallContext, SinkResult, SinkRole } from '../../sinks/sink.js'
+import type { Sink, SinkCallContext, SinkResult, SinkRole } from '../../sinks/sink.js'
+import type { Deadline } from '../../sinks/shared/deadline.js'
 import type { SinkCounters, SinkFailReason } from '../counters/sink-counters.js'
 import type { LogRecord } from '../../sinks/shared/log-record.js'
 import { runAsSink } from './sink-context.js'
@@ -16,41 +17,40 @@ export interface RunnerSettings {
   readonly name: string
   readonly role: SinkRole
   /**
-   * Custom sinks run isolated: one call at a time in batch order, each
-   * abandoned at `timeoutMs`, at most `maxQueued` batches waiting. Built-in
-   * sinks (undefined) keep their own concurrency and deadlines.
+   * A sink without `concurrent` runs isolated: one call at a time in batch
+   * order, each abandoned at `timeoutMs`, at most `maxQueued` batches
+   * waiting. A `concurrent` sink keeps its own concurrency and deadlines.
    */
-  readonly isolated: { readonly timeoutMs: number; readonly maxQueued: number } | undefined
+  readonly timeoutMs?: number
+  readonly maxQueued?: number
+  /** Loaded from options.sinks: its calls run in its own async context, so what it leaves running is named when it fails (sink-context.ts). */
+  readonly custom?: boolean
 }
 
-/** How often a hanging isolated call checks whether the exit deadline moved closer. */
-const DEADLINE_POLL_MS = 200
+/** What an isolated sink gets when its settings name no limit (custom sinks always have theirs from options.sinks). */
+const DEFAULT_TIMEOUT_MS = 10_000
 
 const EMPTY_TALLY: SinkTally = Object.freeze({ delivered: 0, rejected: 0, unavailable: 0, broken: 0 })
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; why: 'timeout' | 'error'; message: string }
 
-const TIMED_OUT = Symbol('timed out')
-
-/** A point after which queued batches of a flush are no longer waited for (Infinity: none). */
-interface Cut {
-  at: number
-}
-
 /**
- * Drives one Sink for the pipeline and counts what it did with every batch
- * (`sinks.<name>.delivered/failed`). Nothing a sink does (throw, reject,
- * hang, answer nonsense) escapes this class: it becomes a count and one
- * stderr line. Custom (isolated) sinks run in their own async context
- * (sink-context.ts), so what they leave running is named when it fails.
+ * Drives one Sink for the pipeline, whatever its role, and counts what it
+ * did with every batch (`sinks.<name>.delivered/failed`). Nothing a sink
+ * does (throw, reject, hang, answer nonsense) escapes this class: it becomes
+ * a count and one stderr line. Every call gets a child of the deadline it is
+ * given (the pipeline's exit deadline), so when an exit brings that forward,
+ * every call in flight follows at once. Custom sinks run in their own async
+ * context (sink-context.ts), so what they leave running is named when it fails.
  */
 export class SinkRunner {
   private queue: Promise<unknown> = Promise.resolve()
   /** Batches waiting for their turn (not the one being written). */
   private waiting = 0
   /** The cut of every batch not settled yet, so flush() can bound them all. */
-  private readonly unsettled = new Set<Cut>()
-  private readonly inFlight = new Set<() => void>()
+  private readonly unsettled = new Set<Deadline>()
+  /** Isolated (no `concurrent`): one call at a time, each bounded by timeoutMs. */
+  private readonly isolated: { readonly timeoutMs: number; readonly maxQueued: number } | undefined
   private started: Promise<string | undefined> | undefined
   /** Set while the sink's own start() runs on after its call passed its deadline: writes wait for nothing and fail. */
   private startPending = false
@@ -63,6 +63,7 @@ export class SinkRunner {
     private readonly report: (message: string) => void,
   ) {
     counters.register(settings.name, settings.role === 'store')
+    this.isolated = sink.concurrent ? undefined : { timeoutMs: settings.timeoutMs ?? DEFAULT_TIMEOUT_MS, maxQueued: settings.maxQueued ?? Number.MAX_SAFE_INTEGER }
   }
 
   get name(): string {
@@ -78,7 +79,7 @@ export class SinkRunner {
     if (this.started) return this.started
     if (!this.sink.start) return (this.started = Promise.resolve(undefined))
     const run = (): Promise<string | undefined> =>
-      this.call(exit, (context) => this.sink.start?.(context), undefined, (late) => {
+      this.call(exit, (context) => this.sink.start?.(context), (late) => {
         // The sink's start() goes on past its deadline: no write until it settles.
         this.startPending = true
         late.finally(() => (this.startPending = false)).catch(() => {})
@@ -88,7 +89,7 @@ export class SinkRunner {
         this.report(`sink ${this.name}: start ${why}`)
         return why
       })
-    this.started = this.settings.isolated ? this.enqueue(run, false) : run()
+    this.started = this.isolated ? this.enqueue(run, false) : run()
     return this.started
   }
 
@@ -107,11 +108,11 @@ export class SinkRunner {
    * The returned function hands the records over; call it exactly once.
    */
   reserve(exit: Deadline, count = true): (records: readonly LogRecord[]) => Promise<SinkTally> {
-    const isolated = this.settings.isolated
+    const isolated = this.isolated
     if (!isolated) {
       return (records) => {
         const n = records.length
-        return n === 0 ? Promise.resolve(EMPTY_TALLY) : this.writeNow(records, exit, undefined).then((judged) => this.tally(judged, n, count))
+        return n === 0 ? Promise.resolve(EMPTY_TALLY) : this.writeNow(records, exit).then((judged) => this.tally(judged, n, count))
       }
     }
     let hand: (records: readonly LogRecord[]) => void = () => {}
@@ -121,16 +122,24 @@ export class SinkRunner {
       this.report(`sink ${this.name}: ${isolated.maxQueued} ${isolated.maxQueued === 1 ? 'batch' : 'batches'} already waiting; failing new ones as overflow until it catches up`)
       settled = ready.then((records) => (records.length === 0 ? EMPTY_TALLY : this.tally({ fail: 'overflow' }, records.length, count)))
     } else {
-      const cut: Cut = { at: Number.POSITIVE_INFINITY }
+      // Brought forward by flush(): the batch's own limit, under the exit deadline.
+      const cut = exit.narrow()
       this.unsettled.add(cut)
       settled = this.enqueue(async () => {
         const records = await ready
         if (records.length === 0) return EMPTY_TALLY
-        const now = Date.now()
-        const judged: Judged =
-          now >= exit.at ? { fail: 'exit_timeout' } : now >= cut.at ? this.judgeOutcome({ ok: false, why: 'timeout', message: 'flush deadline' }, records.length) : this.startPending ? this.notStarted() : await this.writeNow(records, exit, cut)
+        const judged: Judged = exit.passed
+          ? { fail: 'exit_timeout' }
+          : cut.passed
+            ? this.judgeOutcome({ ok: false, why: 'timeout', message: 'flush deadline' }, records.length)
+            : this.startPending
+              ? this.notStarted()
+              : await this.writeNow(records, cut)
         return this.tally(judged, records.length, count)
-      }).finally(() => this.unsettled.delete(cut))
+      }).finally(() => {
+        this.unsettled.delete(cut)
+        cut.dispose()
+      })
     }
     return (records) => {
       hand(records)
@@ -145,18 +154,20 @@ export class SinkRunner {
    * flush() shares that limit.
    */
   async flush(exit: Deadline): Promise<void> {
-    const isolated = this.settings.isolated
-    const cut: Cut = { at: isolated ? Date.now() + isolated.timeoutMs : Number.POSITIVE_INFINITY }
-    for (const pending of this.unsettled) pending.at = Math.min(pending.at, cut.at)
-    this.rearm()
-    await this.afterQueue()
-    if (!this.sink.flush) return
-    if (Date.now() >= cut.at) {
-      this.report(`sink ${this.name}: flush timed out`)
-      return
+    const cut = exit.narrow(this.isolated ? Date.now() + this.isolated.timeoutMs : Number.POSITIVE_INFINITY)
+    try {
+      for (const pending of this.unsettled) pending.bringForward(cut.at)
+      await this.afterQueue()
+      if (!this.sink.flush) return
+      if (cut.passed) {
+        this.report(`sink ${this.name}: flush timed out`)
+        return
+      }
+      const outcome = await this.call(cut, (context) => this.sink.flush?.(context))
+      if (!outcome.ok) this.report(`sink ${this.name}: flush ${outcome.why === 'timeout' ? 'timed out' : `failed: ${outcome.message}`}`)
+    } finally {
+      cut.dispose()
     }
-    const outcome = await this.call(exit, (context) => this.sink.flush?.(context), cut)
-    if (!outcome.ok) this.report(`sink ${this.name}: flush ${outcome.why === 'timeout' ? 'timed out' : `failed: ${outcome.message}`}`)
   }
 
   close(exit: Deadline): Promise<void> {
@@ -164,8 +175,16 @@ export class SinkRunner {
     return this.closing
   }
 
+  /** At the end of the exit budget: the sink settles its calls in flight now (Sink.cutOff). */
+  cutOff(): void {
+    try {
+      this.sink.cutOff?.()
+    } catch (error) {
+      this.report(`sink ${this.name}: cutOff failed: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
+
   private async closeOnce(exit: Deadline): Promise<void> {
-    this.rearm()
     await this.afterQueue()
     if (!this.sink.close) return
     const outcome = await this.call(exit, (context) => this.sink.close?.(context))
@@ -194,8 +213,8 @@ export class SinkRunner {
   }
 
   /**
-   * Waits for the queued writes. Bounded: each call ends by its deadline (the
-   * exit deadline once closing, after rearm()), and a job that starts past the
+   * Waits for the queued writes. Bounded: each call ends by its deadline (a
+   * child of the exit deadline, so it follows it when the pipeline closes), and a job that starts past the
    * exit deadline settles at once as exit_timeout, so every batch is counted
    * before close() returns.
    */
@@ -208,9 +227,9 @@ export class SinkRunner {
    * Not async, like `call`: neither holds the records once the sink has them
    * (the store of record keeps only its encoded batch while it waits on the database).
    */
-  private writeNow(records: readonly LogRecord[], exit: Deadline, cut: Cut | undefined): Promise<Judged> {
+  private writeNow(records: readonly LogRecord[], deadline: Deadline): Promise<Judged> {
     // The answer's callback is made in judgeFor: a closure made here would share this scope, records included.
-    return this.call(exit, (context) => this.sink.write(records, context), cut).then(this.judgeFor(records.length))
+    return this.call(deadline, (context) => this.sink.write(records, context)).then(this.judgeFor(records.length))
   }
 
   private judgeFor(n: number): (outcome: Outcome<void | SinkResult>) => Judged {
@@ -233,67 +252,29 @@ export class SinkRunner {
    * a rejection and a hang all come back as an Outcome. Not async: `fn` (and
    * the batch it closes over) is let go once it has run; only its result is awaited.
    */
-  private call<T>(exit: Deadline, fn: (context: SinkCallContext) => T | Promise<T>, cut?: Cut, onAbandoned?: (late: Promise<T>) => void): Promise<Outcome<T>> {
-    const controller = new AbortController()
-    // Made in callContext: its deadline getter, made here, would share this scope, fn included, for the whole call.
-    const context = this.callContext(exit, controller, cut)
-    const name = this.settings.isolated ? this.name : undefined
-    // Runs on the next microtask, after settle() has armed the deadline; a custom sink in its own async context.
-    return this.settle(
-      Promise.resolve().then(() => (name === undefined ? fn(context) : runAsSink(name, () => fn(context)))),
-      context,
-      controller,
-      onAbandoned,
-    )
+  private call<T>(parent: Deadline, fn: (context: SinkCallContext) => T | Promise<T>, onAbandoned?: (late: Promise<T>) => void): Promise<Outcome<T>> {
+    // A child of the exit deadline: when the pipeline closes and brings that forward, this call follows at once.
+    const deadline = parent.narrow(this.isolated ? Date.now() + this.isolated.timeoutMs : Number.POSITIVE_INFINITY)
+    const context = deadline.context()
+    const name = this.settings.custom ? this.name : undefined
+    // A custom sink in its own async context.
+    const work = Promise.resolve().then(() => (name === undefined ? fn(context) : runAsSink(name, () => fn(context))))
+    return this.settle(work, deadline, onAbandoned)
   }
 
-  private callContext(exit: Deadline, controller: AbortController, cut: Cut | undefined): SinkCallContext {
-    const limit = this.settings.isolated ? Date.now() + this.settings.isolated.timeoutMs : Number.POSITIVE_INFINITY
-    return {
-      get deadline() {
-        return Math.min(limit, exit.at, cut?.at ?? Number.POSITIVE_INFINITY)
-      },
-      signal: controller.signal,
-    }
-  }
-
-  private async settle<T>(work: Promise<T>, context: SinkCallContext, controller: AbortController, onAbandoned?: (late: Promise<T>) => void): Promise<Outcome<T>> {
-    let timer: NodeJS.Timeout | undefined
-    const isolated = this.settings.isolated !== undefined
-    // (Re)schedules the abort for the current deadline. The exit deadline moves
-    // closer when the pipeline closes, possibly while this call hangs and
-    // before anyone calls rearm() (a hung stage holds up the flush that would),
-    // so an isolated call looks again at least every DEADLINE_POLL_MS.
-    const arm = (): void => {
-      clearTimeout(timer)
-      const at = context.deadline
-      if (!Number.isFinite(at) && !isolated) return
-      const wait = Math.max(0, at - Date.now())
-      timer = setTimeout(() => (Date.now() >= context.deadline ? controller.abort(new Error('deadline passed')) : arm()), isolated ? Math.min(wait, DEADLINE_POLL_MS) : wait)
-      timer.unref()
-    }
-    this.inFlight.add(arm)
-    arm()
-    const expired = new Promise<typeof TIMED_OUT>((resolve) => controller.signal.addEventListener('abort', () => resolve(TIMED_OUT), { once: true }))
+  private async settle<T>(work: Promise<T>, deadline: Deadline, onAbandoned?: (late: Promise<T>) => void): Promise<Outcome<T>> {
     try {
-      // Built-in sinks end their own work at the deadline; only isolated ones are raced.
-      const value = isolated ? await Promise.race([work, expired]) : await work
-      if (value === TIMED_OUT) {
-        work.catch(() => {}) // abandoned: whatever it does later is ignored
-        onAbandoned?.(work)
-        return { ok: false, why: 'timeout', message: 'deadline passed' }
-      }
-      return { ok: true, value: value as T }
+      // A concurrent sink ends its own work at the deadline; only isolated ones are raced.
+      if (!this.isolated) return { ok: true, value: await work }
+      const raced = await deadline.race(work)
+      if (raced.settled) return { ok: true, value: raced.value }
+      onAbandoned?.(work) // abandoned: whatever it does later is ignored
+      return { ok: false, why: 'timeout', message: 'deadline passed' }
     } catch (error) {
       return { ok: false, why: 'error', message: error instanceof Error ? error.message : String(error) }
     } finally {
-      clearTimeout(timer)
-      this.inFlight.delete(arm)
+      deadline.dispose()
     }
-  }
-
-  private rearm(): void {
-    for (const arm of this.inFlight) arm()
   }
 
   private tally(judged: Judged, n: number, count: boolean): SinkTally {

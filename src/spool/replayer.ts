@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { BatchOutcome, Deadline, PrimarySink, Stage } from '../../sinks/sink.js'
 import type { Counters } from '../counters/counters.js'
-import { settleBy } from '../../sinks/shared/settle-by.js'
+import { Deadline } from '../../sinks/shared/deadline.js'
+import type { SinkRunner } from '../pipeline/sink-runner.js'
+import type { StageStep } from '../pipeline/stage-step.js'
+import { storeOutcome, type StoreFailReasons, type StoreOutcome } from '../pipeline/store-of-record.js'
 import type { LogRecord } from '../../sinks/shared/log-record.js'
 import { parseLine, type ParseResult } from '../records/parse-line.js'
 import type { SpooledBatch } from './spool.js'
@@ -24,15 +26,18 @@ const PROBE_MAX_MS = 5000
  */
 export class Replayer {
   private stopped = false
-  private readonly deadline: Deadline = { at: Number.POSITIVE_INFINITY }
+  private readonly deadline = Deadline.never()
   private readonly stopping = new AbortController()
   private running: Promise<void> | undefined
 
   constructor(
     private readonly route: SpoolRoute,
-    private readonly store: PrimarySink,
-    private readonly stages: readonly Stage[],
+    /** The store of record's runner. */
+    private readonly store: SinkRunner,
+    private readonly stages: readonly StageStep[],
     private readonly counters: Counters,
+    /** Which failed_<reason> counters the store's rejected and unavailable records go to (store-of-record.ts). */
+    private readonly failReasons: StoreFailReasons,
   ) {}
 
   start(): void {
@@ -44,9 +49,9 @@ export class Replayer {
   /** No new replay starts; the one in flight gets until `at` (epoch ms), else its frame stays in the spool uncounted. */
   async stop(at: number): Promise<void> {
     this.stopped = true
-    this.deadline.at = Math.min(this.deadline.at, at)
+    this.deadline.bringForward(at)
     this.stopping.abort()
-    if (this.running) await settleBy(this.running, at)
+    if (this.running) await Deadline.at(at).settles(this.running)
   }
 
   private async run(): Promise<void> {
@@ -88,25 +93,25 @@ export class Replayer {
       records.push(parsed.record)
     }
     const invalid = batch.lines.length - records.length
-    let outcome: BatchOutcome
+    let outcome: StoreOutcome
     try {
       for (const stage of this.stages) await stage.process(records, this.deadline)
-      outcome = await this.store.write(markReplay(records, { writerId: batch.writerId }), this.deadline)
+      outcome = storeOutcome(await this.store.write(markReplay(records, { writerId: batch.writerId }), this.deadline))
     } catch {
       outcome = { written: 0, rejected: 0, unavailable: records.length }
     }
     // Stopped meanwhile: the spool is closing; the frame stays for the next process (the ledger keeps that exact).
-    if (this.stopped && this.deadline.at <= Date.now()) return false
+    if (this.stopped && this.deadline.passed) return false
     if (records.length > 0 && outcome.unavailable === records.length) {
       this.route.storeFailed()
       return false
     }
     const counters = this.counters
-    const reasons = this.store.failReasons
+    const reasons = this.failReasons
     counters.add('written', outcome.written)
-    counters.fail(reasons?.rejected ?? 'db_rejected', outcome.rejected)
+    counters.fail(reasons.rejected, outcome.rejected)
     // Part written and part not: the store cannot say which, so the rest is counted as it would be without a spool.
-    counters.fail(reasons?.unavailable ?? 'db_unavailable', outcome.unavailable)
+    counters.fail(reasons.unavailable, outcome.unavailable)
     counters.drop('invalid_json', invalid)
     counters.add('sanitized', sanitized)
     if (outcome.written > 0) counters.add('batches')

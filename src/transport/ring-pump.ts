@@ -1,6 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
-import { finishReserveMs } from '../pipeline/pipeline.js'
-import { settleBy } from '../../sinks/shared/settle-by.js'
+import { exitBudget } from '../pipeline/exit-budget.js'
+import { Deadline } from '../../sinks/shared/deadline.js'
 import { workerProfile } from '../../sinks/shared/worker-profile.js'
 import type { RingReader } from '../ring/ring-reader.js'
 import type { RunningPipeline } from './start-pipeline.js'
@@ -72,10 +72,10 @@ export class RingPump {
   private async drainAndClose(): Promise<void> {
     const { pipeline, counters, options } = this.running
     const { budgetMs } = options.exit
-    const deadline = Date.now() + budgetMs
+    const { hardEnd: deadline, drainEnd: retriesEnd } = exitBudget(budgetMs)
     // Batches stuck on an unreachable database give up early enough to leave time for the close itself.
-    const retriesEnd = deadline - finishReserveMs(budgetMs)
     pipeline.stopRetryingAt(retriesEnd)
+    const drained = Deadline.at(retriesEnd)
     for (;;) {
       this.moveWhatFits()
       if (Date.now() >= retriesEnd) break
@@ -85,7 +85,7 @@ export class RingPump {
         await yieldToEventLoop()
         continue
       }
-      await settleBy(Promise.race([pipeline.untilRoom(), pipeline.drainQueued()]), retriesEnd)
+      await drained.settles(Promise.race([pipeline.untilRoom(), pipeline.drainQueued()]))
     }
     this.asideCounted = true
     const abandoned = this.spillOrDiscardRest() + Math.max(0, this.reader.sentAside() - this.takenAside)

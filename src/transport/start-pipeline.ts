@@ -3,8 +3,9 @@ import { Counters } from '../counters/counters.js'
 import { resolveOptions, type ResolvedOptions } from '../options/resolve-options.js'
 import { buildSinks } from '../pipeline/build-sinks.js'
 import { Pipeline, newWriterId } from '../pipeline/pipeline.js'
-import { settleBy } from '../../sinks/shared/settle-by.js'
-import type { Stage } from '../../sinks/sink.js'
+import { Deadline } from '../../sinks/shared/deadline.js'
+import type { StageStep } from '../pipeline/stage-step.js'
+import { storeFailReasons } from '../pipeline/store-of-record.js'
 import { openSpool } from '../spool/open-spool.js'
 import { Replayer } from '../spool/replayer.js'
 import { SpoolRoute } from '../spool/spool-route.js'
@@ -33,7 +34,7 @@ export interface RunningPipeline {
  * stream or createSluice's ring): options, counters, sinks, stages, the
  * pipeline and the stats publisher. Async: custom sinks are imported.
  */
-export async function startPipeline(rawOptions: unknown, extraStages: readonly Stage[] = []): Promise<RunningPipeline> {
+export async function startPipeline(rawOptions: unknown, extraStages: readonly StageStep[] = []): Promise<RunningPipeline> {
   const options = resolveOptions(rawOptions)
   const counters = new Counters(options.counters)
   // Before anything connects: an unusable spool directory stops the start like any config mistake.
@@ -59,7 +60,7 @@ export async function startPipeline(rawOptions: unknown, extraStages: readonly S
   const pipeline = new Pipeline(options, counters, store, [...stages, ...extraStages], fanout)
   // The spool's hooks (docs/spool.md): the pipeline spills to it, the replayer writes it back.
   const route = spool && new SpoolRoute(spool, counters, writerId)
-  const replayer = route && new Replayer(route, store, [...stages, ...extraStages], counters)
+  const replayer = route && new Replayer(route, store, [...stages, ...extraStages], counters, storeFailReasons(options.store.kind))
   if (route) pipeline.useSpool(route)
   pipeline.start()
   replayer?.start()
@@ -78,7 +79,7 @@ export async function startPipeline(rawOptions: unknown, extraStages: readonly S
       spool?.close()
       counters.publish()
       // A local file and a loopback port: quick, but never worth missing the exit report for.
-      if (publisher) await settleBy(publisher.close(), Date.now() + PUBLISHER_CLOSE_MS)
+      if (publisher) await Deadline.in(PUBLISHER_CLOSE_MS).settles(publisher.close())
       const report = options.exit.report ? exitReport(counters) : undefined
       // Straight to fd 2: at process exit the app thread is blocked waiting for us,
       // so the worker's piped process.stderr would never be delivered.

@@ -1,22 +1,27 @@
 /**
  * The pino-sluice worker: the module `pino.transport({ target: 'pino-sluice' })` loads.
+ * Two entries reach the same pipeline (start-pipeline.ts):
  *
- *   app thread                      worker thread (this file)
- *   ──────────                      ────────────────────────────────────────────────────────────────
- *   pino ─► thread-stream ring ─►  SluiceStream ─► BoundedChannel ─► Batcher ─► stages ─► store of record
- *            (4 MiB, shared)        split lines     drop + count      flush by   S3 offload,  Postgres (COPY, one tx
- *                                   never waits     on overflow       size/time  CloudWatch,  per batch), file or custom
- *                                                                                custom    └► fan-out sinks (own counts)
+ *   app thread                          worker thread
+ *   ──────────                          ─────────────────────────────────────────────────────────
+ *   pino.transport() (this file):
+ *   pino ─► thread-stream ring ─────►  SluiceStream ──┐
+ *            (4 MiB, shared)            split lines    │
+ *                                                      ├─► BoundedChannel ─► Batcher ─► Pipeline
+ *   createSluice() (ring-worker.ts):                   │   drop + count      flush by    parse, then
+ *   pino ─► SluiceDestination ─► ring ─► RingPump ─────┘   on overflow       size/time   per batch ▼
+ *           encode or drop+count        reads while the channel has room
  *
+ *   Pipeline: batch ─► stages, in order ─► store of record ─► written / failed
+ *                      S3 offload,         Postgres (COPY, one tx per batch), file, custom or none
+ *                      CloudWatch, custom  └► fan-out sinks (own counts)
+ *
+ * One contract: every sink above, built in or custom, is a `Sink` (sinks/sink.ts) driven by one
+ * SinkRunner; its role is data. Which sinks: src/pipeline/build-sinks.ts.
  *   counters ─► SharedArrayBuffer (app reads live with createStats()) and stderr totals on close.
- *   Which sinks: src/pipeline/build-sinks.ts.
- *
- * createSluice() takes the other entry, ring-worker.ts: a ring of our own in shared memory and a
- * RingPump in place of thread-stream and SluiceStream; from the BoundedChannel on, both run the
- * same start-pipeline.ts.
  */
-import type { Stage } from '../../sinks/sink.js'
 import { maxRecordBytes } from '../options/resolve-options.js'
+import type { StageStep } from '../pipeline/stage-step.js'
 import { SluiceStream } from './sluice-stream.js'
 import { reportStartFailure } from './start-failure.js'
 import { startPipeline, type RunningPipeline } from './start-pipeline.js'
@@ -25,8 +30,8 @@ export default async function sluiceTransport(rawOptions: unknown): Promise<Slui
   return buildSluiceStream(rawOptions)
 }
 
-/** The transport with extra stages after the built-in ones (used by fault tests to make a stage throw). */
-export async function buildSluiceStream(rawOptions: unknown, extraStages: readonly Stage[] = []): Promise<SluiceStream> {
+/** The transport with extra stages after the built-in ones (used by fault tests to make pino-sluice's own code throw). */
+export async function buildSluiceStream(rawOptions: unknown, extraStages: readonly StageStep[] = []): Promise<SluiceStream> {
   let running: RunningPipeline
   try {
     running = await startPipeline(rawOptions, extraStages)

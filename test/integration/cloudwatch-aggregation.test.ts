@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { resolveCloudWatchOptions } from '../../sinks/cloudwatch/cloudwatch-options.js'
 import { MetricsStage } from '../../sinks/cloudwatch/metrics-stage.js'
-import type { Deadline } from '../../sinks/sink.js'
+import { Deadline } from '../../sinks/shared/deadline.js'
 import { Counters } from '../../src/counters/counters.js'
 import { metric } from '../../src/index.js'
 import { markProven } from '../../sinks/shared/record-proof.js'
@@ -26,7 +26,7 @@ import {
 
 const endpoint = motoEndpoint('cloudwatch-aggregation.test.ts')
 useDummyCredentials()
-const running: Deadline = { at: Number.POSITIVE_INFINITY }
+const running = Deadline.never().context()
 
 let seq = 0
 /** The start of the current minute: all records of a test fall in one period, whenever the test runs. */
@@ -77,7 +77,7 @@ describe.skipIf(!endpoint)('CloudWatch aggregation against moto', () => {
         if (i === 0) expectedSum += value
         records.push(record(metric('Latency', value, 'Milliseconds', { Route: `/r${i}` })))
       }
-      await stage.process(records, running)
+      await stage.write(records, running)
     }
     await stage.close(running)
     const calls = (await proxy.requests()).slice(before)
@@ -95,7 +95,7 @@ describe.skipIf(!endpoint)('CloudWatch aggregation against moto', () => {
     const { stage, counters } = stageFor(proxy, namespace)
     const before = (await proxy.requests()).length
     const records = Array.from({ length: 2500 }, (_, i) => record(metric('Hits', 1, 'Count', { Key: `k${i}` })))
-    await stage.process(records, running)
+    await stage.write(records, running)
     // Full batches of 1000 go at once, without waiting for the interval or a flush.
     await expect.poll(async () => (await proxy.forwarded()).length - before, { timeout: 5000 }).toBe(2)
     await stage.flush(running)
@@ -116,7 +116,7 @@ describe.skipIf(!endpoint)('CloudWatch aggregation against moto', () => {
       for (let series = s; series < s + 100; series++) {
         for (let v = 0; v < 150; v++) records.push(record(metric('Payload', 1000 + v + series / 1e4 + 1e-9, 'Bytes', { Series: `s${series}` })))
       }
-      await stage.process(records, running)
+      await stage.write(records, running)
     }
     await stage.close(running)
     const calls = (await proxy.requests()).slice(before)
@@ -135,7 +135,7 @@ describe.skipIf(!endpoint)('CloudWatch aggregation against moto', () => {
     const records = Array.from({ length: 150 }, (_, i) => record(metric('Calls', 1, 'Count', { User: `u${i}` })))
     // The first series again, after the guard closed: still counted.
     records.push(record(metric('Calls', 5, 'Count', { User: 'u0' })))
-    await stage.process(records, running)
+    await stage.write(records, running)
     await stage.close(running)
     expect(metricCounters(counters)).toEqual({ sent: 101, invalid: 0, cardinality: 50, dropped: 0, lost: 0 })
     expect((await listMetrics(client, namespace)).length).toBe(100)
@@ -146,7 +146,7 @@ describe.skipIf(!endpoint)('CloudWatch aggregation against moto', () => {
     const namespace = uniqueNamespace()
     const { stage, counters } = stageFor(proxy, namespace, { maxSeries: 10, selfMetrics: true })
     counters.add('received', 20)
-    await stage.process(Array.from({ length: 20 }, (_, i) => record(metric('Flood', 1, 'Count', { Id: `i${i}` }))), running)
+    await stage.write(Array.from({ length: 20 }, (_, i) => record(metric('Flood', 1, 'Count', { Id: `i${i}` }))), running)
     await stage.close(running)
     expect(counters.values.metrics_cardinality).toBe(10)
     const names = new Set((await listMetrics(client, namespace)).map((m) => m.MetricName))
@@ -158,7 +158,7 @@ describe.skipIf(!endpoint)('CloudWatch aggregation against moto', () => {
     const namespace = uniqueNamespace()
     const { stage, counters } = stageFor(proxy, namespace)
     const day = 24 * 3600_000
-    await stage.process([record(metric('Age', 1), Date.now() - 15 * day), record(metric('Age', 2), Date.now() + day / 8), record(metric('Age', 3))], running)
+    await stage.write([record(metric('Age', 1), Date.now() - 15 * day), record(metric('Age', 2), Date.now() + day / 8), record(metric('Age', 3))], running)
     await stage.close(running)
     expect(metricCounters(counters)).toEqual({ sent: 1, invalid: 2, cardinality: 0, dropped: 0, lost: 0 })
   })
@@ -168,7 +168,7 @@ describe.skipIf(!endpoint)('CloudWatch aggregation against moto', () => {
     const namespace = uniqueNamespace()
     const { stage, counters } = stageFor(throttling, namespace)
     const records = Array.from({ length: 300 }, (_, i) => record(metric('Orders', i, 'Count', { Shop: `s${i % 3}` })))
-    await stage.process(records, running)
+    await stage.write(records, running)
     await stage.flush(running)
     await stage.close(running)
     const calls = await throttling.requests()
@@ -185,10 +185,10 @@ describe.skipIf(!endpoint)('CloudWatch aggregation against moto', () => {
     const throttling = await startRecordingProxy(endpoint, 4)
     const namespace = uniqueNamespace()
     const { stage, counters } = stageFor(throttling, namespace)
-    await stage.process(Array.from({ length: 50 }, (_, i) => record(metric('Refunds', i, 'Count'))), running)
+    await stage.write(Array.from({ length: 50 }, (_, i) => record(metric('Refunds', i, 'Count'))), running)
     await stage.flush(running)
     expect(metricCounters(counters)).toEqual({ sent: 0, invalid: 0, cardinality: 0, dropped: 0, lost: 0 })
-    await stage.process([record(metric('Refunds', 100, 'Count'))], running)
+    await stage.write([record(metric('Refunds', 100, 'Count'))], running)
     await stage.flush(running)
     await stage.close(running)
     const calls = await throttling.requests()
@@ -201,9 +201,9 @@ describe.skipIf(!endpoint)('CloudWatch aggregation against moto', () => {
   it('counts what CloudWatch never accepts as lost, within the exit budget', async () => {
     const throttling = await startRecordingProxy(endpoint, Number.MAX_SAFE_INTEGER)
     const { stage, counters } = stageFor(throttling, uniqueNamespace())
-    await stage.process(Array.from({ length: 40 }, (_, i) => record(metric('Doomed', i, 'Count'))), running)
+    await stage.write(Array.from({ length: 40 }, (_, i) => record(metric('Doomed', i, 'Count'))), running)
     const started = Date.now()
-    await stage.close({ at: Date.now() + 1500 })
+    await stage.close(Deadline.in(1500).context())
     expect(Date.now() - started).toBeLessThan(3000)
     expect((await throttling.requests()).length).toBeGreaterThanOrEqual(1)
     await throttling.close()

@@ -11,10 +11,11 @@ import type { Sql } from '../../sinks/postgres/connect.js'
 import { EncodedBatch } from '../../sinks/postgres/encoded-batch.js'
 import { migrate } from '../../sinks/postgres/migrations.js'
 import { PartitionKeeper } from '../../sinks/postgres/partitions.js'
+import { Deadline } from '../../sinks/shared/deadline.js'
 import { PostgresSink, postgresMigrations } from '../../sinks/postgres/postgres-sink.js'
+import type { AttemptDatabase } from '../../sinks/postgres/write-batch.js'
 import { TableMaintenance } from '../../sinks/postgres/table-maintenance.js'
 import { tableNames } from '../../sinks/postgres/table-names.js'
-import type { AttemptDatabase } from '../../sinks/postgres/write-batch.js'
 import { resolveOptions } from '../../src/options/resolve-options.js'
 import type { LogRecord } from '../../sinks/shared/log-record.js'
 import { parseLine } from '../../src/records/parse-line.js'
@@ -119,14 +120,14 @@ describe('the ledger rows of committed batches', () => {
   it('one row per transaction, with its seq range and count across logs and spans; a bisected batch leaves rows only for its committed parts', async () => {
     const table = uniqueTable('ledger_rows')
     const sink = new PostgresSink(resolveOptions({ postgres: { url: databaseUrl(), table } }).postgres!, 'ledger-writer', { onRetry: () => {}, onProblem: () => {} })
-    const forever = { at: Number.POSITIVE_INFINITY }
-    expect(await sink.write([record(1, 'a'), span(2), record(3, 'b'), span(4)], forever)).toEqual({ written: 4, rejected: 0, unavailable: 0 })
+    const forever = Deadline.never().context()
+    expect(await sink.write([record(1, 'a'), span(2), record(3, 'b'), span(4)], forever)).toEqual({ delivered: 4, rejected: 0, unavailable: 0 })
     expect(await ledgerRows(table)).toEqual([{ writer_id: 'ledger-writer', first_seq: 1, last_seq: 4, records: 4 }])
 
     // Seq 15 is refused: 5..20 fails, 5..12 commits, 13..20 fails, 13..16 fails, 13..14 commits, 15..16 fails, 15 is rejected, 16 commits, 17..20 commits.
     await sql.unsafe(`alter table ${table} add constraint ${table}_no_bad check (msg <> 'bad')`)
     const batch = seqs(5, 20).map((seq) => record(seq, seq === 15 ? 'bad' : 'good'))
-    expect(await sink.write(batch, forever)).toEqual({ written: 15, rejected: 1, unavailable: 0 })
+    expect(await sink.write(batch, forever)).toEqual({ delivered: 15, rejected: 1, unavailable: 0 })
     const ranges = (await ledgerRows(table)).map((r) => [r.first_seq, r.last_seq, r.records])
     expect(ranges).toEqual([[1, 4, 4], [5, 12, 8], [13, 14, 2], [16, 16, 1], [17, 20, 4]])
 
@@ -193,7 +194,7 @@ describe('a retry whose commit check fails or whose batch is split after an unan
     const table = uniqueTable('ledger_flaky_check')
     // The retry's own check is stale (attempt 1 not visible yet), so it runs into attempt 1's ledger key (23505); the check after that fails once.
     const sink = flakySink(table, ['stale', 'fail'])
-    expect(await sink.write(seqs(1, 8).map((seq) => record(seq, `m${seq}`)), { at: Number.POSITIVE_INFINITY })).toEqual({ written: 8, rejected: 0, unavailable: 0 })
+    expect(await sink.write(seqs(1, 8).map((seq) => record(seq, `m${seq}`)), Deadline.never().context())).toEqual({ delivered: 8, rejected: 0, unavailable: 0 })
     expect(await copiesPerSeq(table)).toBe(seqs(1, 8).map((seq) => `${seq}:1`).join(' '))
     expect((await ledgerRows(table)).map((r) => [r.first_seq, r.last_seq])).toEqual([[1, 8]])
     await sink.close()
@@ -202,7 +203,7 @@ describe('a retry whose commit check fails or whose batch is split after an unan
   it('a ledger check that fails with an error of no known kind is retried too, never taken for bad data', async () => {
     const table = uniqueTable('ledger_odd_check')
     const sink = flakySink(table, ['odd'])
-    expect(await sink.write(seqs(1, 8).map((seq) => record(seq, `m${seq}`)), { at: Number.POSITIVE_INFINITY })).toEqual({ written: 8, rejected: 0, unavailable: 0 })
+    expect(await sink.write(seqs(1, 8).map((seq) => record(seq, `m${seq}`)), Deadline.never().context())).toEqual({ delivered: 8, rejected: 0, unavailable: 0 })
     expect(await copiesPerSeq(table)).toBe(seqs(1, 8).map((seq) => `${seq}:1`).join(' '))
     await sink.close()
   })
@@ -211,7 +212,7 @@ describe('a retry whose commit check fails or whose batch is split after an unan
     const table = uniqueTable('ledger_split_uncertain')
     const sink = flakySink(table, [], 0)
     // Make the table, then a batch whose attempt 1 commits unanswered, and whose attempt 2 is refused for its data (seq 5 is bad by then).
-    await sink.write([record(100, 'warm-up')], { at: Number.POSITIVE_INFINITY })
+    await sink.write([record(100, 'warm-up')], Deadline.never().context())
     const { database } = sink as unknown as { database: AttemptDatabase }
     const insert = database.insert.bind(database)
     let calls = 0
@@ -229,9 +230,9 @@ describe('a retry whose commit check fails or whose batch is split after an unan
     // The first check (before attempt 2) does not see attempt 1 yet; later ones are real.
     database.uncommitted = async (batch, end) => (++checked === 1 ? batch : check(batch, end))
     const batch = seqs(1, 8).map((seq) => record(seq, seq === 5 ? 'bad' : `m${seq}`))
-    const outcome = await sink.write(batch, { at: Number.POSITIVE_INFINITY })
+    const outcome = await sink.write(batch, Deadline.never().context())
     // Attempt 1 stored all 8 (the constraint came after); the halves found them in the ledger instead of writing them again.
-    expect(outcome).toEqual({ written: 8, rejected: 0, unavailable: 0 })
+    expect(outcome).toEqual({ delivered: 8, rejected: 0, unavailable: 0 })
     expect(await copiesPerSeq(table)).toBe([...seqs(1, 8), 100].map((seq) => `${seq}:1`).join(' '))
     await sink.close()
   })

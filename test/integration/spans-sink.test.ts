@@ -4,6 +4,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest'
 import { EncodedBatch } from '../../sinks/postgres/encoded-batch.js'
+import { Deadline } from '../../sinks/shared/deadline.js'
 import { PostgresSink } from '../../sinks/postgres/postgres-sink.js'
 import type { AttemptDatabase } from '../../sinks/postgres/write-batch.js'
 import { resolveOptions } from '../../src/options/resolve-options.js'
@@ -44,7 +45,7 @@ describe('PostgresSink with spans', () => {
       onSpansWritten: (n) => spansCounted.push(n),
     })
     const batch = [record({ level: 30, time: Date.now(), msg: 'a' }, 1), span(2, 's1'), record({ level: 30, msg: 'b' }, 3), span(4, 's2')]
-    expect(await sink.write(batch, { at: Number.POSITIVE_INFINITY })).toEqual({ written: 4, rejected: 0, unavailable: 0 })
+    expect(await sink.write(batch, Deadline.never().context())).toEqual({ delivered: 4, rejected: 0, unavailable: 0 })
     expect(spansCounted).toEqual([2])
     const [logs] = await sql`select count(*)::int as n from ${sql(table)}`
     const spans = await sql`select name, seq::int, input_tokens::text from ${sql(`${table}_spans`)} order by seq`

@@ -6,7 +6,8 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { LogRecord } from '../../sinks/shared/log-record.js'
-import type { Deadline, Sink } from '../../sinks/sink.js'
+import { Deadline } from '../../sinks/shared/deadline.js'
+import type { Sink } from '../../sinks/sink.js'
 import { SinkCounters } from '../../src/counters/sink-counters.js'
 import { FanOut } from '../../src/pipeline/fan-out.js'
 import { SinkRunner, type RunnerSettings } from '../../src/pipeline/sink-runner.js'
@@ -27,10 +28,10 @@ function memorySink(answer: (records: readonly LogRecord[]) => ReturnType<Sink['
 }
 
 /** The pipeline's exit deadline while it runs; `moveIn` is what its close does to it. */
-const runningExit = (): Deadline => ({ at: Number.POSITIVE_INFINITY })
-const moveIn = (exit: Deadline, at: number): void => void (exit.at = at)
+const runningExit = (): Deadline => Deadline.never()
+const moveIn = (exit: Deadline, at: number): void => exit.bringForward(at)
 /** A custom fan-out sink's runner settings: isolated, one call at a time. */
-const fanOutSettings = (name: string, timeoutMs: number, maxQueued: number): RunnerSettings => ({ name, role: 'fanout', isolated: { timeoutMs, maxQueued } })
+const fanOutSettings = (name: string, timeoutMs: number, maxQueued: number): RunnerSettings => ({ name, role: 'fanout', timeoutMs, maxQueued, custom: true })
 
 /** A sink whose every write hangs forever (a stalled HTTP endpoint). */
 const hungSink = (): Sink => ({ write: () => new Promise(() => {}) })

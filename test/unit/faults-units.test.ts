@@ -4,7 +4,9 @@
  * and the periodic stats row never queues behind one that hangs.
  */
 import { describe, expect, it, vi } from 'vitest'
-import type { BatchOutcome, PrimarySink } from '../../sinks/sink.js'
+import type { Sink } from '../../sinks/sink.js'
+import { SinkCounters } from '../../src/counters/sink-counters.js'
+import { SinkRunner } from '../../src/pipeline/sink-runner.js'
 import type { Sql } from '../../sinks/postgres/connect.js'
 import { TableMaintenance } from '../../sinks/postgres/table-maintenance.js'
 import { tableNames } from '../../sinks/postgres/table-names.js'
@@ -14,12 +16,8 @@ import { Pipeline } from '../../src/pipeline/pipeline.js'
 import { SluiceStream } from '../../src/transport/sluice-stream.js'
 
 /** A database that never answers: every write stays in flight. */
-const hangingSink: PrimarySink = {
-  name: 'hanging',
-  start() {},
-  write: () => new Promise<BatchOutcome>(() => {}),
-  close: async () => {},
-}
+const hanging: Sink = { concurrent: true, write: () => new Promise(() => {}) }
+const hangingSink = new SinkRunner(hanging, { name: 'hanging', role: 'store' }, new SinkCounters(), () => {})
 
 describe('the refuse path (channel full, drop-newest)', () => {
   it('counts a multi-byte line above maxRecordBytes as too_large, not overflow', () => {

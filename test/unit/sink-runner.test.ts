@@ -1,8 +1,9 @@
 /** The SinkRunner as a plain unit: order of batches, deadlines, and the exit deadline moving while a call hangs. */
 import { describe, expect, it, vi } from 'vitest'
-import type { Deadline, Sink } from '../../sinks/sink.js'
+import type { Sink } from '../../sinks/sink.js'
+import { Deadline } from '../../sinks/shared/deadline.js'
 import { SinkCounters } from '../../src/counters/sink-counters.js'
-import { stageVerdict } from '../../src/pipeline/sink-adapters.js'
+import { stageVerdict } from '../../src/pipeline/stage-step.js'
 import { SinkRunner } from '../../src/pipeline/sink-runner.js'
 import type { LogRecord } from '../../sinks/shared/log-record.js'
 
@@ -11,7 +12,7 @@ const quiet = (): void => {}
 
 function isolatedRunner(sink: Sink, timeoutMs = 10_000, maxQueued = 10): { runner: SinkRunner; counters: SinkCounters } {
   const counters = new SinkCounters()
-  return { runner: new SinkRunner(sink, { name: 's', role: 'fanout', isolated: { timeoutMs, maxQueued } }, counters, quiet), counters }
+  return { runner: new SinkRunner(sink, { name: 's', role: 'fanout', timeoutMs, maxQueued, custom: true }, counters, quiet), counters }
 }
 
 describe('SinkRunner', () => {
@@ -27,7 +28,7 @@ describe('SinkRunner', () => {
         running--
       },
     })
-    const exit: Deadline = { at: Number.POSITIVE_INFINITY }
+    const exit = Deadline.never()
     const first = runner.reserve(exit)
     const second = runner.reserve(exit)
     // The second batch is ready first (its stages were faster): it still goes second.
@@ -41,7 +42,7 @@ describe('SinkRunner', () => {
   it('a call that hangs past timeoutMs is abandoned and counted; the next one runs', async () => {
     let calls = 0
     const { runner, counters } = isolatedRunner({ write: () => (++calls === 1 ? new Promise(() => {}) : undefined) }, 50)
-    const exit: Deadline = { at: Number.POSITIVE_INFINITY }
+    const exit = Deadline.never()
     expect(await runner.write([record(1)], exit)).toMatchObject({ delivered: 0, broken: 1 })
     expect(await runner.write([record(2)], exit)).toMatchObject({ delivered: 1 })
     expect(counters.snapshot().s).toMatchObject({ delivered: 1, failed: 1, failed_timeout: 1 })
@@ -59,9 +60,9 @@ describe('SinkRunner', () => {
       },
       600_000,
     )
-    const exit: Deadline = { at: Number.POSITIVE_INFINITY }
+    const exit = Deadline.never()
     const writes = [runner.write([record(1)], exit), runner.write([record(2), record(3)], exit)]
-    exit.at = Date.now() + 50
+    exit.bringForward(Date.now() + 50)
     await runner.close(exit)
     await Promise.all(writes)
     expect(aborted).toBe(true)
@@ -70,19 +71,19 @@ describe('SinkRunner', () => {
 
   it('a full queue fails new batches as overflow', async () => {
     const { runner, counters } = isolatedRunner({ write: () => new Promise((resolve) => setTimeout(resolve, 30)) }, 10_000, 1)
-    const exit: Deadline = { at: Number.POSITIVE_INFINITY }
+    const exit = Deadline.never()
     await Promise.all([runner.write([record(1)], exit), runner.write([record(2)], exit)])
     expect(counters.snapshot().s).toMatchObject({ delivered: 1, failed_overflow: 1 })
   })
 })
 
-describe('SinkRunner without rearm()', () => {
+describe('SinkRunner and a moving exit deadline', () => {
   it('notices on its own that the exit deadline moved closer while a call hangs', async () => {
     const { runner, counters } = isolatedRunner({ write: () => new Promise(() => {}) }, 600_000)
-    const exit: Deadline = { at: Number.POSITIVE_INFINITY }
+    const exit = Deadline.never()
     const write = runner.write([record(1)], exit)
     // As Pipeline.close does before it gets to flush this sink: only the deadline moves.
-    exit.at = Date.now() + 50
+    exit.bringForward(Date.now() + 50)
     expect(await write).toMatchObject({ broken: 1 })
     expect(counters.snapshot().s?.failed_timeout).toBe(1)
   })
@@ -93,7 +94,7 @@ describe('SinkRunner limits (issue 23)', () => {
     vi.useFakeTimers()
     try {
       const { runner, counters } = isolatedRunner({ write: () => new Promise(() => {}) }, 1000)
-      const exit: Deadline = { at: Number.POSITIVE_INFINITY }
+      const exit = Deadline.never()
       for (let i = 0; i < 5; i++) void runner.write([record(i)], exit)
       let flushed = false
       void runner.flush(exit).then(() => (flushed = true))
@@ -109,7 +110,7 @@ describe('SinkRunner limits (issue 23)', () => {
   it('maxQueued counts batches waiting, not the one being written nor start()', async () => {
     let release: () => void = () => {}
     const { runner, counters } = isolatedRunner({ start: () => Promise.resolve(), write: () => new Promise<void>((resolve) => (release = resolve)) }, 10_000, 1)
-    const exit: Deadline = { at: Number.POSITIVE_INFINITY }
+    const exit = Deadline.never()
     void runner.start(exit)
     const first = runner.write([record(1)], exit)
     await new Promise((resolve) => setTimeout(resolve, 10))
@@ -122,6 +123,37 @@ describe('SinkRunner limits (issue 23)', () => {
     await Promise.all(writes)
     // One written, one waited, one overflowed.
     expect(counters.snapshot().s).toMatchObject({ delivered: 2, failed_overflow: 1 })
+  })
+})
+
+describe('SinkRunner with a concurrent sink (the built-ins)', () => {
+  it('hands batches over side by side, with the exit deadline live in each context, and passes cutOff on', async () => {
+    let running = 0
+    let most = 0
+    let cut = 0
+    const deadlines: number[] = []
+    const sink: Sink = {
+      concurrent: true,
+      async write(_records, context) {
+        most = Math.max(most, ++running)
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        deadlines.push(context.deadline)
+        running--
+        return undefined
+      },
+      cutOff: () => void cut++,
+    }
+    const counters = new SinkCounters()
+    const runner = new SinkRunner(sink, { name: 'db', role: 'store' }, counters, quiet)
+    const exit = Deadline.never()
+    const writes = [runner.write([record(1)], exit), runner.write([record(2)], exit), runner.write([record(3)], exit)]
+    exit.bringForward(Date.now() + 60_000)
+    await Promise.all(writes)
+    expect(most).toBe(3)
+    expect(deadlines).toEqual([exit.at, exit.at, exit.at])
+    runner.cutOff()
+    expect(cut).toBe(1)
+    expect(counters.snapshot().db).toMatchObject({ delivered: 3, failed: 0 })
   })
 })
 

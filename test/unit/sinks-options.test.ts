@@ -41,13 +41,20 @@ describe('options.sinks', () => {
 
 describe('which store of record', () => {
   it('Postgres by default, and its URL is then required', () => {
-    expect(resolve({}).store).toEqual({ kind: 'postgres' })
+    expect(resolve({}).store).toMatchObject({ kind: 'postgres' })
     expect(attempt({}, {})).toThrow(/options\.postgres\.url is missing/)
   })
 
   it('file, or a custom store, instead of Postgres: no URL needed', () => {
     expect(resolve({ file: { path: '/tmp/x.ndjson' } }, {})).toMatchObject({ store: { kind: 'file' }, postgres: undefined, file: { path: '/tmp/x.ndjson', maxBytes: 64 * 1024 * 1024, maxFiles: 5 } })
     expect(resolve({ sinks: [{ target: 'x', role: 'store' }] }, {})).toMatchObject({ store: { kind: 'sink', index: 0 }, postgres: undefined })
+  })
+
+  it("the store's batch limits come from the store chosen, not from Postgres's options", () => {
+    const postgres = { url: 'postgres://u@h/d', connections: 4, connectTimeoutMs: 2000, retry: { budgetMs: 10_000 } }
+    expect(resolve({ postgres }, {}).store).toEqual({ kind: 'postgres', batchesInFlight: 5, flushLimitMs: 13_000 })
+    expect(resolve({ file: { path: '/tmp/x.ndjson' } }, {}).store).toEqual({ kind: 'file', batchesInFlight: 2, flushLimitMs: 30_000 })
+    expect(resolve({ sinks: [{ target: 'x', role: 'store', timeoutMs: 4000 }] }, {}).store).toEqual({ kind: 'sink', index: 0, batchesInFlight: 2, flushLimitMs: 5000 })
   })
 
   it('one store at most', () => {
@@ -57,10 +64,10 @@ describe('which store of record', () => {
 
   it('no store: only when something still receives the records, and S3 only with a fan-out sink', () => {
     expect(attempt({ postgres: false }, {})).toThrow(/options\.postgres is false and nothing else would receive the records/)
-    expect(resolve({ postgres: false, cloudwatch: { namespace: 'App' } }, {}).store).toEqual({ kind: 'none' })
-    expect(resolve({ postgres: false, sinks: [{ target: 'x' }] }, {}).store).toEqual({ kind: 'none' })
+    expect(resolve({ postgres: false, cloudwatch: { namespace: 'App' } }, {}).store).toMatchObject({ kind: 'none' })
+    expect(resolve({ postgres: false, sinks: [{ target: 'x' }] }, {}).store).toMatchObject({ kind: 'none' })
     expect(attempt({ postgres: false, cloudwatch: { namespace: 'App' }, s3: { bucket: 'payloads' } }, {})).toThrow(/the pointers would be kept nowhere/)
-    expect(resolve({ postgres: false, s3: { bucket: 'payloads' }, sinks: [{ target: 'x' }] }, {}).store).toEqual({ kind: 'none' })
+    expect(resolve({ postgres: false, s3: { bucket: 'payloads' }, sinks: [{ target: 'x' }] }, {}).store).toMatchObject({ kind: 'none' })
     expect(attempt({ postgres: 'off' })).toThrow(OptionsError)
   })
 })
