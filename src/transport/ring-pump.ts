@@ -7,8 +7,17 @@ import type { RunningPipeline } from './start-pipeline.js'
 
 /** Lines moved per turn of the event loop, so COPY and batch completions interleave with reading. */
 const LINES_PER_TURN = 2048
-/** Raw bytes per spool frame when the ring spills (one write each). */
-const SPILL_BYTES_PER_TURN = 1024 * 1024
+/** At most this many lines and raw bytes per spool frame when the ring spills: one writev each, one checksum over the lot. */
+export const RAW_SPILL_RECORDS = 65_536
+export const RAW_SPILL_BYTES = 1024 * 1024
+/** Raw bytes spilled per turn of the event loop under pressure (a few frames), so batch completions still interleave. */
+const SPILL_BYTES_PER_TURN = 4 * 1024 * 1024
+/**
+ * With a spool, once the ring is this full (a fraction of it) the pump spills
+ * before it parses: parsing is slower than a tight loop logs, the raw spill is
+ * not, so a burst goes to disk instead of filling the ring until the app drops.
+ */
+const SPILL_PRESSURE = 1 / 4
 /** Kept after Pipeline.close for the stats file and the exit report. */
 const REPORT_RESERVE_MS = 250
 /** The longest the worker sleeps without looking at the ring (a safety net; the doorbell wakes it). */
@@ -40,7 +49,10 @@ export class RingPump {
       }
       // While the store is known down, straight to the spool: no decoding, parsing or batching first.
       if (pipeline.divertsToSpool() && this.spillWhatWaits() > 0) await yieldToEventLoop()
-      else if (this.moveWhatFits() === 0 && this.spillWhatWaits() === 0) await pipeline.untilRoom()
+      else if (this.spillUnderPressure() > 0) {
+        this.moveWhatFits()
+        await yieldToEventLoop()
+      } else if (this.moveWhatFits() === 0 && this.spillWhatWaits() === 0) await pipeline.untilRoom()
       else await yieldToEventLoop()
     }
   }
@@ -104,7 +116,25 @@ export class RingPump {
   private spillWhatWaits(): number {
     if (!this.running.spool) return 0
     const { pipeline } = this.running
-    return this.reader.takeRaw(LINES_PER_TURN, SPILL_BYTES_PER_TURN, (lines, parts) => pipeline.spillRaw(lines, parts))
+    return this.reader.takeRaw(RAW_SPILL_RECORDS, RAW_SPILL_BYTES, (lines, parts) => pipeline.spillRaw(lines, parts))
+  }
+
+  /**
+   * With a spool, while the ring is fuller than SPILL_PRESSURE: spills down
+   * to it (up to SPILL_BYTES_PER_TURN) before anything is parsed. Returns how
+   * many lines (0 without a spool or without pressure).
+   */
+  private spillUnderPressure(): number {
+    if (!this.running.spool) return 0
+    const reader = this.reader
+    const pressure = reader.capacityBytes * SPILL_PRESSURE
+    let spilled = 0
+    for (let budget = SPILL_BYTES_PER_TURN; budget > 0 && reader.unreadBytes() > pressure; budget -= RAW_SPILL_BYTES) {
+      const n = this.spillWhatWaits()
+      if (n === 0) break
+      spilled += n
+    }
+    return spilled
   }
 
   /** At the end of the exit budget: what the ring still holds goes to the spool if there is one; returns how many lines were discarded instead. */
