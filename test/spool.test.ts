@@ -59,7 +59,7 @@ function crash(spool: Spool): void {
 describe('frames', () => {
   it('round-trip writer id, seqs, lines and time; any flipped byte is caught', () => {
     const frame = encodeFrame('host:1:ab', 42, ['{"a":1}', '{"b":"✓"}'], 1234)
-    expect(decodeFrame(frame, 0)).toEqual({ writerId: 'host:1:ab', firstSeq: 42, lines: ['{"a":1}', '{"b":"✓"}'], appendedAt: 1234 })
+    expect(decodeFrame(frame, 0)).toEqual({ writerId: 'host:1:ab', firstSeq: 42, lines: ['{"a":1}', '{"b":"✓"}'], appendedAt: 1234, stagesRan: false })
     for (let i = 0; i < frame.length; i++) {
       const damaged = Buffer.from(frame)
       damaged[i] = (damaged[i] as number) ^ 0x40

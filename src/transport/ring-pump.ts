@@ -17,7 +17,7 @@ const SPILL_BYTES_PER_TURN = 4 * 1024 * 1024
  * before it parses: parsing is slower than a tight loop logs, the raw spill is
  * not, so a burst goes to disk instead of filling the ring until the app drops.
  */
-const SPILL_PRESSURE = 1 / 4
+const SPILL_PRESSURE = 1 / 16
 /** Kept after Pipeline.close for the stats file and the exit report. */
 const REPORT_RESERVE_MS = 250
 /** The longest the worker sleeps without looking at the ring (a safety net; the doorbell wakes it). */
@@ -49,10 +49,8 @@ export class RingPump {
       }
       // While the store is known down, straight to the spool: no decoding, parsing or batching first.
       if (pipeline.divertsToSpool() && this.spillWhatWaits() > 0) await yieldToEventLoop()
-      else if (this.spillUnderPressure() > 0) {
-        this.moveWhatFits()
-        await yieldToEventLoop()
-      } else if (this.moveWhatFits() === 0 && this.spillWhatWaits() === 0) await pipeline.untilRoom()
+      else if (this.spillUnderPressure() > 0) await yieldToEventLoop()
+      else if (this.moveWhatFits() === 0 && this.spillWhatWaits() === 0) await pipeline.untilRoom()
       else await yieldToEventLoop()
     }
   }
@@ -113,24 +111,25 @@ export class RingPump {
    * never copied, decoded or parsed), so the ring drains at disk speed and the
    * app does not drop them. Returns how many (0 without a spool).
    */
-  private spillWhatWaits(): number {
+  private spillWhatWaits(underPressure = false): number {
     if (!this.running.spool) return 0
     const { pipeline } = this.running
-    return this.reader.takeRaw(RAW_SPILL_RECORDS, RAW_SPILL_BYTES, (lines, parts) => pipeline.spillRaw(lines, parts))
+    return this.reader.takeRaw(RAW_SPILL_RECORDS, RAW_SPILL_BYTES, (lines, parts) => pipeline.spillRaw(lines, parts, underPressure))
   }
 
   /**
-   * With a spool, while the ring is fuller than SPILL_PRESSURE: spills down
-   * to it (up to SPILL_BYTES_PER_TURN) before anything is parsed. Returns how
-   * many lines (0 without a spool or without pressure).
+   * With a spool, once the ring is fuller than SPILL_PRESSURE: spills what it
+   * holds (up to SPILL_BYTES_PER_TURN), and nothing is parsed this turn: on a
+   * busy machine the worker gets less CPU than the app, and only the raw
+   * spill is cheap enough to keep up then. Returns how many lines (0 without
+   * a spool or without pressure).
    */
   private spillUnderPressure(): number {
-    if (!this.running.spool) return 0
     const reader = this.reader
-    const pressure = reader.capacityBytes * SPILL_PRESSURE
+    if (!this.running.spool || reader.unreadBytes() <= reader.capacityBytes * SPILL_PRESSURE) return 0
     let spilled = 0
-    for (let budget = SPILL_BYTES_PER_TURN; budget > 0 && reader.unreadBytes() > pressure; budget -= RAW_SPILL_BYTES) {
-      const n = this.spillWhatWaits()
+    for (let budget = SPILL_BYTES_PER_TURN; budget > 0; budget -= RAW_SPILL_BYTES) {
+      const n = this.spillWhatWaits(true)
       if (n === 0) break
       spilled += n
     }

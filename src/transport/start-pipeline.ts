@@ -6,7 +6,7 @@ import { Pipeline, newWriterId } from '../pipeline/pipeline.js'
 import { settleBy } from '../../sinks/shared/settle-by.js'
 import type { Stage } from '../../sinks/sink.js'
 import { openSpool } from '../spool/open-spool.js'
-import { Replayer } from '../spool/replayer.js'
+import { Replayer, replayStages } from '../spool/replayer.js'
 import { SpoolRoute } from '../spool/spool-route.js'
 import type { Spool } from '../spool/spool.js'
 import { startStatsPublisher } from '../stats/start-stats-publisher.js'
@@ -59,7 +59,12 @@ export async function startPipeline(rawOptions: unknown, extraStages: readonly S
   const pipeline = new Pipeline(options, counters, store, [...stages, ...extraStages], fanout)
   // The spool's hooks (docs/spool.md): the pipeline spills to it, the replayer writes it back.
   const route = spool && new SpoolRoute(spool, counters, writerId)
-  const replayer = route && new Replayer(route, store, [...stages, ...extraStages], counters)
+  const replayer =
+    route &&
+    new Replayer(route, { write: (records, deadline) => store.write(records, deadline), failReasons: store.failReasons }, replayStages([...stages, ...extraStages], counters, reportBackground), counters, {
+      maxRecords: options.batch.maxRecords,
+      inFlight: options.postgres?.connections ?? 1,
+    })
   if (route) pipeline.useSpool(route)
   pipeline.start()
   replayer?.start()
