@@ -63,7 +63,8 @@ export async function startPipeline(rawOptions: unknown, extraStages: readonly S
     route &&
     new Replayer(route, { write: (records, deadline) => store.write(records, deadline), failReasons: store.failReasons }, replayStages([...stages, ...extraStages], counters, reportBackground), counters, {
       maxRecords: options.batch.maxRecords,
-      inFlight: options.postgres?.connections ?? 1,
+      // As the batcher does: one more than connections, so the next batch is parsed while the others wait on the store.
+      inFlight: (options.postgres?.connections ?? 1) + 1,
     })
   if (route) pipeline.useSpool(route)
   pipeline.start()
