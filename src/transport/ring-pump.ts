@@ -27,7 +27,9 @@ const IDLE_WAKE_MS = 1000
  * Moves lines from the app's ring into the pipeline's channel, only as fast
  * as the channel has room: when the channel is full, lines wait in the ring,
  * and when the ring is full too, the app drops them where they were logged.
- * Sleeps on the ring's doorbell while there is nothing to read.
+ * With a spool, lines go raw to disk instead when the channel is full, when
+ * the store is known down, and whenever the ring is more than SPILL_PRESSURE
+ * full (a burst). Sleeps on the ring's doorbell while there is nothing to read.
  */
 export class RingPump {
   private closing: Promise<void> | undefined
