@@ -141,6 +141,8 @@ export class Replayer {
       this.route.publish()
       this.counters.publish()
     }
+    // stop() waits (until its deadline) for the replays in flight, as it did for one.
+    await Promise.allSettled(inFlight)
   }
 
   /** The oldest frames not yet handed out, merged while they share a writer and a stage history and fit `maxRecords`. */
