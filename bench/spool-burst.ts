@@ -8,11 +8,15 @@
  *   new createSluice; rows per second from 'ready' to an empty spool.
  * - burst on / off: N records in a tight loop through createSluice with the
  *   spool on and off (defaults otherwise): records kept, dropped, time until
- *   all settled, the app thread's ns per log call and the app's RSS.
+ *   all settled, the app thread's ns per log call and the app's RSS. (With
+ *   the spool off most calls meet a full ring, refused without being
+ *   encoded: cheaper calls, for records that are dropped.)
+ * - steady on / off: the same records at 50,000 a second, which both keep
+ *   in full: the app thread's ns per log call and RSS, like for like.
  *
  * Each part runs in a child process of its own (a clean RSS). Postgres:
  * DATABASE_URL, or an embedded one started here. Standalone, run alone:
- * `node dist/bench/spool-burst.js [burstRecords] [replayRecords] [repeats]`.
+ * `node dist/bench/spool-burst.js [burstRecords] [replayRecords] [repeats] [parts,...]`.
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs'
@@ -30,7 +34,10 @@ import { runCopyBatches } from './systems/copy-batches.js'
 
 const SELF = fileURLToPath(import.meta.url)
 
-type Part = 'ceiling' | 'replay' | 'burst-on' | 'burst-off'
+const PARTS = ['ceiling', 'replay', 'burst-off', 'burst-on', 'steady-off', 'steady-on'] as const
+type Part = (typeof PARTS)[number]
+/** The steady parts: records per second, logged in 10 ms ticks (a rate both keep in full). */
+const STEADY_RATE = 50_000
 type Figures = Record<string, number>
 
 interface Sluice {
@@ -100,8 +107,8 @@ async function replay(url: string, records: number): Promise<Figures> {
   return { rowsPerSec: Math.round(records / seconds), recovered: s.recovered ?? 0, written: s.written ?? 0 }
 }
 
-/** A tight-loop burst through createSluice, spool on or off. */
-async function burst(url: string, records: number, spool: boolean): Promise<Figures> {
+/** A tight-loop burst (or a steady rate) through createSluice, spool on or off. */
+async function burst(url: string, records: number, spool: boolean, rate?: number): Promise<Figures> {
   const dir = spool ? mkdtempSync(join(tmpdir(), 'sluice-spool-burst-')) : undefined
   const table = `spool_burst_${process.pid}`
   await createTable(url, table)
@@ -109,9 +116,21 @@ async function burst(url: string, records: number, spool: boolean): Promise<Figu
   const log = pino(sluice.transport as never)
   await ready(sluice)
   const rssBefore = process.memoryUsage().rss
-  const start = process.hrtime.bigint()
-  for (let i = 0; i < records; i++) log.info(...logArgs(i))
-  const callNs = Number(process.hrtime.bigint() - start) / records
+  let inCalls = 0n
+  if (rate === undefined) {
+    const start = process.hrtime.bigint()
+    for (let i = 0; i < records; i++) log.info(...logArgs(i))
+    inCalls = process.hrtime.bigint() - start
+  } else {
+    const perTick = Math.ceil(rate / 100)
+    for (let i = 0; i < records; ) {
+      const start = process.hrtime.bigint()
+      for (const end = Math.min(records, i + perTick); i < end; i++) log.info(...logArgs(i))
+      inCalls += process.hrtime.bigint() - start
+      await sleep(10)
+    }
+  }
+  const callNs = Number(inCalls) / records
   const rssAfterLoop = process.memoryUsage().rss
   const loggedAt = nowMs()
   await untilSettled(sluice)
@@ -135,7 +154,7 @@ async function burst(url: string, records: number, spool: boolean): Promise<Figu
 async function child(part: Part, url: string, records: number): Promise<Figures> {
   if (part === 'ceiling') return ceiling(url, records)
   if (part === 'replay') return replay(url, records)
-  return burst(url, records, part === 'burst-on')
+  return burst(url, records, part.endsWith('-on'), part.startsWith('steady') ? STEADY_RATE : undefined)
 }
 
 function inChild(part: Part, url: string, records: number): Figures {
@@ -147,29 +166,37 @@ const median = (values: number[]): number => {
   return sorted[Math.floor(sorted.length / 2)] as number
 }
 
-export async function runSpoolBurst(burstRecords: number, replayRecords: number, repeats: number): Promise<Record<string, unknown>> {
+export async function runSpoolBurst(burstRecords: number, replayRecords: number, repeats: number, parts: readonly Part[] = PARTS): Promise<Record<string, unknown>> {
   const server = process.env.DATABASE_URL ? undefined : await startLocalPostgres()
   const url = process.env.DATABASE_URL ?? (server?.url as string)
   try {
-    const runs: Record<Part, Figures[]> = { ceiling: [], replay: [], 'burst-on': [], 'burst-off': [] }
+    const runs = Object.fromEntries(PARTS.map((part) => [part, [] as Figures[]])) as Record<Part, Figures[]>
     // Interleaved, so that a noisy neighbour hits every part alike.
     for (let round = 0; round < repeats; round++) {
-      runs.ceiling.push(inChild('ceiling', url, replayRecords))
-      runs.replay.push(inChild('replay', url, replayRecords))
-      runs['burst-off'].push(inChild('burst-off', url, burstRecords))
-      runs['burst-on'].push(inChild('burst-on', url, burstRecords))
+      for (const part of parts) runs[part].push(inChild(part, url, part === 'ceiling' || part === 'replay' ? replayRecords : part.startsWith('steady') ? Math.min(burstRecords, 200_000) : burstRecords))
     }
-    const ratios = runs.replay.map((r, i) => (r.rowsPerSec as number) / (runs.ceiling[i]?.rowsPerSec as number))
     const pick = (part: Part, key: string): number[] => runs[part].map((r) => r[key] as number)
+    const ratio = (on: number[], off: number[]): number => Math.round((median(on) / median(off)) * 100) / 100
+    const ratios = runs.replay.map((r, i) => (r.rowsPerSec as number) / (runs.ceiling[i]?.rowsPerSec as number))
     return {
-      ceilingRowsPerSec: median(pick('ceiling', 'rowsPerSec')),
-      replayRowsPerSec: median(pick('replay', 'rowsPerSec')),
-      replayVsCeiling: Math.round(median(ratios) * 100) / 100,
-      replayVsCeilingEach: ratios.map((r) => Math.round(r * 100) / 100),
-      burstOn: runs['burst-on'],
-      burstOff: runs['burst-off'],
-      callNsOnVsOff: Math.round((median(pick('burst-on', 'callNs')) / median(pick('burst-off', 'callNs'))) * 100) / 100,
-      maxRssMBOnVsOff: [median(pick('burst-on', 'maxRssMB')), median(pick('burst-off', 'maxRssMB'))],
+      ...(ratios.length > 0 && {
+        ceilingRowsPerSec: median(pick('ceiling', 'rowsPerSec')),
+        replayRowsPerSec: median(pick('replay', 'rowsPerSec')),
+        replayVsCeiling: Math.round(median(ratios) * 100) / 100,
+        replayVsCeilingEach: ratios.map((r) => Math.round(r * 100) / 100),
+      }),
+      ...(runs['burst-on'].length > 0 && {
+        burstOn: runs['burst-on'],
+        burstOff: runs['burst-off'],
+        burstCallNsOnVsOff: ratio(pick('burst-on', 'callNs'), pick('burst-off', 'callNs')),
+        burstMaxRssMBOnOff: [median(pick('burst-on', 'maxRssMB')), median(pick('burst-off', 'maxRssMB'))],
+      }),
+      ...(runs['steady-on'].length > 0 && {
+        steadyOn: runs['steady-on'],
+        steadyOff: runs['steady-off'],
+        steadyCallNsOnVsOff: ratio(pick('steady-on', 'callNs'), pick('steady-off', 'callNs')),
+        steadyMaxRssMBOnOff: [median(pick('steady-on', 'maxRssMB')), median(pick('steady-off', 'maxRssMB'))],
+      }),
     }
   } finally {
     await server?.stop()
@@ -181,7 +208,8 @@ if (process.argv[1] && realpathSync(process.argv[1]) === SELF) {
     const figures = await child(process.argv[3] as Part, process.argv[4] as string, Number(process.argv[5]))
     process.stdout.write(`${JSON.stringify(figures)}\n`)
   } else {
-    const figures = await runSpoolBurst(Number(process.argv[2] ?? 1_000_000), Number(process.argv[3] ?? 200_000), Number(process.argv[4] ?? 3))
+    const parts = process.argv[5] ? (process.argv[5].split(',') as Part[]) : PARTS
+    const figures = await runSpoolBurst(Number(process.argv[2] ?? 1_000_000), Number(process.argv[3] ?? 200_000), Number(process.argv[4] ?? 3), parts)
     process.stdout.write(`${JSON.stringify(figures)}\n`)
   }
 }
