@@ -17,7 +17,7 @@ const SPILL_BYTES_PER_TURN = 4 * 1024 * 1024
  * before it parses: parsing is slower than a tight loop logs, the raw spill is
  * not, so a burst goes to disk instead of filling the ring until the app drops.
  */
-const SPILL_PRESSURE = 1 / 16
+const SPILL_PRESSURE = 1 / 4
 /** Kept after Pipeline.close for the stats file and the exit report. */
 const REPORT_RESERVE_MS = 250
 /** The longest the worker sleeps without looking at the ring (a safety net; the doorbell wakes it). */
