@@ -114,7 +114,8 @@ export class Replayer {
       }
       const group = failed || inFlight.size >= this.limits.inFlight ? undefined : this.nextGroup()
       if (group) {
-        const replaying = this.replay(group)
+        // Anything unexpected in a replay counts as the store not taking it: its frames stay and are tried again.
+        const replaying = this.replay(group).catch(() => false)
         inFlight.add(replaying)
         void replaying.then((ok) => {
           inFlight.delete(replaying)
