@@ -120,14 +120,16 @@ describe('the disk spool through a Postgres outage (real processes)', () => {
     await own.server.pause()
     const first = [startApp({ table, dir, count: 5000, spreadMs: 500, budgetMs: 500, exitBudgetMs: 2000, after: 'close', tag: 'x' }), startApp({ table, dir, count: 5000, spreadMs: 500, budgetMs: 500, exitBudgetMs: 2000, after: 'close', tag: 'y' })]
     const exited = (await Promise.all(first.map((a) => a.done))) as Stats[]
+    // Back up whatever the assertions say, so that the tests after this one find a database.
+    await own.server.restart()
+    // On a busy machine one process can start after the other has exited and take over its claim: count them together.
+    expect(exited.reduce((sum, s) => sum + s.spool_records, 0)).toBe(10_000)
     for (const [k, s] of exited.entries()) {
       expect(s.received).toBe(5000)
       expect(s.written + s.failed + s.dropped).toBe(0)
-      expect(s.spool_records).toBe(5000)
       expectBalanced(s)
-      expect(first[k]?.stderr()).toMatch(/spool_records=5000 wait in the spool at .*sluice-spool-outage-/)
+      expect(first[k]?.stderr()).toMatch(/spool_records=\d+ wait in the spool at .*sluice-spool-outage-/)
     }
-    await own.server.restart()
     const second = [startApp({ table, dir, count: 0, spreadMs: 0, after: 'settle', tag: 'n1' }), startApp({ table, dir, count: 0, spreadMs: 0, after: 'settle', tag: 'n2' })]
     const replayed = (await Promise.all(second.map((a) => a.done))) as Stats[]
     expect(replayed.reduce((sum, s) => sum + s.recovered, 0)).toBe(10_000)
