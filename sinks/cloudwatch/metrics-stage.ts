@@ -16,6 +16,7 @@
  * metrics_cardinality, metrics_dropped (stage off for lack of credentials, or the
  * send backlog overflowed) or metrics_lost (sends that finally failed).
  */
+import { replayOrigin } from '../shared/write-origin.js'
 import type { Counting } from '../shared/counting.js'
 import type { LogRecord } from '../shared/log-record.js'
 import { Deadline } from '../shared/deadline.js'
@@ -85,7 +86,8 @@ export class MetricsStage implements Sink {
   }
 
   write(records: readonly LogRecord[], _context?: SinkCallContext): void {
-    if (this.disabled) return
+    // Counted when the stages first saw them, before the store failed and they were spooled.
+    if (this.disabled || replayOrigin(records)?.stagesRan) return
     const now = Date.now()
     for (const record of records) {
       try {

@@ -12,6 +12,8 @@ const ORIGIN: unique symbol = Symbol('pino-sluice replay origin')
 export interface WriteOrigin {
   /** The writer that first logged the records (this process or an earlier one). */
   readonly writerId: string
+  /** The stages saw these records before they were spooled (a batch the store could not take): stages that count records skip them. */
+  readonly stagesRan?: boolean
 }
 
 type MarkedBatch = readonly LogRecord[] & { [ORIGIN]?: WriteOrigin }

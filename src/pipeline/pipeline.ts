@@ -107,11 +107,11 @@ export class Pipeline {
   }
 
   /** `spill` for `count` lines as the app's ring holds them, in views of its memory (the ring's raw spill). */
-  spillRaw(count: number, parts: readonly Buffer[]): boolean {
+  spillRaw(count: number, parts: readonly Buffer[], underPressure = false): boolean {
     const spool = this.spool
     if (!spool) return false
     if (count === 0) return true
-    if (spool.spillRaw(count, parts, this.nextSeq)) this.nextSeq += count
+    if (spool.spillRaw(count, parts, this.nextSeq, underPressure)) this.nextSeq += count
     else this.counters.drop('overflow', count)
     return true
   }
@@ -286,7 +286,7 @@ export class Pipeline {
     for (const batch of this.openBatches) {
       batch.settled = true
       if (batch.stage !== undefined) this.holdBack(batch, batch.stage, batch.records, 'the exit budget ran out while the stage had them')
-      else if (batch.spillable?.lines.length === batch.records && this.spool?.spill(batch.spillable.lines, batch.spillable.firstSeq)) continue
+      else if (batch.spillable?.lines.length === batch.records && this.spool?.spill(batch.spillable.lines, batch.spillable.firstSeq, true)) continue
       else this.counters.fail(this.failReasons.unavailable, batch.records)
     }
     this.openBatches.clear()
@@ -439,7 +439,8 @@ export class Pipeline {
     if (outcome.written > 0) spool.storeAnswered()
     // A stage that held records back (counted failed_stage) leaves a batch its lines no longer match: not spooled.
     const whole = outcome.unavailable > 0 && outcome.unavailable === batch.records && batch.spillable?.lines.length === batch.records
-    if (!whole || !spool.spill(batch.spillable!.lines, batch.spillable!.firstSeq)) return outcome
+    // The stages ran: the frame says so, and replay does not count these records in them again.
+    if (!whole || !spool.spill(batch.spillable!.lines, batch.spillable!.firstSeq, true)) return outcome
     spool.storeFailed()
     return { ...outcome, unavailable: 0 }
   }

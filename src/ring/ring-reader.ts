@@ -29,6 +29,16 @@ export class RingReader {
     return Atomics.load(this.state, WRITE_POS) === this.readPos
   }
 
+  /** Bytes written by the app and not yet read (frames with their headers): how full the ring is. */
+  unreadBytes(): number {
+    return usedBytes(Atomics.load(this.state, WRITE_POS), this.readPos)
+  }
+
+  /** The ring's size in bytes. */
+  get capacityBytes(): number {
+    return this.capacity
+  }
+
   /** True once everything the app had written when it was at `writePos` has been read. */
   hasRead(writePos: number): boolean {
     // Read past it, the unsigned distance wraps to more than the ring holds.

@@ -12,10 +12,11 @@ import { crc32 } from 'node:zlib'
  *  28  f64 lastSeq      firstSeq + records - 1 (0 when unsequenced)
  *  36  u32 records
  *  40  u16 writer id length
- *  42  u16 format       how the lines follow the writer id (UTF-8):
+ *  42  u16 format       low byte: how the lines follow the writer id (UTF-8):
  *                       0: NDJSON, each line ending in '\n'
  *                       1: as the app's ring holds them (u32 length, the bytes, padding to 4),
  *                          so a spill from the ring is written straight from shared memory
+ *                       bit 8 (STAGES_RAN): the stages saw these lines before they were spooled
  *  44  the writer id, then the lines
  *
  * The magic's bytes (F1 5C A7 0E) can never occur in UTF-8 text, so a scan
@@ -34,6 +35,8 @@ export interface Frame {
   readonly firstSeq: number
   readonly lines: readonly string[]
   readonly appendedAt: number
+  /** The stages saw these lines before they were spooled (a batch the store could not take). */
+  readonly stagesRan: boolean
 }
 
 /** A frame's header, readable without decoding its lines. */
@@ -41,6 +44,7 @@ export interface Frame {
 export const NDJSON_FORMAT = 0
 export const RING_FORMAT = 1
 export type FrameFormat = typeof NDJSON_FORMAT | typeof RING_FORMAT
+const STAGES_RAN = 0x100
 
 export interface FrameHeader {
   readonly bodyBytes: number
@@ -49,9 +53,9 @@ export interface FrameHeader {
 }
 
 /** Encodes `lines` (without newlines) as one frame. */
-export function encodeFrame(writerId: string, firstSeq: number, lines: readonly string[], appendedAt: number): Buffer {
+export function encodeFrame(writerId: string, firstSeq: number, lines: readonly string[], appendedAt: number, stagesRan = false): Buffer {
   const payload = Buffer.from(lines.length === 0 ? '' : `${lines.join('\n')}\n`)
-  const header = frameHead(writerId, firstSeq, lines.length, appendedAt, [payload], NDJSON_FORMAT)
+  const header = frameHead(writerId, firstSeq, lines.length, appendedAt, [payload], NDJSON_FORMAT, stagesRan)
   return Buffer.concat([header, payload])
 }
 
@@ -60,7 +64,7 @@ export function encodeFrame(writerId: string, firstSeq: number, lines: readonly 
  * lines laid out as `format` says, written right after it with one writev,
  * so a spill from the ring is never copied in JS.
  */
-export function frameHead(writerId: string, firstSeq: number, records: number, appendedAt: number, payload: readonly Buffer[], format: FrameFormat): Buffer {
+export function frameHead(writerId: string, firstSeq: number, records: number, appendedAt: number, payload: readonly Buffer[], format: FrameFormat, stagesRan = false): Buffer {
   const idBytes = Buffer.byteLength(writerId)
   const head = Buffer.allocUnsafe(PREFIX_BYTES + FIXED_BODY_BYTES + idBytes)
   let payloadBytes = 0
@@ -72,7 +76,7 @@ export function frameHead(writerId: string, firstSeq: number, records: number, a
   head.writeDoubleLE(firstSeq === 0 ? 0 : firstSeq + records - 1, 28)
   head.writeUInt32LE(records, 36)
   head.writeUInt16LE(idBytes, 40)
-  head.writeUInt16LE(format, 42)
+  head.writeUInt16LE(format | (stagesRan ? STAGES_RAN : 0), 42)
   head.write(writerId, 44, 'utf8')
   let crc = crc32(head.subarray(PREFIX_BYTES))
   for (const part of payload) crc = crc32(part, crc)
@@ -101,7 +105,8 @@ export function decodeFrame(buffer: Buffer, offset: number): Frame | undefined {
   if (crc32(body) !== buffer.readUInt32LE(offset + 8)) return undefined
   const records = body.readUInt32LE(24)
   const idBytes = body.readUInt16LE(28)
-  const format = body.readUInt16LE(30)
+  const flags = body.readUInt16LE(30)
+  const format = flags & 0xff
   if (FIXED_BODY_BYTES + idBytes > bodyBytes) return undefined
   const lines = format === RING_FORMAT ? ringLines(body, FIXED_BODY_BYTES + idBytes) : format === NDJSON_FORMAT ? ndjsonLines(body, FIXED_BODY_BYTES + idBytes) : undefined
   if (lines?.length !== records) return undefined
@@ -110,6 +115,7 @@ export function decodeFrame(buffer: Buffer, offset: number): Frame | undefined {
     firstSeq: body.readDoubleLE(8),
     writerId: body.toString('utf8', FIXED_BODY_BYTES, FIXED_BODY_BYTES + idBytes),
     lines,
+    stagesRan: (flags & STAGES_RAN) !== 0,
   }
 }
 

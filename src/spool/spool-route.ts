@@ -2,6 +2,9 @@ import type { Counters } from '../counters/counters.js'
 import { RING_FORMAT } from './frame.js'
 import type { AppendResult, Spool } from './spool.js'
 
+/** How long replay stays out of the way after the ring pump's last spill under pressure. */
+const PRESSURE_HOLD_MS = 250
+
 /**
  * Where the pipeline sends what memory cannot hold while a spool is on, and
  * what it knows of the store of record's health. It owns the spool counters:
@@ -13,6 +16,8 @@ export class SpoolRoute {
   /** A batch just spent its whole retry budget, or a replay found the store still down. */
   private storeDown = false
   private wakeReplay: (() => void) | undefined
+  /** Until then (epoch ms) the ring pump is spilling a burst: replay waits rather than compete for the worker. */
+  private pressureUntil = 0
 
   constructor(
     readonly spool: Spool,
@@ -33,14 +38,16 @@ export class SpoolRoute {
    * True when they are accounted for: spooled, or dropped as `spool_full`.
    * False when the disk refused them: the caller counts them as it would without a spool.
    */
-  spill(lines: readonly string[], firstSeq: number): boolean {
+  spill(lines: readonly string[], firstSeq: number, stagesRan = false): boolean {
     if (lines.length === 0) return true
-    return this.accounted(this.spool.append(this.writerId, firstSeq, lines), lines.length)
+    return this.accounted(this.spool.append(this.writerId, firstSeq, lines, stagesRan), lines.length)
   }
 
   /** Like `spill`, for `records` lines as the ring holds them, in parts (see frame.ts, RING_FORMAT). */
-  spillRaw(records: number, parts: readonly Buffer[], firstSeq: number): boolean {
+  spillRaw(records: number, parts: readonly Buffer[], firstSeq: number, underPressure = false): boolean {
     if (records === 0) return true
+    // The replay parses on the worker's thread: during a burst the ring needs it more.
+    if (underPressure) this.pressureUntil = Date.now() + PRESSURE_HOLD_MS
     return this.accounted(this.spool.appendRaw(this.writerId, firstSeq, records, parts, RING_FORMAT), records)
   }
 
@@ -50,6 +57,11 @@ export class SpoolRoute {
     this.publish()
     this.wakeReplay?.()
     return true
+  }
+
+  /** True while the ring pump spills a burst (and for PRESSURE_HOLD_MS after its last such spill). */
+  get ringUnderPressure(): boolean {
+    return Date.now() < this.pressureUntil
   }
 
   storeFailed(): void {

@@ -39,6 +39,8 @@ export interface SpooledBatch {
   readonly firstSeq: number
   readonly lines: readonly string[]
   readonly appendedAt: number
+  /** The stages saw these lines before they were spooled. */
+  readonly stagesRan: boolean
   /** Written by an earlier process. */
   readonly recovered: boolean
   readonly segment: Segment
@@ -123,18 +125,18 @@ export class Spool {
    * they have no seq yet. Never throws: 'full' when the byte budget has no
    * room, 'failed' when the disk refused (reported once on stderr).
    */
-  append(writerId: string, firstSeq: number, lines: readonly string[]): AppendResult {
+  append(writerId: string, firstSeq: number, lines: readonly string[], stagesRan = false): AppendResult {
     if (lines.length === 0) return 'spooled'
-    return this.appendRaw(writerId, firstSeq, lines.length, [Buffer.from(`${lines.join('\n')}\n`)], NDJSON_FORMAT)
+    return this.appendRaw(writerId, firstSeq, lines.length, [Buffer.from(`${lines.join('\n')}\n`)], NDJSON_FORMAT, stagesRan)
   }
 
   /** Like `append`, for `records` lines already encoded as `format` says, in parts (a raw spill from the ring: its bytes as they are). */
-  appendRaw(writerId: string, firstSeq: number, records: number, payload: readonly Buffer[], format: FrameFormat): AppendResult {
+  appendRaw(writerId: string, firstSeq: number, records: number, payload: readonly Buffer[], format: FrameFormat, stagesRan = false): AppendResult {
     if (records === 0) return 'spooled'
     if (this.closed) return 'failed'
     const now = Date.now()
     if (now < this.failedUntil) return 'failed'
-    const head = frameHead(writerId, firstSeq, records, now, payload, format)
+    const head = frameHead(writerId, firstSeq, records, now, payload, format, stagesRan)
     const frame = { length: head.length + payload.reduce((sum, part) => sum + part.length, 0) }
     if (this.diskBytes + frame.length > this.config.maxBytes) return 'full'
     let segment: Segment
@@ -172,6 +174,8 @@ export class Spool {
     for (const segment of this.segments) {
       while (segment.next < segment.frames.length) {
         const frame = segment.frames[segment.next++] as FrameRef
+        // Settled already by a later replay while an earlier one failed and was handed out again.
+        if (frame.settled) continue
         const decoded = this.readFrame(segment, frame)
         if (decoded) return { ...decoded, recovered: segment.recovered, segment, frame }
         // Readable at append or at the scan, unreadable now: damaged since.

@@ -7,8 +7,17 @@ import type { RunningPipeline } from './start-pipeline.js'
 
 /** Lines moved per turn of the event loop, so COPY and batch completions interleave with reading. */
 const LINES_PER_TURN = 2048
-/** Raw bytes per spool frame when the ring spills (one write each). */
-const SPILL_BYTES_PER_TURN = 1024 * 1024
+/** At most this many lines and raw bytes per spool frame when the ring spills: one writev each, one checksum over the lot. */
+export const RAW_SPILL_RECORDS = 65_536
+export const RAW_SPILL_BYTES = 1024 * 1024
+/** Raw bytes spilled per turn of the event loop under pressure (a few frames), so batch completions still interleave. */
+const SPILL_BYTES_PER_TURN = 4 * 1024 * 1024
+/**
+ * With a spool, once the ring is this full (a fraction of it) the pump spills
+ * before it parses: parsing is slower than a tight loop logs, the raw spill is
+ * not, so a burst goes to disk instead of filling the ring until the app drops.
+ */
+const SPILL_PRESSURE = 1 / 4
 /** Kept after Pipeline.close for the stats file and the exit report. */
 const REPORT_RESERVE_MS = 250
 /** The longest the worker sleeps without looking at the ring (a safety net; the doorbell wakes it). */
@@ -18,7 +27,9 @@ const IDLE_WAKE_MS = 1000
  * Moves lines from the app's ring into the pipeline's channel, only as fast
  * as the channel has room: when the channel is full, lines wait in the ring,
  * and when the ring is full too, the app drops them where they were logged.
- * Sleeps on the ring's doorbell while there is nothing to read.
+ * With a spool, lines go raw to disk instead when the channel is full, when
+ * the store is known down, and whenever the ring is more than SPILL_PRESSURE
+ * full (a burst). Sleeps on the ring's doorbell while there is nothing to read.
  */
 export class RingPump {
   private closing: Promise<void> | undefined
@@ -40,6 +51,7 @@ export class RingPump {
       }
       // While the store is known down, straight to the spool: no decoding, parsing or batching first.
       if (pipeline.divertsToSpool() && this.spillWhatWaits() > 0) await yieldToEventLoop()
+      else if (this.spillUnderPressure() > 0) await yieldToEventLoop()
       else if (this.moveWhatFits() === 0 && this.spillWhatWaits() === 0) await pipeline.untilRoom()
       else await yieldToEventLoop()
     }
@@ -101,10 +113,29 @@ export class RingPump {
    * never copied, decoded or parsed), so the ring drains at disk speed and the
    * app does not drop them. Returns how many (0 without a spool).
    */
-  private spillWhatWaits(): number {
+  private spillWhatWaits(underPressure = false): number {
     if (!this.running.spool) return 0
     const { pipeline } = this.running
-    return this.reader.takeRaw(LINES_PER_TURN, SPILL_BYTES_PER_TURN, (lines, parts) => pipeline.spillRaw(lines, parts))
+    return this.reader.takeRaw(RAW_SPILL_RECORDS, RAW_SPILL_BYTES, (lines, parts) => pipeline.spillRaw(lines, parts, underPressure))
+  }
+
+  /**
+   * With a spool, once the ring is fuller than SPILL_PRESSURE: spills what it
+   * holds (up to SPILL_BYTES_PER_TURN), and nothing is parsed this turn: on a
+   * busy machine the worker gets less CPU than the app, and only the raw
+   * spill is cheap enough to keep up then. Returns how many lines (0 without
+   * a spool or without pressure).
+   */
+  private spillUnderPressure(): number {
+    const reader = this.reader
+    if (!this.running.spool || reader.unreadBytes() <= reader.capacityBytes * SPILL_PRESSURE) return 0
+    let spilled = 0
+    for (let budget = SPILL_BYTES_PER_TURN; budget > 0; budget -= RAW_SPILL_BYTES) {
+      const n = this.spillWhatWaits(true)
+      if (n === 0) break
+      spilled += n
+    }
+    return spilled
   }
 
   /** At the end of the exit budget: what the ring still holds goes to the spool if there is one; returns how many lines were discarded instead. */

@@ -5,9 +5,9 @@ import { buildSinks } from '../pipeline/build-sinks.js'
 import { Pipeline, newWriterId } from '../pipeline/pipeline.js'
 import { Deadline } from '../../sinks/shared/deadline.js'
 import type { StageStep } from '../pipeline/stage-step.js'
-import { storeFailReasons } from '../pipeline/store-of-record.js'
+import { storeFailReasons, storeOutcome } from '../pipeline/store-of-record.js'
 import { openSpool } from '../spool/open-spool.js'
-import { Replayer } from '../spool/replayer.js'
+import { Replayer, replayStages } from '../spool/replayer.js'
 import { SpoolRoute } from '../spool/spool-route.js'
 import type { Spool } from '../spool/spool.js'
 import { startStatsPublisher } from '../stats/start-stats-publisher.js'
@@ -60,7 +60,16 @@ export async function startPipeline(rawOptions: unknown, extraStages: readonly S
   const pipeline = new Pipeline(options, counters, store, [...stages, ...extraStages], fanout)
   // The spool's hooks (docs/spool.md): the pipeline spills to it, the replayer writes it back.
   const route = spool && new SpoolRoute(spool, counters, writerId)
-  const replayer = route && new Replayer(route, store, [...stages, ...extraStages], counters, storeFailReasons(options.store.kind))
+  const replayer =
+    route &&
+    new Replayer(
+      route,
+      { write: (records, deadline) => store.write(records, deadline).then(storeOutcome), failReasons: storeFailReasons(options.store.kind) },
+      replayStages([...stages, ...extraStages], counters, reportBackground),
+      counters,
+      // COPY-sized batches, as many in flight as the store takes (the batcher's own pace).
+      { maxRecords: options.batch.maxRecords, inFlight: options.store.batchesInFlight },
+    )
   if (route) pipeline.useSpool(route)
   pipeline.start()
   replayer?.start()

@@ -120,14 +120,16 @@ describe('the disk spool through a Postgres outage (real processes)', () => {
     await own.server.pause()
     const first = [startApp({ table, dir, count: 5000, spreadMs: 500, budgetMs: 500, exitBudgetMs: 2000, after: 'close', tag: 'x' }), startApp({ table, dir, count: 5000, spreadMs: 500, budgetMs: 500, exitBudgetMs: 2000, after: 'close', tag: 'y' })]
     const exited = (await Promise.all(first.map((a) => a.done))) as Stats[]
+    // Back up whatever the assertions say, so that the tests after this one find a database.
+    await own.server.restart()
+    // On a busy machine one process can start after the other has exited and take over its claim: count them together.
+    expect(exited.reduce((sum, s) => sum + s.spool_records, 0)).toBe(10_000)
     for (const [k, s] of exited.entries()) {
       expect(s.received).toBe(5000)
       expect(s.written + s.failed + s.dropped).toBe(0)
-      expect(s.spool_records).toBe(5000)
       expectBalanced(s)
-      expect(first[k]?.stderr()).toMatch(/spool_records=5000 wait in the spool at .*sluice-spool-outage-/)
+      expect(first[k]?.stderr()).toMatch(/spool_records=\d+ wait in the spool at .*sluice-spool-outage-/)
     }
-    await own.server.restart()
     const second = [startApp({ table, dir, count: 0, spreadMs: 0, after: 'settle', tag: 'n1' }), startApp({ table, dir, count: 0, spreadMs: 0, after: 'settle', tag: 'n2' })]
     const replayed = (await Promise.all(second.map((a) => a.done))) as Stats[]
     expect(replayed.reduce((sum, s) => sum + s.recovered, 0)).toBe(10_000)
@@ -150,6 +152,22 @@ describe('the disk spool through a Postgres outage (real processes)', () => {
     expect(stats.written + stats.dropped).toBe(300_000)
     expectBalanced(stats)
     expect(await rowsOf(table)).toEqual({ rows: stats.written, distinct: stats.written })
+  }, 120_000)
+
+  it('keeps all of a 300,000-record tight-loop burst when the ring can hold the moments the worker is off the CPU: spilled raw, replayed once', async () => {
+    const table = uniqueTable('spool_burst_all')
+    const dir = freshDir()
+    // 64 MiB: the app's tight loop outruns a worker that the scheduler takes off the CPU for a while
+    // (2 shared cores); with the default 4 MiB the ring then fills and the app drops (the test above).
+    const app = startApp({ table, dir, count: 300_000, spreadMs: 0, connectTimeoutMs: 5000, ringBytes: 64 * 1024 * 1024, after: 'settle', tag: 'a' })
+    const stats = (await app.done) as Stats
+    console.log(`300k burst, 64 MiB ring, with a spool: written ${stats.written}, spooled ${stats.spooled}, dropped ${stats.dropped}`)
+    expect(stats).toMatchObject({ received: 300_000, written: 300_000, dropped: 0, failed: 0, spool_records: 0, replayed: stats.spooled })
+    expect(stats.spooled).toBeGreaterThan(0)
+    expectBalanced(stats)
+    expect(await rowsOf(table)).toEqual({ rows: 300_000, distinct: 300_000 })
+    const [dups] = await own.sql<{ n: number }[]>`select count(*)::int as n from (select writer_id, seq from ${own.sql(table)} group by 1, 2 having count(*) > 1) d`
+    expect(dups?.n).toBe(0)
   }, 120_000)
 
   it('replays a batch committed just before a crash without writing it again (the commit ledger)', async () => {

@@ -57,9 +57,24 @@ function crash(spool: Spool): void {
 }
 
 describe('frames', () => {
+  it('says whether the stages saw the lines, and hands out again only what is not settled after a failed replay', () => {
+    expect(decodeFrame(encodeFrame('w', 1, ['{"a":1}'], 5, true), 0)?.stagesRan).toBe(true)
+    const { spool } = open(freshDir())
+    spool.append('w', 1, lines(0, 2))
+    spool.append('w', 3, lines(2, 2), true)
+    spool.append('w', 5, lines(4, 2))
+    const [first, second, third] = drain(spool)
+    expect([first?.stagesRan, second?.stagesRan, third?.stagesRan]).toEqual([false, true, false])
+    // Replays in flight side by side: the second settles, the first and third fail and are handed out again.
+    spool.settle(second as SpooledBatch)
+    spool.unhandAll()
+    expect(drain(spool).map((b) => b.firstSeq)).toEqual([1, 5])
+    spool.close()
+  })
+
   it('round-trip writer id, seqs, lines and time; any flipped byte is caught', () => {
     const frame = encodeFrame('host:1:ab', 42, ['{"a":1}', '{"b":"✓"}'], 1234)
-    expect(decodeFrame(frame, 0)).toEqual({ writerId: 'host:1:ab', firstSeq: 42, lines: ['{"a":1}', '{"b":"✓"}'], appendedAt: 1234 })
+    expect(decodeFrame(frame, 0)).toEqual({ writerId: 'host:1:ab', firstSeq: 42, lines: ['{"a":1}', '{"b":"✓"}'], appendedAt: 1234, stagesRan: false })
     for (let i = 0; i < frame.length; i++) {
       const damaged = Buffer.from(frame)
       damaged[i] = (damaged[i] as number) ^ 0x40
