@@ -1,10 +1,20 @@
-import type { LogRecord } from '../shared/log-record.js'
+import type { LogRecord, ScannedFields } from '../shared/log-record.js'
 
 const SMALLINT_MAX = 32767
 const INT_MAX = 2147483647
 
 function isInt(value: unknown, max: number): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max
+}
+
+/** The level column of a record: its level while a smallint takes it, else 0. */
+export function levelColumn(level: number): number {
+  return isInt(level, SMALLINT_MAX) ? level : 0
+}
+
+/** The pid column of a record's `pid` field: NULL unless an int takes it. */
+export function pidColumn(pid: unknown): number | null {
+  return isInt(pid, INT_MAX) ? pid : null
 }
 
 /** The columns of one logs-table row, all but `data` (see logs-schema.ts). */
@@ -34,14 +44,29 @@ export function logColumns(record: LogRecord, writerId: string): LogColumns {
   const { msg, hostname, pid, trace_id, span_id } = record.value
   return {
     t: record.time,
-    level: isInt(record.level, SMALLINT_MAX) ? record.level : 0,
+    level: levelColumn(record.level),
     msg: typeof msg === 'string' ? msg : null,
     hostname: typeof hostname === 'string' ? hostname : null,
-    pid: isInt(pid, INT_MAX) ? pid : null,
+    pid: pidColumn(pid),
     writer_id: writerId,
     seq: record.seq,
     trace_id: typeof trace_id === 'string' ? trace_id : null,
     span_id: typeof span_id === 'string' ? span_id : null,
+  }
+}
+
+/** `logColumns` of a record the scanner read, from what it found (its `value` stays unparsed). */
+export function scannedColumns(record: LogRecord, fields: ScannedFields, writerId: string): LogColumns {
+  return {
+    t: record.time,
+    level: levelColumn(record.level),
+    msg: fields.msg,
+    hostname: fields.hostname,
+    pid: fields.pid,
+    writer_id: writerId,
+    seq: record.seq,
+    trace_id: fields.trace_id,
+    span_id: fields.span_id,
   }
 }
 
