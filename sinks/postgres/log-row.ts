@@ -1,4 +1,4 @@
-import type { LogRecord, ScannedFields } from '../shared/log-record.js'
+import type { LogRecord } from '../shared/log-record.js'
 
 const SMALLINT_MAX = 32767
 const INT_MAX = 2147483647
@@ -52,21 +52,6 @@ export function logColumns(record: LogRecord, writerId: string): LogColumns {
     seq: record.seq,
     trace_id: typeof trace_id === 'string' ? trace_id : null,
     span_id: typeof span_id === 'string' ? span_id : null,
-  }
-}
-
-/** `logColumns` of a record the scanner read, from what it found (its `value` stays unparsed). */
-export function scannedColumns(record: LogRecord, fields: ScannedFields, writerId: string): LogColumns {
-  return {
-    t: record.time,
-    level: levelColumn(record.level),
-    msg: fields.msg,
-    hostname: fields.hostname,
-    pid: fields.pid,
-    writer_id: writerId,
-    seq: record.seq,
-    trace_id: fields.trace_id,
-    span_id: fields.span_id,
   }
 }
 

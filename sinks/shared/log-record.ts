@@ -29,22 +29,38 @@ export interface LogRecord {
 }
 
 /**
- * The fields of a plain log line that the logs table's columns take (see
- * sinks/postgres/log-row.ts), read from the line by the worker's scanner
- * (src/records/scan-line.ts) with the same rules `logColumns` applies to the
- * parsed value: a field of the wrong type is null here and stays in `data`.
+ * Where the fields of a plain log line that the logs table's columns take
+ * are in the line (see sinks/postgres/log-row.ts), found by the worker's
+ * scanner (src/records/scan-line.ts) with the rules `logColumns` applies to
+ * the parsed value: a field of the wrong type is NULL here and stays in
+ * `data`. Positions, not strings, so that the Postgres store copies the
+ * row's text from the line itself (sinks/postgres/scanned-row.ts).
  */
 export interface ScannedFields {
-  readonly msg: string | null
-  readonly hostname: string | null
+  /** A string column's text in the line, between its quotes: [at, end); at is -1 for NULL. */
+  readonly msgAt: number
+  readonly msgEnd: number
+  readonly hostnameAt: number
+  readonly hostnameEnd: number
+  readonly traceIdAt: number
+  readonly traceIdEnd: number
+  readonly spanIdAt: number
+  readonly spanIdEnd: number
+  /** Which of those hold JSON escapes (ESCAPED_MSG…): their text is read with JSON.parse. */
+  readonly escaped: number
   readonly pid: number | null
-  readonly trace_id: string | null
-  readonly span_id: string | null
-  /** The line's JSON without the members the columns took: what `dataCutter` cuts from it. */
-  readonly data: string
-  /** The line holds a backslash, or a tab, CR or newline between tokens: `data` needs COPY text escaping. */
-  readonly dataNeedsEscaping: boolean
+  /** The data column: the line's members no column took, as [start, end) pairs in the line; data is `{`, the runs joined by `,`, `}`. */
+  readonly runs: readonly number[]
+  /** The line holds a backslash: its text needs COPY text escaping (no other character does: the scanner takes no raw control characters). */
+  readonly backslash: boolean
+  /** The line is ASCII: each of its UTF-16 units is one UTF-8 byte, so its text can be copied unit by unit. */
+  readonly ascii: boolean
 }
+
+export const ESCAPED_MSG = 1
+export const ESCAPED_HOSTNAME = 2
+export const ESCAPED_TRACE_ID = 4
+export const ESCAPED_SPAN_ID = 8
 
 /**
  * A record whose line the scanner read (issue 25): most records are plain

@@ -2,14 +2,16 @@
  * The byte-level path for plain log lines (issue 25). One pass over a line
  * checks that JSON.parse would take it and reads the top-level fields the
  * logs table's columns take (time, level, msg, hostname, pid, trace_id,
- * span_id), building no object; the data column's JSON is cut from the line
- * as it goes. The record it makes (LineRecord) parses `value` only if
- * something asks for it, and the Postgres store writes its row from what the
- * scanner found.
+ * span_id), building no object; it notes where they are, and which runs
+ * of the line make the data column. The record it makes (LineRecord) parses `value` only if
+ * something asks for it, and the Postgres store copies its row from the
+ * line (sinks/postgres/scanned-row.ts).
  *
  * Declines (undefined: the caller takes the parse path, parseLine) whenever
  * the parse path would store something other than the line as written, or
- * would have to look closer: a line that is not a JSON object, a span or
+ * would have to look closer: a line that is not a JSON object, one with raw
+ * control characters (legal only as tabs, CRs or newlines between tokens,
+ * which pino never writes), a span or
  * metric (a top-level `sluice_proof`), an escape Postgres refuses once
  * decoded (\u0000, lone surrogates: sanitize.ts), an unusable `time` (kept as
  * `time_invalid`), a number jsonb may refuse as written (data-from-line.ts),
@@ -20,7 +22,7 @@
  * Invalid UTF-8 never reaches it: lines are decoded before, with U+FFFD in
  * place of bad bytes, on both paths alike.
  */
-import { LineRecord } from '../../sinks/shared/log-record.js'
+import { ESCAPED_HOSTNAME, ESCAPED_MSG, ESCAPED_SPAN_ID, ESCAPED_TRACE_ID, LineRecord } from '../../sinks/shared/log-record.js'
 import { MAX_DIGIT_RUN, MAX_EXPONENT_DIGITS } from '../../sinks/postgres/data-from-line.js'
 import { levelColumn, pidColumn } from '../../sinks/postgres/log-row.js'
 import { timeFromValue } from './parse-line.js'
@@ -41,6 +43,8 @@ const CLOSE_BRACKET = 0x5d
 /** Deeper values take the parse path: the scanner recurses on the JS stack. */
 const MAX_DEPTH = 64
 const FAIL = -1
+const RAW_CONTROL = /[\u0000-\u001f]/
+const NOT_PRINTABLE_ASCII = /[^\u0020-\u007f]/
 
 /** The top-level fields the scanner looks for; a bit each in `seen`. */
 const OTHER = 0
@@ -66,10 +70,8 @@ const FIELDS: ReadonlyMap<string, number> = new Map([
 // What the scan of the current line has seen so far (one line at a time, synchronously).
 /** The string `stringEnd` last passed holds an escape. */
 let escaped = false
-/** The line holds a backslash. */
-let anyBackslash = false
-/** The line holds a tab, CR or newline between tokens (COPY text escapes those). */
-let controlSpace = false
+/** The first backslash at or after where the scan last looked for one, or -1: none in the rest of the line. */
+let backslashAt = -1
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39
@@ -79,32 +81,33 @@ function isHex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46)
 }
 
+/** Past the spaces at `i`: the only space between tokens of a line without raw control characters (see scanLine). */
 function skipSpace(line: string, i: number): number {
-  for (;;) {
-    const c = line.charCodeAt(i)
-    if (c === 0x20) i++
-    else if (c === 0x09 || c === 0x0a || c === 0x0d) {
-      controlSpace = true
-      i++
-    } else return i
-  }
+  while (line.charCodeAt(i) === 0x20) i++
+  return i
 }
 
-/** The index just past the JSON string whose opening quote is at `i`, or FAIL. */
+/**
+ * The index just past the JSON string whose opening quote is at `i`, or
+ * FAIL. The line holds no raw control characters (scanLine checked), so
+ * only its escapes need a look: the string is found with indexOf.
+ */
 function stringEnd(line: string, i: number): number {
   escaped = false
-  for (i++; ; i++) {
-    const c = line.charCodeAt(i)
-    if (c === QUOTE) return i + 1
-    if (c === BACKSLASH) {
-      escaped = anyBackslash = true
-      const e = line.charCodeAt(++i)
-      if (e === 0x75 /* u */) {
-        if (!(isHex(line.charCodeAt(i + 1)) && isHex(line.charCodeAt(i + 2)) && isHex(line.charCodeAt(i + 3)) && isHex(line.charCodeAt(i + 4)))) return FAIL
-        i += 4
-      } else if (!(e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74)) return FAIL
-      // Control characters must be escaped; NaN is past the end of the line.
-    } else if (!(c >= 0x20)) return FAIL
+  let from = i + 1
+  for (;;) {
+    const quote = line.indexOf('"', from)
+    if (quote < 0) return FAIL
+    if (backslashAt >= 0 && backslashAt < from) backslashAt = line.indexOf('\\', from)
+    if (backslashAt < 0 || backslashAt > quote) return quote + 1
+    escaped = true
+    const at = backslashAt
+    const e = line.charCodeAt(at + 1)
+    if (e === 0x75 /* u */) {
+      if (!(isHex(line.charCodeAt(at + 2)) && isHex(line.charCodeAt(at + 3)) && isHex(line.charCodeAt(at + 4)) && isHex(line.charCodeAt(at + 5)))) return FAIL
+      from = at + 6
+    } else if (e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) from = at + 2
+    else return FAIL
   }
 }
 
@@ -138,6 +141,21 @@ function numberEnd(line: string, i: number): number {
     if (i === from || i - from > MAX_EXPONENT_DIGITS) return FAIL
   }
   return i
+}
+
+/** The number JSON.parse reads between `start` and `end` (a number numberEnd passed): digits summed when that is exact, else Number(). */
+function numberValue(line: string, start: number, end: number): number {
+  const negative = line.charCodeAt(start) === MINUS
+  const from = negative ? start + 1 : start
+  // Up to 15 digits, a sum of digits is exact (below 2^53), as Number() would read them.
+  if (end - from > 15) return Number(line.slice(start, end))
+  let n = 0
+  for (let i = from; i < end; i++) {
+    const digit = line.charCodeAt(i) - 0x30
+    if (digit < 0 || digit > 9) return Number(line.slice(start, end))
+    n = n * 10 + digit
+  }
+  return negative ? -n : n
 }
 
 /** The index just past the JSON value at `i` (no space before it), or FAIL. */
@@ -229,18 +247,27 @@ function stringValue(line: string, start: number, end: number): string {
  * without `time`, as parseLine gives it.
  */
 export function scanLine(line: string, bytes: number, seq: number, now: number): LineRecord | undefined {
-  anyBackslash = false
-  controlSpace = false
+  // One look decides both: raw control characters are JSON only as tabs, CRs and newlines between
+  // tokens (pino writes none), and such lines are the parse path's; an ASCII line is copied as it is.
+  const ascii = !NOT_PRINTABLE_ASCII.test(line)
+  if (!ascii && RAW_CONTROL.test(line)) return undefined
+  backslashAt = line.indexOf('\\')
+  const anyBackslash = backslashAt >= 0
   let time = now
   let level = 0
-  let msg: string | null = null
-  let hostname: string | null = null
+  let msgAt = -1
+  let msgEnd = -1
+  let hostnameAt = -1
+  let hostnameEnd = -1
+  let traceIdAt = -1
+  let traceIdEnd = -1
+  let spanIdAt = -1
+  let spanIdEnd = -1
+  let escapedColumns = 0
   let pid: number | null = null
-  let traceId: string | null = null
-  let spanId: string | null = null
   let seen = 0
-  // The data column: the members no column took, cut from the line in runs, as dataCutter cuts them.
-  let data = '{'
+  // The data column: the members no column took, in runs of the line, as dataCutter cuts them.
+  const runs: number[] = []
   let runStart = -1
   let runEnd = -1
   let i = skipSpace(line, 0)
@@ -269,7 +296,7 @@ export function scanLine(line: string, bytes: number, seq: number, now: number):
         const isNumber = first === MINUS || isDigit(first)
         switch (field) {
           case TIME: {
-            const ms = isString ? timeFromValue(stringValue(line, valueStart, i)) : isNumber ? timeFromValue(Number(line.slice(valueStart, i))) : undefined
+            const ms = isString ? timeFromValue(stringValue(line, valueStart, i)) : isNumber ? timeFromValue(numberValue(line, valueStart, i)) : undefined
             // An unusable time is kept as `time_invalid` by the parse path.
             if (ms === undefined) return undefined
             time = ms
@@ -278,28 +305,49 @@ export function scanLine(line: string, bytes: number, seq: number, now: number):
           }
           case LEVEL:
             if (isNumber) {
-              const n = Number(line.slice(valueStart, i))
+              const n = numberValue(line, valueStart, i)
               level = levelFromValue(n)
               taken = levelColumn(level) === n
             } else if (isString) level = levelFromValue(stringValue(line, valueStart, i))
             break
           case PID:
-            pid = isNumber ? pidColumn(Number(line.slice(valueStart, i))) : null
+            pid = isNumber ? pidColumn(numberValue(line, valueStart, i)) : null
             taken = pid !== null
             break
-          default: {
-            const text = isString ? stringValue(line, valueStart, i) : null
-            if (field === MSG) msg = text
-            else if (field === HOSTNAME) hostname = text
-            else if (field === TRACE_ID) traceId = text
-            else spanId = text
-            taken = text !== null
-          }
+          // A string column: where its text is (a value of another type leaves it NULL, and in data).
+          case MSG:
+            if ((taken = isString)) {
+              msgAt = valueStart + 1
+              msgEnd = i - 1
+              if (escaped) escapedColumns |= ESCAPED_MSG
+            }
+            break
+          case HOSTNAME:
+            if ((taken = isString)) {
+              hostnameAt = valueStart + 1
+              hostnameEnd = i - 1
+              if (escaped) escapedColumns |= ESCAPED_HOSTNAME
+            }
+            break
+          case TRACE_ID:
+            if ((taken = isString)) {
+              traceIdAt = valueStart + 1
+              traceIdEnd = i - 1
+              if (escaped) escapedColumns |= ESCAPED_TRACE_ID
+            }
+            break
+          case SPAN_ID:
+            if ((taken = isString)) {
+              spanIdAt = valueStart + 1
+              spanIdEnd = i - 1
+              if (escaped) escapedColumns |= ESCAPED_SPAN_ID
+            }
+            break
         }
       }
       const memberEnd = skipSpace(line, i)
       if (taken) {
-        if (runStart >= 0) data += (data.length > 1 ? ',' : '') + line.slice(runStart, runEnd)
+        if (runStart >= 0) runs.push(runStart, runEnd)
         runStart = -1
       } else {
         if (runStart < 0) runStart = keyStart
@@ -313,10 +361,9 @@ export function scanLine(line: string, bytes: number, seq: number, now: number):
     }
   }
   if (skipSpace(line, i + 1) !== line.length) return undefined
-  if (runStart >= 0) data += (data.length > 1 ? ',' : '') + line.slice(runStart, runEnd)
-  data += '}'
+  if (runStart >= 0) runs.push(runStart, runEnd)
   // The parse path sanitizes (and counts) a line with such an escape, even a false alarm: so must not we.
   if (anyBackslash && mayNeedSanitizing(line)) return undefined
-  const fields = { msg, hostname, pid, trace_id: traceId, span_id: spanId, data, dataNeedsEscaping: anyBackslash || controlSpace }
+  const fields = { msgAt, msgEnd, hostnameAt, hostnameEnd, traceIdAt, traceIdEnd, spanIdAt, spanIdEnd, escaped: escapedColumns, pid, runs, backslash: anyBackslash, ascii }
   return new LineRecord(seq, time, level, bytes, line, fields)
 }

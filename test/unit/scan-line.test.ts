@@ -11,7 +11,8 @@ import { describe, expect, it } from 'vitest'
 import { encodeCopyRow } from '../../sinks/postgres/copy-log-rows.js'
 import { EncodedBatch } from '../../sinks/postgres/encoded-batch.js'
 import { toLogRow } from '../../sinks/postgres/log-row.js'
-import { RAW_LINE, SCANNED, type LogRecord } from '../../sinks/shared/log-record.js'
+import { scannedColumns, scannedData } from '../../sinks/postgres/scanned-row.js'
+import { RAW_LINE, SCANNED, type LogRecord, type ScannedFields } from '../../sinks/shared/log-record.js'
 import { parseLine, type ParseResult } from '../../src/records/parse-line.js'
 import { readLine } from '../../src/records/read-line.js'
 import { scanLine } from '../../src/records/scan-line.js'
@@ -156,8 +157,8 @@ describe('scanLine against parseLine (property)', () => {
       }),
       { numRuns: 4000 },
     )
-    // Not a vacuous pass: a good share of these lines is scanned.
-    expect(taken).toBeGreaterThan(runs / 10)
+    // Not a vacuous pass: a share of these lines is scanned (most are broken or spaced with tabs, CRs and newlines, which it declines).
+    expect(taken).toBeGreaterThan(runs / 20)
   })
 
   const hex = (length: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: length, maxLength: length })
@@ -210,8 +211,11 @@ describe('scanLine against parseLine (property)', () => {
 
   it('reads a pino line without parsing it, and cuts its data column from the line', () => {
     const line = '{"level":30,"time":1733000000000,"pid":42,"hostname":"box","i":1,"msg":"request handled"}'
-    const record = scanLine(line, line.length, 1, NOW)
-    expect(record?.[SCANNED]).toEqual({ msg: 'request handled', hostname: 'box', pid: 42, trace_id: null, span_id: null, data: '{"i":1}', dataNeedsEscaping: false })
+    const record = scanLine(line, line.length, 1, NOW) as LogRecord
+    const scanned = record[SCANNED] as ScannedFields
+    expect(scannedColumns(record, line, scanned, WRITER)).toEqual({ t: 1733000000000, level: 30, msg: 'request handled', hostname: 'box', pid: 42, writer_id: WRITER, seq: 1, trace_id: null, span_id: null })
+    expect(scannedData(line, scanned.runs)).toBe('{"i":1}')
+    expect(scanned).toMatchObject({ ascii: true, backslash: false })
     expect(copyRow(record as LogRecord).toString('utf8')).toBe(`2024-11-30T20:53:20.000Z\t30\trequest handled\tbox\t42\t${WRITER}\t1\t\\N\t\\N\t{"i":1}\n`)
   })
 
