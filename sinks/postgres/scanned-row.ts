@@ -28,9 +28,11 @@ function columnText(line: string, at: number, end: number, escaped: boolean): st
 }
 
 /** The data column's JSON, as dataCutter cuts it from the line: `{`, the runs joined by `,`, `}`. */
-export function scannedData(line: string, runs: readonly number[]): string {
-  let data = '{'
-  for (let k = 0; k < runs.length; k += 2) data += (k > 0 ? ',' : '') + line.slice(runs[k], runs[k + 1])
+export function scannedData(line: string, s: ScannedFields): string {
+  if (s.dataAt < 0) return '{}'
+  let data = `{${line.slice(s.dataAt, s.dataEnd)}`
+  const more = s.moreData ?? []
+  for (let k = 0; k < more.length; k += 2) data += `,${line.slice(more[k], more[k + 1])}`
   return `${data}}`
 }
 
@@ -51,7 +53,7 @@ export function scannedColumns(record: LogRecord, line: string, s: ScannedFields
 
 /** A scanned record's COPY row as text (any line). */
 export function scannedRowText(record: LogRecord, line: string, s: ScannedFields, writerId: string): string {
-  const data = scannedData(line, s.runs)
+  const data = scannedData(line, s)
   return encodeCopyColumns(scannedColumns(record, line, s, writerId), s.backslash ? copyText(data) : data)
 }
 
@@ -105,12 +107,32 @@ function writeColumn(buf: Buffer, at: number, line: string, from: number, to: nu
   return at + buf.write(copyText(JSON.parse(line.slice(from - 1, to + 1)) as string), at)
 }
 
+/** Units `from` to `to` of an ASCII line as COPY text: only a backslash needs escaping (doubled). */
+function writeRun(buf: Buffer, at: number, line: string, from: number, to: number, backslash: boolean): number {
+  if (!backslash) {
+    for (let i = from; i < to; i++) buf[at++] = line.charCodeAt(i)
+    return at
+  }
+  for (let i = from; i < to; i++) {
+    const c = line.charCodeAt(i)
+    buf[at++] = c
+    if (c === BACKSLASH) buf[at++] = BACKSLASH
+  }
+  return at
+}
+
+/** Copies a few bytes (the writer id, the time's prefix): a loop costs less than Buffer.copy's call for so few. */
+function writeBytes(buf: Buffer, at: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) buf[at++] = bytes[i] as number
+  return at
+}
+
 /**
  * Writes the COPY row of a scanned ASCII line (`s.ascii`) into `buf` at
  * `at`, which has room for maxAsciiRowBytes; returns where the row ends.
  */
 export function writeAsciiRow(buf: Buffer, at: number, record: LogRecord, line: string, s: ScannedFields, writerId: Buffer): number {
-  const { escaped, runs } = s
+  const escaped = s.escaped
   at = writeCopyTime(buf, at, record.time)
   buf[at++] = TAB
   at = writeDigits(buf, at, levelColumn(record.level))
@@ -121,7 +143,7 @@ export function writeAsciiRow(buf: Buffer, at: number, record: LogRecord, line: 
   buf[at++] = TAB
   at = s.pid === null ? writeNull(buf, at) : writeDigits(buf, at, s.pid)
   buf[at++] = TAB
-  at += writerId.copy(buf, at)
+  at = writeBytes(buf, at, writerId)
   buf[at++] = TAB
   at = writeDigits(buf, at, record.seq)
   buf[at++] = TAB
@@ -130,16 +152,15 @@ export function writeAsciiRow(buf: Buffer, at: number, record: LogRecord, line: 
   at = writeColumn(buf, at, line, s.spanIdAt, s.spanIdEnd, (escaped & ESCAPED_SPAN_ID) !== 0)
   buf[at++] = TAB
   buf[at++] = OPEN_BRACE
-  for (let k = 0; k < runs.length; k += 2) {
-    if (k > 0) buf[at++] = COMMA
-    const to = runs[k + 1] as number
-    if (s.backslash) {
-      for (let i = runs[k] as number; i < to; i++) {
-        const c = line.charCodeAt(i)
-        buf[at++] = c
-        if (c === BACKSLASH) buf[at++] = BACKSLASH
+  if (s.dataAt >= 0) {
+    at = writeRun(buf, at, line, s.dataAt, s.dataEnd, s.backslash)
+    const more = s.moreData
+    if (more !== undefined) {
+      for (let k = 0; k < more.length; k += 2) {
+        buf[at++] = COMMA
+        at = writeRun(buf, at, line, more[k] as number, more[k + 1] as number, s.backslash)
       }
-    } else for (let i = runs[k] as number; i < to; i++) buf[at++] = line.charCodeAt(i)
+    }
   }
   buf[at++] = CLOSE_BRACE
   buf[at++] = NEWLINE

@@ -49,8 +49,14 @@ export interface ScannedFields {
   /** Which of those hold JSON escapes (ESCAPED_MSG…): their text is read with JSON.parse. */
   readonly escaped: number
   readonly pid: number | null
-  /** The data column: the line's members no column took, as [start, end) pairs in the line; data is `{`, the runs joined by `,`, `}`. */
-  readonly runs: readonly number[]
+  /**
+   * The data column: the line's members no column took, in runs of the line: the first run is [dataAt,
+   * dataEnd) (dataAt -1 when there is none), the others (rare: a column field between two others) are
+   * [start, end) pairs in moreData. data is `{`, the runs joined by `,`, `}`.
+   */
+  readonly dataAt: number
+  readonly dataEnd: number
+  readonly moreData: readonly number[] | undefined
   /** The line holds a backslash: its text needs COPY text escaping (no other character does: the scanner takes no raw control characters). */
   readonly backslash: boolean
   /** The line is ASCII: each of its UTF-16 units is one UTF-8 byte, so its text can be copied unit by unit. */

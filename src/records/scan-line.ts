@@ -267,7 +267,9 @@ export function scanLine(line: string, bytes: number, seq: number, now: number):
   let pid: number | null = null
   let seen = 0
   // The data column: the members no column took, in runs of the line, as dataCutter cuts them.
-  const runs: number[] = []
+  let dataAt = -1
+  let dataEnd = -1
+  let moreData: number[] | undefined
   let runStart = -1
   let runEnd = -1
   let i = skipSpace(line, 0)
@@ -347,7 +349,12 @@ export function scanLine(line: string, bytes: number, seq: number, now: number):
       }
       const memberEnd = skipSpace(line, i)
       if (taken) {
-        if (runStart >= 0) runs.push(runStart, runEnd)
+        if (runStart < 0) {
+          // Nothing kept since the last column field.
+        } else if (dataAt < 0) {
+          dataAt = runStart
+          dataEnd = runEnd
+        } else (moreData ??= []).push(runStart, runEnd)
         runStart = -1
       } else {
         if (runStart < 0) runStart = keyStart
@@ -361,9 +368,12 @@ export function scanLine(line: string, bytes: number, seq: number, now: number):
     }
   }
   if (skipSpace(line, i + 1) !== line.length) return undefined
-  if (runStart >= 0) runs.push(runStart, runEnd)
+  if (runStart >= 0 && dataAt < 0) {
+    dataAt = runStart
+    dataEnd = runEnd
+  } else if (runStart >= 0) (moreData ??= []).push(runStart, runEnd)
   // The parse path sanitizes (and counts) a line with such an escape, even a false alarm: so must not we.
   if (anyBackslash && mayNeedSanitizing(line)) return undefined
-  const fields = { msgAt, msgEnd, hostnameAt, hostnameEnd, traceIdAt, traceIdEnd, spanIdAt, spanIdEnd, escaped: escapedColumns, pid, runs, backslash: anyBackslash, ascii }
+  const fields = { msgAt, msgEnd, hostnameAt, hostnameEnd, traceIdAt, traceIdEnd, spanIdAt, spanIdEnd, escaped: escapedColumns, pid, dataAt, dataEnd, moreData, backslash: anyBackslash, ascii }
   return new LineRecord(seq, time, level, bytes, line, fields)
 }

@@ -214,7 +214,7 @@ describe('scanLine against parseLine (property)', () => {
     const record = scanLine(line, line.length, 1, NOW) as LogRecord
     const scanned = record[SCANNED] as ScannedFields
     expect(scannedColumns(record, line, scanned, WRITER)).toEqual({ t: 1733000000000, level: 30, msg: 'request handled', hostname: 'box', pid: 42, writer_id: WRITER, seq: 1, trace_id: null, span_id: null })
-    expect(scannedData(line, scanned.runs)).toBe('{"i":1}')
+    expect(scannedData(line, scanned)).toBe('{"i":1}')
     expect(scanned).toMatchObject({ ascii: true, backslash: false })
     expect(copyRow(record as LogRecord).toString('utf8')).toBe(`2024-11-30T20:53:20.000Z\t30\trequest handled\tbox\t42\t${WRITER}\t1\t\\N\t\\N\t{"i":1}\n`)
   })
