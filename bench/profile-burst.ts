@@ -6,7 +6,8 @@
  * so the worker times each step (sinks/shared/worker-profile.ts) and writes the
  * totals when it closes. Prints the breakdown next to the unindexed
  * 5000-row COPY ceiling measured in the same run; with --cpu-prof, also the
- * worker thread's hottest functions (self time) from Node's --cpu-prof.
+ * worker thread's CPU per record by stage (WORKER_STAGES: the samples whose
+ * stack holds the stage's functions) and its hottest functions (self time).
  */
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -19,6 +20,7 @@ import { startLocalPostgres } from '../dev/local-postgres.js'
 import type { WorkerProfileReport } from '../sinks/shared/worker-profile.js'
 import { benchSql, countAndDrop, prepareTable, type BenchSql } from './bench-database.js'
 import type { AppResult, AppSpec, SystemName } from './bench-spec.js'
+import { profileSplit, type Part } from './report/cpu-profile-split.js'
 import { serverCpuMs } from './report/server-cpu.js'
 import { BIG_CHANNEL, BIG_RING } from './systems/pino-sluice.js'
 
@@ -97,6 +99,40 @@ function hottest(file: string, top: number): { name: string; ms: number; share: 
     .map(([name, ms]) => ({ name, ms, share: ms / total }))
 }
 
+type Frame = Parameters<Part['matches']>[0]
+const inFile = (file: string, fn?: string) => (frame: Frame) => frame.url.endsWith(file) && (fn === undefined || frame.functionName === fn)
+
+/**
+ * The worker's stages, by the functions on the stack (issue 25's before and
+ * after). `createSluice` reads lines out of the ring; `pino.transport()` gets
+ * chunks and splits them. Parse counts the parse path and the lazy parse of a
+ * scanned record's value; COPY write counts postgres.js and what it calls.
+ */
+const WORKER_STAGES: readonly Part[] = [
+  { name: 'ring read (RingReader.read)', matches: inFile('ring/ring-reader.js', 'read') },
+  { name: 'split (LineSplitter)', matches: inFile('transport/line-splitter.js') },
+  { name: 'queue (Pipeline.accept: channel, peekLevel)', matches: inFile('pipeline/pipeline.js', 'accept') },
+  { name: 'scan (scanLine)', matches: inFile('records/scan-line.js') },
+  { name: 'parse (parseLine, or a scanned value asked for)', matches: (f) => inFile('records/parse-line.js')(f) || inFile('shared/log-record.js', 'get value')(f) },
+  { name: 'encode (EncodedBatch.encode: COPY text)', matches: inFile('postgres/encoded-batch.js', 'encode') },
+  { name: 'COPY write (copyLogRows, postgres.js)', matches: (f) => inFile('postgres/copy-log-rows.js', 'copyLogRows')(f) || f.url.includes('/node_modules/postgres/') },
+  { name: 'GC', matches: (f) => f.functionName === '(garbage collector)' },
+]
+
+/** CPU µs per record by stage, for a thread's --cpu-prof file. */
+function stageSplit(file: string, records: number): string {
+  const { busyMs, shares } = profileSplit(file, WORKER_STAGES)
+  const lines = [`  CPU by stage, µs per record (${busyMs.toFixed(0)} ms on CPU, ${((busyMs * 1000) / records).toFixed(2)} µs per record):`]
+  let counted = 0
+  for (const { name } of WORKER_STAGES) {
+    const share = shares[name] ?? 0
+    counted += share
+    if (share > 0) lines.push(`    ${name.padEnd(50)} ${((share * busyMs * 1000) / records).toFixed(2).padStart(6)} µs  ${(share * 100).toFixed(1).padStart(5)}%`)
+  }
+  lines.push(`    ${'everything else'.padEnd(50)} ${(((1 - counted) * busyMs * 1000) / records).toFixed(2).padStart(6)} µs  ${((1 - counted) * 100).toFixed(1).padStart(5)}%`)
+  return lines.join('\n')
+}
+
 function breakdown(p: WorkerProfileReport): string {
   const lines: string[] = []
   const row = (name: string, ms: number, note = ''): void => {
@@ -104,7 +140,7 @@ function breakdown(p: WorkerProfileReport): string {
   }
   lines.push(`  worker: ${p.records.toLocaleString('en-US')} records in ${p.batches} batches (largest ${p.maxBatch}, up to ${p.maxInFlight} in flight), ${p.elapsedMs.toFixed(0)} ms from first line to close`)
   row('read: split chunks into lines, queue', p.readMs)
-  row('parse: JSON.parse per line', p.parseMs)
+  row('parse: lines → records (scan, or JSON.parse)', p.parseMs)
   row('stages (S3, CloudWatch)', p.stagesMs)
   row('encode: records → rows → COPY text', p.encodeMs)
   row('wait before COPY (connection, BEGIN, SET)', p.waitBeforeCopyMs, 'per batch, overlaps')
@@ -150,6 +186,8 @@ async function main(): Promise<void> {
     if (run.profile) out.push(breakdown(run.profile))
     else out.push('  (no worker profile written)')
     for (const file of run.cpuProfiles) {
+      // Node names a thread's profile <pid>.<thread id>.<n>: thread 0 is the app's main thread.
+      if (!/\.0\.\d+\.cpuprofile$/.test(file)) out.push(stageSplit(file, run.written))
       out.push(`  --cpu-prof ${file}: hottest functions by self time`)
       for (const h of hottest(file, 18)) out.push(`    ${h.ms.toFixed(0).padStart(6)} ms ${(h.share * 100).toFixed(1).padStart(5)}%  ${h.name}`)
     }

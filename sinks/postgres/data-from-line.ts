@@ -25,8 +25,8 @@ function stringEnd(line: string, start: number): number {
  * or a run of digits near jsonb's 16,383 after the decimal point, which a
  * negative exponent (two digits at most, by then) counts against too.
  */
-const MAX_EXPONENT_DIGITS = 2
-const MAX_DIGIT_RUN = 16_383 - 99
+export const MAX_EXPONENT_DIGITS = 2
+export const MAX_DIGIT_RUN = 16_383 - 99
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39

@@ -1,9 +1,10 @@
-import { RAW_LINE, type LogRecord } from '../shared/log-record.js'
+import { RAW_LINE, SCANNED, type LogRecord } from '../shared/log-record.js'
 import { isSpanValue } from '../shared/span-record.js'
 import type { SeqRange } from './commit-ledger.js'
 import { copyText, encodeCopyColumns, encodeCopyRow } from './copy-log-rows.js'
 import { dataCutter } from './data-from-line.js'
 import { COLUMN_FIELDS, isTaken, logColumns, toLogRow } from './log-row.js'
+import { maxAsciiRowBytes, scannedRowText, writeAsciiRow, writerIdBytes } from './scanned-row.js'
 import { toSpanRow, type SpanRow } from './span-row.js'
 
 /** A UTF-16 unit is at most 3 UTF-8 bytes: room for this many bytes per unit always fits a row. */
@@ -52,14 +53,28 @@ export class EncodedBatch {
     const logSeqs: number[] = []
     const logTimes: number[] = []
     const spans: SpanRow[] = []
+    const writerBytes = writerIdBytes(writerId)
     let end = 0
     let unencodable = 0
     let firstError: unknown
     for (const record of records) {
+      const line = record[RAW_LINE]
+      const scanned = record[SCANNED]
+      if (line !== undefined && scanned?.ascii) {
+        // Read by the scanner, and ASCII: the row is copied from the line into the buffer (scanned-row.ts).
+        const room = maxAsciiRowBytes(line, writerBytes.length)
+        if (text.length - end < room) text = grown(text, end, room)
+        end = writeAsciiRow(text, end, record, line, scanned, writerBytes)
+        bounds.push(end)
+        logSeqs.push(record.seq)
+        logTimes.push(record.time)
+        continue
+      }
       let span: SpanRow | undefined
       let row: string
       try {
-        span = isSpanValue(record.value) ? toSpanRow(record, writerId) : undefined
+        // A scanned line is never a span (the scanner leaves lines with a proof to the parse path): its value stays unparsed.
+        span = record[SCANNED] === undefined && isSpanValue(record.value) ? toSpanRow(record, writerId) : undefined
         if (span) {
           spans.push(span)
           continue
@@ -146,6 +161,9 @@ const dataOfLine = dataCutter(COLUMN_FIELDS)
 function encodeLogRecord(record: LogRecord, writerId: string): string {
   const line = record[RAW_LINE]
   if (line !== undefined) {
+    // Read by the scanner (src/records/scan-line.ts): the columns and `data` are where it found them in the line.
+    const scanned = record[SCANNED]
+    if (scanned !== undefined) return scannedRowText(record, line, scanned, writerId)
     const columns = logColumns(record, writerId)
     const data = dataOfLine(line, (key) => isTaken(key, columns, record.value))
     if (data !== undefined) return encodeCopyColumns(columns, copyText(data))

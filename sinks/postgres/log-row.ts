@@ -7,6 +7,16 @@ function isInt(value: unknown, max: number): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max
 }
 
+/** The level column of a record: its level while a smallint takes it, else 0. */
+export function levelColumn(level: number): number {
+  return isInt(level, SMALLINT_MAX) ? level : 0
+}
+
+/** The pid column of a record's `pid` field: NULL unless an int takes it. */
+export function pidColumn(pid: unknown): number | null {
+  return isInt(pid, INT_MAX) ? pid : null
+}
+
 /** The columns of one logs-table row, all but `data` (see logs-schema.ts). */
 export interface LogColumns {
   t: number
@@ -34,10 +44,10 @@ export function logColumns(record: LogRecord, writerId: string): LogColumns {
   const { msg, hostname, pid, trace_id, span_id } = record.value
   return {
     t: record.time,
-    level: isInt(record.level, SMALLINT_MAX) ? record.level : 0,
+    level: levelColumn(record.level),
     msg: typeof msg === 'string' ? msg : null,
     hostname: typeof hostname === 'string' ? hostname : null,
-    pid: isInt(pid, INT_MAX) ? pid : null,
+    pid: pidColumn(pid),
     writer_id: writerId,
     seq: record.seq,
     trace_id: typeof trace_id === 'string' ? trace_id : null,

@@ -7,9 +7,9 @@ import type { Counters } from '../counters/counters.js'
 import { maxRecordBytes, type ResolvedOptions } from '../options/resolve-options.js'
 import type { LogRecord } from '../../sinks/shared/log-record.js'
 import { parseLine, type ParseResult } from '../records/parse-line.js'
+import { readLine } from '../records/read-line.js'
 import { workerProfile } from '../../sinks/shared/worker-profile.js'
 import { peekLevel } from '../records/peek-level.js'
-import { usageInvalidOf } from '../../sinks/shared/span-record.js'
 import { dropNotice, type DropTally } from './drop-notice.js'
 import type { FanOut } from './fan-out.js'
 import { problemReporter } from '../../sinks/shared/problem-reporter.js'
@@ -325,10 +325,12 @@ export class Pipeline {
     workerProfile?.batchStarted(lines.length)
     const records: LogRecord[] = []
     let bytes = 0
+    // Records only the Postgres store sees are scanned, not parsed (issue 25: read-line.ts).
+    const read = this.options.store.kind === 'postgres' && this.stages.length === 0 && !this.fanout ? readLine : parseLine
     for (const [i, line] of lines.entries()) {
       let parsed: ParseResult
       try {
-        parsed = parseLine(line, sizes[i] as number, this.nextSeq, now)
+        parsed = read(line, sizes[i] as number, this.nextSeq, now)
       } catch {
         // Valid JSON that cannot be made storable (sanitizing a value nested deeper than the stack): counted, not lost with its batch.
         parsed = { ok: false }
@@ -341,8 +343,7 @@ export class Pipeline {
       kept?.push(line)
       if (parsed.sanitized) counters.add('sanitized')
       if (parsed.forged) this.reportForgedProof(FORGED_PROOF_NOTICE)
-      const usageInvalid = usageInvalidOf(parsed.record.value)
-      if (usageInvalid > 0) counters.add('usage_invalid', usageInvalid)
+      if (parsed.usageInvalid) counters.add('usage_invalid', parsed.usageInvalid)
       bytes += parsed.record.bytes
       records.push(parsed.record)
     }

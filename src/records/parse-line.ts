@@ -1,10 +1,14 @@
 import { RAW_LINE, type LogRecord } from '../../sinks/shared/log-record.js'
 import { checkProof, PROOF_FIELD } from '../../sinks/shared/record-proof.js'
+import { usageInvalidOf } from '../../sinks/shared/span-record.js'
 import { levelFromValue } from './peek-level.js'
 import { mayNeedSanitizing, sanitizeValue } from './sanitize.js'
 
-/** `forged`: the line carried a span/metric proof that is not this process's (record-proof.ts); it is stored as a plain log row. */
-export type ParseResult = { ok: true; record: LogRecord; sanitized: boolean; forged?: true } | { ok: false }
+/**
+ * `forged`: the line carried a span/metric proof that is not this process's (record-proof.ts); it is stored as a plain log row.
+ * `usageInvalid`: the `usage_invalid` count of a span (span-record.ts), read here so that the caller need not touch `value`.
+ */
+export type ParseResult = { ok: true; record: LogRecord; sanitized: boolean; forged?: true; usageInvalid?: number } | { ok: false }
 
 const MIN_TIME = -62135596800000
 /** Years 1 to 9999: ISO text beyond that ("+275760-…") is not something Postgres parses. */
@@ -39,6 +43,7 @@ export function parseLine(line: string, bytes: number, seq: number, now: number)
   }
   const record: LogRecord = { seq, time, level: levelFromValue(object.level), bytes, value: object, [RAW_LINE]: unchanged ? line : undefined }
   // Only span and metric records carry a proof: every other line pays this one lookup.
-  if (object[PROOF_FIELD] !== undefined && checkProof(object) === 'forged') return { ok: true, sanitized, record, forged: true }
-  return { ok: true, sanitized, record }
+  if (object[PROOF_FIELD] === undefined) return { ok: true, sanitized, record }
+  if (checkProof(object) === 'forged') return { ok: true, sanitized, record, forged: true }
+  return { ok: true, sanitized, record, usageInvalid: usageInvalidOf(object) }
 }
