@@ -127,6 +127,11 @@ export class RingWriter {
     }
   }
 
+  /** True once the worker has said it settled everything (it may exit after that without losing a line). */
+  workerClosed(): boolean {
+    return Atomics.load(this.state, CLOSED) !== 0
+  }
+
   /** Counts a line sent to the worker as a message instead (too big for the ring). */
   sentAside(): void {
     Atomics.add(this.state, ASIDE_SENT, 1)
