@@ -44,6 +44,7 @@ export const COUNTER_NAMES = [
   'dropped_spool_full',
   'dropped_spool_corrupt',
   'spool_corrupt_frames',
+  'failed_worker_exit',
 ] as const
 
 export type CounterName = (typeof COUNTER_NAMES)[number]
@@ -75,9 +76,11 @@ export type DropReason = (typeof DROP_REASONS)[number]
 /**
  * db_* when Postgres is the store of record, store_* for any other store (file, custom);
  * stage: held back by a stage (a fail-closed stage failed or rejected them, or a stage still
- * had them when the exit budget ran out), never handed to the store.
+ * had them when the exit budget ran out), never handed to the store;
+ * worker_exit: createSluice's worker died (out of heap, a throw) with them unsettled, in its
+ * hands or still in the ring; counted by the app thread, which outlives it.
  */
-export const FAIL_REASONS = ['db_rejected', 'db_unavailable', 'store_rejected', 'store_unavailable', 'stage'] as const
+export const FAIL_REASONS = ['db_rejected', 'db_unavailable', 'store_rejected', 'store_unavailable', 'stage', 'worker_exit'] as const
 export type FailReason = (typeof FAIL_REASONS)[number]
 
 /** Counters that are levels (go up and down), not monotonic totals. */

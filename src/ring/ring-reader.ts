@@ -1,4 +1,4 @@
-import { ASIDE_SENT, CLOSE, CLOSED, DOORBELL, FRAME_HEADER_BYTES, READ_POS, WORKER_IDLE, WORKER_WAKES, WRITE_POS, frameBytes, usedBytes, type RingMemory } from './ring-layout.js'
+import { ASIDE_SENT, CLOSE, CLOSED, DOORBELL, FRAME_HEADER_BYTES, READ_POS, WORKER_IDLE, WORKER_WAKES, WRAPPED_AT, WRITE_POS, frameBytes, nextLapStart, usedBytes, type RingMemory } from './ring-layout.js'
 
 const NEWLINE = 0x0a
 
@@ -41,6 +41,7 @@ export class RingReader {
 
   /** True once everything the app had written when it was at `writePos` has been read. */
   hasRead(writePos: number): boolean {
+    this.followWrap(Atomics.load(this.state, WRITE_POS))
     // Read past it, the unsigned distance wraps to more than the ring holds.
     const unread = usedBytes(writePos, this.readPos)
     return unread === 0 || unread > this.capacity
@@ -69,6 +70,7 @@ export class RingReader {
    */
   read(maxRecords: number, maxBytes: number, lines: string[], sizes: number[]): number {
     const writePos = Atomics.load(this.state, WRITE_POS)
+    this.followWrap(writePos)
     let pos = this.readPos
     let taken = 0
     let bytes = 0
@@ -103,6 +105,7 @@ export class RingReader {
    */
   takeRaw(maxRecords: number, maxBytes: number, take: (lines: number, parts: Buffer[]) => void): number {
     const writePos = Atomics.load(this.state, WRITE_POS)
+    this.followWrap(writePos)
     let pos = this.readPos
     let taken = 0
     let bytes = 0
@@ -127,6 +130,7 @@ export class RingReader {
   /** Skips everything written so far (the exit budget ran out); returns how many lines that was. */
   discardAll(): number {
     const writePos = Atomics.load(this.state, WRITE_POS)
+    this.followWrap(writePos)
     let count = 0
     while (this.readPos !== writePos) {
       this.readPos = (this.readPos + frameBytes(this.headers[(this.readPos & this.mask) >> 2] as number)) | 0
@@ -154,6 +158,20 @@ export class RingReader {
       Atomics.add(this.state, WORKER_WAKES, 1)
     }
     Atomics.store(this.state, WORKER_IDLE, 0)
+  }
+
+  /**
+   * Jumps to the next lap when the app wrapped early where this side stands.
+   * `writePos` must be loaded first: WRAPPED_AT is stored before the position
+   * of the frame at the new lap, so only a position past ours proves that
+   * frame is there (jumping on WRAPPED_AT alone could read a header not yet
+   * written). The app wraps only at an empty ring, so the jump is only ever
+   * at the reader's own position, never in the middle of a read.
+   */
+  private followWrap(writePos: number): void {
+    if (writePos === this.readPos || Atomics.load(this.state, WRAPPED_AT) !== this.readPos) return
+    this.readPos = nextLapStart(this.readPos, this.capacity)
+    Atomics.store(this.state, READ_POS, this.readPos)
   }
 
   private decode(payloadAt: number, length: number): string {

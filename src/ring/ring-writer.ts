@@ -1,4 +1,4 @@
-import { ASIDE_SENT, CLOSE, CLOSED, DOORBELL, FRAME_HEADER_BYTES, WORKER_IDLE, WORKER_WAKES, WRITE_POS, READ_POS, frameBytes, usedBytes, type RingMemory } from './ring-layout.js'
+import { ASIDE_SENT, CLOSE, CLOSED, DOORBELL, FRAME_HEADER_BYTES, NO_WRAP, WORKER_IDLE, WORKER_WAKES, WRAPPED_AT, WRITE_POS, READ_POS, frameBytes, nextLapStart, usedBytes, type RingMemory } from './ring-layout.js'
 
 /** What became of one line offered to the ring. */
 export const WriteResult = {
@@ -27,6 +27,8 @@ export class RingWriter {
   private readonly capacity: number
   private readonly mask: number
   private writePos: number
+  /** Where this side last wrapped early, until it sees the worker has followed (NO_WRAP then). */
+  private wrappedAt = NO_WRAP
   /** For a payload that wraps past the end: encoded here, then copied in two parts. Grown on demand. */
   private scratch = Buffer.alloc(0)
 
@@ -40,17 +42,23 @@ export class RingWriter {
     this.capacity = memory.data.byteLength
     this.mask = this.capacity - 1
     this.writePos = Atomics.load(this.state, WRITE_POS)
+    this.wrappedAt = Atomics.load(this.state, WRAPPED_AT)
   }
 
   write(line: string): WriteResult {
     const units = line.length
     // A UTF-16 unit is at least one UTF-8 byte: more units than the limit is surely too large.
     if (units > this.maxRecordBytes) return WriteResult.TooLarge
-    const free = this.capacity - usedBytes(this.writePos, Atomics.load(this.state, READ_POS))
+    const readPos = this.readPosition()
+    // Empty: start at offset 0 (the next lap) rather than where the last line ended, so only the high-water mark
+    // of the ring is ever touched (ring-layout.ts). Decided here, published only with the frame.
+    const empty = readPos === this.writePos
+    const at = empty && (this.writePos & this.mask) !== 0 ? nextLapStart(this.writePos, this.capacity) : this.writePos
+    const free = empty ? this.capacity : this.capacity - usedBytes(this.writePos, readPos)
     // During an overflow burst this is the common case: refused without measuring the line
     // (unless it could be over the record limit in bytes: then it is measured, to count it too_large).
     if (FRAME_HEADER_BYTES + units > free && frameBytes(units) <= this.capacity && 3 * units <= this.maxRecordBytes) return WriteResult.Full
-    const offset = this.writePos & this.mask
+    const offset = at & this.mask
     const payloadAt = offset + FRAME_HEADER_BYTES
     let length: number
     // Fast path: room for the worst case (3 bytes per unit) without wrapping, so no need to measure first.
@@ -65,8 +73,13 @@ export class RingWriter {
       if (payloadAt + length <= this.capacity) this.bytes.write(line, payloadAt, length, 'utf8')
       else this.writeWrapped(line, length, payloadAt)
     }
+    if (at !== this.writePos) {
+      // Before the position that makes the frame visible: a worker that sees the one sees the other.
+      this.wrappedAt = this.writePos
+      Atomics.store(this.state, WRAPPED_AT, this.writePos)
+    }
     this.headers[offset >> 2] = length
-    this.writePos = (this.writePos + frameBytes(length)) | 0
+    this.writePos = (at + frameBytes(length)) | 0
     Atomics.store(this.state, WRITE_POS, this.writePos)
     return WriteResult.Written
   }
@@ -83,7 +96,7 @@ export class RingWriter {
 
   /** Bytes written and not yet taken by the worker (late, never early). */
   unreadBytes(): number {
-    return usedBytes(this.writePos, Atomics.load(this.state, READ_POS))
+    return usedBytes(this.writePos, this.readPosition())
   }
 
   /** Doorbells rung and times the worker slept and woke, since the ring was made (for the bench). */
@@ -114,6 +127,11 @@ export class RingWriter {
     }
   }
 
+  /** True once the worker has said it settled everything (it may exit after that without losing a line). */
+  workerClosed(): boolean {
+    return Atomics.load(this.state, CLOSED) !== 0
+  }
+
   /** Counts a line sent to the worker as a message instead (too big for the ring). */
   sentAside(): void {
     Atomics.add(this.state, ASIDE_SENT, 1)
@@ -122,6 +140,22 @@ export class RingWriter {
   /** Where the next frame will start: everything before it has been handed over. */
   get position(): number {
     return this.writePos
+  }
+
+  /**
+   * The worker's position as far as free space goes. After an early wrap the
+   * worker still stands where the app wrapped until it next reads; nothing
+   * between there and the new lap is unread, so the new lap's start counts.
+   * Once the worker has moved, WRAPPED_AT is cleared: positions recur every
+   * 4 GiB, and a stale one must never send the worker jumping.
+   */
+  private readPosition(): number {
+    const readPos = Atomics.load(this.state, READ_POS)
+    if (this.wrappedAt === NO_WRAP) return readPos
+    if (readPos === this.wrappedAt) return nextLapStart(readPos, this.capacity)
+    this.wrappedAt = NO_WRAP
+    Atomics.store(this.state, WRAPPED_AT, NO_WRAP)
+    return readPos
   }
 
   private writeWrapped(line: string, length: number, payloadAt: number): void {

@@ -215,11 +215,19 @@ export class SluiceDestination extends EventEmitter {
     // Kept until now so that a process.exit() during close() still waits for the drain.
     process.off('exit', this.onProcessExit)
     this.stopAccepting()
+    // Died before settling everything (out of heap, a throw): the lines it held, and those still in the
+    // ring, would end in no counter. Only this thread is left to count them.
+    if (!this.writer.workerClosed()) this.countUnsettled()
     const error = new Error('pino-sluice: the worker stopped before the flush completed')
     for (const callback of this.pendingFlushes.values()) callback(error)
     this.pendingFlushes.clear()
     this.emit('finish')
     this.emit('close')
+  }
+
+  private countUnsettled(): void {
+    const lost = this.counters.failUnsettled()
+    if (lost > 0) process.stderr.write(`pino-sluice: the worker stopped with ${lost} lines not yet written; counted as failed_worker_exit\n`)
   }
 
   private post(message: ToWorker): void {

@@ -35,13 +35,14 @@ describe('RingWriter and RingReader', () => {
   })
 
   it('wraps multi-byte lines around the end of the ring intact', () => {
-    const { writer, reader } = ring(64)
-    // 40 bytes in, 40 out: the next line starts at offset 44 and must wrap.
-    writer.write(`${'x'.repeat(39)}\n`)
-    readAll(reader)
+    const { writer, reader } = ring(128)
+    // 64 + 32 bytes in, 64 out: one line still waits, so the next starts at offset 96 and its 31 bytes must wrap.
+    writer.write('x'.repeat(60))
+    writer.write(`${'x'.repeat(27)}\n`)
+    readAll(reader, 1)
     const wrapping = '🎉日本語🎉日本語🎉'
     expect(writer.write(`${wrapping}\n`)).toBe(WriteResult.Written)
-    expect(readAll(reader).lines).toEqual([wrapping])
+    expect(readAll(reader).lines).toEqual(['x'.repeat(27), wrapping])
   })
 
   it('takes a line exactly as big as the ring allows (capacity minus its header) when empty, and refuses one byte more', () => {
@@ -50,7 +51,9 @@ describe('RingWriter and RingReader', () => {
     expect(frameBytes(exact.length)).toBe(64)
     expect(writer.write(exact)).toBe(WriteResult.Written)
     expect(readAll(reader).lines).toEqual([exact])
-    // Now the free space starts mid-ring, and the same line still fits: it wraps.
+    // Mid-ring and empty: the same line still fits (it starts the next lap at offset 0).
+    writer.write('abcd')
+    readAll(reader)
     expect(writer.write(exact)).toBe(WriteResult.Written)
     expect(readAll(reader).lines).toEqual([exact])
     // Within the record limit but bigger than the ring: the app sends it another way.
