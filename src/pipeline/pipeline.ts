@@ -93,30 +93,37 @@ export class Pipeline {
     this.intake.accept(lines, sizes, alreadyReceived)
   }
 
+  /** How many more lines the channel takes now without dropping (unbounded under drop-oldest). */
   room(): { records: number; bytes: number } {
     return this.intake.room()
   }
 
+  /** Resolves when the batcher next takes lines out of the channel (or the pipeline closes). */
   untilRoom(): Promise<void> {
     return this.intake.untilRoom()
   }
 
+  /** True while every new line would be dropped for overflow (drop-newest, full channel, no spool). */
   refusesNewLines(): boolean {
     return this.intake.refusesNewLines()
   }
 
+  /** Counts lines refused while `refusesNewLines()`, as `accept` would have. */
   refuse(lineSizes: readonly number[]): void {
     this.intake.refuse(lineSizes)
   }
 
+  /** Raw lines to the spool with the next seqs (false, counting nothing, without a spool). */
   spill(lines: readonly string[], otherwise: 'overflow' | 'exit_timeout'): boolean {
     return this.intake.spill(lines, otherwise)
   }
 
+  /** `spill` for lines as the app's ring holds them. */
   spillRaw(count: number, parts: readonly Buffer[]): boolean {
     return this.intake.spillRaw(count, parts)
   }
 
+  /** True while the store is known down and new batches go to the spool at once. */
   divertsToSpool(): boolean {
     return this.intake.divertsToSpool()
   }
