@@ -111,7 +111,7 @@ const inFile = (file: string, fn?: string) => (frame: Frame) => frame.url.endsWi
 const WORKER_STAGES: readonly Part[] = [
   { name: 'ring read (RingReader.read)', matches: inFile('ring/ring-reader.js', 'read') },
   { name: 'split (LineSplitter)', matches: inFile('transport/line-splitter.js') },
-  { name: 'queue (Pipeline.accept: channel, peekLevel)', matches: inFile('pipeline/pipeline.js', 'accept') },
+  { name: 'queue (PipelineIntake.accept: channel, peekLevel)', matches: inFile('pipeline/pipeline-intake.js', 'accept') },
   { name: 'scan (scanLine)', matches: inFile('records/scan-line.js') },
   { name: 'parse (parseLine, or a scanned value asked for)', matches: (f) => inFile('records/parse-line.js')(f) || inFile('shared/log-record.js', 'get value')(f) },
   { name: 'encode (EncodedBatch.encode: COPY text)', matches: inFile('postgres/encoded-batch.js', 'encode') },
