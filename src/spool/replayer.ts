@@ -57,7 +57,20 @@ export function replayStages(stages: readonly StageStep[], counters: Counters, r
   }
 }
 
-/** Frames merged into one write: same writer, same stage history. */
+/**
+ * Whether `frame` may be written in one transaction with the group ending in
+ * `last`: same writer, same stage history, and the very next seqs. The
+ * commit ledger records a transaction as the range from its first seq to
+ * its last, so a group must hold every seq in between: frames are appended
+ * out of seq order (a batch spooled after its retry budget comes after raw
+ * spills of later lines), and a range spanning a frame still in the spool
+ * would count that frame's records as committed without writing them.
+ */
+export function joinsGroup(last: Pick<SpooledBatch, 'writerId' | 'stagesRan' | 'firstSeq' | 'lines'>, frame: Pick<SpooledBatch, 'writerId' | 'stagesRan' | 'firstSeq'>): boolean {
+  return frame.writerId === last.writerId && frame.stagesRan === last.stagesRan && frame.firstSeq === last.firstSeq + last.lines.length
+}
+
+/** Frames merged into one write: see joinsGroup. */
 interface ReplayGroup {
   readonly frames: SpooledBatch[]
   records: number
@@ -148,21 +161,23 @@ export class Replayer {
     await Promise.allSettled(inFlight)
   }
 
-  /** The oldest frames not yet handed out, merged while they share a writer and a stage history and fit `maxRecords`. */
+  /** The oldest frames not yet handed out, merged while each follows the one before it (joinsGroup) and they fit `maxRecords`. */
   private nextGroup(): ReplayGroup | undefined {
     const first = this.carried ?? this.route.spool.next()
     this.carried = undefined
     if (!first) return undefined
     const group: ReplayGroup = { frames: [first], records: first.lines.length }
+    let last = first
     while (group.records < this.limits.maxRecords) {
       const frame = this.route.spool.next()
       if (!frame) break
-      if (frame.writerId !== first.writerId || frame.stagesRan !== first.stagesRan || group.records + frame.lines.length > this.limits.maxRecords) {
+      if (!joinsGroup(last, frame) || group.records + frame.lines.length > this.limits.maxRecords) {
         this.carried = frame
         break
       }
       group.frames.push(frame)
       group.records += frame.lines.length
+      last = frame
     }
     return group
   }
