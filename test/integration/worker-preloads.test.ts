@@ -20,6 +20,7 @@ const FIXTURES = fileURLToPath(new URL('../fixtures/preload/', import.meta.url))
 const WORKER_JS = fileURLToPath(new URL('../../dist/src/transport/worker.js', import.meta.url))
 
 interface AppRun {
+  /** Worker threads where Node names its threads (24+), else every thread of the process. */
   threads: number
   written: number
   marks: string[]
@@ -45,8 +46,8 @@ async function runApp(nodeArgs: string[], env: Record<string, string> = {}): Pro
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
   const [code] = (await once(child, 'exit')) as [number | null]
   expect(code, stderr).toBe(0)
-  const report = JSON.parse(stdout) as { threads: number; stats: { written: number } }
-  return { threads: report.threads, written: report.stats.written, marks: readFileSync(marks, 'utf8').split('\n').filter(Boolean), stderr }
+  const report = JSON.parse(stdout) as { threads: number; workers?: number; stats: { written: number } }
+  return { threads: report.workers ?? report.threads, written: report.stats.written, marks: readFileSync(marks, 'utf8').split('\n').filter(Boolean), stderr }
 }
 
 describe('a sluice created in a preload starts exactly one worker', () => {
