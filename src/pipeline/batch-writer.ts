@@ -9,7 +9,7 @@ import type { Deadline } from '../../sinks/shared/deadline.js'
 import type { RecordSeqs } from './record-seqs.js'
 import type { SinkRunner } from './sink-runner.js'
 import type { StageStep } from './stage-step.js'
-import { NOTHING_STORED, storeOutcome, type StoreFailReasons, type StoreOutcome } from './store-of-record.js'
+import { NOTHING_STORED, storeFailReasons, storeOutcome, type StoreFailReasons, type StoreOutcome } from './store-of-record.js'
 import type { SpoolRoute } from '../spool/spool-route.js'
 import type { StoreChoice } from '../options/sinks-options.js'
 
@@ -41,8 +41,6 @@ export interface BatchWriterParts {
   readonly storeKind: StoreChoice['kind']
   /** Every batch's deadline: never while running; brought forward when an exit starts. */
   readonly exit: Deadline
-  /** Which failed_<reason> counters the store's rejected and unavailable records go to. */
-  readonly failReasons: StoreFailReasons
   readonly seqs: RecordSeqs
   /** Wakes whoever waits for room in the channel: a batch just took lines out of it. */
   readonly roomFreed: () => void
@@ -67,8 +65,10 @@ export class BatchWriter {
   private readonly store: SinkRunner
   private readonly stages: readonly StageStep[]
   private readonly fanout: FanOut | undefined
-  private readonly storeKind: StoreChoice['kind']
+  /** How a line becomes a record: scanned when only the Postgres store sees it (issue 25: read-line.ts), else parsed. */
+  private readonly read: typeof parseLine
   private readonly exit: Deadline
+  /** Which failed_<reason> counters the store's rejected and unavailable records go to. */
   private readonly failReasons: StoreFailReasons
   private readonly seqs: RecordSeqs
   private readonly roomFreed: () => void
@@ -86,9 +86,9 @@ export class BatchWriter {
     this.store = parts.store
     this.stages = parts.stages
     this.fanout = parts.fanout
-    this.storeKind = parts.storeKind
+    this.read = parts.storeKind === 'postgres' && parts.stages.length === 0 && !parts.fanout ? readLine : parseLine
     this.exit = parts.exit
-    this.failReasons = parts.failReasons
+    this.failReasons = storeFailReasons(parts.storeKind)
     this.seqs = parts.seqs
     this.roomFreed = parts.roomFreed
     this.publishQueue = parts.publishQueue
@@ -138,8 +138,7 @@ export class BatchWriter {
     workerProfile?.batchStarted(lines.length)
     const records: LogRecord[] = []
     let bytes = 0
-    // Records only the Postgres store sees are scanned, not parsed (issue 25: read-line.ts).
-    const read = this.storeKind === 'postgres' && this.stages.length === 0 && !this.fanout ? readLine : parseLine
+    const read = this.read
     for (const [i, line] of lines.entries()) {
       let parsed: ParseResult
       try {

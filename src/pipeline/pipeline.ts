@@ -26,7 +26,6 @@ import { QueueGauges } from './queue-gauges.js'
 import { RecordSeqs } from './record-seqs.js'
 import type { SinkRunner } from './sink-runner.js'
 import type { StageStep } from './stage-step.js'
-import { storeFailReasons } from './store-of-record.js'
 
 /**
  * Lines in, settled records out. Owns the accounting: every line offered to
@@ -65,7 +64,6 @@ export class Pipeline {
       fanout,
       storeKind: options.store.kind,
       exit: this.exit,
-      failReasons: storeFailReasons(options.store.kind),
       seqs,
       roomFreed: () => this.intake.roomFreed(),
       publishQueue: () => this.gauges.publish(),
