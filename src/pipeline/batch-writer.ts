@@ -1,7 +1,7 @@
 import type { Counters } from '../counters/counters.js'
 import type { LogRecord } from '../../sinks/shared/log-record.js'
-import { parseLine, type ParseResult } from '../records/parse-line.js'
-import { readLine } from '../records/read-line.js'
+import type { parseLine, ParseResult } from '../records/parse-line.js'
+import { lineReader } from '../records/read-line.js'
 import { workerProfile } from '../../sinks/shared/worker-profile.js'
 import type { FanOut } from './fan-out.js'
 import { problemReporter } from '../../sinks/shared/problem-reporter.js'
@@ -86,7 +86,7 @@ export class BatchWriter {
     this.store = parts.store
     this.stages = parts.stages
     this.fanout = parts.fanout
-    this.read = parts.storeKind === 'postgres' && parts.stages.length === 0 && !parts.fanout ? readLine : parseLine
+    this.read = lineReader(parts.storeKind, parts.stages.length, parts.fanout !== undefined)
     this.exit = parts.exit
     this.failReasons = storeFailReasons(parts.storeKind)
     this.seqs = parts.seqs

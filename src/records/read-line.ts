@@ -11,3 +11,12 @@ export function readLine(line: string, bytes: number, seq: number, now: number):
   const record = scanLine(line, bytes, seq, now)
   return record === undefined ? parseLine(line, bytes, seq, now) : { ok: true, record, sanitized: false }
 }
+
+/**
+ * How lines become records for a pipeline (live batches and replay alike):
+ * scanned only when the Postgres store is the one thing that sees them (no
+ * stage, no fan-out sink reads `value`), else parsed.
+ */
+export function lineReader(storeKind: string, stageCount: number, fanOut: boolean): typeof parseLine {
+  return storeKind === 'postgres' && stageCount === 0 && !fanOut ? readLine : parseLine
+}

@@ -4,7 +4,7 @@ import { Deadline } from '../../sinks/shared/deadline.js'
 import type { StageStep } from '../pipeline/stage-step.js'
 import type { StoreFailReasons, StoreOutcome } from '../pipeline/store-of-record.js'
 import type { LogRecord } from '../../sinks/shared/log-record.js'
-import { parseLine, type ParseResult } from '../records/parse-line.js'
+import type { parseLine, ParseResult } from '../records/parse-line.js'
 import type { SpooledBatch } from './spool.js'
 import type { SpoolRoute } from './spool-route.js'
 import { markReplay } from '../../sinks/shared/write-origin.js'
@@ -30,6 +30,9 @@ export interface ReplayStore {
  * rejects when a stage failed (the batch is tried again later).
  */
 export type ReplayStages = (records: LogRecord[], deadline: Deadline) => Promise<LogRecord[]>
+
+/** How a spooled line becomes a record: `lineReader` (records/read-line.ts), as the live batches do. */
+export type ReadLine = typeof parseLine
 
 export interface ReplayLimits {
   /** Records per replayed batch (`batch.maxRecords`): frames of one writer are merged up to it, COPY-sized. */
@@ -102,6 +105,7 @@ export class Replayer {
     private readonly stages: ReplayStages,
     private readonly counters: Counters,
     private readonly limits: ReplayLimits,
+    private readonly read: ReadLine,
   ) {}
 
   start(): void {
@@ -193,7 +197,7 @@ export class Replayer {
       for (const [i, line] of frame.lines.entries()) {
         let parsed: ParseResult
         try {
-          parsed = parseLine(line, Buffer.byteLength(line), frame.firstSeq + i, now)
+          parsed = this.read(line, Buffer.byteLength(line), frame.firstSeq + i, now)
         } catch {
           parsed = { ok: false }
         }

@@ -8,6 +8,7 @@ import { Deadline } from '../../sinks/shared/deadline.js'
 import type { StageStep } from '../pipeline/stage-step.js'
 import { storeFailReasons, storeOutcome } from '../pipeline/store-of-record.js'
 import { openSpool } from '../spool/open-spool.js'
+import { lineReader } from '../records/read-line.js'
 import { Replayer, replayStages } from '../spool/replayer.js'
 import { SpoolRoute } from '../spool/spool-route.js'
 import type { Spool } from '../spool/spool.js'
@@ -70,6 +71,8 @@ export async function startPipeline(rawOptions: unknown, extraStages: readonly S
       counters,
       // COPY-sized batches, as many in flight as the store takes (the batcher's own pace).
       { maxRecords: options.batch.maxRecords, inFlight: options.store.batchesInFlight },
+      // Replay reaches only the stages and the store (never the fan-out sinks).
+      lineReader(options.store.kind, stages.length + extraStages.length, false),
     )
   if (route) pipeline.useSpool(route)
   pipeline.start()
