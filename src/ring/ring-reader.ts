@@ -31,7 +31,10 @@ export class RingReader {
 
   /** Bytes written by the app and not yet read (frames with their headers): how full the ring is. */
   unreadBytes(): number {
-    return usedBytes(Atomics.load(this.state, WRITE_POS), this.readPos)
+    const writePos = Atomics.load(this.state, WRITE_POS)
+    // After an early wrap the positions are a lap apart: the skipped bytes hold nothing to read.
+    this.followWrap(writePos)
+    return usedBytes(writePos, this.readPos)
   }
 
   /** The ring's size in bytes. */
