@@ -59,7 +59,9 @@ describe('OpenTelemetry spans → Postgres', () => {
       logger.info({ cart: 3 }, 'checkout started')
       await sleep(3)
       await tracer.startActiveSpan('reserve stock', { links: [{ context: producer.spanContext(), attributes: { why: 'batch' } }] }, async (span) => {
-        await sleep(1)
+        // Rows are ordered by start time, stored in ms, and a 1 ms timer may fire after 0.1 ms: charge
+        // then started in the same ms as this span and sorted first (CI, node24 leg).
+        await sleep(3)
         span.addEvent('stock.checked', { sku: 'A-1' })
         logger.info('stock reserved')
         span.end()
