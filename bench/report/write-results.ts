@@ -5,6 +5,7 @@ import type { BenchConfig } from '../bench-config.js'
 import type { MaxRateResult } from '../max-rate.js'
 import type { MicroResult } from '../micro/line-parsing.js'
 import type { RunResult } from '../run-one.js'
+import type { SpoolResult } from '../spool-section.js'
 import { chartSvg } from './chart-svg.js'
 import { markdownTable, tableRows } from './format-table.js'
 import type { Goal } from './goals.js'
@@ -22,6 +23,8 @@ export interface BenchReport {
   maxRate?: MaxRateResult | undefined
   /** The service scenario's table (bench/service.ts), already in markdown; absent in older results. */
   service?: string | undefined
+  /** The spool section (bench/spool-section.ts): every run's figures and its table; absent in older results. */
+  spool?: SpoolResult | undefined
   runs: RunResult[]
   durationSec: number
 }
@@ -42,8 +45,9 @@ export function markdownReport(report: BenchReport): string {
     out.push('', `**Highest sustained rate with 0 drops** (${SYSTEM_LABELS[m.system]}, defaults, ${m.stepSeconds} s per step): **${m.highest.toLocaleString('en-US')} rec/s**`, '', '| rate | rows/s committed | written | dropped | failed | unaccounted |', '| ---: | ---: | ---: | ---: | ---: | ---: |')
     for (const s of m.steps) out.push(`| ${s.rate.toLocaleString('en-US')} | ${s.error ? `failed: ${s.error.slice(0, 40)}` : Math.round(s.rowsPerSec).toLocaleString('en-US')} | ${s.written.toLocaleString('en-US')} | ${s.dropped.toLocaleString('en-US')} | ${s.failed} | ${s.unaccounted ?? 'n/a'} |`)
   }
-  if (report.service) {
-    const [title, ...table] = report.service.split('\n')
+  for (const captioned of [report.service, report.spool?.table]) {
+    if (!captioned) continue
+    const [title, ...table] = captioned.split('\n')
     out.push('', `**${title}**`, '', ...table)
   }
   out.push('', '**Goals**', '', '| goal | target | measured | met |', '| --- | --- | --- | --- |')
@@ -60,7 +64,7 @@ export function markdownReport(report: BenchReport): string {
 export function writeResults(dir: string, report: BenchReport): { json: string; markdown: string } {
   mkdirSync(dir, { recursive: true })
   const { config } = report
-  const partial = config.scenarios.length < SCENARIOS.length || config.systems.length < SYSTEMS.length || config.maxRateSteps.length === 0
+  const partial = config.scenarios.length < SCENARIOS.length || config.systems.length < SYSTEMS.length || config.maxRateSteps.length === 0 || !config.micro || !config.service || !config.spool
   const kind = config.quick ? '-quick' : partial ? '-partial' : ''
   const stamp = `${report.machine.date.replace(/[:.]/g, '-').slice(0, 19)}${kind}`
   const json = join(dir, `${stamp}.json`)
