@@ -245,26 +245,28 @@ export class BatchWriter {
   /**
    * With a spool: what the store could not take within its retry budget
    * goes to the spool instead of failing. A batch it could take none of goes
-   * whole, and tells the spool the store is down. Of a batch written in part,
-   * the records the store names (SinkResult.unavailableSeqs) go, one frame
-   * per run of consecutive seqs; a store that says only how many leaves them
-   * failed, as without a spool.
+   * whole, and tells the spool the store is down. Otherwise the records the
+   * store names (SinkResult.unavailableSeqs) go, one frame per run of
+   * consecutive seqs; a store that says only how many leaves them failed, as
+   * without a spool.
    */
   private spillUnavailable(batch: OpenBatch, outcome: StoreOutcome): StoreOutcome {
     const spool = this.spool
     if (!spool) return outcome
     if (outcome.written > 0) spool.storeAnswered()
     const spillable = batch.spillable
-    // A stage that held records back (counted failed_stage) leaves a batch its lines no longer match: not spooled.
-    if (outcome.unavailable === 0 || !spillable || spillable.lines.length !== batch.records) return outcome
+    if (outcome.unavailable === 0 || !spillable) return outcome
+    const none = outcome.unavailable === batch.records
     // The stages ran: the frames say so, and replay does not count these records in them again.
-    if (outcome.unavailable === batch.records) {
+    // The whole batch as one frame, unless a stage held records back (counted failed_stage): its lines then hold more than it.
+    if (none && spillable.lines.length === batch.records) {
       if (!spool.spill(spillable.lines, spillable.firstSeq, true)) return outcome
       spool.storeFailed()
       return { ...outcome, unavailable: 0 }
     }
-    if (!outcome.unavailableSeqs) return outcome
-    const spilled = spool.spillSeqs(spillable.lines, spillable.firstSeq, outcome.unavailableSeqs, true)
-    return { ...outcome, unavailable: outcome.unavailable - spilled }
+    // Line i has seq firstSeq + i (a line that does not parse gets none), whatever the stages held back.
+    const spilled = outcome.unavailableSeqs ? spool.spillSeqs(spillable.lines, spillable.firstSeq, outcome.unavailableSeqs, true) : 0
+    if (none && spilled > 0) spool.storeFailed()
+    return spilled === 0 ? outcome : { ...outcome, unavailable: outcome.unavailable - spilled }
   }
 }

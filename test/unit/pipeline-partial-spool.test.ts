@@ -14,13 +14,14 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { LogRecord, Sink, SinkResult } from '../../sinks/sink.js'
 import { replayOrigin } from '../../sinks/shared/write-origin.js'
 import { Counters } from '../../src/counters/counters.js'
 import { resolveOptions } from '../../src/options/resolve-options.js'
 import { Pipeline } from '../../src/pipeline/pipeline.js'
 import { SinkRunner } from '../../src/pipeline/sink-runner.js'
+import { StageStep } from '../../src/pipeline/stage-step.js'
 import { storeFailReasons, storeOutcome } from '../../src/pipeline/store-of-record.js'
 import { lineReader } from '../../src/records/read-line.js'
 import { Replayer, replayStages } from '../../src/spool/replayer.js'
@@ -63,24 +64,40 @@ function memoryStore(script: Answer[]) {
   return { sink, table, calls }
 }
 
+const newSpool = (): Spool => Spool.open({ dir: join(base, `spool-${++dirs}`), maxBytes: 1024 * 1024 }, () => {})
 const lines = (n: number): string[] => Array.from({ length: n }, (_, i) => JSON.stringify({ level: 30, time: 1_700_000_000_000 + i, i }))
 
-function setUp(script: Answer[], spool = Spool.open({ dir: join(base, `spool-${++dirs}`), maxBytes: 1024 * 1024 }, () => {})) {
+/** A stage that holds back the records whose seq `holds` picks (answered rejected: failed_stage). */
+function screen(holds: (seq: number) => boolean) {
+  const sink: Sink = {
+    concurrent: true,
+    write(records: readonly LogRecord[]): SinkResult {
+      const own = records as LogRecord[]
+      const before = own.length
+      for (let i = own.length - 1; i >= 0; i--) if (holds((own[i] as LogRecord).seq)) own.splice(i, 1)
+      return { delivered: own.length, rejected: before - own.length }
+    },
+  }
+  return sink
+}
+
+function setUp(script: Answer[], spool = newSpool(), stageSinks: Sink[] = []) {
   const counters = new Counters()
   const reports: string[] = []
   const store = memoryStore(script)
   const runner = new SinkRunner(store.sink, { name: 'memory', role: 'store' }, counters.sinks, (m) => reports.push(m))
-  const pipeline = new Pipeline(options, counters, runner)
+  const stages = stageSinks.map((sink, i) => new StageStep(new SinkRunner(sink, { name: `stage${i}`, role: 'stage' }, counters.sinks, (m) => reports.push(m))))
+  const pipeline = new Pipeline(options, counters, runner, stages)
   const route = new SpoolRoute(spool, counters, LIVE_WRITER)
   pipeline.useSpool(route)
   pipeline.start()
   const replayer = new Replayer(
     route,
     { write: (records, deadline) => runner.write(records, deadline).then(storeOutcome), failReasons: storeFailReasons('postgres') },
-    replayStages([], counters, (m) => reports.push(m)),
+    replayStages(stages, counters, (m) => reports.push(m)),
     counters,
     { maxRecords: 100, inFlight: 1 },
-    lineReader('postgres', 0, false),
+    lineReader('postgres', stages.length, false),
   )
   open.push(async () => {
     await replayer.stop(Date.now() + 1000)
@@ -90,8 +107,13 @@ function setUp(script: Answer[], spool = Spool.open({ dir: join(base, `spool-${+
   return { counters, pipeline, replayer, spool, reports, ...store }
 }
 const open: Array<() => Promise<void>> = []
+beforeEach(() => {
+  // The pipeline's own stderr lines (a stage holding records back): not this test's output.
+  vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
+})
 afterEach(async () => {
   for (const close of open.splice(0)) await close()
+  vi.restoreAllMocks()
 })
 
 /** The invariant of docs/spool.md, from the counters. */
@@ -171,6 +193,41 @@ describe('a live batch the store wrote in part', () => {
     expect(calls.slice(1)).toEqual([range(1, 10)])
     const b = balance(counters)
     expect(b.values.written).toBe(10)
+    expect(b.in).toBe(b.out)
+  })
+})
+
+describe('a live batch a stage held records back from', () => {
+  it('what the store names is spooled by seq all the same (its lines are found by seq); the held-back record stays failed_stage', async () => {
+    const { counters, pipeline, replayer, table, calls } = setUp([{ unavailable: (seq) => seq > 5, list: 'listed' }], newSpool(), [screen((seq) => seq === 2)])
+    pipeline.accept(lines(10))
+    await pipeline.flush()
+    let b = balance(counters)
+    expect(b.values).toMatchObject({ received: 10, written: 4, failed_stage: 1, spool_records: 5 })
+    expect(b.in).toBe(b.out)
+    replayer.start()
+    await until(() => counters.values.spool_records === 0)
+    expect(calls.slice(1)).toEqual([range(6, 10)])
+    expect([...table].sort()).toEqual(once(LIVE_WRITER, [1, 3, 4, 5, 6, 7, 8, 9, 10]).sort())
+    b = balance(counters)
+    expect(b.values).toMatchObject({ written: 9, failed_stage: 1, spool_records: 0 })
+    expect(b.in).toBe(b.out)
+  })
+
+  it('none of it taken: the records around the held-back one are spooled as two frames, and the store is known down', async () => {
+    const { counters, pipeline, replayer, calls } = setUp([{ unavailable: () => true, list: 'listed' }], newSpool(), [screen((seq) => seq === 4)])
+    pipeline.accept(lines(10))
+    await pipeline.flush()
+    let b = balance(counters)
+    expect(b.values).toMatchObject({ received: 10, written: 0, failed_stage: 1, spool_records: 9 })
+    expect(b.values.failed_db_unavailable ?? 0).toBe(0)
+    expect(b.in).toBe(b.out)
+    expect(pipeline.divertsToSpool()).toBe(true)
+    replayer.start()
+    await until(() => counters.values.spool_records === 0)
+    expect(calls.slice(1)).toEqual([range(1, 3), range(5, 10)])
+    b = balance(counters)
+    expect(b.values).toMatchObject({ written: 9, failed_stage: 1 })
     expect(b.in).toBe(b.out)
   })
 })
