@@ -8,8 +8,8 @@
  *
  *   received + recovered == written + dropped + failed + spool_records
  *
- * (A partial outage of a real Postgres is hard to stage; the Postgres sink's
- * side is proved on its step function in postgres-write-attempts.test.ts.)
+ * The Postgres sink's side: its step function in postgres-write-attempts.test.ts,
+ * and a real server in test/integration/spool-partial.test.ts.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
