@@ -350,9 +350,16 @@ export function judge(value: unknown, n: number, seqs?: Float64Array): Judged {
   return judged
 }
 
-/** The batch's seqs, ascending. */
+/** The batch's seqs, ascending. A loop, sorting only when needed (a batch is in seq order): Float64Array.from with a map and a sort took 25 times as long. */
 function batchSeqs(records: readonly LogRecord[]): Float64Array {
-  return Float64Array.from(records, (record) => record.seq).sort()
+  const seqs = new Float64Array(records.length)
+  let ascending = true
+  for (let i = 0; i < records.length; i++) {
+    const seq = (records[i] as LogRecord).seq
+    if (i > 0 && seq < (seqs[i - 1] as number)) ascending = false
+    seqs[i] = seq
+  }
+  return ascending ? seqs : seqs.sort()
 }
 
 /** `list` ascending when it holds `count` distinct seqs, each one of the batch's (`seqs`, ascending); else undefined. */

@@ -194,6 +194,12 @@ describe('SinkRunner: a store that names its unavailable records (SinkResult.una
     expect(reports).toEqual([expect.stringMatching(/^sink db: write answered unavailableSeqs that are not one seq of the batch per unavailable record \(3\)/)])
   })
 
+  it('checks the list against a batch whose records are not in seq order', async () => {
+    const counters = new SinkCounters()
+    const runner = new SinkRunner({ concurrent: true, write: () => ({ delivered: 1, unavailable: 2, unavailableSeqs: [31, 33] }) }, { name: 'db', role: 'store' }, counters, quiet)
+    expect(await runner.write([record(33), record(32), record(31)], Deadline.never())).toMatchObject({ unavailable: 2, unavailableSeqs: [31, 33] })
+  })
+
   it('a list beside counts that do not sum is nonsense as before: the whole batch invalid_result', async () => {
     expect(await storeAnswering({ delivered: 2, unavailable: 2, unavailableSeqs: [12, 13] }).write()).toMatchObject({ broken: 5 })
   })
