@@ -37,6 +37,12 @@ export interface SinkResult {
   rejected?: number
   /** Not delivered because the destination could not be reached in time. */
   unavailable?: number
+  /**
+   * Optional, for a store of record: the `seq` of each record counted in `unavailable` (as many, each a
+   * record of this batch, none twice). With a disk spool, exactly those records are spooled and replayed
+   * later; without it (or when the list does not match `unavailable`) they are counted failed as usual.
+   */
+  unavailableSeqs?: readonly number[]
   /** A short why for the failed ones (e.g. `HTTP 503`), printed once on stderr. */
   reason?: string
 }
@@ -59,7 +65,7 @@ export interface Sink {
   /** Last call, within the exit budget. */
   close?(context: SinkCallContext): void | Promise<void>
   /** Stages only: how the store of record settled a batch and how long that took (ms). */
-  stored?(result: Required<Omit<SinkResult, 'reason'>>, elapsedMs: number): void
+  stored?(result: Required<Omit<SinkResult, 'reason' | 'unavailableSeqs'>>, elapsedMs: number): void
   /**
    * The sink keeps its own concurrency and ends every call by `context.deadline` itself (the built-in
    * Postgres, file, S3 and CloudWatch sinks). The runner then hands it batches as they come, several at

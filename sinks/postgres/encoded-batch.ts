@@ -105,6 +105,13 @@ export class EncodedBatch {
     return this.text.subarray(this.bounds[0], this.bounds[this.logSeqs.length])
   }
 
+  /** The seqs of its rows, log rows (ascending) then span rows: what the sink names as unavailable when it gives up on them. */
+  seqs(): number[] {
+    const seqs = Array.from(this.logSeqs)
+    for (const span of this.spans) seqs.push(span.seq)
+    return seqs
+  }
+
   /** The lowest and highest seq in the batch (what its ledger row records); undefined when it is empty. */
   seqRange(): SeqRange | undefined {
     let first = this.logSeqs[0] ?? Number.POSITIVE_INFINITY

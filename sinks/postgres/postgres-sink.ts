@@ -41,14 +41,20 @@ export function postgresMigrations(options: Pick<PostgresOptions, 'partition'>):
 const EMPTY: BatchOutcome = { written: 0, rejected: 0, unavailable: 0 }
 
 function add(a: BatchOutcome, b: BatchOutcome): BatchOutcome {
-  return { written: a.written + b.written, rejected: a.rejected + b.rejected, unavailable: a.unavailable + b.unavailable }
+  const sum: BatchOutcome = { written: a.written + b.written, rejected: a.rejected + b.rejected, unavailable: a.unavailable + b.unavailable }
+  const seqs = [...(a.unavailableSeqs ?? []), ...(b.unavailableSeqs ?? [])]
+  if (seqs.length > 0) sum.unavailableSeqs = seqs
+  return sum
 }
 
 /** Ending connections gracefully on close takes at most this long (then they are destroyed). */
 const END_TIMEOUT_MS = 500
 
 function asResult(outcome: BatchOutcome): SinkResult {
-  return { delivered: outcome.written, rejected: outcome.rejected, unavailable: outcome.unavailable }
+  const result: SinkResult = { delivered: outcome.written, rejected: outcome.rejected, unavailable: outcome.unavailable }
+  // Which rows it gave up on: with a spool, exactly those are spooled (a batch can be written in part).
+  if (outcome.unavailableSeqs) result.unavailableSeqs = outcome.unavailableSeqs
+  return result
 }
 
 /**
@@ -167,7 +173,7 @@ export class PostgresSink implements Sink {
       await this.tables.ensure(window)
     } catch (error) {
       this.hooks.onProblem(`cannot prepare tables: ${describeError(error)}`)
-      return { ...EMPTY, unavailable: batch.size }
+      return { ...EMPTY, unavailable: batch.size, unavailableSeqs: batch.seqs() }
     }
     return writeBatch(batch, uncertain, this.database, this.attemptContext(window))
   }

@@ -8,6 +8,8 @@ export interface BatchOutcome {
   written: number
   rejected: number
   unavailable: number
+  /** The seqs of the unavailable rows (SinkResult.unavailableSeqs), when there are any: the pipeline spools exactly those. */
+  unavailableSeqs?: number[]
 }
 
 /** What the driver (write-batch.ts) does next. */
@@ -87,6 +89,7 @@ export class WriteAttempts {
   private written = 0
   private rejected = 0
   private unavailable = 0
+  private readonly unavailableSeqs: number[] = []
 
   constructor(
     batch: EncodedBatch,
@@ -216,8 +219,14 @@ export class WriteAttempts {
   }
 
   private partUnavailable(): Step {
-    this.unavailable += this.part.batch.size
+    this.giveUp(this.part.batch)
     return this.nextPart()
+  }
+
+  /** Rows left unwritten: counted unavailable, and named, so a spool can take exactly them. */
+  private giveUp(batch: EncodedBatch): void {
+    this.unavailable += batch.size
+    for (const seq of batch.seqs()) this.unavailableSeqs.push(seq)
   }
 
   /** The next half waiting, or the outcome when none is. */
@@ -225,12 +234,14 @@ export class WriteAttempts {
     for (let part = this.todo.pop(); part; part = this.todo.pop()) {
       // Once the window ran out on a transient failure, the rest of the batch is not attempted.
       if (this.context.window.exhausted) {
-        this.unavailable += part.batch.size
+        this.giveUp(part.batch)
         continue
       }
       this.part = part
       return this.attempt()
     }
-    return { do: 'settle', outcome: { written: this.written, rejected: this.rejected, unavailable: this.unavailable } }
+    const outcome: BatchOutcome = { written: this.written, rejected: this.rejected, unavailable: this.unavailable }
+    if (this.unavailableSeqs.length > 0) outcome.unavailableSeqs = this.unavailableSeqs
+    return { do: 'settle', outcome }
   }
 }

@@ -228,8 +228,10 @@ export class BatchWriter {
     const counters = this.counters
     const result = { delivered: outcome.written, rejected: outcome.rejected, unavailable: outcome.unavailable }
     for (const stage of this.stages) stage.stored(result, performance.now() - batch.writeStarted)
+    // As the store answered, before the spool took what it could not write: did the store take the whole batch?
+    const wroteWhole = outcome.written > 0 && outcome.unavailable === 0
     outcome = this.spillUnavailable(batch, outcome)
-    this.lastBatchWrote = outcome.written > 0 && outcome.unavailable === 0
+    this.lastBatchWrote = wroteWhole
     counters.add('written', outcome.written)
     counters.fail(this.failReasons.rejected, outcome.rejected)
     counters.fail(this.failReasons.unavailable, outcome.unavailable)
@@ -237,24 +239,34 @@ export class BatchWriter {
     counters.publish()
     workerProfile?.batchEnded()
     // Not while the database is failing (part of the batch could not be written): the notice would only wait too.
-    if (outcome.written > 0 && outcome.unavailable === 0 && bytes > 0) await this.announceDrops(this.exit)
+    if (wroteWhole && bytes > 0) await this.announceDrops(this.exit)
   }
 
   /**
-   * With a spool: a batch the store could take none of within its retry
-   * budget goes to the spool instead of failing, and tells the spool the
-   * store is down. (A batch written in part cannot say which records were
-   * not: those fail as without a spool.)
+   * With a spool: what the store could not take within its retry budget
+   * goes to the spool instead of failing. A batch it could take none of goes
+   * whole, and tells the spool the store is down. Otherwise the records the
+   * store names (SinkResult.unavailableSeqs) go, one frame per run of
+   * consecutive seqs; a store that says only how many leaves them failed, as
+   * without a spool.
    */
   private spillUnavailable(batch: OpenBatch, outcome: StoreOutcome): StoreOutcome {
     const spool = this.spool
     if (!spool) return outcome
     if (outcome.written > 0) spool.storeAnswered()
-    // A stage that held records back (counted failed_stage) leaves a batch its lines no longer match: not spooled.
-    const whole = outcome.unavailable > 0 && outcome.unavailable === batch.records && batch.spillable?.lines.length === batch.records
-    // The stages ran: the frame says so, and replay does not count these records in them again.
-    if (!whole || !spool.spill(batch.spillable!.lines, batch.spillable!.firstSeq, true)) return outcome
-    spool.storeFailed()
-    return { ...outcome, unavailable: 0 }
+    const spillable = batch.spillable
+    if (outcome.unavailable === 0 || !spillable) return outcome
+    const none = outcome.unavailable === batch.records
+    // The stages ran: the frames say so, and replay does not count these records in them again.
+    // The whole batch as one frame, unless a stage held records back (counted failed_stage): its lines then hold more than it.
+    if (none && spillable.lines.length === batch.records) {
+      if (!spool.spill(spillable.lines, spillable.firstSeq, true)) return outcome
+      spool.storeFailed()
+      return { ...outcome, unavailable: 0 }
+    }
+    // Line i has seq firstSeq + i (a line that does not parse gets none), whatever the stages held back.
+    const spilled = outcome.unavailableSeqs ? spool.spillSeqs(spillable.lines, spillable.firstSeq, outcome.unavailableSeqs, true) : 0
+    if (none && spilled > 0) spool.storeFailed()
+    return spilled === 0 ? outcome : { ...outcome, unavailable: outcome.unavailable - spilled }
   }
 }

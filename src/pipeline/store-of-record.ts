@@ -15,6 +15,8 @@ export interface StoreOutcome {
   readonly rejected: number
   /** Not written: the destination stayed unreachable past its retry budget, or the store broke (threw, hung, answered nonsense). */
   readonly unavailable: number
+  /** Which of the unavailable records, by seq (ascending, one per unavailable record), when the store said so (SinkResult.unavailableSeqs). */
+  readonly unavailableSeqs?: readonly number[]
 }
 
 export const NOTHING_STORED: StoreOutcome = Object.freeze({ written: 0, rejected: 0, unavailable: 0 })
@@ -31,7 +33,9 @@ export function storeFailReasons(kind: StoreChoice['kind']): StoreFailReasons {
 
 /** A store that broke on a batch left it unwritten: unavailable. */
 export function storeOutcome(tally: SinkTally): StoreOutcome {
-  return { written: tally.delivered, rejected: tally.rejected, unavailable: tally.unavailable + tally.broken }
+  const outcome = { written: tally.delivered, rejected: tally.rejected, unavailable: tally.unavailable + tally.broken }
+  // A broken call leaves the whole batch unavailable, and then no list comes with it.
+  return tally.unavailableSeqs ? { ...outcome, unavailableSeqs: tally.unavailableSeqs } : outcome
 }
 
 /** No store of record (`postgres: false` and none other): a record counts as written once the stages had it. */

@@ -87,7 +87,8 @@ interface ReplayGroup {
  * ledger makes a replay exactly-once even when an earlier attempt did
  * commit. A frame is settled (and counted) only once the store has answered
  * for it; a store still down leaves it in the spool and the replay is tried
- * again, backing off. Frames whose stages ran before they were spooled (a
+ * again, backing off. Of a group written in part, the records the store
+ * names as unavailable are spooled again before its frames are settled. Frames whose stages ran before they were spooled (a
  * batch the store could not take) are marked so, and stages that count
  * records (CloudWatch) do not count them twice.
  */
@@ -222,12 +223,13 @@ export class Replayer {
       this.route.storeFailed()
       return false
     }
+    // Part written and part not: what the store names goes back to the spool before the group's frames are settled.
+    const unavailable = outcome.unavailable - this.respill(group, outcome)
     const counters = this.counters
     const reasons = this.store.failReasons
     counters.add('written', outcome.written)
     counters.fail(reasons.rejected, outcome.rejected)
-    // Part written and part not: the store cannot say which, so the rest is counted as it would be without a spool.
-    counters.fail(reasons.unavailable, outcome.unavailable)
+    counters.fail(reasons.unavailable, unavailable)
     counters.drop('invalid_json', invalid)
     counters.add('sanitized', sanitized)
     if (outcome.written > 0) counters.add('batches')
@@ -236,5 +238,21 @@ export class Replayer {
     this.route.publish()
     counters.publish()
     return true
+  }
+
+  /**
+   * The records of a group written in part that the store names as
+   * unavailable (StoreOutcome.unavailableSeqs), appended to the spool again
+   * with the group's writer id and their own seqs (the ledger keeps their
+   * next replay exactly-once), a frame per run of consecutive seqs, marked as
+   * having been through the stages (they just were). Returns how many are
+   * accounted for; a store that says only how many gets 0: those count failed.
+   */
+  private respill(group: ReplayGroup, outcome: StoreOutcome): number {
+    if (!outcome.unavailableSeqs || outcome.unavailable === 0) return 0
+    const first = group.frames[0] as SpooledBatch
+    // The group's frames hold consecutive seqs (joinsGroup): their lines in order are the seqs from the first frame's on.
+    const lines = group.frames.length === 1 ? first.lines : group.frames.flatMap((frame) => frame.lines)
+    return this.route.spillSeqs(lines, first.firstSeq, outcome.unavailableSeqs, true, first.writerId)
   }
 }

@@ -1,5 +1,6 @@
 import type { Counters } from '../counters/counters.js'
 import { RING_FORMAT } from './frame.js'
+import { seqRuns } from './seq-runs.js'
 import type { AppendResult, Spool } from './spool.js'
 
 /** How long replay stays out of the way after the ring pump's last spill under pressure. */
@@ -41,6 +42,23 @@ export class SpoolRoute {
   spill(lines: readonly string[], firstSeq: number, stagesRan = false): boolean {
     if (lines.length === 0) return true
     return this.accounted(this.spool.append(this.writerId, firstSeq, lines, stagesRan), lines.length)
+  }
+
+  /**
+   * The lines of `seqs` (ascending, each one of `lines`' seqs: `firstSeq`,
+   * `firstSeq + 1`, …), one frame per run of consecutive seqs (seq-runs.ts),
+   * under `writerId`. Returns how many are accounted for (spooled, or
+   * dropped as `spool_full`); the caller counts the rest as it would without a spool.
+   */
+  spillSeqs(lines: readonly string[], firstSeq: number, seqs: readonly number[], stagesRan: boolean, writerId = this.writerId): number {
+    let accounted = 0
+    for (const run of seqRuns(seqs)) {
+      const from = run.first - firstSeq
+      if (from < 0 || from + run.count > lines.length) continue
+      const result = this.spool.append(writerId, run.first, lines.slice(from, from + run.count), stagesRan)
+      if (this.accounted(result, run.count)) accounted += run.count
+    }
+    return accounted
   }
 
   /** Like `spill`, for `records` lines as the ring holds them, in parts (see frame.ts, RING_FORMAT). */

@@ -19,8 +19,8 @@ const WRITER = 'unit-writer'
 const NO_SOCKETS = { dropAll: () => {} }
 const fault = (code: string, message = code) => Object.assign(new Error(message), { code })
 
-/** What the next insert does: commit, fail before committing, or commit and then lose the answer. */
-type InsertScript = 'commit' | { fail: Error } | { commitThenFail: Error }
+/** What the next insert does: commit, fail before committing, commit and then lose the answer, or commit and then go down. */
+type InsertScript = 'commit' | { fail: Error } | { commitThenFail: Error } | 'commit-then-down'
 
 /**
  * A table and its commit ledger, each call bounded by its attempt's end as
@@ -65,6 +65,7 @@ class FakeDatabase implements AttemptDatabase {
     for (const seq of seqs) this.rows.set(seq, (this.rows.get(seq) ?? 0) + 1)
     this.ledger.push({ first: seqs[0] as number, last: seqs[seqs.length - 1] as number })
     this.ledger.sort((a, b) => a.first - b.first)
+    if (next === 'commit-then-down') this.down = true
     if (typeof next === 'object') throw next.commitThenFail
   }
 
@@ -167,7 +168,7 @@ describe('transient failures', () => {
     database.down = true
     const h = harness({ initialDelayMs: 100, maxDelayMs: 400, budgetMs: 2000 })
     const started = Date.now()
-    expect(await write(batchOf(1, 8), database, h)).toEqual({ written: 0, rejected: 0, unavailable: 8 })
+    expect(await write(batchOf(1, 8), database, h)).toEqual({ written: 0, rejected: 0, unavailable: 8, unavailableSeqs: [1, 2, 3, 4, 5, 6, 7, 8] })
     expect(Date.now() - started).toBeLessThanOrEqual(2000)
     // After the first failure every retry asks the ledger first (the insert may have committed); those checks fail too.
     expect(database.inserts.length).toBe(1)
@@ -190,7 +191,7 @@ describe('transient failures', () => {
     h.deadline = Date.now()
     const exitAt = Date.now()
     await vi.runAllTimersAsync()
-    expect(await outcome).toEqual({ written: 0, rejected: 0, unavailable: 8 })
+    expect(await outcome).toEqual({ written: 0, rejected: 0, unavailable: 8, unavailableSeqs: [1, 2, 3, 4, 5, 6, 7, 8] })
     // At most the wait already under way, and no attempt after it: the deadline leaves none any time.
     expect(Date.now() - exitAt).toBeLessThanOrEqual(1000)
     expect(database.inserts.length + database.checks).toBe(tried)
@@ -206,7 +207,7 @@ describe('transient failures', () => {
     expect(database.inserts.length).toBe(1)
     const stoppedAt = Date.now()
     h.stopping.abort()
-    expect(await outcome).toEqual({ written: 0, rejected: 0, unavailable: 8 })
+    expect(await outcome).toEqual({ written: 0, rejected: 0, unavailable: 8, unavailableSeqs: [1, 2, 3, 4, 5, 6, 7, 8] })
     expect(Date.now()).toBe(stoppedAt)
     expect(database.inserts.length).toBe(1)
     expect(database.checks).toBe(0)
@@ -228,7 +229,7 @@ describe('records refused for their data', () => {
   it('a setup error (a dropped table) is not bisected: the whole batch unavailable, the tables prepared again', async () => {
     const database = new FakeDatabase([{ fail: fault('42P01', 'relation "logs" does not exist') }])
     const h = harness()
-    expect(await write(batchOf(1, 8), database, h)).toEqual({ written: 0, rejected: 0, unavailable: 8 })
+    expect(await write(batchOf(1, 8), database, h)).toEqual({ written: 0, rejected: 0, unavailable: 8, unavailableSeqs: [1, 2, 3, 4, 5, 6, 7, 8] })
     expect(database.inserts.length).toBe(1)
     expect(h.tablesForgotten).toBe(1)
     expect(h.problems).toEqual([expect.stringMatching(/^Postgres refuses the writes \(42P01.*8 records counted failed_db_unavailable/)])
@@ -278,5 +279,47 @@ describe('commits whose answer was lost', () => {
     expect(attempts.next({ kind: 'waited' }).do).toBe('check')
     expect(attempts.next({ kind: 'checked', uncommitted: batchOf(9, 8) })).toEqual({ do: 'settle', outcome: { written: 8, rejected: 0, unavailable: 0 } })
     expect(h.retries).toBe(2)
+  })
+})
+
+describe('written in part: the sink names what it could not write (issue 24)', () => {
+  it('one half commits, then the database goes down and the other half runs out of budget: exactly that half is named unavailable', async () => {
+    // Seq 7 is refused for its data: the batch is split; the low half commits and the database goes down with it.
+    const database = new FakeDatabase([{ fail: fault('23514', 'new row violates check constraint') }, 'commit-then-down'])
+    const h = harness({ initialDelayMs: 100, maxDelayMs: 400, budgetMs: 2000 })
+    const started = Date.now()
+    expect(await write(batchOf(1, 8), database, h)).toEqual({ written: 4, rejected: 0, unavailable: 4, unavailableSeqs: [5, 6, 7, 8] })
+    expect(Date.now() - started).toBeLessThanOrEqual(2000)
+    expect(database.inserts.map((i) => i.seqs.join(','))).toEqual(['1,2,3,4,5,6,7,8', '1,2,3,4', '5,6,7,8'])
+    expect(database.copies()).toBe(once(1, 4))
+    expect(h.problems.at(-1)).toMatch(/^gave up on a batch after retries/)
+  })
+
+  it('the halves still waiting when the window runs out are named too, not only the part that was tried', async () => {
+    // 1-8 refused (seq 2 bad), 1-4 refused: 1-2 goes down; 3-4 and 5-8 never start.
+    const database = new FakeDatabase([{ fail: fault('23514') }, { fail: fault('23514') }, { fail: fault('ECONNREFUSED') }], new Set([2]))
+    const h = harness({ initialDelayMs: 100, maxDelayMs: 400, budgetMs: 2000 })
+    const outcome = writeBatch(batchOf(1, 8), false, database, h.context)
+    await vi.advanceTimersByTimeAsync(0)
+    database.down = true
+    await vi.runAllTimersAsync()
+    const settled = await outcome
+    expect(settled).toMatchObject({ written: 0, rejected: 0, unavailable: 8 })
+    expect([...(settled.unavailableSeqs ?? [])].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+  })
+
+  it('a replay whose ledger check finds a middle stretch committed, then no answer: the rest is named, two runs of seqs', () => {
+    const h = harness({ initialDelayMs: 100, maxDelayMs: 400, budgetMs: 2000 })
+    const attempts = new WriteAttempts(batchOf(1, 8), true, h.context)
+    expect(attempts.first().do).toBe('check')
+    // An earlier attempt committed 3-4; the rest is inserted.
+    const insert = attempts.next({ kind: 'checked', uncommitted: batchOf(1, 8).keep((seq) => seq < 3 || seq > 4) })
+    expect(insert.do === 'insert' && seqsOf(insert.batch)).toEqual([1, 2, 5, 6, 7, 8])
+    // No answer, and by then the window is spent.
+    vi.advanceTimersByTime(3000)
+    expect(attempts.next({ kind: 'failed', error: fault('ECONNRESET') })).toEqual({
+      do: 'settle',
+      outcome: { written: 2, rejected: 0, unavailable: 6, unavailableSeqs: [1, 2, 5, 6, 7, 8] },
+    })
   })
 })

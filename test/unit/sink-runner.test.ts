@@ -1,6 +1,6 @@
 /** The SinkRunner as a plain unit: order of batches, deadlines, and the exit deadline moving while a call hangs. */
 import { describe, expect, it, vi } from 'vitest'
-import type { Sink } from '../../sinks/sink.js'
+import type { Sink, SinkResult } from '../../sinks/sink.js'
 import { Deadline } from '../../sinks/shared/deadline.js'
 import { SinkCounters } from '../../src/counters/sink-counters.js'
 import { stageVerdict } from '../../src/pipeline/stage-step.js'
@@ -154,6 +154,63 @@ describe('SinkRunner with a concurrent sink (the built-ins)', () => {
     runner.cutOff()
     expect(cut).toBe(1)
     expect(counters.snapshot().db).toMatchObject({ delivered: 3, failed: 0 })
+  })
+})
+
+describe('SinkRunner: a store that names its unavailable records (SinkResult.unavailableSeqs)', () => {
+  const batch = [record(11), record(12), record(13), record(14), record(15)]
+
+  function storeAnswering(answer: unknown, role: 'store' | 'fanout' = 'store') {
+    const reports: string[] = []
+    const counters = new SinkCounters()
+    const runner = new SinkRunner({ concurrent: true, write: () => answer as SinkResult }, { name: 'db', role }, counters, (m) => reports.push(m))
+    return { write: () => runner.write(batch, Deadline.never()), reports, counters }
+  }
+
+  it('a list that names one record of the batch per unavailable one is passed on, ascending', async () => {
+    const { write, reports } = storeAnswering({ delivered: 2, unavailable: 3, unavailableSeqs: [15, 12, 13] })
+    expect(await write()).toEqual({ delivered: 2, rejected: 0, unavailable: 3, broken: 0, unavailableSeqs: [12, 13, 15] })
+    expect(reports).toEqual([])
+  })
+
+  it('with { delivered } alone the rest is unavailable, and the list must name all of it', async () => {
+    expect(await storeAnswering({ delivered: 3, unavailableSeqs: [14, 15] }).write()).toMatchObject({ unavailable: 2, unavailableSeqs: [14, 15] })
+    expect(await storeAnswering({ delivered: 3, unavailableSeqs: [15] }).write()).not.toHaveProperty('unavailableSeqs')
+  })
+
+  it.each([
+    ['fewer seqs than unavailable', [12, 13]],
+    ['more seqs than unavailable', [12, 13, 14, 15]],
+    ['a seq not in the batch', [12, 13, 99]],
+    ['a seq twice', [12, 13, 13]],
+    ['not whole numbers', [12, 13, 13.5]],
+    ['not numbers', ['12', '13', '14']],
+    ['not an array', '12,13,14'],
+  ])('a list with %s is ignored: the counts stand (counted, never spooled), one stderr line', async (_what, unavailableSeqs) => {
+    const { write, reports, counters } = storeAnswering({ delivered: 2, unavailable: 3, unavailableSeqs })
+    const tally = await write()
+    expect(tally).toEqual({ delivered: 2, rejected: 0, unavailable: 3, broken: 0 })
+    expect(counters.snapshot().db).toMatchObject({ delivered: 2, failed: 3, failed_unavailable: 3 })
+    expect(reports).toEqual([expect.stringMatching(/^sink db: write answered unavailableSeqs that are not one seq of the batch per unavailable record \(3\)/)])
+  })
+
+  it('checks the list against a batch whose records are not in seq order', async () => {
+    const counters = new SinkCounters()
+    const runner = new SinkRunner({ concurrent: true, write: () => ({ delivered: 1, unavailable: 2, unavailableSeqs: [31, 33] }) }, { name: 'db', role: 'store' }, counters, quiet)
+    expect(await runner.write([record(33), record(32), record(31)], Deadline.never())).toMatchObject({ unavailable: 2, unavailableSeqs: [31, 33] })
+  })
+
+  it('a list beside counts that do not sum is nonsense as before: the whole batch invalid_result', async () => {
+    expect(await storeAnswering({ delivered: 2, unavailable: 2, unavailableSeqs: [12, 13] }).write()).toMatchObject({ broken: 5 })
+  })
+
+  it('an empty list with nothing unavailable is fine; only the store of record\'s list is read', async () => {
+    const empty = storeAnswering({ delivered: 5, unavailable: 0, unavailableSeqs: [] })
+    expect(await empty.write()).toEqual({ delivered: 5, rejected: 0, unavailable: 0, broken: 0 })
+    expect(empty.reports).toEqual([])
+    const fanout = storeAnswering({ delivered: 2, unavailable: 3, unavailableSeqs: [12, 13, 14] }, 'fanout')
+    expect(await fanout.write()).toEqual({ delivered: 2, rejected: 0, unavailable: 3, broken: 0 })
+    expect(fanout.reports).toEqual([])
   })
 })
 
