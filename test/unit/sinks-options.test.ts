@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { OptionsError, resolveOptions } from '../../src/index.js'
 import { nameFromTarget } from '../../src/options/sinks-options.js'
-import { judge } from '../../src/pipeline/sink-runner.js'
+import { judge } from '../../src/pipeline/sink-answer.js'
 
 const URL_ENV = { DATABASE_URL: 'postgres://u@localhost/db' }
 const resolve = (options: Record<string, unknown>, env: NodeJS.ProcessEnv = URL_ENV) => resolveOptions(options, env)
