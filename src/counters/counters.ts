@@ -16,6 +16,8 @@ export class Counters {
   readonly sinks: SinkCounters
   private readonly shared: BigInt64Array | undefined
   private readonly appRegion: BigInt64Array | undefined
+  /** What each slot last received, so publish() stores only what changed (it runs on every ring read and batch). */
+  private readonly published: Float64Array
 
   constructor(sharedBuffer?: SharedArrayBuffer) {
     this.values = Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as CounterValues
@@ -24,6 +26,8 @@ export class Counters {
     const hasAppRegion = sharedBuffer !== undefined && sharedBuffer.byteLength >= SHARED_COUNTER_SLOTS * BigInt64Array.BYTES_PER_ELEMENT
     this.appRegion = hasAppRegion ? new BigInt64Array(sharedBuffer, APP_REGION_OFFSET * BigInt64Array.BYTES_PER_ELEMENT, COUNTER_SLOTS) : undefined
     this.sinks = new SinkCounters(sharedBuffer)
+    // NaN: the first publish writes every slot, whatever a reused buffer held.
+    this.published = new Float64Array(COUNTER_NAMES.length).fill(Number.NaN)
   }
 
   add(name: CounterName, amount = 1): void {
@@ -44,9 +48,16 @@ export class Counters {
 
   publish(): void {
     this.sinks.publish()
-    if (!this.shared) return
-    for (const name of COUNTER_NAMES) {
-      Atomics.store(this.shared, COUNTER_INDEX[name], BigInt(this.values[name]))
+    const shared = this.shared
+    if (!shared) return
+    // Most of the ~40 counters stay put between publishes: a BigInt and an atomic store each only when one moved.
+    const published = this.published
+    for (let i = 0; i < COUNTER_NAMES.length; i++) {
+      const name = COUNTER_NAMES[i] as CounterName
+      const value = this.values[name]
+      if (published[i] === value) continue
+      published[i] = value
+      Atomics.store(shared, COUNTER_INDEX[name], BigInt(value))
     }
   }
 

@@ -16,6 +16,8 @@
 /** Why a sink failed records: its own answer (rejected/unavailable) or how the pipeline judged the call. */
 export const SINK_FAIL_REASONS = ['rejected', 'unavailable', 'error', 'timeout', 'invalid_result', 'overflow', 'exit_timeout'] as const
 export type SinkFailReason = (typeof SINK_FAIL_REASONS)[number]
+/** The counts of an entry in the order its slots hold them, made once: a key built per publish costs more than the store. */
+const COUNT_KEYS = ['delivered', ...SINK_FAIL_REASONS.map((reason) => `failed_${reason}` as const)] as const
 
 export const MAX_SINKS = 16
 const NAME_BYTES = 32
@@ -82,6 +84,8 @@ export class SinkCounters {
   /** The store of record: its failures are already the `failed_*` counters. */
   private readonly stores = new Set<string>()
   private readonly region: BigInt64Array | undefined
+  /** What each count slot last received (NaN: never), so publish() stores only what moved. */
+  private readonly published = new Float64Array(MAX_SINKS * COUNT_KEYS.length).fill(Number.NaN)
 
   constructor(buffer?: SharedArrayBuffer) {
     this.region = buffer ? regionOf(buffer) : undefined
@@ -123,12 +127,18 @@ export class SinkCounters {
   publish(): void {
     const region = this.region
     if (!region) return
+    const published = this.published
     let index = 0
     for (const stats of this.entries.values()) {
       if (index >= MAX_SINKS) break
-      const base = HEADER_SLOTS + index * ENTRY_SLOTS
-      Atomics.store(region, base + NAME_SLOTS, BigInt(stats.delivered))
-      SINK_FAIL_REASONS.forEach((reason, r) => Atomics.store(region, base + NAME_SLOTS + 1 + r, BigInt(stats[`failed_${reason}`])))
+      const base = HEADER_SLOTS + index * ENTRY_SLOTS + NAME_SLOTS
+      const mine = index * COUNT_KEYS.length
+      for (let r = 0; r < COUNT_KEYS.length; r++) {
+        const value = stats[COUNT_KEYS[r] as (typeof COUNT_KEYS)[number]]
+        if (published[mine + r] === value) continue
+        published[mine + r] = value
+        Atomics.store(region, base + r, BigInt(value))
+      }
       index++
     }
   }
