@@ -22,7 +22,7 @@
  * Invalid UTF-8 never reaches it: lines are decoded before, with U+FFFD in
  * place of bad bytes, on both paths alike.
  */
-import { ESCAPED_HOSTNAME, ESCAPED_MSG, ESCAPED_SPAN_ID, ESCAPED_TRACE_ID, LineRecord } from '../../sinks/shared/log-record.js'
+import { ESCAPED_HOSTNAME, ESCAPED_MSG, ESCAPED_SPAN_ID, ESCAPED_TRACE_ID, LineRecord, type ScannedFields } from '../../sinks/shared/log-record.js'
 import { MAX_DIGIT_RUN, MAX_EXPONENT_DIGITS } from '../../sinks/postgres/data-from-line.js'
 import { levelColumn, pidColumn } from '../../sinks/postgres/log-row.js'
 import { timeFromValue } from './parse-line.js'
@@ -72,6 +72,25 @@ let escaped = false
 let anyBackslash = false
 /** Some string `stringEnd` passed in this line holds a unit above 0x7f: the line is not ASCII. */
 let beyondAscii = false
+
+/** What the scan found, handed to the record (which copies it): one object for every line, not one each. */
+const FOUND: { -readonly [K in keyof ScannedFields]: ScannedFields[K] } = {
+  msgAt: -1,
+  msgEnd: -1,
+  hostnameAt: -1,
+  hostnameEnd: -1,
+  traceIdAt: -1,
+  traceIdEnd: -1,
+  spanIdAt: -1,
+  spanIdEnd: -1,
+  escaped: 0,
+  pid: null,
+  dataAt: -1,
+  dataEnd: -1,
+  moreData: undefined,
+  backslash: false,
+  ascii: true,
+}
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39
@@ -382,6 +401,21 @@ export function scanLine(line: string, bytes: number, seq: number, now: number):
   } else if (runStart >= 0) (moreData ??= []).push(runStart, runEnd)
   // The parse path sanitizes (and counts) a line with such an escape, even a false alarm: so must not we.
   if (anyBackslash && mayNeedSanitizing(line)) return undefined
-  const fields = { msgAt, msgEnd, hostnameAt, hostnameEnd, traceIdAt, traceIdEnd, spanIdAt, spanIdEnd, escaped: escapedColumns, pid, dataAt, dataEnd, moreData, backslash: anyBackslash, ascii: !beyondAscii }
-  return new LineRecord(seq, time, level, bytes, line, fields)
+  const found = FOUND
+  found.msgAt = msgAt
+  found.msgEnd = msgEnd
+  found.hostnameAt = hostnameAt
+  found.hostnameEnd = hostnameEnd
+  found.traceIdAt = traceIdAt
+  found.traceIdEnd = traceIdEnd
+  found.spanIdAt = spanIdAt
+  found.spanIdEnd = spanIdEnd
+  found.escaped = escapedColumns
+  found.pid = pid
+  found.dataAt = dataAt
+  found.dataEnd = dataEnd
+  found.moreData = moreData
+  found.backslash = anyBackslash
+  found.ascii = !beyondAscii
+  return new LineRecord(seq, time, level, bytes, line, found)
 }
