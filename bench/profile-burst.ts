@@ -1,5 +1,6 @@
 /**
  * `npm run bench:profile -- [--records 200000] [--via create|transport|transport-sync] [--cpu-prof] [--sluice '<json>']`
+ * `npm run bench:profile -- --records 200000 --split <worker .cpuprofile>`: the stage split of a saved profile (to compare runs made before a change in the split).
  *
  * Where a burst's time goes in the worker. One app process logs a burst into a
  * channel that holds all of it (nothing dropped), with PINO_SLUICE_PROFILE set
@@ -102,34 +103,52 @@ function hottest(file: string, top: number): { name: string; ms: number; share: 
 type Frame = Parameters<Part['matches']>[0]
 const inFile = (file: string, fn?: string) => (frame: Frame) => frame.url.endsWith(file) && (fn === undefined || frame.functionName === fn)
 
+const inFiles =
+  (...files: string[]) =>
+  (frame: Frame): boolean =>
+    files.some((file) => frame.url.endsWith(file))
+
 /**
  * The worker's stages, by the functions on the stack (issue 25's before and
- * after). `createSluice` reads lines out of the ring; `pino.transport()` gets
- * chunks and splits them. Parse counts the parse path and the lazy parse of a
- * scanned record's value; COPY write counts postgres.js and what it calls.
+ * after). A sample counts once, for the stage of its innermost matching
+ * frame (profileSplit's `exclusive`): a batch parsed inside the accept call
+ * that queued its last line counts as scan, not as queue too. `createSluice`
+ * reads lines out of the ring; `pino.transport()` gets chunks and splits
+ * them. Parse counts the parse path and the lazy parse of a scanned
+ * record's value; COPY write counts postgres.js and what it calls (its
+ * startup queries too). Startup and batch bookkeeping are named so that
+ * what is left is truly unattributed.
  */
 const WORKER_STAGES: readonly Part[] = [
   { name: 'ring read (RingReader.read)', matches: inFile('ring/ring-reader.js', 'read') },
   { name: 'split (LineSplitter)', matches: inFile('transport/line-splitter.js') },
-  { name: 'queue (PipelineIntake.accept: channel, peekLevel)', matches: inFile('pipeline/pipeline-intake.js', 'accept') },
-  { name: 'scan (scanLine)', matches: inFile('records/scan-line.js') },
+  { name: 'queue (PipelineIntake.accept, peekLevel)', matches: (f) => inFile('pipeline/pipeline-intake.js', 'accept')(f) || inFile('records/peek-level.js')(f) },
+  { name: 'channel (BoundedChannel: make, push, take)', matches: inFile('channel/bounded-channel.js') },
+  { name: 'scan (readLine, scanLine)', matches: (f) => inFile('records/scan-line.js')(f) || inFile('records/read-line.js')(f) },
   { name: 'parse (parseLine, or a scanned value asked for)', matches: (f) => inFile('records/parse-line.js')(f) || inFile('shared/log-record.js', 'get value')(f) },
   { name: 'encode (EncodedBatch.encode: COPY text)', matches: inFile('postgres/encoded-batch.js', 'encode') },
   { name: 'COPY write (copyLogRows, postgres.js)', matches: (f) => inFile('postgres/copy-log-rows.js', 'copyLogRows')(f) || f.url.includes('/node_modules/postgres/') },
+  { name: 'socket write (writeBuffer, writev)', matches: (f) => f.url === '' && (f.functionName === 'writeBuffer' || f.functionName === 'writev' || f.functionName === 'writeUtf8String') },
+  {
+    name: 'batch bookkeeping (Batcher, BatchWriter, sinks)',
+    matches: inFiles('batcher/batcher.js', 'pipeline/batch-writer.js', 'pipeline/sink-runner.js', 'pipeline/sink-answer.js', 'pipeline/pipeline.js', 'postgres/postgres-sink.js', 'postgres/write-batch.js', 'postgres/write-attempts.js'),
+  },
+  { name: 'startup (loading modules)', matches: (f) => f.url.startsWith('node:internal/modules/') || f.url.startsWith('node:internal/bootstrap/') },
   { name: 'GC', matches: (f) => f.functionName === '(garbage collector)' },
+  { name: 'native, outside JS ((program))', matches: (f) => f.functionName === '(program)' },
 ]
 
 /** CPU µs per record by stage, for a thread's --cpu-prof file. */
 function stageSplit(file: string, records: number): string {
-  const { busyMs, shares } = profileSplit(file, WORKER_STAGES)
+  const { busyMs, shares } = profileSplit(file, WORKER_STAGES, true)
   const lines = [`  CPU by stage, µs per record (${busyMs.toFixed(0)} ms on CPU, ${((busyMs * 1000) / records).toFixed(2)} µs per record):`]
   let counted = 0
   for (const { name } of WORKER_STAGES) {
     const share = shares[name] ?? 0
     counted += share
-    if (share > 0) lines.push(`    ${name.padEnd(50)} ${((share * busyMs * 1000) / records).toFixed(2).padStart(6)} µs  ${(share * 100).toFixed(1).padStart(5)}%`)
+    if (share > 0) lines.push(`    ${name.padEnd(52)} ${((share * busyMs * 1000) / records).toFixed(2).padStart(6)} µs  ${(share * 100).toFixed(1).padStart(5)}%`)
   }
-  lines.push(`    ${'everything else'.padEnd(50)} ${(((1 - counted) * busyMs * 1000) / records).toFixed(2).padStart(6)} µs  ${((1 - counted) * 100).toFixed(1).padStart(5)}%`)
+  lines.push(`    ${'everything else'.padEnd(52)} ${(((1 - counted) * busyMs * 1000) / records).toFixed(2).padStart(6)} µs  ${((1 - counted) * 100).toFixed(1).padStart(5)}%`)
   return lines.join('\n')
 }
 
@@ -163,9 +182,14 @@ async function main(): Promise<void> {
       'cpu-prof': { type: 'boolean', default: false },
       sluice: { type: 'string', default: '{}' },
       'no-ceiling': { type: 'boolean', default: false },
+      split: { type: 'string' },
     },
   })
   const records = Number(values.records)
+  if (values.split !== undefined) {
+    process.stdout.write(`${stageSplit(values.split, records)}\n`)
+    return
+  }
   const system = VIA[values.via]
   if (!system) throw new Error(`--via must be one of ${Object.keys(VIA).join(', ')}, got ${JSON.stringify(values.via)}`)
   const sluiceOptions = { channel: BIG_CHANNEL, ...(system === 'create-sluice-big' ? { ring: BIG_RING } : {}), ...(JSON.parse(values.sluice) as Record<string, unknown>) }

@@ -36,8 +36,15 @@ export const WORKER_PARTS: readonly Part[] = [
   { name: 'GC', matches: named('(garbage collector)') },
 ]
 
-/** ms on CPU the profile sampled (idle left out) and each part's share of it. */
-export function profileSplit(file: string, parts: readonly Part[]): { busyMs: number; shares: Record<string, number> } {
+/**
+ * ms on CPU the profile sampled (idle left out) and each part's share of it.
+ * Parts may overlap (a sample counts for every part on its stack), unless
+ * `exclusive`: then a sample counts once, for the part of its innermost
+ * matching frame, so the shares add up and what none takes is truly the rest
+ * (a batch parsed inside the call that queued its last line counts as parse,
+ * not as both).
+ */
+export function profileSplit(file: string, parts: readonly Part[], exclusive = false): { busyMs: number; shares: Record<string, number> } {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile
   const parent = new Map<number, number>()
   const frames = new Map<number, CallFrame>()
@@ -53,7 +60,8 @@ export function profileSplit(file: string, parts: readonly Part[]): { busyMs: nu
     const frame = frames.get(id) as CallFrame
     const up = parent.get(id)
     const above = up === undefined ? parts.map(() => false) : belongs(up)
-    const mine = parts.map((part, i) => (above[i] as boolean) || part.matches(frame))
+    const own = exclusive ? parts.findIndex((part) => part.matches(frame)) : -1
+    const mine = exclusive ? (own >= 0 ? parts.map((_, i) => i === own) : above) : parts.map((part, i) => (above[i] as boolean) || part.matches(frame))
     partsOf.set(id, mine)
     return mine
   }

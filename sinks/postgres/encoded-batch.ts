@@ -49,9 +49,11 @@ export class EncodedBatch {
     let estimate = 0
     for (const record of records) estimate += record.bytes + ROW_OVERHEAD_BYTES
     let text: Buffer = Buffer.allocUnsafe(Math.max(estimate, 1024))
-    const bounds: number[] = [0]
-    const logSeqs: number[] = []
-    const logTimes: number[] = []
+    // Sized for every record a log row (spans and unencodable records leave the end unused): no arrays grown and copied.
+    const bounds = new Uint32Array(records.length + 1)
+    const logSeqs = new Float64Array(records.length)
+    const logTimes = new Float64Array(records.length)
+    let rows = 0
     const spans: SpanRow[] = []
     const writerBytes = writerIdBytes(writerId)
     let end = 0
@@ -65,9 +67,9 @@ export class EncodedBatch {
         const room = maxAsciiRowBytes(line, writerBytes.length)
         if (text.length - end < room) text = grown(text, end, room)
         end = writeAsciiRow(text, end, record, line, scanned, writerBytes)
-        bounds.push(end)
-        logSeqs.push(record.seq)
-        logTimes.push(record.time)
+        logSeqs[rows] = record.seq
+        logTimes[rows] = record.time
+        bounds[++rows] = end
         continue
       }
       let span: SpanRow | undefined
@@ -88,11 +90,21 @@ export class EncodedBatch {
       }
       if (text.length - end < row.length * MAX_BYTES_PER_UNIT) text = grown(text, end, row.length * MAX_BYTES_PER_UNIT)
       end += text.write(row, end)
-      bounds.push(end)
-      logSeqs.push(record.seq)
-      logTimes.push(record.time)
+      logSeqs[rows] = record.seq
+      logTimes[rows] = record.time
+      bounds[++rows] = end
     }
-    return new EncodedBatch(writerId, text, Uint32Array.from(bounds), Float64Array.from(logSeqs), Float64Array.from(logTimes), spans, unencodable, firstError)
+    const whole = rows === records.length
+    return new EncodedBatch(
+      writerId,
+      text,
+      whole ? bounds : bounds.subarray(0, rows + 1),
+      whole ? logSeqs : logSeqs.subarray(0, rows),
+      whole ? logTimes : logTimes.subarray(0, rows),
+      spans,
+      unencodable,
+      firstError,
+    )
   }
 
   /** Log rows and span rows. */

@@ -96,23 +96,31 @@ function writeNull(buf: Buffer, at: number): number {
   return at + 2
 }
 
+/**
+ * From this many units on, Buffer#write (native) copies a run of an ASCII
+ * line faster than a loop, its call and the slice included: measured 75
+ * against 170 ns for 70 units, about even at 40.
+ */
+const NATIVE_COPY_UNITS = 48
+
+/** Units `from` to `to` of an ASCII line, as they are (latin1 writes each unit as one byte: the same bytes for ASCII). */
+function copyAscii(buf: Buffer, at: number, line: string, from: number, to: number): number {
+  if (to - from >= NATIVE_COPY_UNITS) return at + buf.write(line.slice(from, to), at, to - from, 'latin1')
+  for (let i = from; i < to; i++) buf[at++] = line.charCodeAt(i)
+  return at
+}
+
 /** A string column of an ASCII line: its units as they are, or (with escapes) its text read and written as COPY text. */
 function writeColumn(buf: Buffer, at: number, line: string, from: number, to: number, escaped: boolean): number {
   if (from < 0) return writeNull(buf, at)
   // Unescaped JSON string text holds no backslash or control character: nothing for COPY to escape.
-  if (!escaped) {
-    for (let i = from; i < to; i++) buf[at++] = line.charCodeAt(i)
-    return at
-  }
+  if (!escaped) return copyAscii(buf, at, line, from, to)
   return at + buf.write(copyText(JSON.parse(line.slice(from - 1, to + 1)) as string), at)
 }
 
 /** Units `from` to `to` of an ASCII line as COPY text: only a backslash needs escaping (doubled). */
 function writeRun(buf: Buffer, at: number, line: string, from: number, to: number, backslash: boolean): number {
-  if (!backslash) {
-    for (let i = from; i < to; i++) buf[at++] = line.charCodeAt(i)
-    return at
-  }
+  if (!backslash) return copyAscii(buf, at, line, from, to)
   for (let i = from; i < to; i++) {
     const c = line.charCodeAt(i)
     buf[at++] = c

@@ -74,13 +74,34 @@ export const ESCAPED_SPAN_ID = 8
  * line, so `value` is parsed only if something asks for it, then kept. Used
  * only where nothing but our own store sees the records: its fields are
  * class members, which a spread (`{ ...record }`) would not copy.
+ *
+ * It holds what the scanner found itself (`[SCANNED]` is the record): one
+ * object per line, not two. A burst's records live from the scan until their
+ * batch is encoded, and each object alive when the young generation is
+ * collected is copied.
  */
-export class LineRecord implements LogRecord {
+export class LineRecord implements LogRecord, ScannedFields {
   [RAW_LINE]: string | undefined
-  readonly [SCANNED]: ScannedFields
+  readonly [SCANNED]: ScannedFields = this
+  readonly msgAt: number
+  readonly msgEnd: number
+  readonly hostnameAt: number
+  readonly hostnameEnd: number
+  readonly traceIdAt: number
+  readonly traceIdEnd: number
+  readonly spanIdAt: number
+  readonly spanIdEnd: number
+  readonly escaped: number
+  readonly pid: number | null
+  readonly dataAt: number
+  readonly dataEnd: number
+  readonly moreData: readonly number[] | undefined
+  readonly backslash: boolean
+  readonly ascii: boolean
   readonly #line: string
   #value: Record<string, unknown> | undefined
 
+  /** `scanned` is read, not kept: the scanner passes the same object for every line. */
   constructor(
     public seq: number,
     public time: number,
@@ -91,7 +112,21 @@ export class LineRecord implements LogRecord {
   ) {
     this.#line = line
     this[RAW_LINE] = line
-    this[SCANNED] = scanned
+    this.msgAt = scanned.msgAt
+    this.msgEnd = scanned.msgEnd
+    this.hostnameAt = scanned.hostnameAt
+    this.hostnameEnd = scanned.hostnameEnd
+    this.traceIdAt = scanned.traceIdAt
+    this.traceIdEnd = scanned.traceIdEnd
+    this.spanIdAt = scanned.spanIdAt
+    this.spanIdEnd = scanned.spanIdEnd
+    this.escaped = scanned.escaped
+    this.pid = scanned.pid
+    this.dataAt = scanned.dataAt
+    this.dataEnd = scanned.dataEnd
+    this.moreData = scanned.moreData
+    this.backslash = scanned.backslash
+    this.ascii = scanned.ascii
   }
 
   /** The scanner checked that JSON.parse takes the line, and that the value needs nothing changed (no sanitizing, a usable time). */

@@ -139,7 +139,8 @@ export class BatchWriter {
     const records: LogRecord[] = []
     let bytes = 0
     const read = this.read
-    for (const [i, line] of lines.entries()) {
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i] as string
       let parsed: ParseResult
       try {
         parsed = read(line, sizes[i] as number, this.seqs.next, now)

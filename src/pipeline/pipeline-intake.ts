@@ -47,7 +47,8 @@ export class PipelineIntake {
     let highest = 0
     // With a spool, lines the channel refuses wait on disk instead of being dropped.
     const overflow: string[] | undefined = this.spool && refuseWhenFull ? [] : undefined
-    for (const [i, line] of lines.entries()) {
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i] as string
       // A UTF-8 byte is at most one UTF-16 unit, so a line of more units is surely too large.
       if (line.length > maxRecordBytes) {
         counters.drop('too_large')

@@ -22,7 +22,7 @@
  * Invalid UTF-8 never reaches it: lines are decoded before, with U+FFFD in
  * place of bad bytes, on both paths alike.
  */
-import { ESCAPED_HOSTNAME, ESCAPED_MSG, ESCAPED_SPAN_ID, ESCAPED_TRACE_ID, LineRecord } from '../../sinks/shared/log-record.js'
+import { ESCAPED_HOSTNAME, ESCAPED_MSG, ESCAPED_SPAN_ID, ESCAPED_TRACE_ID, LineRecord, type ScannedFields } from '../../sinks/shared/log-record.js'
 import { MAX_DIGIT_RUN, MAX_EXPONENT_DIGITS } from '../../sinks/postgres/data-from-line.js'
 import { levelColumn, pidColumn } from '../../sinks/postgres/log-row.js'
 import { timeFromValue } from './parse-line.js'
@@ -43,8 +43,6 @@ const CLOSE_BRACKET = 0x5d
 /** Deeper values take the parse path: the scanner recurses on the JS stack. */
 const MAX_DEPTH = 64
 const FAIL = -1
-const RAW_CONTROL = /[\u0000-\u001f]/
-const NOT_PRINTABLE_ASCII = /[^\u0020-\u007f]/
 
 /** The top-level fields the scanner looks for; a bit each in `seen`. */
 const OTHER = 0
@@ -70,8 +68,29 @@ const FIELDS: ReadonlyMap<string, number> = new Map([
 // What the scan of the current line has seen so far (one line at a time, synchronously).
 /** The string `stringEnd` last passed holds an escape. */
 let escaped = false
-/** The first backslash at or after where the scan last looked for one, or -1: none in the rest of the line. */
-let backslashAt = -1
+/** Some string `stringEnd` passed in this line holds a backslash (an escape). */
+let anyBackslash = false
+/** Some string `stringEnd` passed in this line holds a unit above 0x7f: the line is not ASCII. */
+let beyondAscii = false
+
+/** What the scan found, handed to the record (which copies it): one object for every line, not one each. */
+const FOUND: { -readonly [K in keyof ScannedFields]: ScannedFields[K] } = {
+  msgAt: -1,
+  msgEnd: -1,
+  hostnameAt: -1,
+  hostnameEnd: -1,
+  traceIdAt: -1,
+  traceIdEnd: -1,
+  spanIdAt: -1,
+  spanIdEnd: -1,
+  escaped: 0,
+  pid: null,
+  dataAt: -1,
+  dataEnd: -1,
+  moreData: undefined,
+  backslash: false,
+  ascii: true,
+}
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39
@@ -89,25 +108,33 @@ function skipSpace(line: string, i: number): number {
 
 /**
  * The index just past the JSON string whose opening quote is at `i`, or
- * FAIL. The line holds no raw control characters (scanLine checked), so
- * only its escapes need a look: the string is found with indexOf.
+ * FAIL. Looks at each unit (strings are short: a loop costs less than
+ * indexOf's calls), and so also notes what the line holds: an escape
+ * (`escaped`, `anyBackslash`), a unit beyond ASCII (`beyondAscii`). A raw
+ * control character fails, as JSON.parse fails on it: outside strings the
+ * grammar refuses it anyway, so no other pass over the line looks for them.
  */
 function stringEnd(line: string, i: number): number {
   escaped = false
-  let from = i + 1
+  let at = i + 1
   for (;;) {
-    const quote = line.indexOf('"', from)
-    if (quote < 0) return FAIL
-    if (backslashAt >= 0 && backslashAt < from) backslashAt = line.indexOf('\\', from)
-    if (backslashAt < 0 || backslashAt > quote) return quote + 1
-    escaped = true
-    const at = backslashAt
-    const e = line.charCodeAt(at + 1)
-    if (e === 0x75 /* u */) {
-      if (!(isHex(line.charCodeAt(at + 2)) && isHex(line.charCodeAt(at + 3)) && isHex(line.charCodeAt(at + 4)) && isHex(line.charCodeAt(at + 5)))) return FAIL
-      from = at + 6
-    } else if (e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) from = at + 2
-    else return FAIL
+    const c = line.charCodeAt(at)
+    if (c === QUOTE) return at + 1
+    if (c === BACKSLASH) {
+      escaped = true
+      anyBackslash = true
+      const e = line.charCodeAt(at + 1)
+      if (e === 0x75 /* u */) {
+        if (!(isHex(line.charCodeAt(at + 2)) && isHex(line.charCodeAt(at + 3)) && isHex(line.charCodeAt(at + 4)) && isHex(line.charCodeAt(at + 5)))) return FAIL
+        at += 6
+      } else if (e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) at += 2
+      else return FAIL
+      continue
+    }
+    // Also the end of the line (NaN): an unterminated string.
+    if (!(c >= 0x20)) return FAIL
+    if (c > 0x7f) beyondAscii = true
+    at++
   }
 }
 
@@ -247,12 +274,12 @@ function stringValue(line: string, start: number, end: number): string {
  * without `time`, as parseLine gives it.
  */
 export function scanLine(line: string, bytes: number, seq: number, now: number): LineRecord | undefined {
-  // One look decides both: raw control characters are JSON only as tabs, CRs and newlines between
-  // tokens (pino writes none), and such lines are the parse path's; an ASCII line is copied as it is.
-  const ascii = !NOT_PRINTABLE_ASCII.test(line)
-  if (!ascii && RAW_CONTROL.test(line)) return undefined
-  backslashAt = line.indexOf('\\')
-  const anyBackslash = backslashAt >= 0
+  // Raw control characters are JSON only as tabs, CRs and newlines between tokens (pino writes none):
+  // skipSpace passes spaces only, and stringEnd refuses them in strings, so such lines are the parse
+  // path's. Whether the line is ASCII (copied as it is) and holds a backslash, stringEnd notes too:
+  // outside strings, a line the scanner takes holds neither.
+  anyBackslash = false
+  beyondAscii = false
   let time = now
   let level = 0
   let msgAt = -1
@@ -374,6 +401,21 @@ export function scanLine(line: string, bytes: number, seq: number, now: number):
   } else if (runStart >= 0) (moreData ??= []).push(runStart, runEnd)
   // The parse path sanitizes (and counts) a line with such an escape, even a false alarm: so must not we.
   if (anyBackslash && mayNeedSanitizing(line)) return undefined
-  const fields = { msgAt, msgEnd, hostnameAt, hostnameEnd, traceIdAt, traceIdEnd, spanIdAt, spanIdEnd, escaped: escapedColumns, pid, dataAt, dataEnd, moreData, backslash: anyBackslash, ascii }
-  return new LineRecord(seq, time, level, bytes, line, fields)
+  const found = FOUND
+  found.msgAt = msgAt
+  found.msgEnd = msgEnd
+  found.hostnameAt = hostnameAt
+  found.hostnameEnd = hostnameEnd
+  found.traceIdAt = traceIdAt
+  found.traceIdEnd = traceIdEnd
+  found.spanIdAt = spanIdAt
+  found.spanIdEnd = spanIdEnd
+  found.escaped = escapedColumns
+  found.pid = pid
+  found.dataAt = dataAt
+  found.dataEnd = dataEnd
+  found.moreData = moreData
+  found.backslash = anyBackslash
+  found.ascii = !beyondAscii
+  return new LineRecord(seq, time, level, bytes, line, found)
 }

@@ -125,6 +125,8 @@ function sameAsParsePath(line: string): boolean {
   expect(scanned.time).toBe(parsed.record.time)
   expect(scanned.level).toBe(parsed.record.level)
   expect(scanned.bytes).toBe(parsed.record.bytes)
+  // What the scanner notes of the line while it passes its strings holds for the whole line (raw controls are never taken).
+  expect(scanned[SCANNED]).toMatchObject({ ascii: !/[^\u0020-\u007f]/.test(line), backslash: line.includes('\\') })
 
   // The same COPY row bytes as the parse path's row cut from the line.
   const bytePath = copyRow(scanned)
