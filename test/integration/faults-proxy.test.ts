@@ -73,8 +73,10 @@ describe('close() keeps the exit budget when the database hangs', () => {
     // The budget covers everything close does; the rest is the worker thread's teardown.
     expect(run.closeMs).toBeLessThan(budgetMs + 500)
     expect(run.stderr).not.toContain('took too long')
-    // createSluice's close returns at once and lets the app's event loop run (thread-stream's end() blocks it by design).
-    if (mode === 'sluice') expect(run.longestLoopStallMs).toBeLessThan(500)
+    // createSluice's close returns at once and lets the app's event loop run (thread-stream's end() blocks it by design,
+    // for as long as the budget). Joining the worker's thread as it exits is Node's, and on a loaded 2-core machine the
+    // loop was seen held 710 ms: a quarter of the budget still tells the two apart.
+    if (mode === 'sluice') expect(run.longestLoopStallMs).toBeLessThan(budgetMs / 4)
     const s = run.stats
     expect(s).toMatchObject({ received: 600, written: 100 })
     expect(s.failed_db_unavailable + s.dropped_exit_timeout).toBe(500)
