@@ -7,11 +7,11 @@
  *   stages:  s3 (offload) ─► cloudwatch (metrics) ─► custom stages, in options order
  *   store:   postgres (default) | file | a custom sink with role 'store' | none
  *   fan-out: custom sinks with role 'fanout', each isolated with its own counts
+ *
+ * Each built-in sink's code is imported only when its option is set: the
+ * worker's RSS and start-up time pay only for what the app configured
+ * (a Postgres-only worker never loads the AWS SDK, nor a file-only one postgres.js).
  */
-import { MetricsStage } from '../../sinks/cloudwatch/metrics-stage.js'
-import { FileSink } from '../../sinks/file/file-sink.js'
-import { PostgresSink } from '../../sinks/postgres/postgres-sink.js'
-import { OffloadStage } from '../../sinks/s3/offload-stage.js'
 import type { Sink, SinkRole } from '../../sinks/sink.js'
 import type { Counters } from '../counters/counters.js'
 import { MAX_SINKS } from '../counters/sink-counters.js'
@@ -72,8 +72,14 @@ export async function buildSinks(options: ResolvedOptions, context: BuildContext
 
   // Offloading runs first so metrics and the store see the slim record.
   const stages: StageStep[] = []
-  if (options.s3) stages.push(new StageStep(builtIn(new OffloadStage(options.s3, counters), 's3', 'stage')))
-  if (options.cloudwatch) stages.push(new StageStep(builtIn(new MetricsStage(options.cloudwatch, counters), 'cloudwatch', 'stage')))
+  if (options.s3) {
+    const { OffloadStage } = await import('../../sinks/s3/offload-stage.js')
+    stages.push(new StageStep(builtIn(new OffloadStage(options.s3, counters), 's3', 'stage')))
+  }
+  if (options.cloudwatch) {
+    const { MetricsStage } = await import('../../sinks/cloudwatch/metrics-stage.js')
+    stages.push(new StageStep(builtIn(new MetricsStage(options.cloudwatch, counters), 'cloudwatch', 'stage')))
+  }
   // Stages run before the store in every batch, so a custom one may hold a queue of at most the batches in flight.
   for (const entry of options.sinks) if (entry.role === 'stage') stages.push(new StageStep(isolated(entry, Number.MAX_SAFE_INTEGER), { mayRewrite: true, failClosed: entry.failClosed }))
 
@@ -110,6 +116,7 @@ async function buildStore(
   }
   if (choice.kind === 'file') {
     const file = options.file as NonNullable<ResolvedOptions['file']>
+    const { FileSink } = await import('../../sinks/file/file-sink.js')
     const sink = new FileSink(file)
     // A path that cannot be opened is a config mistake: say so now, not at the first batch.
     await sink.start().catch((error: unknown) => {
@@ -118,6 +125,7 @@ async function buildStore(
     // Trusted as a built-in: its appends are local and chained one after another, so the runner need not queue them too.
     return builtIn(Object.assign(sink, { concurrent: true as const }), 'file', 'store')
   }
+  const { PostgresSink } = await import('../../sinks/postgres/postgres-sink.js')
   const postgres = new PostgresSink(options.postgres as NonNullable<ResolvedOptions['postgres']>, writerId, {
     onRetry: () => {
       counters.add('retries')

@@ -7,15 +7,20 @@ import { newWriterId } from '../pipeline/writer-id.js'
 import { Deadline } from '../../sinks/shared/deadline.js'
 import type { StageStep } from '../pipeline/stage-step.js'
 import { storeFailReasons, storeOutcome } from '../pipeline/store-of-record.js'
-import { openSpool } from '../spool/open-spool.js'
 import { lineReader } from '../records/read-line.js'
-import { Replayer, replayStages } from '../spool/replayer.js'
-import { SpoolRoute } from '../spool/spool-route.js'
 import type { Spool } from '../spool/spool.js'
-import { startStatsPublisher } from '../stats/start-stats-publisher.js'
 import { exitReport, spoolExitReport } from './exit-report.js'
 import { containBackgroundErrors } from './background-errors.js'
 import { problemReporter } from '../../sinks/shared/problem-reporter.js'
+
+async function importSpoolCode() {
+  const [{ openSpool }, { Replayer, replayStages }, { SpoolRoute }] = await Promise.all([
+    import('../spool/open-spool.js'),
+    import('../spool/replayer.js'),
+    import('../spool/spool-route.js'),
+  ])
+  return { openSpool, Replayer, replayStages, SpoolRoute }
+}
 
 const PUBLISHER_CLOSE_MS = 200
 /** What close gives a replay in flight before going on without it. */
@@ -40,7 +45,9 @@ export async function startPipeline(rawOptions: unknown, extraStages: readonly S
   const options = resolveOptions(rawOptions)
   const counters = new Counters(options.counters)
   // Before anything connects: an unusable spool directory stops the start like any config mistake.
-  const spool = openSpool(options.spool)
+  // The spool's and the stats publisher's code (zlib, http) is imported only when their options are set.
+  const spoolCode = options.spool && (await importSpoolCode())
+  const spool = spoolCode?.openSpool(options.spool)
   const writerId = newWriterId()
   // Which sinks, and in which roles: src/pipeline/build-sinks.ts (custom ones are imported here, in the worker).
   let built: Awaited<ReturnType<typeof buildSinks>>
@@ -61,13 +68,14 @@ export async function startPipeline(rawOptions: unknown, extraStages: readonly S
   })
   const pipeline = new Pipeline(options, counters, store, [...stages, ...extraStages], fanout)
   // The spool's hooks (docs/spool.md): the pipeline spills to it, the replayer writes it back.
-  const route = spool && new SpoolRoute(spool, counters, writerId)
+  const route = spool && spoolCode && new spoolCode.SpoolRoute(spool, counters, writerId)
   const replayer =
     route &&
-    new Replayer(
+    spoolCode &&
+    new spoolCode.Replayer(
       route,
       { write: (records, deadline) => store.write(records, deadline).then(storeOutcome), failReasons: storeFailReasons(options.store.kind) },
-      replayStages([...stages, ...extraStages], counters, reportBackground),
+      spoolCode.replayStages([...stages, ...extraStages], counters, reportBackground),
       counters,
       // COPY-sized batches, as many in flight as the store takes (the batcher's own pace).
       { maxRecords: options.batch.maxRecords, inFlight: options.store.batchesInFlight },
@@ -75,10 +83,11 @@ export async function startPipeline(rawOptions: unknown, extraStages: readonly S
       lineReader(options.store.kind, stages.length + extraStages.length, false),
     )
   if (route) pipeline.useSpool(route)
+  const { startStatsPublisher } = options.stats ? await import('../stats/start-stats-publisher.js') : { startStatsPublisher: undefined }
   pipeline.start()
   replayer?.start()
   counters.publish()
-  const publisher = startStatsPublisher(options.stats, counters)
+  const publisher = startStatsPublisher?.(options.stats, counters)
   return {
     options,
     counters,
