@@ -51,7 +51,8 @@ export class RingPump {
     while (!this.closing) {
       if (this.reader.closeRequested()) return this.close()
       if (this.reader.isEmpty()) {
-        sinceYield = 0
+        // Not a turn of the event loop when lines arrived meanwhile (waitForLines then returns at once):
+        // the count goes on, so an app writing steadily cannot keep timers and COPY completions waiting.
         await this.reader.waitForLines(IDLE_WAKE_MS)
         continue
       }
