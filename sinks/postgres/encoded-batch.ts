@@ -6,6 +6,7 @@ import { dataCutter } from './data-from-line.js'
 import { COLUMN_FIELDS, isTaken, logColumns, toLogRow } from './log-row.js'
 import { maxAsciiRowBytes, scannedRowText, writeAsciiRow, writerIdBytes } from './scanned-row.js'
 import { toSpanRow, type SpanRow } from './span-row.js'
+import { lowerBound } from '../shared/lower-bound.js'
 
 /** A UTF-16 unit is at most 3 UTF-8 bytes: room for this many bytes per unit always fits a row. */
 const MAX_BYTES_PER_UNIT = 3
@@ -196,16 +197,4 @@ function grown(text: Buffer, used: number, needed: number): Buffer {
   const larger = Buffer.allocUnsafe(Math.max(text.length * 2, used + needed))
   text.copy(larger, 0, 0, used)
   return larger
-}
-
-/** The first index whose value is at least `value` (`values` ascending). */
-function lowerBound(values: Float64Array, value: number): number {
-  let low = 0
-  let high = values.length
-  while (low < high) {
-    const middle = (low + high) >>> 1
-    if ((values[middle] as number) < value) low = middle + 1
-    else high = middle
-  }
-  return low
 }

@@ -7,6 +7,7 @@
 import type { SinkResult } from '../../sinks/sink.js'
 import type { LogRecord } from '../../sinks/shared/log-record.js'
 import type { SinkFailReason } from '../counters/sink-counters.js'
+import { lowerBound } from '../../sinks/shared/lower-bound.js'
 
 export type Judged =
   | {
@@ -68,21 +69,9 @@ export function listedSeqs(list: unknown, count: number, seqs: Float64Array): nu
   for (let i = 0; i < sorted.length; i++) {
     const seq = sorted[i] as number
     if (i > 0 && seq === sorted[i - 1]) return undefined
-    if (!holds(seqs, seq)) return undefined
+    if (seqs[lowerBound(seqs, seq)] !== seq) return undefined
   }
   return Array.from(sorted)
-}
-
-/** Whether `values` (ascending) holds `value`. */
-function holds(values: Float64Array, value: number): boolean {
-  let low = 0
-  let high = values.length
-  while (low < high) {
-    const middle = (low + high) >>> 1
-    if ((values[middle] as number) < value) low = middle + 1
-    else high = middle
-  }
-  return values[low] === value
 }
 
 export function describeAnswer(value: unknown): string {
