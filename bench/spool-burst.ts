@@ -33,6 +33,7 @@ import { Spool } from '../src/spool/spool.js'
 import { benchSql, countAndDrop, prepareTable } from './bench-database.js'
 import { logArgs } from './bench-record.js'
 import { nowMs, type AppSpec } from './bench-spec.js'
+import { median } from './report/median.js'
 import { runCopyBatches } from './systems/copy-batches.js'
 
 const SELF = fileURLToPath(import.meta.url)
@@ -177,15 +178,20 @@ async function child(part: Part, url: string, records: number): Promise<Figures>
   return burst(url, records, part.endsWith('-on'), part.startsWith('steady') ? STEADY_RATE : undefined)
 }
 
-/** One part in a child process of its own: its figures, or the error it died with. */
-export async function runPart(part: Part, url: string, records: number): Promise<Figures | { error: string }> {
+/** A bench script run in a child process of its own: the figures it prints (one JSON line), or the error it died with. */
+export async function figuresFromChild(args: readonly string[]): Promise<Figures | { error: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [SELF, 'child', part, url, String(records)], { encoding: 'utf8', timeout: PART_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(process.execPath, args, { encoding: 'utf8', timeout: PART_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (!error) return resolve(JSON.parse(stdout) as Figures)
       const last = stderr.trim().split('\n').slice(-3).join(' ').slice(0, 300)
       resolve({ error: `${error.killed ? `killed after ${PART_TIMEOUT_MS / 1000} s` : error.message.split('\n')[0]}${last ? `: ${last}` : ''}` })
     })
   })
+}
+
+/** One part in a child process of its own: its figures, or the error it died with. */
+export function runPart(part: Part, url: string, records: number): Promise<Figures | { error: string }> {
+  return figuresFromChild([SELF, 'child', part, url, String(records)])
 }
 
 /** One entry of a round: a part at a size, run in the first `rounds` rounds only (all when absent). */
@@ -213,11 +219,6 @@ export async function runRounds(url: string, entries: readonly PartRun[], repeat
     }
   }
   return results
-}
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] as number
 }
 
 export interface SpoolBurstOptions {

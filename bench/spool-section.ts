@@ -11,12 +11,11 @@
  * Bursts are judged by rows in the table (records - rows = lost), not by the
  * sluice's own counters.
  */
-import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { BenchConfig } from './bench-config.js'
 import type { Goal } from './report/goals.js'
 import { median } from './report/median.js'
-import { STEADY_RATE, runRounds, type Figures, type PartRun } from './spool-burst.js'
+import { STEADY_RATE, figuresFromChild, runRounds, type Figures, type PartRun } from './spool-burst.js'
 
 const SPILL = fileURLToPath(new URL('./spool-spill.js', import.meta.url))
 
@@ -80,11 +79,7 @@ function progressLine(result: Run): string {
 }
 
 function spillInChild(lines: number): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [SPILL, String(lines)], { encoding: 'utf8', timeout: 300_000 }, (error, stdout, stderr) => {
-      resolve(error ? { error: `${error.message.split('\n')[0]} ${stderr.trim().slice(-300)}` } : (JSON.parse(stdout) as Figures))
-    })
-  })
+  return figuresFromChild([SPILL, String(lines)])
 }
 
 /** Medians of the replay's per-round ratio to the ceiling measured in the same round. */
