@@ -90,6 +90,8 @@ export interface AppResult {
   cpuMs?: number
   /** CPU ms of the main (app) thread alone over the same span; the rest is the worker's and helper threads'. */
   mainThreadCpuMs?: number
+  /** Page faults of the main thread over the same span (Linux only). */
+  mainThreadMinorFaults?: number
   /** pino-sluice's own counters after close. */
   counters?: Record<string, number>
 }

@@ -22,6 +22,7 @@ import type { WorkerProfileReport } from '../sinks/shared/worker-profile.js'
 import { benchSql, countAndDrop, prepareTable, type BenchSql } from './bench-database.js'
 import type { AppResult, AppSpec, SystemName } from './bench-spec.js'
 import { profileSplit, type Part } from './report/cpu-profile-split.js'
+import { freshPageCostUs } from './report/page-fault-cost.js'
 import { serverCpuMs } from './report/server-cpu.js'
 import { BIG_CHANNEL, BIG_RING } from './systems/pino-sluice.js'
 
@@ -174,6 +175,15 @@ function breakdown(p: WorkerProfileReport): string {
   return lines.join('\n')
 }
 
+/** Fresh pages touched per record by the app thread and the worker, and what they cost at this machine's price of a page. */
+function pageFaults(run: Run): string {
+  const costUs = freshPageCostUs()
+  const records = run.result.emitted
+  const part = (name: string, faults: number | undefined): string =>
+    faults === undefined ? `${name} n/a` : `${name} ${(faults / records).toFixed(3)} (≈ ${((faults * costUs) / records).toFixed(2)} µs per record)`
+  return `  page faults per record: ${part('app thread', run.result.mainThreadMinorFaults)}, ${part('worker', run.profile?.minorFaults)}; a fresh 4 KiB page costs ${costUs.toFixed(2)} µs here`
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -209,6 +219,7 @@ async function main(): Promise<void> {
     }
     if (run.profile) out.push(breakdown(run.profile))
     else out.push('  (no worker profile written)')
+    out.push(pageFaults(run))
     for (const file of run.cpuProfiles) {
       // Node names a thread's profile <pid>.<thread id>.<n>: thread 0 is the app's main thread.
       if (!/\.0\.\d+\.cpuprofile$/.test(file)) out.push(stageSplit(file, run.written))

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { threadMinorFaults } from '../../sinks/shared/worker-profile.js'
 
 /**
  * CPU of this process's main thread (the app thread) in ms, from
@@ -26,14 +27,22 @@ export interface CpuSplit {
   cpuMs: number
   /** The main thread alone; undefined off Linux. */
   mainThreadCpuMs: number | undefined
+  /** Page faults of the main thread (it calls measureCpu); undefined off Linux. */
+  mainThreadMinorFaults: number | undefined
 }
 
 /** Starts the clock; call the result when the run is done. */
 export function measureCpu(): () => CpuSplit {
   const processBefore = processCpuMs()
   const mainBefore = mainThreadCpuMs()
+  const faultsBefore = threadMinorFaults()
   return () => {
     const mainAfter = mainThreadCpuMs()
-    return { cpuMs: processCpuMs() - processBefore, mainThreadCpuMs: mainBefore === undefined || mainAfter === undefined ? undefined : mainAfter - mainBefore }
+    const faultsAfter = threadMinorFaults()
+    return {
+      cpuMs: processCpuMs() - processBefore,
+      mainThreadCpuMs: mainBefore === undefined || mainAfter === undefined ? undefined : mainAfter - mainBefore,
+      mainThreadMinorFaults: faultsBefore === undefined || faultsAfter === undefined ? undefined : faultsAfter - faultsBefore,
+    }
   }
 }

@@ -25,6 +25,6 @@ export async function runLogger(
   const keepAlive = setInterval(() => {}, 1000)
   const { done, counters } = await finish().finally(() => clearInterval(keepAlive))
   const doneMs = done ? nowMs() : undefined
-  const { cpuMs, mainThreadCpuMs } = cpuSpent()
-  return { ...timing, doneMs, cpuMs, mainThreadCpuMs, rssBeforeBytes, maxRssBytes: process.resourceUsage().maxRSS * 1024, counters }
+  const { cpuMs, mainThreadCpuMs, mainThreadMinorFaults } = cpuSpent()
+  return { ...timing, doneMs, cpuMs, mainThreadCpuMs, mainThreadMinorFaults, rssBeforeBytes, maxRssBytes: process.resourceUsage().maxRSS * 1024, counters }
 }
