@@ -18,7 +18,11 @@ export class BatchDatabase implements AttemptDatabase {
   ) {}
 
   insert(batch: EncodedBatch, end: number, tighten: boolean): Promise<void> {
-    return withinAttempt(this.connections, end, (limitMs) => this.transaction(batch, tighten ? limitMs : undefined))
+    return withinAttempt(this.connections, end, (limitMs) => {
+      // Until its transaction has ended, even after withinAttempt gave up on it: its COPY may still be sending the text.
+      batch.hold()
+      return this.transaction(batch, tighten ? limitMs : undefined).finally(() => batch.release())
+    })
   }
 
   /**

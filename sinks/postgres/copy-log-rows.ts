@@ -147,6 +147,9 @@ function guardAgainstLostSocket(stream: CopyStream): void {
  * `reject` to learn the error, and a bad record fails its batch fast instead
  * of hanging it.
  */
+/** Bytes per CopyData message. */
+const COPY_MESSAGE_BYTES = 64 * 1024
+
 /**
  * Sends COPY data (EncodedBatch's `copyData`) on `tx`: a transaction, or the pool,
  * where the single COPY statement is a transaction of its own.
@@ -180,7 +183,10 @@ export async function copyLogRows(tx: Sql, { schema, logs }: TableNames, data: B
     writable.on('error', reject)
     writable.once('finish', resolve)
   })
-  writable.end(data)
+  // In pieces: postgres.js copies each write into a CopyData message of its own, and one write of the whole
+  // batch made that copy batch-sized, fresh memory every time (see copy-text-pool.ts for what that costs).
+  for (let at = 0; at < data.length; at += COPY_MESSAGE_BYTES) writable.write(data.subarray(at, at + COPY_MESSAGE_BYTES))
+  writable.end()
   await Promise.race([committedCopy, serverRejected])
   workerProfile?.add('copyMs', mark)
 }

@@ -7,6 +7,7 @@ import { COLUMN_FIELDS, isTaken, logColumns, toLogRow } from './log-row.js'
 import { maxAsciiRowBytes, scannedRowText, writeAsciiRow, writerIdBytes } from './scanned-row.js'
 import { toSpanRow, type SpanRow } from './span-row.js'
 import { lowerBound } from '../shared/lower-bound.js'
+import { CopyTextLease, type CopyTextPool } from './copy-text-pool.js'
 
 /** A UTF-16 unit is at most 3 UTF-8 bytes: room for this many bytes per unit always fits a row. */
 const MAX_BYTES_PER_UNIT = 3
@@ -44,12 +45,16 @@ export class EncodedBatch {
     /** Records given to `encode` that could not be encoded (not in the batch: the sink counts them rejected), and why the first failed. */
     readonly unencodable = 0,
     readonly encodeError: unknown = undefined,
+    /** With a pool: whose holders decide when `text` may be used again (shared with the halves). */
+    private readonly lease: CopyTextLease | undefined = undefined,
   ) {}
 
-  static encode(records: readonly LogRecord[], writerId: string): EncodedBatch {
+  /** `pool`: where the text buffer comes from, and goes back to once every holder has released it. */
+  static encode(records: readonly LogRecord[], writerId: string, pool?: CopyTextPool): EncodedBatch {
     let estimate = 0
     for (const record of records) estimate += record.bytes + ROW_OVERHEAD_BYTES
-    let text: Buffer = Buffer.allocUnsafe(Math.max(estimate, 1024))
+    const bytes = Math.max(estimate, 1024)
+    let text: Buffer = pool ? pool.take(bytes) : Buffer.allocUnsafe(bytes)
     // Sized for every record a log row (spans and unencodable records leave the end unused): no arrays grown and copied.
     const bounds = new Uint32Array(records.length + 1)
     const logSeqs = new Float64Array(records.length)
@@ -66,7 +71,7 @@ export class EncodedBatch {
       if (line !== undefined && scanned?.ascii) {
         // Read by the scanner, and ASCII: the row is copied from the line into the buffer (scanned-row.ts).
         const room = maxAsciiRowBytes(line, writerBytes.length)
-        if (text.length - end < room) text = grown(text, end, room)
+        if (text.length - end < room) text = grown(text, end, room, pool)
         end = writeAsciiRow(text, end, record, line, scanned, writerBytes)
         logSeqs[rows] = record.seq
         logTimes[rows] = record.time
@@ -89,7 +94,7 @@ export class EncodedBatch {
         firstError ??= error
         continue
       }
-      if (text.length - end < row.length * MAX_BYTES_PER_UNIT) text = grown(text, end, row.length * MAX_BYTES_PER_UNIT)
+      if (text.length - end < row.length * MAX_BYTES_PER_UNIT) text = grown(text, end, row.length * MAX_BYTES_PER_UNIT, pool)
       end += text.write(row, end)
       logSeqs[rows] = record.seq
       logTimes[rows] = record.time
@@ -105,7 +110,18 @@ export class EncodedBatch {
       spans,
       unencodable,
       firstError,
+      pool ? new CopyTextLease(text, pool) : undefined,
     )
+  }
+
+  /** One more reader of the COPY text (a database attempt) until it calls `release()`. */
+  hold(): void {
+    this.lease?.hold()
+  }
+
+  /** This reader is done with the COPY text: the last one gives the buffer back to the pool. */
+  release(): void {
+    this.lease?.release()
   }
 
   /** Log rows and span rows. */
@@ -171,7 +187,7 @@ export class EncodedBatch {
 
   /** Log rows `[from, to)` (sharing this batch's text) with `spans`. */
   private logSlice(from: number, to: number, spans: readonly SpanRow[]): EncodedBatch {
-    return new EncodedBatch(this.writerId, this.text, this.bounds.subarray(from, to + 1), this.logSeqs.subarray(from, to), this.logTimes.subarray(from, to), spans)
+    return new EncodedBatch(this.writerId, this.text, this.bounds.subarray(from, to + 1), this.logSeqs.subarray(from, to), this.logTimes.subarray(from, to), spans, 0, undefined, this.lease)
   }
 }
 
@@ -192,9 +208,11 @@ function encodeLogRecord(record: LogRecord, writerId: string): string {
   return encodeCopyRow(toLogRow(record, writerId))
 }
 
-/** A copy of `text[0, used)` in a buffer at least `needed` bytes larger. */
-function grown(text: Buffer, used: number, needed: number): Buffer {
-  const larger = Buffer.allocUnsafe(Math.max(text.length * 2, used + needed))
+/** A copy of `text[0, used)` in a buffer at least `needed` bytes larger; `text` goes back to the pool (nothing else has seen it). */
+function grown(text: Buffer, used: number, needed: number, pool: CopyTextPool | undefined): Buffer {
+  const size = Math.max(text.length * 2, used + needed)
+  const larger = pool ? pool.take(size) : Buffer.allocUnsafe(size)
   text.copy(larger, 0, 0, used)
+  pool?.give(text)
   return larger
 }

@@ -8,6 +8,7 @@ import { BatchDatabase } from './batch-database.js'
 import { describeError } from './classify-error.js'
 import { connectDroppable, type Connections, type Sql } from './connect.js'
 import { EncodedBatch } from './encoded-batch.js'
+import { CopyTextPool } from './copy-text-pool.js'
 import { logsMigrations } from './logs-schema.js'
 import type { Migration } from './migrations.js'
 import { Outage } from './outage.js'
@@ -88,6 +89,7 @@ export class PostgresSink implements Sink {
   private readonly outage: Outage
   /** Aborted on exit: backoff waits end and no attempt starts any more. */
   private readonly stopping = new AbortController()
+  private readonly copyTexts = new CopyTextPool()
 
   constructor(
     private readonly options: PostgresOptions,
@@ -135,11 +137,18 @@ export class PostgresSink implements Sink {
     const uncertain = origin !== undefined
     let batch: EncodedBatch
     try {
-      batch = EncodedBatch.encode(records, origin?.writerId ?? this.writerId)
+      batch = EncodedBatch.encode(records, origin?.writerId ?? this.writerId, this.copyTexts)
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)))
     }
     workerProfile?.add('encodeMs', mark)
+    // Settled, the batch no longer reads its text; attempts still running hold it themselves (BatchDatabase.insert).
+    const written = this.writeSome(batch, deadlineAt, uncertain)
+    void written.finally(() => batch.release()).catch(() => {})
+    return written
+  }
+
+  private writeSome(batch: EncodedBatch, deadlineAt: () => number, uncertain: boolean): Promise<BatchOutcome> {
     if (batch.unencodable === 0) return this.writeEncoded(batch, deadlineAt, uncertain)
     this.hooks.onProblem(`record cannot be encoded for Postgres: ${describeError(batch.encodeError)}`)
     const refused: BatchOutcome = { ...EMPTY, rejected: batch.unencodable }
