@@ -198,6 +198,7 @@ export class RingPump {
         else poll.refresh()
       }
       const poll = setTimeout(look, LAZY_POLL_MS)
+      // Left waiting when a look resolves first: the next batch taken resolves it (one per hold, as flush's race leaves).
       void pipeline.untilRoom().then(() => {
         clearTimeout(poll)
         resolve()

@@ -230,6 +230,25 @@ describe('RingPump: lines wait in the ring while the channel holds a full batch'
     await running
   })
 
+  it('with the batcher stalled, the app is refused only once ring and channel are both full, as before', async () => {
+    const { writer, reader, pipeline, pump } = setUp({ capacity: 3000, ringBytes: 8 * MiB, batchRecords: 3 })
+    const running = pump.run()
+    const line = 'x'.repeat(1000)
+    // The app writes until the ring refuses a line even after the pump had time to look at it.
+    for (let refused = false; !refused; ) {
+      while (writer.write(`${line}\n`) === WriteResult.Written);
+      writer.wake()
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      refused = writer.write(`${line}\n`) !== WriteResult.Written
+    }
+    expect(pipeline.accepted).toHaveLength(3000)
+    expect(reader.unreadBytes()).toBeGreaterThan(8 * MiB - frameBytes(1001))
+    pipeline.takesAtOnce = true
+    pipeline.take()
+    writer.requestClose()
+    await running
+  })
+
   it('with a spool, fills the channel from an eighth of the ring, below the spill mark (a quarter): lines the channel has room for are not spilled', async () => {
     const { writer, reader, pipeline, pump, write } = setUp({ capacity: 100_000, ringBytes: 32 * MiB, batchRecords: 3, spool: true })
     const lines = big(4200)
