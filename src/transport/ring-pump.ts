@@ -4,6 +4,7 @@ import { Deadline } from '../../sinks/shared/deadline.js'
 import { workerProfile } from '../../sinks/shared/worker-profile.js'
 import type { RingReader } from '../ring/ring-reader.js'
 import type { RunningPipeline } from './start-pipeline.js'
+import { channelWorkingSet, LAZY_POLL_MS, type ChannelWorkingSet } from './channel-working-set.js'
 
 /** Lines moved per turn of the event loop at most, so COPY and batch completions interleave with reading. */
 const LINES_PER_TURN = 2048
@@ -27,6 +28,8 @@ const IDLE_WAKE_MS = 1000
  * Moves lines from the app's ring into the pipeline's channel, only as fast
  * as the channel has room: when the channel is full, lines wait in the ring,
  * and when the ring is full too, the app drops them where they were logged.
+ * While the channel holds a full batch and the ring is not under pressure,
+ * lines wait in the ring too, as bytes off the JS heap (channel-working-set.ts).
  * With a spool, lines go raw to disk instead when the channel is full, when
  * the store is known down, and whenever the ring is more than SPILL_PRESSURE
  * full (a burst). Sleeps on the ring's doorbell while there is nothing to read.
@@ -35,11 +38,15 @@ export class RingPump {
   private closing: Promise<void> | undefined
   private takenAside = 0
   private asideCounted = false
+  private readonly workingSet: ChannelWorkingSet
 
   constructor(
     private readonly reader: RingReader,
     private readonly running: RunningPipeline,
-  ) {}
+  ) {
+    const spillAt = running.spool ? reader.capacityBytes * SPILL_PRESSURE : undefined
+    this.workingSet = channelWorkingSet(running.options.batch, reader.capacityBytes, spillAt)
+  }
 
   async run(): Promise<void> {
     const { pipeline } = this.running
@@ -60,7 +67,15 @@ export class RingPump {
       if (pipeline.divertsToSpool() && this.spillWhatWaits() > 0) await yieldToEventLoop()
       else if (this.spillUnderPressure() > 0) await yieldToEventLoop()
       else {
-        const moved = this.moveWhatFits()
+        const wanted = this.wanted()
+        // The batcher has a full batch in the channel: the rest waits in the ring until it takes one.
+        // A full channel goes the old way instead (spilled with a spool, else waiting for room).
+        if (wanted === 0 && this.channelHasRoom()) {
+          sinceYield = 0
+          await this.untilWanted()
+          continue
+        }
+        const moved = this.moveWhatFits(wanted)
         if (moved === 0 && this.spillWhatWaits() === 0) await pipeline.untilRoom()
         else if (moved > 0 && (sinceYield += moved) < LINES_PER_TURN) continue
         else {
@@ -159,15 +174,48 @@ export class RingPump {
     return 0
   }
 
-  private moveWhatFits(): number {
+  /** How many lines the channel should get now (ChannelWorkingSet): 0 while it holds a full batch and the ring is not under pressure. */
+  private wanted(): number {
+    return this.workingSet.wanted(this.running.pipeline.channel, this.reader.unreadBytes())
+  }
+
+  private channelHasRoom(): boolean {
+    const room = this.running.pipeline.room()
+    return room.records > 0 && room.bytes > 0
+  }
+
+  /**
+   * While lines wait in the ring: resolves when the batcher takes lines out of
+   * the channel, or when a look every LAZY_POLL_MS finds the ring under
+   * pressure (the app can fill it while the batches in flight take long), a
+   * close asked for, or the store down (then the ring goes to the spool).
+   */
+  private untilWanted(): Promise<void> {
+    const { pipeline } = this.running
+    return new Promise((resolve) => {
+      const look = (): void => {
+        if (this.closing || this.reader.closeRequested() || pipeline.divertsToSpool() || this.wanted() > 0) resolve()
+        else poll.refresh()
+      }
+      const poll = setTimeout(look, LAZY_POLL_MS)
+      // Left waiting when a look resolves first: the next batch taken resolves it (one per hold, as flush's race leaves).
+      void pipeline.untilRoom().then(() => {
+        clearTimeout(poll)
+        resolve()
+      })
+    })
+  }
+
+  /** Moves up to `limit` lines (and no more than the channel has room for); flush and close move whatever fits. */
+  private moveWhatFits(limit = Number.POSITIVE_INFINITY): number {
     const { pipeline } = this.running
     const room = pipeline.room()
-    if (room.records <= 0 || room.bytes <= 0) return 0
+    if (room.records <= 0 || room.bytes <= 0 || limit <= 0) return 0
     workerProfile?.begin(() => pipeline.channel.length)
     const mark = workerProfile?.now() ?? 0
     const lines: string[] = []
     const sizes: number[] = []
-    const moved = this.reader.read(Math.min(room.records, LINES_PER_TURN), room.bytes, lines, sizes)
+    const moved = this.reader.read(Math.min(room.records, LINES_PER_TURN, limit), room.bytes, lines, sizes)
     if (moved > 0) pipeline.accept(lines, sizes, true)
     workerProfile?.add('readMs', mark)
     return moved

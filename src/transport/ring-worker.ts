@@ -5,8 +5,8 @@
  *   app thread                         worker thread (this file)
  *   ──────────                         ────────────────────────────────────────────────────────────────
  *   pino ─► SluiceDestination ─► ring ─► RingPump ─► BoundedChannel ─► Batcher ─► stages ─► store of record
- *           encode into shared   bytes   only while   drop + count      flush by   S3 offload,  Postgres (default),
- *           memory or drop+count         there is room                  size/time  CloudWatch,  file or custom
+ *           encode into shared   bytes   batch ahead  drop + count      flush by   S3 offload,  Postgres (default),
+ *           memory or drop+count         while room                     size/time  CloudWatch,  file or custom
  *                                                                                  custom    └► fan-out sinks
  *
  * Messages from the app: `flush` (answered with `flushed`) and `close`; the

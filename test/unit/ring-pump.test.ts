@@ -16,6 +16,8 @@ import type { Spool } from '../../src/spool/spool.js'
 import { RingPump } from '../../src/transport/ring-pump.js'
 import type { RunningPipeline } from '../../src/transport/start-pipeline.js'
 
+const MiB = 1024 * 1024
+
 type PumpFacing = Pick<Pipeline, 'room' | 'accept' | 'untilRoom' | 'drainQueued' | 'flush' | 'stopRetryingAt' | 'divertsToSpool' | 'spillRaw'>
 
 /** A channel of `capacity` lines; `take()` is the batcher taking what is queued. */
@@ -28,10 +30,14 @@ class StubPipeline implements PumpFacing {
   diverting = false
   /** The batcher takes lines as soon as the pump waits for room. */
   takesAtOnce = false
-  readonly channel = { length: 0 }
   private waiters: Array<() => void> = []
 
   constructor(public capacity: number) {}
+
+  /** What the pump sees of the channel: the lines queued and not yet taken. */
+  get channel(): { length: number; bytes: number } {
+    return { length: this.queued, bytes: 0 }
+  }
 
   room(): { records: number; bytes: number } {
     return { records: this.capacity - this.queued, bytes: Number.MAX_SAFE_INTEGER }
@@ -81,14 +87,19 @@ class StubPipeline implements PumpFacing {
   }
 }
 
-function setUp({ capacity = 1000, ringBytes = 1024, budgetMs = 2000, spool = false } = {}) {
+/**
+ * `batchRecords` is batch.maxRecords, what the pump keeps in the channel before it leaves lines in the ring;
+ * the ring must be several MiB for it to leave any there (channel-working-set.ts), so the 1 KiB default never does.
+ */
+function setUp({ capacity = 1000, ringBytes = 1024, budgetMs = 2000, spool = false, batchRecords = 5000 } = {}) {
   const memory = allocateRing(ringBytes)
   const writer = new RingWriter(memory, ringBytes)
   const reader = new RingReader(memory)
   const pipeline = new StubPipeline(capacity)
   const counters = new Counters()
   const close = vi.fn(async (_budgetMs?: number) => {})
-  const running = { options: { exit: { budgetMs } } as ResolvedOptions, counters, pipeline: pipeline as unknown as Pipeline, spool: spool ? ({} as Spool) : undefined, close }
+  const options = { exit: { budgetMs }, batch: { maxRecords: batchRecords, maxBytes: 8 * MiB } } as ResolvedOptions
+  const running = { options, counters, pipeline: pipeline as unknown as Pipeline, spool: spool ? ({} as Spool) : undefined, close }
   const pump = new RingPump(reader, running satisfies RunningPipeline)
   const write = (...lines: string[]) => {
     for (const line of lines) expect(writer.write(`${line}\n`)).toBe(WriteResult.Written)
@@ -163,6 +174,138 @@ describe('RingPump: moving lines', () => {
     pipeline.diverting = false
     writer.requestClose()
     await running
+  })
+})
+
+describe('RingPump: lines wait in the ring while the channel holds a full batch', () => {
+  /** Lines of ~1 KiB: 4200 of them fill more than 4 MiB of ring. */
+  const big = (n: number): string[] => Array.from({ length: n }, (_, i) => `${i}`.padEnd(1000, 'x'))
+
+  it('moves lines until the channel holds batch.maxRecords, leaves the rest in the ring, and moves them as the batcher takes', async () => {
+    const { writer, reader, pipeline, pump, write } = setUp({ capacity: 10, ringBytes: 8 * MiB, batchRecords: 3 })
+    write('a', 'b', 'c', 'd', 'e', 'f', 'g')
+    const running = pump.run()
+    await turns()
+    expect(pipeline.accepted).toEqual(['a', 'b', 'c'])
+    expect(reader.isEmpty()).toBe(false)
+    pipeline.take()
+    await turns()
+    expect(pipeline.accepted).toEqual(['a', 'b', 'c', 'd', 'e', 'f'])
+    pipeline.take()
+    await turns()
+    expect(pipeline.accepted).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g'])
+    expect(reader.isEmpty()).toBe(true)
+    writer.requestClose()
+    await running
+  })
+
+  it('at a low rate, every line is moved (less than a batch): the batcher, which sees only the channel, has them for its timer', async () => {
+    const { writer, reader, pipeline, pump, write } = setUp({ capacity: 10, ringBytes: 8 * MiB, batchRecords: 3 })
+    const running = pump.run()
+    write('a', 'b')
+    await turns()
+    expect(pipeline.accepted).toEqual(['a', 'b'])
+    expect(reader.isEmpty()).toBe(true)
+    writer.requestClose()
+    await running
+  })
+
+  it('once the ring is more than half full, fills the channel as far as it has room, until the ring is back at half (the app drops no more)', async () => {
+    const { writer, reader, pipeline, pump, write } = setUp({ capacity: 100_000, ringBytes: 8 * MiB, batchRecords: 3 })
+    const running = pump.run()
+    const lines = big(4200)
+    write(...lines.slice(0, 10))
+    await turns()
+    expect(pipeline.accepted).toEqual(lines.slice(0, 3))
+    // The batcher takes nothing (batches in flight take long) while the app writes past half the ring:
+    // the pump, which sleeps on neither, finds the pressure at its next look.
+    write(...lines.slice(10))
+    expect(reader.unreadBytes()).toBeGreaterThan(4 * MiB)
+    await vi.waitFor(() => expect(reader.unreadBytes()).toBeLessThanOrEqual(4 * MiB), { timeout: 1000, interval: 5 })
+    expect(pipeline.accepted.length).toBeGreaterThan(3)
+    expect(pipeline.accepted).toEqual(lines.slice(0, pipeline.accepted.length))
+    expect(reader.isEmpty()).toBe(false)
+    pipeline.takesAtOnce = true
+    writer.requestClose()
+    await running
+  })
+
+  it('with the batcher stalled, the app is refused only once ring and channel are both full, as before', async () => {
+    const { writer, reader, pipeline, pump } = setUp({ capacity: 3000, ringBytes: 8 * MiB, batchRecords: 3 })
+    const running = pump.run()
+    const line = 'x'.repeat(1000)
+    // The app writes until the ring refuses a line even after the pump had time to look at it.
+    for (let refused = false; !refused; ) {
+      while (writer.write(`${line}\n`) === WriteResult.Written);
+      writer.wake()
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      refused = writer.write(`${line}\n`) !== WriteResult.Written
+    }
+    expect(pipeline.accepted).toHaveLength(3000)
+    expect(reader.unreadBytes()).toBeGreaterThan(8 * MiB - frameBytes(1001))
+    pipeline.takesAtOnce = true
+    pipeline.take()
+    writer.requestClose()
+    await running
+  })
+
+  it('with a spool, fills the channel from an eighth of the ring, below the spill mark (a quarter): lines the channel has room for are not spilled', async () => {
+    const { writer, reader, pipeline, pump, write } = setUp({ capacity: 100_000, ringBytes: 32 * MiB, batchRecords: 3, spool: true })
+    const lines = big(4200)
+    write(...lines)
+    expect(reader.unreadBytes()).toBeGreaterThan(4 * MiB)
+    expect(reader.unreadBytes()).toBeLessThan(8 * MiB)
+    const running = pump.run()
+    await vi.waitFor(() => expect(reader.unreadBytes()).toBeLessThanOrEqual(4 * MiB), { timeout: 1000, interval: 5 })
+    expect(pipeline.spilled).toEqual([])
+    expect(pipeline.accepted).toEqual(lines.slice(0, pipeline.accepted.length))
+    pipeline.takesAtOnce = true
+    writer.requestClose()
+    await running
+  })
+
+  it('with a spool and a full channel, spills what waits at once, as before (nothing is held back in the ring then)', async () => {
+    const { writer, pipeline, pump, write } = setUp({ capacity: 3, ringBytes: 32 * MiB, batchRecords: 3, spool: true })
+    write('a', 'b', 'c', 'd', 'e')
+    const running = pump.run()
+    await turns()
+    expect(pipeline.accepted).toEqual(['a', 'b', 'c'])
+    expect(pipeline.spilled).toEqual(['d\n', 'e\n'])
+    writer.requestClose()
+    await running
+  })
+
+  it('flush moves past the full batch, as far as the channel has room, until the position is read', async () => {
+    const { writer, reader, pipeline, pump, write } = setUp({ capacity: 10, ringBytes: 8 * MiB, batchRecords: 3 })
+    write('a', 'b', 'c', 'd', 'e', 'f')
+    const running = pump.run()
+    await turns()
+    expect(pipeline.accepted).toEqual(['a', 'b', 'c'])
+    let flushed = false
+    void pump.flush(writer.position).then(() => (flushed = true))
+    await turns()
+    expect(pipeline.accepted).toEqual(['a', 'b', 'c', 'd', 'e', 'f'])
+    expect(reader.isEmpty()).toBe(true)
+    pipeline.take()
+    await turns()
+    expect(flushed).toBe(true)
+    expect(pipeline.flushes).toBe(1)
+    writer.requestClose()
+    await running
+  })
+
+  it('close moves everything the channel has room for, past the full batch, and drops nothing', async () => {
+    const { writer, pipeline, counters, close, pump, write } = setUp({ capacity: 10, ringBytes: 8 * MiB, batchRecords: 3 })
+    write('a', 'b', 'c', 'd', 'e', 'f')
+    const running = pump.run()
+    await turns()
+    expect(pipeline.accepted).toEqual(['a', 'b', 'c'])
+    // The batcher never takes: only the close, which the held pump notices at its next look, moves the rest.
+    writer.requestClose()
+    await running
+    expect(pipeline.accepted).toEqual(['a', 'b', 'c', 'd', 'e', 'f'])
+    expect(counters.values.dropped_exit_timeout).toBe(0)
+    expect(close).toHaveBeenCalledTimes(1)
   })
 })
 
