@@ -144,23 +144,34 @@ export class RingReader {
   }
 
   /**
-   * Sleeps until the app rings the doorbell, asks to close, or `timeoutMs`
-   * passes. The idle flag is raised before the last look at the ring, so a
+   * Sleeps until the app rings the doorbell, asks to close, or `rouse()` is
+   * called. The idle flag is raised before the last look at the ring, so a
    * write that lands in between is either seen here or rings the bell.
+   *
+   * No timeout (issue 25): for a timed waitAsync V8 posts a delayed task,
+   * which wakes this thread's event loop to be scheduled (an eventfd write and
+   * read) and later fires, for nothing, as a libuv timer of its own: a second
+   * sleep/wake cycle per doorbell in a service. A safety net that must look at
+   * the ring now and then calls `rouse()` from a timer instead.
    */
-  async waitForLines(timeoutMs: number): Promise<void> {
+  async waitForLines(): Promise<void> {
     const bell = Atomics.load(this.state, DOORBELL)
     Atomics.store(this.state, WORKER_IDLE, 1)
     if (!this.isEmpty() || this.closeRequested()) {
       Atomics.store(this.state, WORKER_IDLE, 0)
       return
     }
-    const waiting = Atomics.waitAsync(this.state, DOORBELL, bell, timeoutMs)
+    const waiting = Atomics.waitAsync(this.state, DOORBELL, bell)
     if (waiting.async) {
       await waiting.value
       Atomics.add(this.state, WORKER_WAKES, 1)
     }
     Atomics.store(this.state, WORKER_IDLE, 0)
+  }
+
+  /** Ends a `waitForLines()` of this side's own, if one sleeps (nothing happens otherwise). */
+  rouse(): void {
+    Atomics.notify(this.state, DOORBELL)
   }
 
   /**

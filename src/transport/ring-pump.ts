@@ -21,7 +21,7 @@ const SPILL_BYTES_PER_TURN = 4 * 1024 * 1024
 const SPILL_PRESSURE = 1 / 4
 /** Kept after Pipeline.close for the stats file and the exit report. */
 const REPORT_RESERVE_MS = 250
-/** The longest the worker sleeps without looking at the ring (a safety net; the doorbell wakes it). */
+/** The longest the worker sleeps without looking at the ring (a safety net: the doorbell wakes it). */
 const IDLE_WAKE_MS = 1000
 
 /**
@@ -49,6 +49,20 @@ export class RingPump {
   }
 
   async run(): Promise<void> {
+    // One timer for the whole run, not one per sleep (see RingReader.waitForLines); unref'd, as the
+    // app's doorbell timer is: the worker's message port is what keeps it alive.
+    const safetyNet = setInterval(() => this.reader.rouse(), IDLE_WAKE_MS).unref()
+    let closeRequested: boolean
+    try {
+      closeRequested = await this.pump()
+    } finally {
+      clearInterval(safetyNet)
+    }
+    if (closeRequested) return this.close()
+  }
+
+  /** Moves lines until a close starts; true when the app asked for it through the ring (process exit). */
+  private async pump(): Promise<boolean> {
     const { pipeline } = this.running
     // Lines moved since the event loop last ran: a few lines that arrived while the last ones were
     // handled are read at once, and the loop's turn comes when the ring is empty (the worker sleeps)
@@ -56,11 +70,11 @@ export class RingPump {
     // (issue 25: lines come one request at a time, a few per read).
     let sinceYield = 0
     while (!this.closing) {
-      if (this.reader.closeRequested()) return this.close()
+      if (this.reader.closeRequested()) return true
       if (this.reader.isEmpty()) {
         // Not a turn of the event loop when lines arrived meanwhile (waitForLines then returns at once):
         // the count goes on, so an app writing steadily cannot keep timers and COPY completions waiting.
-        await this.reader.waitForLines(IDLE_WAKE_MS)
+        await this.reader.waitForLines()
         continue
       }
       // While the store is known down, straight to the spool: no decoding, parsing or batching first.
@@ -84,6 +98,7 @@ export class RingPump {
         }
       }
     }
+    return false
   }
 
   /** A line the app sent as a message (too big for the ring), already counted as received. */

@@ -43,7 +43,7 @@ describe('Doorbell', () => {
 
   it('rings once for a burst of writes in one turn while the worker sleeps, after the delay, and the worker then takes them all', async () => {
     const { writer, reader, doorbell } = ring()
-    const sleeping = reader.waitForLines(60_000)
+    const sleeping = reader.waitForLines()
     write(writer, doorbell, 30)
     expect(writer.activity().doorbells).toBe(0)
     vi.advanceTimersByTime(DELAY_MS)
@@ -58,7 +58,7 @@ describe('Doorbell', () => {
 
   it('rings at once when a burst within one turn reaches the threshold (no timer can fire in a tight loop), and only once', async () => {
     const { writer, reader, doorbell } = ring()
-    const sleeping = reader.waitForLines(60_000)
+    const sleeping = reader.waitForLines()
     const lines = Math.ceil(WAKE_NOW_BYTES / LINE.length) + 1
     write(writer, doorbell, lines)
     expect(writer.activity().doorbells).toBe(1)
@@ -79,7 +79,7 @@ describe('Doorbell', () => {
 
   it('does not ring when the worker took the lines meanwhile (a flush reads the ring without a doorbell)', async () => {
     const { writer, reader, doorbell } = ring()
-    const sleeping = reader.waitForLines(60_000)
+    const sleeping = reader.waitForLines()
     write(writer, doorbell, 5)
     expect(readAll(reader)).toHaveLength(5)
     vi.advanceTimersByTime(DELAY_MS)
@@ -91,7 +91,7 @@ describe('Doorbell', () => {
   it('rings once per quiet spell: each time the worker sleeps again, the next write arms the timer again', async () => {
     const { writer, reader, doorbell } = ring()
     for (let spell = 1; spell <= 3; spell++) {
-      const sleeping = reader.waitForLines(60_000)
+      const sleeping = reader.waitForLines()
       write(writer, doorbell, 3)
       vi.advanceTimersByTime(DELAY_MS)
       await sleeping
@@ -102,7 +102,7 @@ describe('Doorbell', () => {
 
   it('lets a close through at once, whatever the doorbell has pending', async () => {
     const { writer, reader, doorbell } = ring()
-    const sleeping = reader.waitForLines(60_000)
+    const sleeping = reader.waitForLines()
     write(writer, doorbell, 2)
     writer.requestClose()
     await sleeping
@@ -114,7 +114,7 @@ describe('Doorbell', () => {
     vi.useRealTimers()
     const { writer, reader, doorbell } = ring()
     const spy = vi.spyOn(globalThis, 'setTimeout')
-    void reader.waitForLines(60_000)
+    void reader.waitForLines()
     write(writer, doorbell, 1)
     const timer = spy.mock.results[0]?.value as NodeJS.Timeout
     spy.mockRestore()
