@@ -38,16 +38,24 @@ describe('CopyTextPool', () => {
     expect(pool.take(100_000).length).toBe(128 * 1024)
   })
 
-  it('keeps four at most, the larger ones, and never one above 16 MiB', () => {
+  it('keeps four at most, the larger ones, and 16 MiB in all', () => {
     const pool = new CopyTextPool()
-    const sizes = [1, 2, 3, 4].map((mb) => pool.take(mb * 1024 * 1024))
-    for (const buffer of sizes) pool.give(buffer)
-    const bigger = pool.take(7 * 1024 * 1024)
-    pool.give(bigger)
+    const MiB = 1024 * 1024
+    const kept = [1, 1, 2, 2].map((mb) => pool.take(mb * MiB))
+    for (const buffer of kept) pool.give(buffer)
     expect(pool.size).toBe(4)
-    expect(pool.take(5 * 1024 * 1024)).toBe(bigger)
-    pool.give(Buffer.allocUnsafe(32 * 1024 * 1024))
+    // A fifth takes the smallest one's place when larger (6 MiB kept in all, then 9).
+    const four = pool.take(4 * MiB)
+    pool.give(Buffer.allocUnsafe(1 * MiB))
+    pool.give(four)
+    expect(pool.size).toBe(4)
+    expect(pool.take(3 * MiB)).toBe(four)
+    // Past 16 MiB in all nothing more is kept; a single buffer above it never is.
+    pool.give(Buffer.allocUnsafe(16 * MiB))
     expect(pool.size).toBe(3)
+    const emptied = new CopyTextPool()
+    emptied.give(Buffer.allocUnsafe(32 * MiB))
+    expect(emptied.size).toBe(0)
   })
 })
 
