@@ -1,3 +1,5 @@
+import { median } from './median.js'
+
 const PAGE_BYTES = 4096
 const PROBE_BYTES = 64 * 1024 * 1024
 
@@ -17,5 +19,5 @@ export function freshPageCostUs(): number {
     for (let at = 0; at < bytes.length; at += PAGE_BYTES) bytes[at] = 1
     samples.push(Number(process.hrtime.bigint() - started) / 1000 / (PROBE_BYTES / PAGE_BYTES))
   }
-  return samples.sort((a, b) => a - b)[1] as number
+  return median(samples)
 }

@@ -59,7 +59,7 @@ export class CopyTextLease {
   private holders = 1
 
   constructor(
-    readonly buffer: Buffer,
+    private readonly buffer: Buffer,
     private readonly pool: CopyTextPool,
   ) {}
 

@@ -54,7 +54,7 @@ export class EncodedBatch {
     let estimate = 0
     for (const record of records) estimate += record.bytes + ROW_OVERHEAD_BYTES
     const bytes = Math.max(estimate, 1024)
-    let text: Buffer = pool ? pool.take(bytes) : Buffer.allocUnsafe(bytes)
+    let text = newText(bytes, pool)
     // Sized for every record a log row (spans and unencodable records leave the end unused): no arrays grown and copied.
     const bounds = new Uint32Array(records.length + 1)
     const logSeqs = new Float64Array(records.length)
@@ -208,10 +208,14 @@ function encodeLogRecord(record: LogRecord, writerId: string): string {
   return encodeCopyRow(toLogRow(record, writerId))
 }
 
+/** A buffer for COPY text of at least `bytes`: from the pool when there is one. */
+function newText(bytes: number, pool: CopyTextPool | undefined): Buffer {
+  return pool ? pool.take(bytes) : Buffer.allocUnsafe(bytes)
+}
+
 /** A copy of `text[0, used)` in a buffer at least `needed` bytes larger; `text` goes back to the pool (nothing else has seen it). */
 function grown(text: Buffer, used: number, needed: number, pool: CopyTextPool | undefined): Buffer {
-  const size = Math.max(text.length * 2, used + needed)
-  const larger = pool ? pool.take(size) : Buffer.allocUnsafe(size)
+  const larger = newText(Math.max(text.length * 2, used + needed), pool)
   text.copy(larger, 0, 0, used)
   pool?.give(text)
   return larger
