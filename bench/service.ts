@@ -26,7 +26,7 @@ import { benchSql, countAndDrop, prepareTable, type BenchSql } from './bench-dat
 import { APP_PARTS, WORKER_PARTS, profileSplit } from './report/cpu-profile-split.js'
 import { median } from './report/median.js'
 import { serverCpuMs } from './report/server-cpu.js'
-import type { ServiceAppResult, ServiceAppSpec, ServiceSystem, ServiceToParent } from './service-spec.js'
+import { SERVICE_LABELS, SERVICE_SYSTEMS, type ServiceAppResult, type ServiceAppSpec, type ServiceSystem, type ServiceToParent } from './service-spec.js'
 
 const SERVICE_APP = fileURLToPath(new URL('./service-app.js', import.meta.url))
 const THIS_BUILD = new URL('../src/index.js', import.meta.url).href
@@ -81,15 +81,10 @@ interface RunFigures {
 }
 
 function variants(config: ServiceConfig): Variant[] {
-  const list: Variant[] = [
-    { name: 'pino → no-op destination', system: 'pino-noop', sluiceModule: THIS_BUILD },
-    { name: 'pino.transport pino/file → /dev/null', system: 'pino-file', sluiceModule: THIS_BUILD },
-    { name: 'createSluice → Postgres', system: 'create-sluice', sluiceModule: THIS_BUILD },
-    { name: 'pino.transport pino-sluice → Postgres', system: 'pino-sluice', sluiceModule: THIS_BUILD },
-  ]
+  const list: Variant[] = SERVICE_SYSTEMS.map((system) => ({ name: SERVICE_LABELS[system], system, sluiceModule: THIS_BUILD }))
   if (config.baseline) {
     const module = pathToFileURL(join(resolve(config.baseline), 'dist/src/index.js')).href
-    list.splice(3, 0, { name: 'createSluice → Postgres (baseline build)', system: 'create-sluice', sluiceModule: module })
+    list.splice(3, 0, { name: `${SERVICE_LABELS['create-sluice']} (baseline build)`, system: 'create-sluice', sluiceModule: module })
   }
   return config.only.length === 0 ? list : list.filter((v) => config.only.some((part) => v.name.includes(part)))
 }
@@ -210,13 +205,15 @@ export async function runServiceBench(config: ServiceConfig, database: { url: st
 }
 
 export function serviceTable(rows: readonly ServiceRow[], config: ServiceConfig): string {
-  const file = rows.find((r) => r.name.includes('pino/file'))
+  const file = rows.find((r) => r.name === SERVICE_LABELS['pino-file'])
+  const noop = rows.find((r) => r.name === SERVICE_LABELS['pino-noop'])
   const f = (v: number | null, digits = 0): string => (v === null || Number.isNaN(v) ? '–' : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }))
-  const header = ['system', 'req/s', '× pino/file', 'p99 ms', 'CPU µs/req app', 'worker', 'process', 'Postgres', 'worker sleeps/line', 'doorbells/line', 'ring wakes/line', 'delivery p50/p99 ms', 'lost']
+  const header = ['system', 'req/s', '× pino/file', '× no-op', 'p99 ms', 'CPU µs/req app', 'worker', 'process', 'Postgres', 'worker sleeps/line', 'doorbells/line', 'ring wakes/line', 'delivery p50/p99 ms', 'lost']
   const lines = rows.map((r) => [
     r.name,
     f(r.reqPerSec),
     file ? `${f(r.reqPerSec / file.reqPerSec, 2)}×` : '–',
+    noop ? `${f(r.reqPerSec / noop.reqPerSec, 2)}×` : '–',
     f(r.p99Ms),
     f(r.appCpuUsPerReq, 1),
     f(r.workerCpuUsPerReq, 1),

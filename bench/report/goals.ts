@@ -1,5 +1,7 @@
 import { SYSTEM_LABELS, type ScenarioName, type SystemName } from '../bench-spec.js'
 import type { MaxRateResult } from '../max-rate.js'
+import type { ServiceRow } from '../service.js'
+import { SERVICE_LABELS } from '../service-spec.js'
 import type { Summary } from './median.js'
 
 export interface Goal {
@@ -43,12 +45,16 @@ function throughputGoals(summaries: readonly Summary[], burstRecords: number, ma
   )
   const defaults = find(summaries, 'burst', 'create-sluice')
   if (defaults) {
-    goals.push({
-      name: `share of the ${n(burstRecords)}-record tight-loop burst the database gets, defaults [${SYSTEM_LABELS['create-sluice']}]`,
-      target: 'reported',
-      measured: `${((defaults.values.written / burstRecords) * 100).toFixed(1)}% (${n(defaults.values.written)} written, ${n(defaults.values.dropped)} dropped)`,
-      met: null,
-    })
+    const share = defaults.values.written / burstRecords
+    goals.push(
+      judged(
+        `share of the ${n(burstRecords)}-record tight-loop burst the database gets, defaults [${SYSTEM_LABELS['create-sluice']}]`,
+        '≥ 40%',
+        share,
+        (v) => `${(v * 100).toFixed(1)}% (${n(defaults.values.written)} written, ${n(defaults.values.dropped)} dropped)`,
+        (v) => v >= 0.4,
+      ),
+    )
   }
   return goals
 }
@@ -85,6 +91,8 @@ function appThreadGoals(summaries: readonly Summary[], burstRecords: number): Go
  */
 export function serverShareGoals(summaries: readonly Summary[]): Goal[] {
   const goals: Goal[] = []
+  const floor = find(summaries, 'burst', 'pino-noop')
+  const floorUs = floor ? floor.values.appThreadUsPerRecord + floor.values.otherThreadsUsPerRecord : Number.NaN
   for (const system of ['create-sluice-big', 'pino-sluice-big', 'pino-sluice-sync-big'] as const) {
     const run = find(summaries, 'burst', system)
     if (!run) continue
@@ -97,11 +105,38 @@ export function serverShareGoals(summaries: readonly Summary[]): Goal[] {
     const appSide = app + worker
     const verdict = appSide < server ? 'the server is the limit' : `the app side is the limit (${x(appSide / server)} the server's)`
     goals.push({ name, target: 'reported', measured: `${appSide.toFixed(1)} µs (app thread ${app.toFixed(1)} + worker and helpers ${worker.toFixed(1)}) vs Postgres ${server.toFixed(1)} µs: ${verdict}`, met: null })
+    if (system === 'create-sluice-big') {
+      const vsFloor = Number.isFinite(floorUs) && floorUs > 0 ? appSide / floorUs : undefined
+      goals.push(judged(`app-process CPU per record vs the no-op floor's, burst that fits [${SYSTEM_LABELS[system]}]`, '≤ 3×', vsFloor, (v) => `${x(v)} (${appSide.toFixed(1)} vs ${floorUs.toFixed(1)} µs)`, (v) => v <= 3))
+    }
   }
   return goals
 }
 
+/**
+ * Issue 25: the service scenario against `pino/file` → /dev/null (and the
+ * no-op destination, the steadier comparison: `pino/file` itself moves
+ * between runs), from the service table's medians.
+ */
+export function serviceGoals(rows: readonly ServiceRow[]): Goal[] {
+  const row = (system: keyof typeof SERVICE_LABELS): ServiceRow | undefined => rows.find((r) => r.name === SERVICE_LABELS[system] && Number.isFinite(r.reqPerSec))
+  const file = row('pino-file')
+  const noop = row('pino-noop')
+  const goals: Goal[] = []
+  for (const system of ['create-sluice', 'pino-sluice'] as const) {
+    const sluice = row(system)
+    const vsNoop = ratio(sluice?.reqPerSec, noop?.reqPerSec)
+    const noopText = vsNoop === undefined ? '' : `; ${x(vsNoop)} the no-op`
+    goals.push(judged(`service: req/s vs pino/file's [${SERVICE_LABELS[system]}]`, '≥ 1.00×', ratio(sluice?.reqPerSec, file?.reqPerSec), (v) => `${x(v)} (${n(sluice?.reqPerSec ?? 0)} vs ${n(file?.reqPerSec ?? 0)}${noopText})`, (v) => v >= 1))
+  }
+  const sluice = row('create-sluice')
+  goals.push(judged(`service: p99 vs pino/file's [${SERVICE_LABELS['create-sluice']}]`, '≤ 1.00×', ratio(sluice?.p99Ms, file?.p99Ms), (v) => `${x(v)} (${sluice?.p99Ms} vs ${file?.p99Ms} ms)`, (v) => v <= 1))
+  const sleeps = ratio(sluice?.workerSleepsPerLine, file?.workerSleepsPerLine)
+  goals.push(judged(`service: worker sleeps per line vs thread-stream's [${SERVICE_LABELS['create-sluice']}]`, '≤ 1.00×', sleeps, (v) => `${x(v)} (${sluice?.workerSleepsPerLine?.toFixed(3)} vs ${file?.workerSleepsPerLine?.toFixed(3)})`, (v) => v <= 1))
+  return goals
+}
+
 /** The goals of issues 13, 14 and 25, judged on medians of this run. */
-export function judgeGoals(summaries: readonly Summary[], burstRecords: number, maxRate?: MaxRateResult): Goal[] {
-  return [...throughputGoals(summaries, burstRecords, maxRate), ...appThreadGoals(summaries, burstRecords), ...serverShareGoals(summaries)]
+export function judgeGoals(summaries: readonly Summary[], burstRecords: number, maxRate?: MaxRateResult, service?: readonly ServiceRow[]): Goal[] {
+  return [...throughputGoals(summaries, burstRecords, maxRate), ...appThreadGoals(summaries, burstRecords), ...serverShareGoals(summaries), ...(service ? serviceGoals(service) : [])]
 }
