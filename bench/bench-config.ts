@@ -44,7 +44,7 @@ Defaults: 1,000,000-record burst, 50,000 rec/s for 10 s, 200,000-record burst in
 that sleeps 50 ms per statement, 100,000 lines at startup then exit, 3 repeats (medians reported);
 then the highest sustained rate with 0 drops (createSluice, defaults), stepping 50k..200k rec/s
 for 5 s each; then the service scenario (Fastify, one line per request, autocannon -c 50 for
---seconds per run; alone: node dist/bench/service.js --help); then the spool section (300,000- and
+--seconds per run, at least 5 repeats; alone: node dist/bench/service.js --help); then the spool section (300,000- and
 1,000,000-record bursts with the spool off and on, the latter in the first round only; 200,000 records
 at 50,000/s off and on; a 200,000-record replay vs the COPY ceiling; the spill of 1M lines vs a plain
 write). --quick: 100,000 records, 1 repeat, 3 s sustained, 50,000 into the slow database,

@@ -28,6 +28,7 @@ import { runServiceBench, serviceTable, type ServiceConfig, type ServiceRow } fr
 import { runSpoolSection, type SpoolResult } from './spool-section.js'
 
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url))
+const SERVICE_MIN_REPEATS = 5
 
 function scenarioTitle(config: BenchConfig, scenario: ScenarioName): string {
   const n = (v: number): string => v.toLocaleString('en-US')
@@ -81,7 +82,9 @@ async function main(): Promise<void> {
     }
     let service: { config: ServiceConfig; table: string; rows: ServiceRow[] } | undefined
     if (config.service) {
-      const serviceConfig: ServiceConfig = { seconds: config.seconds, connections: 50, rate: undefined, repeats: config.repeats, warmUpSeconds: config.quick ? 1 : 2, latencyLines: config.quick ? 20 : 100, baseline: undefined, only: [], cpuProfDir: undefined }
+      // At least five repeats (issue 25's method): pino/file's req/s moves by a fifth between windows on a shared machine.
+      const repeats = config.quick ? config.repeats : Math.max(config.repeats, SERVICE_MIN_REPEATS)
+      const serviceConfig: ServiceConfig = { seconds: config.seconds, connections: 50, rate: undefined, repeats, warmUpSeconds: config.quick ? 1 : 2, latencyLines: config.quick ? 20 : 100, baseline: undefined, only: [], cpuProfDir: undefined }
       process.stdout.write(`service: Fastify, one line per request, autocannon -c ${serviceConfig.connections} -d ${serviceConfig.seconds}...\n`)
       const rows = await runServiceBench(serviceConfig, database, (line) => process.stdout.write(line))
       service = { config: serviceConfig, table: serviceTable(rows, serviceConfig), rows }
