@@ -64,8 +64,8 @@ function copyBatches(records: number): Buffer[] {
   return batches
 }
 
-async function serverUsPerRow(sql: BenchSql, port: number, variant: Variant, batches: readonly Buffer[], records: number, round: number): Promise<number> {
-  const names = tableNames('public', `row_cost_${round}_${VARIANTS.indexOf(variant)}`)
+async function serverUsPerRow(sql: BenchSql, port: number, variant: Variant, table: string, batches: readonly Buffer[], records: number): Promise<number> {
+  const names = tableNames('public', table)
   await variant.create(sql, names)
   const before = serverCpuMs(port)
   for (const data of batches) await sql.begin((tx) => copyLogRows(tx as unknown as Sql, names, data))
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   try {
     const samples = VARIANTS.map(() => [] as number[])
     for (let round = 1; round <= rounds; round++) {
-      for (const [k, variant] of VARIANTS.entries()) samples[k]?.push(await serverUsPerRow(sql, database.port, variant, batches, records, round))
+      for (const [k, variant] of VARIANTS.entries()) samples[k]?.push(await serverUsPerRow(sql, database.port, variant, `row_cost_${round}_${k}`, batches, records))
     }
     const base = median(samples[0] ?? [])
     process.stdout.write(`Postgres server CPU per row, ${records.toLocaleString('en-US')} bench rows in ${BATCH}-row COPY transactions, medians of ${rounds}:\n`)
